@@ -1,0 +1,215 @@
+//! The one error vocabulary of Tessera. Core, store and server return [`Error`]; the server turns
+//! it into the JSON:API error document in one place. Stable `code`s live in [`codes`].
+
+use std::borrow::Cow;
+
+/// The class of an error, which is its HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    BadRequest,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    Conflict,
+    Gone,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    Unprocessable,
+    TooManyRequests,
+    Internal,
+    Unavailable,
+}
+
+impl Status {
+    pub fn code(self) -> u16 {
+        match self {
+            Status::BadRequest => 400,
+            Status::Unauthorized => 401,
+            Status::Forbidden => 403,
+            Status::NotFound => 404,
+            Status::MethodNotAllowed => 405,
+            Status::Conflict => 409,
+            Status::Gone => 410,
+            Status::PayloadTooLarge => 413,
+            Status::UnsupportedMediaType => 415,
+            Status::Unprocessable => 422,
+            Status::TooManyRequests => 429,
+            Status::Internal => 500,
+            Status::Unavailable => 503,
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Status::BadRequest => "Bad Request",
+            Status::Unauthorized => "Unauthorized",
+            Status::Forbidden => "Forbidden",
+            Status::NotFound => "Not Found",
+            Status::MethodNotAllowed => "Method Not Allowed",
+            Status::Conflict => "Conflict",
+            Status::Gone => "Gone",
+            Status::PayloadTooLarge => "Payload Too Large",
+            Status::UnsupportedMediaType => "Unsupported Media Type",
+            Status::Unprocessable => "Unprocessable Entity",
+            Status::TooManyRequests => "Too Many Requests",
+            Status::Internal => "Internal Server Error",
+            Status::Unavailable => "Service Unavailable",
+        }
+    }
+}
+
+/// What part of the request an error is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A JSON pointer into the request body.
+    Pointer(String),
+    /// A query parameter's name.
+    Parameter(String),
+    /// A header's name.
+    Header(String),
+}
+
+/// An error with its status, stable code and a message for people.
+#[derive(Debug, thiserror::Error)]
+#[error("{code}: {detail}")]
+pub struct Error {
+    pub status: Status,
+    pub code: Cow<'static, str>,
+    pub detail: String,
+    pub location: Option<Source>,
+    /// The underlying cause of an internal error: logged, never shown.
+    pub cause: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn new(status: Status, code: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            code: Cow::Borrowed(code),
+            detail: detail.into(),
+            location: None,
+            cause: None,
+        }
+    }
+
+    /// 400: the request is malformed.
+    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(Status::BadRequest, code, detail)
+    }
+
+    /// 422: the request is well-formed but a value is invalid.
+    pub fn invalid(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(Status::Unprocessable, code, detail)
+    }
+
+    /// 409: the object's state does not allow this.
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(Status::Conflict, code, detail)
+    }
+
+    /// 403: the caller may see the object but not do this.
+    pub fn forbidden(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(Status::Forbidden, code, detail)
+    }
+
+    /// 404 for an object of the given kind that the caller cannot see.
+    pub fn not_found(what: &str) -> Self {
+        Self::new(
+            Status::NotFound,
+            codes::NOT_FOUND,
+            format!("no such {what}"),
+        )
+    }
+
+    /// 500: something that is not the client's fault. The cause is logged, not shown.
+    pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self {
+            status: Status::Internal,
+            code: Cow::Borrowed(codes::INTERNAL),
+            detail: String::from("an internal error happened"),
+            location: None,
+            cause: Some(cause.into()),
+        }
+    }
+
+    /// Names the body member the error is about.
+    pub fn at(mut self, pointer: impl Into<String>) -> Self {
+        self.location = Some(Source::Pointer(pointer.into()));
+        self
+    }
+
+    /// Names the query parameter the error is about.
+    pub fn at_parameter(mut self, name: impl Into<String>) -> Self {
+        self.location = Some(Source::Parameter(name.into()));
+        self
+    }
+
+    /// Names the header the error is about.
+    pub fn at_header(mut self, name: impl Into<String>) -> Self {
+        self.location = Some(Source::Header(name.into()));
+        self
+    }
+
+    pub fn is(&self, code: &str) -> bool {
+        self.code == code
+    }
+}
+
+/// Stable error codes that clients may branch on.
+pub mod codes {
+    pub const INTERNAL: &str = "internal_error";
+    pub const NOT_FOUND: &str = "not_found";
+    pub const ROUTE_NOT_FOUND: &str = "route_not_found";
+    pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
+    pub const UNAUTHORIZED: &str = "unauthorized";
+    pub const API_KEY_EXPIRED: &str = "api_key_expired";
+    pub const PERMISSION_DENIED: &str = "permission_denied";
+    pub const WRONG_SIDE: &str = "wrong_side";
+    pub const MALFORMED_JSON: &str = "malformed_json";
+    pub const INVALID_TYPE: &str = "invalid_type";
+    pub const UNKNOWN_ATTRIBUTE: &str = "unknown_attribute";
+    pub const MISSING_ATTRIBUTE: &str = "missing_attribute";
+    pub const INVALID_ATTRIBUTE: &str = "invalid_attribute";
+    pub const INVALID_QUERY_PARAMETER: &str = "invalid_query_parameter";
+    pub const INVALID_HEADER: &str = "invalid_header";
+    pub const INVALID_ID: &str = "invalid_id";
+    pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
+    pub const UNSUPPORTED_MEDIA_TYPE: &str = "unsupported_media_type";
+    pub const RATE_LIMITED: &str = "rate_limited";
+    pub const IDEMPOTENCY_KEY_REUSED: &str = "idempotency_key_reused";
+    pub const IDEMPOTENCY_KEY_IN_USE: &str = "idempotency_key_in_use";
+    pub const INVALID_STATUS_TRANSITION: &str = "invalid_status_transition";
+    pub const INVALID_FIELD_VALUE: &str = "invalid_field_value";
+    pub const INQUIRY_REDACTED: &str = "inquiry_redacted";
+    pub const INQUIRY_NOT_OPEN: &str = "inquiry_not_open";
+    pub const DOCUMENT_REDACTED: &str = "document_redacted";
+    pub const INVALID_MULTIPART: &str = "invalid_multipart";
+    pub const INVALID_PERMISSIONS: &str = "invalid_permissions";
+    pub const PERMISSION_ESCALATION: &str = "permission_escalation";
+    pub const UNAVAILABLE: &str = "unavailable";
+    // Connect
+    pub const CONNECTION_NOT_ACTIVE: &str = "connection_not_active";
+    pub const CONNECTION_EXISTS: &str = "connection_exists";
+    pub const INVALID_SOURCE_TYPE: &str = "invalid_source_type";
+    pub const SOURCE_NOT_SHAREABLE: &str = "source_not_shareable";
+    pub const EXPIRES_IN_OUT_OF_RANGE: &str = "expires_in_out_of_range";
+    pub const SHARE_TOKEN_NOT_REDEEMABLE: &str = "share_token_not_redeemable";
+    pub const SHARE_TOKEN_EXPIRED: &str = "share_token_expired";
+    pub const SHARE_TOKEN_NOT_PEEKABLE: &str = "share_token_not_peekable";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_hide_their_cause() {
+        let e = Error::internal(std::io::Error::other("disk on fire"));
+        assert_eq!(e.status.code(), 500);
+        assert!(!e.detail.contains("disk"));
+        assert!(e.cause.is_some());
+    }
+}

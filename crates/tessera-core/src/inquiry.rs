@@ -1,0 +1,372 @@
+//! Inquiries: one end user's verified data, and the status machine that governs them.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::{Error, codes};
+use crate::event::names;
+use crate::fields::Fields;
+use crate::id::{DocumentId, InquiryId, OrganizationId, ShareTokenId, TemplateId, VerificationId};
+use crate::jsonapi::{Ref, Relationship, Resource};
+use crate::time::Timestamp;
+use crate::verification::VerificationKind;
+
+/// The status of an inquiry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum InquiryStatus {
+    Created,
+    Pending,
+    Completed,
+    Approved,
+    Declined,
+    NeedsReview,
+    Expired,
+    Failed,
+}
+
+impl InquiryStatus {
+    pub const ALL: [InquiryStatus; 8] = [
+        InquiryStatus::Created,
+        InquiryStatus::Pending,
+        InquiryStatus::Completed,
+        InquiryStatus::Approved,
+        InquiryStatus::Declined,
+        InquiryStatus::NeedsReview,
+        InquiryStatus::Expired,
+        InquiryStatus::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InquiryStatus::Created => "created",
+            InquiryStatus::Pending => "pending",
+            InquiryStatus::Completed => "completed",
+            InquiryStatus::Approved => "approved",
+            InquiryStatus::Declined => "declined",
+            InquiryStatus::NeedsReview => "needs_review",
+            InquiryStatus::Expired => "expired",
+            InquiryStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// Whether the inquiry is still being filled (verifications and documents may be added).
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            InquiryStatus::Created
+                | InquiryStatus::Pending
+                | InquiryStatus::Completed
+                | InquiryStatus::NeedsReview
+        )
+    }
+
+    /// Whether an inquiry in this status may be shared with a partner.
+    pub fn is_shareable(self) -> bool {
+        matches!(self, InquiryStatus::Completed | InquiryStatus::Approved)
+    }
+}
+
+/// A transition requested through the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InquiryAction {
+    Complete,
+    Approve,
+    Decline,
+    MarkForReview,
+    Expire,
+    Fail,
+}
+
+impl InquiryAction {
+    /// The status this action leads to and the event it emits, or 409 from `from`.
+    pub fn apply(self, from: InquiryStatus) -> Result<(InquiryStatus, &'static str), Error> {
+        use InquiryStatus as S;
+        let allowed = match self {
+            InquiryAction::Complete => matches!(from, S::Created | S::Pending),
+            InquiryAction::Approve | InquiryAction::Decline | InquiryAction::MarkForReview => {
+                matches!(from, S::Completed | S::NeedsReview)
+            }
+            InquiryAction::Expire | InquiryAction::Fail => matches!(from, S::Created | S::Pending),
+        };
+        if !allowed {
+            return Err(Error::conflict(
+                codes::INVALID_STATUS_TRANSITION,
+                format!(
+                    "an inquiry in status {} cannot be {}",
+                    from.as_str(),
+                    self.past_tense()
+                ),
+            ));
+        }
+        Ok(match self {
+            InquiryAction::Complete => (S::Completed, names::INQUIRY_COMPLETED),
+            InquiryAction::Approve => (S::Approved, names::INQUIRY_APPROVED),
+            InquiryAction::Decline => (S::Declined, names::INQUIRY_DECLINED),
+            InquiryAction::MarkForReview => (S::NeedsReview, names::INQUIRY_MARKED_FOR_REVIEW),
+            InquiryAction::Expire => (S::Expired, names::INQUIRY_EXPIRED),
+            InquiryAction::Fail => (S::Failed, names::INQUIRY_FAILED),
+        })
+    }
+
+    fn past_tense(self) -> &'static str {
+        match self {
+            InquiryAction::Complete => "completed",
+            InquiryAction::Approve => "approved",
+            InquiryAction::Decline => "declined",
+            InquiryAction::MarkForReview => "marked for review",
+            InquiryAction::Expire => "expired",
+            InquiryAction::Fail => "failed",
+        }
+    }
+}
+
+/// Where a redeemed copy came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct SharedFrom {
+    #[schema(value_type = String)]
+    pub organization_id: OrganizationId,
+    #[schema(value_type = String)]
+    pub inquiry_id: InquiryId,
+    #[schema(value_type = String)]
+    pub share_token_id: ShareTokenId,
+}
+
+/// An inquiry with the ids of its related objects.
+#[derive(Debug, Clone)]
+pub struct Inquiry {
+    pub id: InquiryId,
+    pub status: InquiryStatus,
+    pub template_id: Option<TemplateId>,
+    pub reference_id: Option<String>,
+    pub note: Option<String>,
+    pub tags: Vec<String>,
+    pub fields: Fields,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub completed_at: Option<Timestamp>,
+    pub decisioned_at: Option<Timestamp>,
+    pub expired_at: Option<Timestamp>,
+    pub redacted_at: Option<Timestamp>,
+    pub shared_from: Option<SharedFrom>,
+    pub share_token_id: Option<ShareTokenId>,
+    pub verifications: Vec<(VerificationKind, VerificationId)>,
+    pub documents: Vec<DocumentId>,
+}
+
+impl Inquiry {
+    /// Refuses writes to a redacted inquiry.
+    pub fn ensure_not_redacted(&self) -> Result<(), Error> {
+        if self.redacted_at.is_some() {
+            return Err(Error::conflict(
+                codes::INQUIRY_REDACTED,
+                "the inquiry has been redacted",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Refuses new verifications and documents unless the inquiry is open and not redacted.
+    pub fn ensure_open(&self) -> Result<(), Error> {
+        self.ensure_not_redacted()?;
+        if !self.status.is_open() {
+            return Err(Error::conflict(
+                codes::INQUIRY_NOT_OPEN,
+                format!(
+                    "an inquiry in status {} takes no new verifications or documents",
+                    self.status.as_str()
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Attributes of an `inquiry` resource.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct InquiryAttributes {
+    pub status: InquiryStatus,
+    pub reference_id: Option<String>,
+    pub note: Option<String>,
+    pub tags: Vec<String>,
+    /// `name → {"type", "value"}`.
+    #[schema(value_type = Object)]
+    pub fields: Fields,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub completed_at: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub decisioned_at: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expired_at: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub redacted_at: Option<Timestamp>,
+    pub shared_from: Option<SharedFrom>,
+}
+
+/// Relationships of an `inquiry` resource.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct InquiryRelationships {
+    pub inquiry_template: Relationship,
+    pub verifications: Relationship,
+    pub documents: Relationship,
+    pub share_token: Relationship,
+}
+
+/// An `inquiry` resource.
+pub type InquiryResource = Resource<InquiryAttributes, InquiryRelationships>;
+
+impl Inquiry {
+    pub fn to_resource(&self) -> InquiryResource {
+        Resource::new(
+            "inquiry",
+            self.id.as_str(),
+            InquiryAttributes {
+                status: self.status,
+                reference_id: self.reference_id.clone(),
+                note: self.note.clone(),
+                tags: self.tags.clone(),
+                fields: self.fields.clone(),
+                created_at: self.created_at,
+                updated_at: self.updated_at,
+                completed_at: self.completed_at,
+                decisioned_at: self.decisioned_at,
+                expired_at: self.expired_at,
+                redacted_at: self.redacted_at,
+                shared_from: self.shared_from.clone(),
+            },
+            InquiryRelationships {
+                inquiry_template: Relationship::optional(
+                    self.template_id
+                        .as_ref()
+                        .map(|t| Ref::new("inquiry-template", t.as_str())),
+                ),
+                verifications: Relationship::many(
+                    self.verifications
+                        .iter()
+                        .map(|(kind, id)| Ref::new(kind.resource_type(), id.as_str())),
+                ),
+                documents: Relationship::many(
+                    self.documents
+                        .iter()
+                        .map(|d| Ref::new("document", d.as_str())),
+                ),
+                share_token: Relationship::optional(
+                    self.share_token_id
+                        .as_ref()
+                        .map(|t| Ref::new("connect/share-token", t.as_str())),
+                ),
+            },
+        )
+    }
+}
+
+/// Most tags an inquiry may carry, and their longest length.
+pub const MAX_TAGS: usize = 50;
+pub const MAX_TAG_LEN: usize = 100;
+/// Longest `reference-id` and `note`.
+pub const MAX_REFERENCE_ID_LEN: usize = 255;
+pub const MAX_NOTE_LEN: usize = 4096;
+
+/// Checks a list of tags: trimmed, non-empty, bounded, deduplicated in order.
+pub fn parse_tags(tags: &[String], pointer: &str) -> Result<Vec<String>, Error> {
+    if tags.len() > MAX_TAGS {
+        return Err(
+            Error::invalid(codes::INVALID_ATTRIBUTE, format!("at most {MAX_TAGS} tags"))
+                .at(pointer),
+        );
+    }
+    let mut out: Vec<String> = Vec::with_capacity(tags.len());
+    for (i, t) in tags.iter().enumerate() {
+        let t = t.trim();
+        if t.is_empty() || t.chars().count() > MAX_TAG_LEN {
+            return Err(Error::invalid(
+                codes::INVALID_ATTRIBUTE,
+                format!("a tag is 1 to {MAX_TAG_LEN} characters"),
+            )
+            .at(format!("{pointer}/{i}")));
+        }
+        if !out.iter().any(|o| o == t) {
+            out.push(t.to_owned());
+        }
+    }
+    Ok(out)
+}
+
+/// Checks an optional text attribute's length.
+pub fn check_len(value: &Option<String>, max: usize, pointer: &str) -> Result<(), Error> {
+    if value.as_ref().is_some_and(|v| v.chars().count() > max) {
+        return Err(Error::invalid(
+            codes::INVALID_ATTRIBUTE,
+            format!("at most {max} characters"),
+        )
+        .at(pointer));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use InquiryStatus as S;
+
+    #[test]
+    fn transitions_follow_the_contract() {
+        let allowed = [
+            (InquiryAction::Complete, S::Created, S::Completed),
+            (InquiryAction::Complete, S::Pending, S::Completed),
+            (InquiryAction::Approve, S::Completed, S::Approved),
+            (InquiryAction::Approve, S::NeedsReview, S::Approved),
+            (InquiryAction::Decline, S::Completed, S::Declined),
+            (InquiryAction::MarkForReview, S::Completed, S::NeedsReview),
+            (InquiryAction::Expire, S::Created, S::Expired),
+            (InquiryAction::Fail, S::Pending, S::Failed),
+        ];
+        for (action, from, to) in allowed {
+            assert_eq!(action.apply(from).map(|r| r.0).ok(), Some(to));
+        }
+        for action in [
+            InquiryAction::Complete,
+            InquiryAction::Approve,
+            InquiryAction::Decline,
+            InquiryAction::MarkForReview,
+            InquiryAction::Expire,
+            InquiryAction::Fail,
+        ] {
+            for from in S::ALL {
+                let ok = allowed.iter().any(|(a, f, _)| *a == action && *f == from)
+                    || matches!(
+                        (action, from),
+                        (
+                            InquiryAction::Decline | InquiryAction::MarkForReview,
+                            S::NeedsReview
+                        ) | (InquiryAction::Expire, S::Pending)
+                            | (InquiryAction::Fail, S::Created)
+                    );
+                let result = action.apply(from);
+                assert_eq!(result.is_ok(), ok, "{action:?} from {from:?}");
+                if let Err(e) = result {
+                    assert_eq!(e.status.code(), 409);
+                    assert!(e.is(codes::INVALID_STATUS_TRANSITION));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn tags_are_trimmed_and_deduplicated() {
+        let t = parse_tags(&[" a ".into(), "b".into(), "a".into()], "/t").unwrap_or_default();
+        assert_eq!(t, vec!["a", "b"]);
+        assert!(parse_tags(&["".into()], "/t").is_err());
+    }
+}

@@ -1,0 +1,20 @@
+//! Tessera's pure domain: identifiers, statuses and their transitions, field types, checks,
+//! event names, errors and the clock. No I/O lives here.
+
+pub mod document;
+pub mod error;
+pub mod event;
+pub mod fields;
+pub mod id;
+pub mod inflect;
+pub mod inquiry;
+pub mod jsonapi;
+pub mod permission;
+pub mod secret;
+pub mod template;
+pub mod tenancy;
+pub mod time;
+pub mod verification;
+
+pub use error::{Error, Result, Status, codes};
+pub use time::{Clock, ManualClock, SharedClock, SystemClock, Timestamp};

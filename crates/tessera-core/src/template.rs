@@ -1,0 +1,177 @@
+//! Inquiry templates: what an organization requires of an inquiry before it counts as verified.
+//! Used when a redeemed copy is verified (see `checks`).
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::error::{Error, codes};
+use crate::id::TemplateId;
+use crate::jsonapi::{NoRelationships, Resource};
+use crate::time::Timestamp;
+use crate::verification::VerificationKind;
+
+/// One required verification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct RequiredVerification {
+    /// A verification kind (not `share-token`).
+    #[serde(rename = "type")]
+    pub kind: VerificationKind,
+    /// The verification must have completed within this many days (null: any age).
+    #[serde(default)]
+    pub max_age_days: Option<u32>,
+}
+
+/// An inquiry template.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Template {
+    pub id: TemplateId,
+    pub name: String,
+    pub required_fields: Vec<String>,
+    pub required_verifications: Vec<RequiredVerification>,
+    pub minimum_age: Option<u32>,
+    pub allowed_countries: Option<Vec<String>>,
+    pub created_at: Timestamp,
+}
+
+/// The user-supplied part of a template, checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TemplateSpec {
+    pub name: String,
+    pub required_fields: Vec<String>,
+    pub required_verifications: Vec<RequiredVerification>,
+    pub minimum_age: Option<u32>,
+    pub allowed_countries: Option<Vec<String>>,
+}
+
+const BASE: &str = "/data/attributes";
+
+impl TemplateSpec {
+    /// Checks every part of a template definition.
+    pub fn parse(
+        name: String,
+        required_fields: Vec<String>,
+        required_verifications: Vec<RequiredVerification>,
+        minimum_age: Option<u32>,
+        allowed_countries: Option<Vec<String>>,
+    ) -> Result<Self, Error> {
+        let name = name.trim().to_owned();
+        if name.is_empty() || name.chars().count() > 200 {
+            return Err(
+                Error::invalid(codes::INVALID_ATTRIBUTE, "name is 1 to 200 characters")
+                    .at(format!("{BASE}/name")),
+            );
+        }
+        if required_fields.len() > crate::fields::MAX_FIELDS {
+            return Err(
+                Error::invalid(codes::INVALID_ATTRIBUTE, "too many required fields")
+                    .at(format!("{BASE}/required-fields")),
+            );
+        }
+        let mut fields: Vec<String> = Vec::new();
+        for (i, f) in required_fields.iter().enumerate() {
+            let canonical = crate::fields::canonical_name(f.trim());
+            if canonical.is_empty() || canonical.len() > crate::fields::MAX_NAME_LEN {
+                return Err(Error::invalid(
+                    codes::INVALID_ATTRIBUTE,
+                    "a field name is 1 to 64 characters",
+                )
+                .at(format!("{BASE}/required-fields/{i}")));
+            }
+            if !fields.contains(&canonical) {
+                fields.push(canonical);
+            }
+        }
+        if required_verifications.len() > 20 {
+            return Err(Error::invalid(
+                codes::INVALID_ATTRIBUTE,
+                "at most 20 required verifications",
+            )
+            .at(format!("{BASE}/required-verifications")));
+        }
+        for (i, r) in required_verifications.iter().enumerate() {
+            if r.kind == VerificationKind::ShareToken {
+                return Err(Error::invalid(
+                    codes::INVALID_ATTRIBUTE,
+                    "share-token verifications are made by redemption and cannot be required",
+                )
+                .at(format!("{BASE}/required-verifications/{i}/type")));
+            }
+            if r.max_age_days.is_some_and(|d| d == 0 || d > 36_500) {
+                return Err(Error::invalid(
+                    codes::INVALID_ATTRIBUTE,
+                    "max-age-days is between 1 and 36500",
+                )
+                .at(format!("{BASE}/required-verifications/{i}/max-age-days")));
+            }
+        }
+        if minimum_age.is_some_and(|a| a > 150) {
+            return Err(Error::invalid(
+                codes::INVALID_ATTRIBUTE,
+                "minimum-age is between 0 and 150",
+            )
+            .at(format!("{BASE}/minimum-age")));
+        }
+        let allowed_countries = match allowed_countries {
+            None => None,
+            Some(list) => {
+                let mut out: Vec<String> = Vec::new();
+                for (i, c) in list.iter().enumerate() {
+                    if c.len() != 2 || !c.bytes().all(|b| b.is_ascii_alphabetic()) {
+                        return Err(Error::invalid(
+                            codes::INVALID_ATTRIBUTE,
+                            "countries are ISO 3166-1 alpha-2 codes",
+                        )
+                        .at(format!("{BASE}/allowed-countries/{i}")));
+                    }
+                    let c = c.to_ascii_uppercase();
+                    if !out.contains(&c) {
+                        out.push(c);
+                    }
+                }
+                Some(out)
+            }
+        };
+        Ok(Self {
+            name,
+            required_fields: fields,
+            required_verifications,
+            minimum_age,
+            allowed_countries,
+        })
+    }
+}
+
+/// Attributes of an `inquiry-template` resource.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct TemplateAttributes {
+    pub name: String,
+    pub required_fields: Vec<String>,
+    pub required_verifications: Vec<RequiredVerification>,
+    pub minimum_age: Option<u32>,
+    pub allowed_countries: Option<Vec<String>>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+}
+
+/// An `inquiry-template` resource.
+pub type TemplateResource = Resource<TemplateAttributes, NoRelationships>;
+
+impl Template {
+    pub fn to_resource(&self) -> TemplateResource {
+        Resource::new(
+            "inquiry-template",
+            self.id.as_str(),
+            TemplateAttributes {
+                name: self.name.clone(),
+                required_fields: self.required_fields.clone(),
+                required_verifications: self.required_verifications.clone(),
+                minimum_age: self.minimum_age,
+                allowed_countries: self.allowed_countries.clone(),
+                created_at: self.created_at,
+            },
+            NoRelationships {},
+        )
+    }
+}

@@ -1,0 +1,201 @@
+//! Tessera's storage: one [`Store`] over two drivers. Every unit of work (an `ops` function taking
+//! a [`Tx`]) is written once and runs on both the embedded SQLite database and PostgreSQL.
+//!
+//! A unit of work is a closure given to [`Store::write`]: it runs inside one transaction with the
+//! change, its events, the jobs they cause and the idempotency record, committed together.
+//! Handlers never hold a transaction across anything else.
+
+pub mod ops;
+pub mod paging;
+mod postgres;
+mod sqlite;
+#[cfg(feature = "testing")]
+pub mod testing;
+pub mod tx;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use tessera_core::{Error, SharedClock};
+
+pub use paging::{Cursor, Page, PageRequest};
+pub use tx::{Arg, Dialect, Row, Sql, Tx};
+
+/// A unit of work: runs against a [`Tx`] and returns a value.
+pub type Unit<T> = Box<dyn for<'c> FnOnce(&'c mut Tx) -> BoxFuture<'c, Result<T, Error>> + Send>;
+
+/// Options for opening a store.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Apply pending migrations when opening.
+    pub migrate: bool,
+    /// PostgreSQL only: the schema to use (tests isolate themselves in one each).
+    pub pg_schema: Option<String>,
+    /// Most connections to PostgreSQL, or SQLite readers.
+    pub max_connections: u32,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            migrate: true,
+            pg_schema: None,
+            max_connections: 16,
+        }
+    }
+}
+
+enum Backend {
+    Sqlite(sqlite::SqliteBackend),
+    Postgres(postgres::PgBackend),
+}
+
+struct Inner {
+    backend: Backend,
+    clock: SharedClock,
+    jobs: Arc<tokio::sync::Notify>,
+}
+
+/// The store: a cheap, clonable handle.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("dialect", &self.dialect())
+            .finish()
+    }
+}
+
+impl Store {
+    /// Opens the database at `url` (`sqlite://PATH` or `postgres://…`).
+    pub async fn open(
+        url: &str,
+        clock: SharedClock,
+        options: StoreOptions,
+    ) -> anyhow::Result<Self> {
+        let jobs = Arc::new(tokio::sync::Notify::new());
+        let backend = if let Some(path) = url.strip_prefix("sqlite://") {
+            Backend::Sqlite(
+                sqlite::SqliteBackend::open(path, clock.clone(), jobs.clone(), &options).await?,
+            )
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres(postgres::PgBackend::open(url, jobs.clone(), &options).await?)
+        } else {
+            anyhow::bail!("unsupported database URL (expected sqlite://PATH or postgres://…)");
+        };
+        Ok(Self {
+            inner: Arc::new(Inner {
+                backend,
+                clock,
+                jobs,
+            }),
+        })
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self.inner.backend {
+            Backend::Sqlite(_) => Dialect::Sqlite,
+            Backend::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    pub fn clock(&self) -> &SharedClock {
+        &self.inner.clock
+    }
+
+    /// Runs a unit of work in its own transaction and commits it.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut Tx) -> BoxFuture<'c, Result<T, Error>> + Send + 'static,
+    {
+        match &self.inner.backend {
+            Backend::Sqlite(b) => b.write(Box::new(f)).await,
+            Backend::Postgres(b) => b.write(self.inner.clock.now(), f).await,
+        }
+    }
+
+    /// Runs a read-only unit of work on a reader connection (no transaction).
+    pub async fn read<T, F>(&self, f: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut Tx) -> BoxFuture<'c, Result<T, Error>> + Send,
+    {
+        let now = self.inner.clock.now();
+        let mut tx = match &self.inner.backend {
+            Backend::Sqlite(b) => b.reader(now).await?,
+            Backend::Postgres(b) => b.reader(now).await?,
+        };
+        f(&mut tx).await
+    }
+
+    /// Applies pending migrations.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        match &self.inner.backend {
+            Backend::Sqlite(b) => b.migrate().await,
+            Backend::Postgres(b) => b.migrate().await,
+        }
+    }
+
+    /// Whether the database answers and every migration has been applied.
+    pub async fn ready(&self) -> Result<(), Error> {
+        let latest = match &self.inner.backend {
+            Backend::Sqlite(_) => sqlite::MIGRATOR.iter().map(|m| m.version).max(),
+            Backend::Postgres(_) => postgres::MIGRATOR.iter().map(|m| m.version).max(),
+        }
+        .unwrap_or(0);
+        let applied = self
+            .read(|tx| {
+                Box::pin(async move {
+                    let row = tx
+                        .fetch_one(
+                            "select coalesce(max(version), 0) as v from _sqlx_migrations where success",
+                            vec![],
+                        )
+                        .await?;
+                    row.i64("v")
+                })
+            })
+            .await?;
+        if applied < latest {
+            return Err(Error::new(
+                tessera_core::Status::Unavailable,
+                tessera_core::codes::UNAVAILABLE,
+                "database migrations are pending",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Resolves when a unit of work of this process asked for jobs to be looked at, or after
+    /// `timeout`. (PostgreSQL workers also listen for other processes; see `listen_jobs`.)
+    pub async fn wait_for_jobs(&self, timeout: Duration) {
+        let _ = tokio::time::timeout(timeout, self.inner.jobs.notified()).await;
+    }
+
+    /// Wakes this process's worker, as a committed unit that asked for it would.
+    pub fn wake_jobs(&self) {
+        self.inner.jobs.notify_one();
+    }
+
+    /// PostgreSQL: the connection URL and channel on which other processes announce new jobs.
+    pub fn jobs_listener(&self) -> Option<(sqlx::PgPool, String)> {
+        match &self.inner.backend {
+            Backend::Postgres(b) => Some((b.pool.clone(), b.jobs_channel.clone())),
+            Backend::Sqlite(_) => None,
+        }
+    }
+
+    /// Closes connections (the SQLite writer finishes its queue first).
+    pub async fn close(&self) {
+        match &self.inner.backend {
+            Backend::Sqlite(b) => b.close().await,
+            Backend::Postgres(b) => b.pool.close().await,
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! Events: written by the unit of work that makes the change they report.
+
+use serde_json::{Value, json};
+use tessera_core::Error;
+use tessera_core::event::Event;
+use tessera_core::id::{EnvironmentId, EventId};
+use tessera_core::tenancy::Scope;
+
+use crate::args;
+use crate::paging::{Filter, Page, PageRequest, fetch_page};
+use crate::tx::{Row, Tx};
+
+/// Records an event for one environment. `data` is the object as that organization sees it.
+pub async fn emit(
+    tx: &mut Tx,
+    env: &EnvironmentId,
+    name: &str,
+    data: Value,
+) -> Result<EventId, Error> {
+    let id = EventId::generate();
+    let object_type = data
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
+    let object_id = data
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
+    let payload = json!({ "data": data });
+    let now = tx.now();
+    tx.execute(
+        "insert into events (id, environment_id, name, object_type, object_id, payload, created_at)
+         values ($1, $2, $3, $4, $5, $6, $7)",
+        args![
+            &id,
+            env,
+            name,
+            object_type,
+            object_id,
+            payload.to_string(),
+            now
+        ],
+    )
+    .await?;
+    Ok(id)
+}
+
+const COLUMNS: &str = "id, name, object_id, payload, created_at";
+
+fn from_row(r: &Row) -> Result<Event, Error> {
+    Ok(Event {
+        id: EventId::from_db(r.text("id")?),
+        name: r.text("name")?,
+        object_id: r.text("object_id")?,
+        payload: r.json("payload")?,
+        created_at: r.time("created_at")?,
+    })
+}
+
+/// Filters of the event list.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    /// Any of these names.
+    pub names: Vec<String>,
+    pub object_id: Option<String>,
+}
+
+pub async fn list(
+    tx: &mut Tx,
+    scope: &Scope,
+    filter: &EventFilter,
+    page: &PageRequest,
+) -> Result<Page<Event>, Error> {
+    let f = Filter::new()
+        .and("environment_id = ?", &scope.env)
+        .and_opt("object_id = ?", filter.object_id.clone())
+        .and_in("name", filter.names.clone());
+    fetch_page(tx, "events", COLUMNS, f, page)
+        .await?
+        .try_map(|r| from_row(&r))
+}
+
+pub async fn get(tx: &mut Tx, scope: &Scope, id: &EventId) -> Result<Event, Error> {
+    let row = tx
+        .fetch_optional(
+            &format!("select {COLUMNS} from events where id = $1 and environment_id = $2"),
+            args![id, &scope.env],
+        )
+        .await?
+        .ok_or_else(|| Error::not_found("event"))?;
+    from_row(&row)
+}
+
+/// Removes personal data from the stored payloads of events about the given objects.
+pub async fn scrub(tx: &mut Tx, env: &EnvironmentId, object_ids: &[String]) -> Result<(), Error> {
+    let f = Filter::new()
+        .and("environment_id = ?", env)
+        .and_in("object_id", object_ids.to_vec());
+    let rows = tx
+        .fetch_all(
+            &format!("select id, payload from events where {}", f.sql()),
+            f.args(),
+        )
+        .await?;
+    for r in rows {
+        let mut payload: Value = r.json("payload")?;
+        if tessera_core::event::scrub_document(&mut payload, object_ids) {
+            tx.execute(
+                "update events set payload = $1 where id = $2",
+                args![payload.to_string(), r.text("id")?],
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}

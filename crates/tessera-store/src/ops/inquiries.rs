@@ -1,0 +1,386 @@
+//! Inquiries: create, update, transitions, redaction, listing.
+
+use std::collections::HashMap;
+
+use tessera_core::event::names;
+use tessera_core::fields::{FieldWrites, Fields, apply_writes};
+use tessera_core::id::{DocumentId, InquiryId, ShareTokenId, TemplateId, VerificationId};
+use tessera_core::inquiry::{Inquiry, InquiryAction, InquiryStatus};
+use tessera_core::tenancy::Scope;
+use tessera_core::verification::VerificationKind;
+use tessera_core::{Error, codes};
+
+use crate::args;
+use crate::ops::{events, idempotency, lock, templates};
+use crate::paging::{Filter, Page, PageRequest, fetch_page};
+use crate::tx::{Row, Tx, json};
+
+const COLUMNS: &str = "id, status, template_id, reference_id, note, tags, fields, created_at, updated_at, completed_at, decisioned_at, expired_at, redacted_at, shared_from, share_token_id";
+
+fn from_row(r: &Row) -> Result<Inquiry, Error> {
+    Ok(Inquiry {
+        id: InquiryId::from_db(r.text("id")?),
+        status: InquiryStatus::parse(&r.text("status")?)
+            .ok_or_else(|| Error::internal(std::io::Error::other("unknown inquiry status")))?,
+        template_id: r.opt_text("template_id")?.map(TemplateId::from_db),
+        reference_id: r.opt_text("reference_id")?,
+        note: r.opt_text("note")?,
+        tags: r.json("tags")?,
+        fields: r.json("fields")?,
+        created_at: r.time("created_at")?,
+        updated_at: r.time("updated_at")?,
+        completed_at: r.opt_time("completed_at")?,
+        decisioned_at: r.opt_time("decisioned_at")?,
+        expired_at: r.opt_time("expired_at")?,
+        redacted_at: r.opt_time("redacted_at")?,
+        shared_from: r.opt_json("shared_from")?,
+        share_token_id: r.opt_text("share_token_id")?.map(ShareTokenId::from_db),
+        verifications: Vec::new(),
+        documents: Vec::new(),
+    })
+}
+
+/// Fills in the verification and document ids of inquiries.
+async fn load_related(tx: &mut Tx, inquiries: &mut [Inquiry]) -> Result<(), Error> {
+    if inquiries.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<String> = inquiries.iter().map(|i| i.id.to_string()).collect();
+    let f = Filter::new().and_in("inquiry_id", ids.clone());
+    let rows = tx
+        .fetch_all(
+            &format!(
+                "select inquiry_id, kind, id from verifications where {} order by seq",
+                f.sql()
+            ),
+            f.args(),
+        )
+        .await?;
+    let mut verifications: HashMap<String, Vec<(VerificationKind, VerificationId)>> =
+        HashMap::new();
+    for r in rows {
+        let kind = VerificationKind::parse(&r.text("kind")?).unwrap_or(VerificationKind::Database);
+        verifications
+            .entry(r.text("inquiry_id")?)
+            .or_default()
+            .push((kind, VerificationId::from_db(r.text("id")?)));
+    }
+    let rows = tx
+        .fetch_all(
+            &format!(
+                "select inquiry_id, id from documents where {} order by seq",
+                f.sql()
+            ),
+            f.args(),
+        )
+        .await?;
+    let mut documents: HashMap<String, Vec<DocumentId>> = HashMap::new();
+    for r in rows {
+        documents
+            .entry(r.text("inquiry_id")?)
+            .or_default()
+            .push(DocumentId::from_db(r.text("id")?));
+    }
+    for i in inquiries {
+        i.verifications = verifications.remove(i.id.as_str()).unwrap_or_default();
+        i.documents = documents.remove(i.id.as_str()).unwrap_or_default();
+    }
+    Ok(())
+}
+
+async fn fetch(
+    tx: &mut Tx,
+    scope: &Scope,
+    id: &InquiryId,
+    for_update: bool,
+) -> Result<Inquiry, Error> {
+    let suffix = if for_update { lock(tx) } else { "" };
+    let row = tx
+        .fetch_optional(
+            &format!(
+                "select {COLUMNS} from inquiries where id = $1 and environment_id = $2{suffix}"
+            ),
+            args![id, &scope.env],
+        )
+        .await?
+        .ok_or_else(|| Error::not_found("inquiry"))?;
+    let mut inquiry = [from_row(&row)?];
+    load_related(tx, &mut inquiry).await?;
+    let [inquiry] = inquiry;
+    Ok(inquiry)
+}
+
+/// An inquiry of the scope, or 404.
+pub async fn get(tx: &mut Tx, scope: &Scope, id: &InquiryId) -> Result<Inquiry, Error> {
+    fetch(tx, scope, id, false).await
+}
+
+/// An inquiry of the scope, locked for the rest of the unit of work.
+pub async fn get_for_update(tx: &mut Tx, scope: &Scope, id: &InquiryId) -> Result<Inquiry, Error> {
+    fetch(tx, scope, id, true).await
+}
+
+/// Records an event about an inquiry, with the inquiry as it is now.
+pub async fn emit(tx: &mut Tx, scope: &Scope, name: &str, inquiry: &Inquiry) -> Result<(), Error> {
+    events::emit(tx, &scope.env, name, inquiry.to_resource().to_value()).await?;
+    Ok(())
+}
+
+/// What a new inquiry holds.
+#[derive(Debug, Clone, Default)]
+pub struct NewInquiry {
+    pub template_id: Option<TemplateId>,
+    pub reference_id: Option<String>,
+    pub note: Option<String>,
+    pub tags: Vec<String>,
+    pub fields: FieldWrites,
+}
+
+pub async fn create(tx: &mut Tx, scope: &Scope, new: NewInquiry) -> Result<Inquiry, Error> {
+    if let Some(t) = &new.template_id {
+        templates::get(tx, scope, t)
+            .await
+            .map_err(|e| e.at("/data/attributes/inquiry-template-id"))?;
+    }
+    let mut fields = Fields::new();
+    apply_writes(&mut fields, new.fields, "/data/attributes/fields")?;
+    let now = tx.now();
+    let inquiry = Inquiry {
+        id: InquiryId::generate(),
+        status: InquiryStatus::Created,
+        template_id: new.template_id,
+        reference_id: new.reference_id,
+        note: new.note,
+        tags: new.tags,
+        fields,
+        created_at: now,
+        updated_at: now,
+        completed_at: None,
+        decisioned_at: None,
+        expired_at: None,
+        redacted_at: None,
+        shared_from: None,
+        share_token_id: None,
+        verifications: Vec::new(),
+        documents: Vec::new(),
+    };
+    insert(tx, scope, &inquiry).await?;
+    emit(tx, scope, names::INQUIRY_CREATED, &inquiry).await?;
+    Ok(inquiry)
+}
+
+/// Inserts an inquiry row as given (redemption uses this for copies).
+pub async fn insert(tx: &mut Tx, scope: &Scope, i: &Inquiry) -> Result<(), Error> {
+    tx.execute(
+        &format!("insert into inquiries ({COLUMNS}, environment_id) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"),
+        args![
+            &i.id,
+            i.status.as_str(),
+            i.template_id.as_ref(),
+            i.reference_id.as_ref(),
+            i.note.as_ref(),
+            json(&i.tags),
+            json(&i.fields),
+            i.created_at,
+            i.updated_at,
+            i.completed_at,
+            i.decisioned_at,
+            i.expired_at,
+            i.redacted_at,
+            i.shared_from.as_ref().map(|s| serde_json::to_string(s).unwrap_or_default()),
+            i.share_token_id.as_ref(),
+            &scope.env
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Writes every mutable column of an inquiry back.
+pub async fn save(tx: &mut Tx, scope: &Scope, i: &Inquiry) -> Result<(), Error> {
+    tx.execute(
+        "update inquiries set status = $1, reference_id = $2, note = $3, tags = $4, fields = $5,
+         updated_at = $6, completed_at = $7, decisioned_at = $8, expired_at = $9, redacted_at = $10,
+         shared_from = $11, share_token_id = $12, template_id = $13
+         where id = $14 and environment_id = $15",
+        args![
+            i.status.as_str(),
+            i.reference_id.as_ref(),
+            i.note.as_ref(),
+            json(&i.tags),
+            json(&i.fields),
+            i.updated_at,
+            i.completed_at,
+            i.decisioned_at,
+            i.expired_at,
+            i.redacted_at,
+            i.shared_from
+                .as_ref()
+                .map(|s| serde_json::to_string(s).unwrap_or_default()),
+            i.share_token_id.as_ref(),
+            i.template_id.as_ref(),
+            &i.id,
+            &scope.env
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// A change to an inquiry's data. `None` leaves a part as it is.
+#[derive(Debug, Clone, Default)]
+pub struct InquiryPatch {
+    pub fields: Option<FieldWrites>,
+    pub note: Option<Option<String>>,
+    pub tags: Option<Vec<String>>,
+}
+
+pub async fn update(
+    tx: &mut Tx,
+    scope: &Scope,
+    id: &InquiryId,
+    patch: InquiryPatch,
+) -> Result<Inquiry, Error> {
+    let mut inquiry = get_for_update(tx, scope, id).await?;
+    inquiry.ensure_not_redacted()?;
+    if let Some(writes) = patch.fields {
+        apply_writes(&mut inquiry.fields, writes, "/data/attributes/fields")?;
+    }
+    if let Some(note) = patch.note {
+        inquiry.note = note;
+    }
+    if let Some(tags) = patch.tags {
+        inquiry.tags = tags;
+    }
+    inquiry.updated_at = tx.now();
+    save(tx, scope, &inquiry).await?;
+    emit(tx, scope, names::INQUIRY_UPDATED, &inquiry).await?;
+    Ok(inquiry)
+}
+
+/// Applies a status transition, or answers 409.
+pub async fn transition(
+    tx: &mut Tx,
+    scope: &Scope,
+    id: &InquiryId,
+    action: InquiryAction,
+) -> Result<Inquiry, Error> {
+    let mut inquiry = get_for_update(tx, scope, id).await?;
+    inquiry.ensure_not_redacted()?;
+    let (status, event) = action.apply(inquiry.status)?;
+    set_status(&mut inquiry, status, tx.now());
+    save(tx, scope, &inquiry).await?;
+    emit(tx, scope, event, &inquiry).await?;
+    Ok(inquiry)
+}
+
+/// Moves an inquiry to `status`, stamping the matching timestamp.
+pub fn set_status(inquiry: &mut Inquiry, status: InquiryStatus, now: tessera_core::Timestamp) {
+    inquiry.status = status;
+    inquiry.updated_at = now;
+    match status {
+        InquiryStatus::Completed => inquiry.completed_at = Some(now),
+        InquiryStatus::Approved | InquiryStatus::Declined => inquiry.decisioned_at = Some(now),
+        InquiryStatus::Expired => inquiry.expired_at = Some(now),
+        InquiryStatus::Created
+        | InquiryStatus::Pending
+        | InquiryStatus::NeedsReview
+        | InquiryStatus::Failed => {}
+    }
+}
+
+/// Redacts an inquiry: removes every field value, the note, verification attributes and check
+/// details, document names, hashes and bytes, and personal data in stored events and responses.
+/// Keeps ids, statuses and timestamps. Redacting twice changes nothing.
+pub async fn redact(tx: &mut Tx, scope: &Scope, id: &InquiryId) -> Result<Inquiry, Error> {
+    let mut inquiry = get_for_update(tx, scope, id).await?;
+    if inquiry.redacted_at.is_some() {
+        return Ok(inquiry);
+    }
+    let now = tx.now();
+    inquiry.fields = Fields::new();
+    inquiry.note = None;
+    inquiry.redacted_at = Some(now);
+    inquiry.updated_at = now;
+    save(tx, scope, &inquiry).await?;
+    let rows = tx
+        .fetch_all(
+            "select id, checks from verifications where inquiry_id = $1 and environment_id = $2",
+            args![id, &scope.env],
+        )
+        .await?;
+    for r in rows {
+        let mut checks: Vec<tessera_core::verification::Check> = r.json("checks")?;
+        for c in &mut checks {
+            c.reasons.clear();
+            c.metadata.clear();
+        }
+        tx.execute(
+            "update verifications set attributes = '{}', checks = $1 where id = $2",
+            args![json(&checks), r.text("id")?],
+        )
+        .await?;
+    }
+    tx.execute(
+        "delete from files where id in (select file_id from documents where inquiry_id = $1 and environment_id = $2 and file_id is not null)",
+        args![id, &scope.env],
+    )
+    .await?;
+    tx.execute(
+        "update documents set filename = null, sha256 = null, file_id = null where inquiry_id = $1 and environment_id = $2",
+        args![id, &scope.env],
+    )
+    .await?;
+    let mut object_ids = vec![id.to_string()];
+    object_ids.extend(inquiry.verifications.iter().map(|(_, v)| v.to_string()));
+    object_ids.extend(inquiry.documents.iter().map(|d| d.to_string()));
+    events::scrub(tx, &scope.env, &object_ids).await?;
+    idempotency::scrub(tx, &object_ids).await?;
+    emit(tx, scope, names::INQUIRY_REDACTED, &inquiry).await?;
+    Ok(inquiry)
+}
+
+/// Filters of the inquiry list.
+#[derive(Debug, Clone, Default)]
+pub struct InquiryFilter {
+    pub statuses: Vec<InquiryStatus>,
+    pub reference_id: Option<String>,
+    pub template_id: Option<TemplateId>,
+}
+
+pub async fn list(
+    tx: &mut Tx,
+    scope: &Scope,
+    filter: &InquiryFilter,
+    page: &PageRequest,
+) -> Result<Page<Inquiry>, Error> {
+    let f = Filter::new()
+        .and("environment_id = ?", &scope.env)
+        .and_in(
+            "status",
+            filter.statuses.iter().map(|s| s.as_str()).collect(),
+        )
+        .and_opt("reference_id = ?", filter.reference_id.clone())
+        .and_opt("template_id = ?", filter.template_id.clone());
+    let mut page = fetch_page(tx, "inquiries", COLUMNS, f, page)
+        .await?
+        .try_map(|r| from_row(&r))?;
+    load_related(tx, &mut page.items).await?;
+    Ok(page)
+}
+
+/// Refuses a missing or foreign inquiry referenced from a request body.
+pub async fn get_referenced(
+    tx: &mut Tx,
+    scope: &Scope,
+    id: &InquiryId,
+    pointer: &str,
+) -> Result<Inquiry, Error> {
+    get_for_update(tx, scope, id).await.map_err(|e| {
+        if e.is(codes::NOT_FOUND) {
+            e.at(pointer)
+        } else {
+            e
+        }
+    })
+}

@@ -1,0 +1,20 @@
+//! Units of work, one module per aggregate. Each function takes the [`Tx`](crate::Tx) of the
+//! unit it runs in and the caller's tenancy scope; an id alone never finds an object.
+
+pub mod documents;
+pub mod events;
+pub mod idempotency;
+pub mod inquiries;
+pub mod templates;
+pub mod tenancy;
+pub mod verifications;
+
+use crate::tx::Tx;
+
+/// `for update` on PostgreSQL write transactions (the SQLite writer is already serial).
+pub(crate) fn lock(tx: &Tx) -> &'static str {
+    match tx.dialect() {
+        crate::Dialect::Postgres => " for update",
+        crate::Dialect::Sqlite => "",
+    }
+}

@@ -1,0 +1,81 @@
+//! Inquiry templates.
+
+use tessera_core::Error;
+use tessera_core::id::TemplateId;
+use tessera_core::template::{Template, TemplateSpec};
+use tessera_core::tenancy::Scope;
+
+use crate::args;
+use crate::paging::{Filter, Page, PageRequest, fetch_page};
+use crate::tx::{Row, Tx, json};
+
+const COLUMNS: &str =
+    "id, name, required_fields, required_verifications, minimum_age, allowed_countries, created_at";
+
+fn from_row(r: &Row) -> Result<Template, Error> {
+    Ok(Template {
+        id: TemplateId::from_db(r.text("id")?),
+        name: r.text("name")?,
+        required_fields: r.json("required_fields")?,
+        required_verifications: r.json("required_verifications")?,
+        minimum_age: r
+            .opt_i64("minimum_age")?
+            .and_then(|a| u32::try_from(a).ok()),
+        allowed_countries: r.opt_json("allowed_countries")?,
+        created_at: r.time("created_at")?,
+    })
+}
+
+pub async fn create(tx: &mut Tx, scope: &Scope, spec: TemplateSpec) -> Result<Template, Error> {
+    let t = Template {
+        id: TemplateId::generate(),
+        name: spec.name,
+        required_fields: spec.required_fields,
+        required_verifications: spec.required_verifications,
+        minimum_age: spec.minimum_age,
+        allowed_countries: spec.allowed_countries,
+        created_at: tx.now(),
+    };
+    tx.execute(
+        "insert into inquiry_templates (id, environment_id, name, required_fields, required_verifications, minimum_age, allowed_countries, created_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8)",
+        args![
+            &t.id,
+            &scope.env,
+            &t.name,
+            json(&t.required_fields),
+            json(&t.required_verifications),
+            t.minimum_age,
+            t.allowed_countries.as_ref().map(|c| serde_json::to_string(c).unwrap_or_default()),
+            t.created_at
+        ],
+    )
+    .await?;
+    Ok(t)
+}
+
+/// A template of the scope, or 404.
+pub async fn get(tx: &mut Tx, scope: &Scope, id: &TemplateId) -> Result<Template, Error> {
+    let row = tx
+        .fetch_optional(
+            &format!(
+                "select {COLUMNS} from inquiry_templates where id = $1 and environment_id = $2"
+            ),
+            args![id, &scope.env],
+        )
+        .await?
+        .ok_or_else(|| Error::not_found("inquiry template"))?;
+    from_row(&row)
+}
+
+pub async fn list(tx: &mut Tx, scope: &Scope, page: &PageRequest) -> Result<Page<Template>, Error> {
+    fetch_page(
+        tx,
+        "inquiry_templates",
+        COLUMNS,
+        Filter::new().and("environment_id = ?", &scope.env),
+        page,
+    )
+    .await?
+    .try_map(|r| from_row(&r))
+}

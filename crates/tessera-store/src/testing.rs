@@ -1,0 +1,109 @@
+//! Test helpers: a fresh, migrated database of either backend for each test, on a manual clock.
+//!
+//! PostgreSQL tests need `TESSERA_TEST_POSTGRES_URL` (the project's test script starts a throwaway
+//! cluster and sets it); each test gets a schema of its own.
+
+use std::sync::Arc;
+
+use sqlx::Connection;
+use tessera_core::ManualClock;
+
+use crate::{Store, StoreOptions};
+
+/// The backends every storage test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The PostgreSQL server tests use. Panics with directions when it is not configured, so a
+/// PostgreSQL test can never pass by being skipped.
+pub fn postgres_url() -> String {
+    match std::env::var("TESSERA_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => url,
+        _ => panic!(
+            "TESSERA_TEST_POSTGRES_URL is not set: run the suite with scripts/test, which starts a throwaway PostgreSQL cluster"
+        ),
+    }
+}
+
+/// A fresh database.
+pub struct TestDb {
+    pub store: Store,
+    pub clock: ManualClock,
+    /// The URL another process (the real binary) can open this database with.
+    pub url: String,
+    /// PostgreSQL: the schema holding this test's tables.
+    pub schema: Option<String>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    pub async fn new(backend: Backend) -> Self {
+        Self::with_options(backend, StoreOptions::default()).await
+    }
+
+    pub async fn with_options(backend: Backend, mut options: StoreOptions) -> Self {
+        let clock = ManualClock::starting_now();
+        let shared: tessera_core::SharedClock = Arc::new(clock.clone());
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+                let url = format!("sqlite://{}/tessera.db", dir.path().display());
+                let store = Store::open(&url, shared, options)
+                    .await
+                    .unwrap_or_else(|e| panic!("open sqlite: {e:#}"));
+                Self {
+                    store,
+                    clock,
+                    url,
+                    schema: None,
+                    _dir: Some(dir),
+                }
+            }
+            Backend::Postgres => {
+                let url = postgres_url();
+                let schema = format!("t_{}", tessera_core::id::random_base62(16).to_lowercase());
+                let mut conn = sqlx::PgConnection::connect(&url)
+                    .await
+                    .unwrap_or_else(|e| panic!("connect to {url}: {e}"));
+                sqlx::query(&format!("create schema {schema}"))
+                    .execute(&mut conn)
+                    .await
+                    .unwrap_or_else(|e| panic!("create schema: {e}"));
+                let _ = conn.close().await;
+                options.pg_schema = Some(schema.clone());
+                options.max_connections = options.max_connections.min(8);
+                let store = Store::open(&url, shared, options)
+                    .await
+                    .unwrap_or_else(|e| panic!("open postgres: {e:#}"));
+                let sep = if url.contains('?') { '&' } else { '?' };
+                Self {
+                    store,
+                    clock,
+                    url: format!("{url}{sep}options=-csearch_path%3D{schema}"),
+                    schema: Some(schema),
+                    _dir: None,
+                }
+            }
+        }
+    }
+}
+
+/// Defines one test per backend from an `async fn(Backend)`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::testing::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::testing::Backend::Postgres).await
+            }
+        }
+    )*};
+}

@@ -1,0 +1,451 @@
+//! `Tx`: one unit of work's connection, on either backend. Units of work are written once
+//! against it with `$n` placeholders (both SQLite and PostgreSQL accept them); where the dialects
+//! differ, a unit asks [`Tx::dialect`].
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Postgres, Row as _, Sqlite, SqliteConnection, Transaction};
+use tessera_core::{Error, Timestamp};
+
+/// The SQL dialect a unit of work runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// A bound value. NULLs carry their type, which PostgreSQL needs.
+#[derive(Debug, Clone)]
+pub enum Arg {
+    Int(i64),
+    Float(f64),
+    Text(String),
+    Blob(Vec<u8>),
+    NullInt,
+    NullText,
+    NullBlob,
+}
+
+impl From<i64> for Arg {
+    fn from(v: i64) -> Self {
+        Arg::Int(v)
+    }
+}
+impl From<i32> for Arg {
+    fn from(v: i32) -> Self {
+        Arg::Int(i64::from(v))
+    }
+}
+impl From<u32> for Arg {
+    fn from(v: u32) -> Self {
+        Arg::Int(i64::from(v))
+    }
+}
+impl From<bool> for Arg {
+    fn from(v: bool) -> Self {
+        Arg::Int(i64::from(v))
+    }
+}
+impl From<f64> for Arg {
+    fn from(v: f64) -> Self {
+        Arg::Float(v)
+    }
+}
+impl From<String> for Arg {
+    fn from(v: String) -> Self {
+        Arg::Text(v)
+    }
+}
+impl From<&String> for Arg {
+    fn from(v: &String) -> Self {
+        Arg::Text(v.clone())
+    }
+}
+impl From<&str> for Arg {
+    fn from(v: &str) -> Self {
+        Arg::Text(v.to_owned())
+    }
+}
+impl From<Vec<u8>> for Arg {
+    fn from(v: Vec<u8>) -> Self {
+        Arg::Blob(v)
+    }
+}
+impl From<Timestamp> for Arg {
+    fn from(v: Timestamp) -> Self {
+        Arg::Int(v.millis())
+    }
+}
+impl From<Option<Timestamp>> for Arg {
+    fn from(v: Option<Timestamp>) -> Self {
+        v.map_or(Arg::NullInt, Arg::from)
+    }
+}
+impl From<Option<i64>> for Arg {
+    fn from(v: Option<i64>) -> Self {
+        v.map_or(Arg::NullInt, Arg::Int)
+    }
+}
+impl From<Option<u32>> for Arg {
+    fn from(v: Option<u32>) -> Self {
+        v.map_or(Arg::NullInt, Arg::from)
+    }
+}
+impl From<Option<String>> for Arg {
+    fn from(v: Option<String>) -> Self {
+        v.map_or(Arg::NullText, Arg::Text)
+    }
+}
+impl From<Option<&str>> for Arg {
+    fn from(v: Option<&str>) -> Self {
+        v.map_or(Arg::NullText, Arg::from)
+    }
+}
+impl From<Option<&String>> for Arg {
+    fn from(v: Option<&String>) -> Self {
+        v.map_or(Arg::NullText, Arg::from)
+    }
+}
+
+macro_rules! id_args {
+    ($($t:ident),*) => {$(
+        impl From<&tessera_core::id::$t> for Arg {
+            fn from(v: &tessera_core::id::$t) -> Self { Arg::Text(v.as_str().to_owned()) }
+        }
+        impl From<tessera_core::id::$t> for Arg {
+            fn from(v: tessera_core::id::$t) -> Self { Arg::Text(v.into_string()) }
+        }
+        impl From<Option<&tessera_core::id::$t>> for Arg {
+            fn from(v: Option<&tessera_core::id::$t>) -> Self { v.map_or(Arg::NullText, Arg::from) }
+        }
+        impl From<Option<tessera_core::id::$t>> for Arg {
+            fn from(v: Option<tessera_core::id::$t>) -> Self { v.map_or(Arg::NullText, Arg::from) }
+        }
+    )*};
+}
+id_args!(
+    OrganizationId,
+    EnvironmentId,
+    ApiKeyId,
+    UserId,
+    InquiryId,
+    VerificationId,
+    DocumentId,
+    FileId,
+    TemplateId,
+    ConnectionId,
+    ShareTokenId,
+    EventId,
+    WebhookId,
+    DeliveryId,
+    WorkflowId,
+    WorkflowRunId,
+    JobId,
+    SessionId
+);
+
+/// Serializes a value to JSON text for a TEXT column.
+pub fn json<T: Serialize + ?Sized>(v: &T) -> Arg {
+    Arg::Text(serde_json::to_string(v).unwrap_or_else(|_| String::from("null")))
+}
+
+/// Builds a `Vec<Arg>` from values convertible to [`Arg`].
+#[macro_export]
+macro_rules! args {
+    () => { ::std::vec::Vec::<$crate::tx::Arg>::new() };
+    ($($v:expr),+ $(,)?) => { vec![$($crate::tx::Arg::from($v)),+] };
+}
+
+/// A SQL statement under construction: text plus numbered arguments.
+#[derive(Debug, Default, Clone)]
+pub struct Sql {
+    pub text: String,
+    pub args: Vec<Arg>,
+}
+
+impl Sql {
+    pub fn new(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            args: Vec::new(),
+        }
+    }
+
+    /// Adds an argument and returns its placeholder (`$n`).
+    pub fn arg(&mut self, v: impl Into<Arg>) -> String {
+        self.args.push(v.into());
+        format!("${}", self.args.len())
+    }
+
+    pub fn push(&mut self, s: &str) -> &mut Self {
+        self.text.push_str(s);
+        self
+    }
+}
+
+pub(crate) enum Conn {
+    Sqlite(SqliteConnection),
+    SqliteRead(PoolConnection<Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+    PostgresRead(PoolConnection<Postgres>),
+}
+
+/// What a unit of work asked to happen once it has committed.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct AfterCommit {
+    pub wake_jobs: bool,
+}
+
+/// The connection of one unit of work, and the time it started.
+pub struct Tx {
+    pub(crate) conn: Option<Conn>,
+    pub(crate) now: Timestamp,
+    pub(crate) after: AfterCommit,
+    pub(crate) jobs_channel: Option<String>,
+}
+
+/// A row from either backend.
+pub enum Row {
+    Sqlite(SqliteRow),
+    Postgres(PgRow),
+}
+
+fn db_err(e: sqlx::Error) -> Error {
+    Error::internal(e)
+}
+
+macro_rules! bind_all {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for a in $args {
+            q = match a {
+                Arg::Int(v) => q.bind(v),
+                Arg::Float(v) => q.bind(v),
+                Arg::Text(v) => q.bind(v),
+                Arg::Blob(v) => q.bind(v),
+                Arg::NullInt => q.bind(None::<i64>),
+                Arg::NullText => q.bind(None::<String>),
+                Arg::NullBlob => q.bind(None::<Vec<u8>>),
+            };
+        }
+        q
+    }};
+}
+
+impl Tx {
+    pub(crate) fn new(conn: Conn, now: Timestamp, jobs_channel: Option<String>) -> Self {
+        Self {
+            conn: Some(conn),
+            now,
+            after: AfterCommit::default(),
+            jobs_channel,
+        }
+    }
+
+    /// The time this unit of work started, from the store's clock.
+    pub fn now(&self) -> Timestamp {
+        self.now
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self.conn {
+            Some(Conn::Sqlite(_) | Conn::SqliteRead(_)) | None => Dialect::Sqlite,
+            Some(Conn::Postgres(_) | Conn::PostgresRead(_)) => Dialect::Postgres,
+        }
+    }
+
+    fn conn(&mut self) -> Result<&mut Conn, Error> {
+        self.conn
+            .as_mut()
+            .ok_or_else(|| Error::internal(std::io::Error::other("transaction already finished")))
+    }
+
+    /// Runs a statement; returns the number of rows it changed.
+    pub async fn execute(&mut self, sql: &str, args: Vec<Arg>) -> Result<u64, Error> {
+        match self.conn()? {
+            Conn::Sqlite(c) => Ok(bind_all!(sqlx::query(sql), args)
+                .execute(&mut *c)
+                .await
+                .map_err(db_err)?
+                .rows_affected()),
+            Conn::SqliteRead(c) => Ok(bind_all!(sqlx::query(sql), args)
+                .execute(&mut **c)
+                .await
+                .map_err(db_err)?
+                .rows_affected()),
+            Conn::Postgres(c) => Ok(bind_all!(sqlx::query(sql), args)
+                .execute(&mut **c)
+                .await
+                .map_err(db_err)?
+                .rows_affected()),
+            Conn::PostgresRead(c) => Ok(bind_all!(sqlx::query(sql), args)
+                .execute(&mut **c)
+                .await
+                .map_err(db_err)?
+                .rows_affected()),
+        }
+    }
+
+    /// Runs a query and returns every row.
+    pub async fn fetch_all(&mut self, sql: &str, args: Vec<Arg>) -> Result<Vec<Row>, Error> {
+        match self.conn()? {
+            Conn::Sqlite(c) => Ok(bind_all!(sqlx::query(sql), args)
+                .fetch_all(&mut *c)
+                .await
+                .map_err(db_err)?
+                .into_iter()
+                .map(Row::Sqlite)
+                .collect()),
+            Conn::SqliteRead(c) => Ok(bind_all!(sqlx::query(sql), args)
+                .fetch_all(&mut **c)
+                .await
+                .map_err(db_err)?
+                .into_iter()
+                .map(Row::Sqlite)
+                .collect()),
+            Conn::Postgres(c) => Ok(bind_all!(sqlx::query(sql), args)
+                .fetch_all(&mut **c)
+                .await
+                .map_err(db_err)?
+                .into_iter()
+                .map(Row::Postgres)
+                .collect()),
+            Conn::PostgresRead(c) => Ok(bind_all!(sqlx::query(sql), args)
+                .fetch_all(&mut **c)
+                .await
+                .map_err(db_err)?
+                .into_iter()
+                .map(Row::Postgres)
+                .collect()),
+        }
+    }
+
+    /// Runs a query and returns its first row, if any.
+    pub async fn fetch_optional(
+        &mut self,
+        sql: &str,
+        args: Vec<Arg>,
+    ) -> Result<Option<Row>, Error> {
+        match self.conn()? {
+            Conn::Sqlite(c) => Ok(bind_all!(sqlx::query(sql), args)
+                .fetch_optional(&mut *c)
+                .await
+                .map_err(db_err)?
+                .map(Row::Sqlite)),
+            Conn::SqliteRead(c) => Ok(bind_all!(sqlx::query(sql), args)
+                .fetch_optional(&mut **c)
+                .await
+                .map_err(db_err)?
+                .map(Row::Sqlite)),
+            Conn::Postgres(c) => Ok(bind_all!(sqlx::query(sql), args)
+                .fetch_optional(&mut **c)
+                .await
+                .map_err(db_err)?
+                .map(Row::Postgres)),
+            Conn::PostgresRead(c) => Ok(bind_all!(sqlx::query(sql), args)
+                .fetch_optional(&mut **c)
+                .await
+                .map_err(db_err)?
+                .map(Row::Postgres)),
+        }
+    }
+
+    /// Runs a query that must return a row.
+    pub async fn fetch_one(&mut self, sql: &str, args: Vec<Arg>) -> Result<Row, Error> {
+        self.fetch_optional(sql, args)
+            .await?
+            .ok_or_else(|| Error::internal(std::io::Error::other("query returned no row")))
+    }
+
+    /// Runs a built statement.
+    pub async fn execute_sql(&mut self, sql: Sql) -> Result<u64, Error> {
+        self.execute(&sql.text, sql.args).await
+    }
+
+    /// Runs a built query.
+    pub async fn fetch_all_sql(&mut self, sql: Sql) -> Result<Vec<Row>, Error> {
+        self.fetch_all(&sql.text, sql.args).await
+    }
+
+    /// Asks the worker to look for due jobs once this unit has committed.
+    pub async fn wake_jobs(&mut self) -> Result<(), Error> {
+        if self.after.wake_jobs {
+            return Ok(());
+        }
+        self.after.wake_jobs = true;
+        if let (Some(Conn::Postgres(_)), Some(channel)) = (&self.conn, self.jobs_channel.clone()) {
+            // NOTIFY is transactional: delivered to listeners only if this unit commits.
+            self.execute("select pg_notify($1, '')", vec![Arg::Text(channel)])
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+macro_rules! get {
+    ($self:expr, $col:expr, $t:ty) => {
+        match $self {
+            Row::Sqlite(r) => r.try_get::<$t, _>($col).map_err(db_err),
+            Row::Postgres(r) => r.try_get::<$t, _>($col).map_err(db_err),
+        }
+    };
+}
+
+impl Row {
+    pub fn i64(&self, col: &str) -> Result<i64, Error> {
+        get!(self, col, i64)
+    }
+
+    pub fn opt_i64(&self, col: &str) -> Result<Option<i64>, Error> {
+        get!(self, col, Option<i64>)
+    }
+
+    pub fn f64(&self, col: &str) -> Result<f64, Error> {
+        get!(self, col, f64)
+    }
+
+    pub fn bool(&self, col: &str) -> Result<bool, Error> {
+        Ok(self.i64(col)? != 0)
+    }
+
+    pub fn text(&self, col: &str) -> Result<String, Error> {
+        get!(self, col, String)
+    }
+
+    pub fn opt_text(&self, col: &str) -> Result<Option<String>, Error> {
+        get!(self, col, Option<String>)
+    }
+
+    pub fn bytes(&self, col: &str) -> Result<Vec<u8>, Error> {
+        get!(self, col, Vec<u8>)
+    }
+
+    pub fn opt_bytes(&self, col: &str) -> Result<Option<Vec<u8>>, Error> {
+        get!(self, col, Option<Vec<u8>>)
+    }
+
+    pub fn time(&self, col: &str) -> Result<Timestamp, Error> {
+        self.i64(col).map(Timestamp::from_millis)
+    }
+
+    pub fn opt_time(&self, col: &str) -> Result<Option<Timestamp>, Error> {
+        Ok(self.opt_i64(col)?.map(Timestamp::from_millis))
+    }
+
+    /// A JSON TEXT column, decoded.
+    pub fn json<T: DeserializeOwned>(&self, col: &str) -> Result<T, Error> {
+        let s = self.text(col)?;
+        serde_json::from_str(&s).map_err(Error::internal)
+    }
+
+    /// A nullable JSON TEXT column, decoded.
+    pub fn opt_json<T: DeserializeOwned>(&self, col: &str) -> Result<Option<T>, Error> {
+        match self.opt_text(col)? {
+            None => Ok(None),
+            Some(s) => serde_json::from_str(&s).map(Some).map_err(Error::internal),
+        }
+    }
+}
