@@ -88,13 +88,12 @@ pub fn to_kebab(key: &str) -> String {
     // Re-join the words whose digits belong to them ("sha-256" → "sha256").
     let mut words: Vec<String> = Vec::new();
     for w in out.split('-') {
-        if let Some(last) = words.last_mut() {
-            if w.bytes().all(|b| b.is_ascii_digit())
-                && DIGIT_WORDS.contains(&format!("{last}{w}").as_str())
-            {
-                last.push_str(w);
-                continue;
-            }
+        if let Some(last) = words.last_mut()
+            && w.bytes().all(|b| b.is_ascii_digit())
+            && DIGIT_WORDS.contains(&format!("{last}{w}").as_str())
+        {
+            last.push_str(w);
+            continue;
         }
         words.push(w.to_owned());
     }

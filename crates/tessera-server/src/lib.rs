@@ -1,1 +1,18 @@
+//! Tessera's server: the tenant API (`api`), the operator API (`admin`), operations endpoints,
+//! and the middleware and extractors that give every endpoint the same conventions.
 
+pub mod admin;
+pub mod api;
+pub mod app;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod http;
+pub mod ops;
+pub mod permissions;
+pub mod query;
+pub mod render;
+pub mod serve;
+pub mod state;
+
+pub use config::Config;

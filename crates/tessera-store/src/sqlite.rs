@@ -83,13 +83,7 @@ impl SqliteBackend {
         })
     }
 
-    pub(crate) async fn write<T: Send + 'static>(
-        &self,
-        unit: Box<
-            dyn for<'c> FnOnce(&'c mut Tx) -> futures::future::BoxFuture<'c, Result<T, Error>>
-                + Send,
-        >,
-    ) -> Result<T, Error> {
+    pub(crate) async fn write<T: Send + 'static>(&self, unit: crate::Unit<T>) -> Result<T, Error> {
         let erased: ErasedUnit = Box::new(move |tx: &mut Tx| {
             Box::pin(unit(tx).map(|r| r.map(|v| Box::new(v) as AnyBox)))
         });
@@ -180,11 +174,11 @@ async fn commit_batch(
     for job in batch.drain(..) {
         tx.now = clock.now();
         tx.after = Default::default();
-        if let Some(Conn::Sqlite(c)) = tx.conn.as_mut() {
-            if let Err(e) = exec(c, "savepoint unit").await {
-                let _ = job.reply.send(Err(Error::internal(e)));
-                continue;
-            }
+        if let Some(Conn::Sqlite(c)) = tx.conn.as_mut()
+            && let Err(e) = exec(c, "savepoint unit").await
+        {
+            let _ = job.reply.send(Err(Error::internal(e)));
+            continue;
         }
         let outcome = AssertUnwindSafe((job.unit)(&mut tx)).catch_unwind().await;
         let result = match outcome {

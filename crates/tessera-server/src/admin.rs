@@ -1,0 +1,307 @@
+//! The operator API (`/admin/v1`): organizations, their API keys and dashboard users.
+//! Authenticated with the operator token. (Idempotency keys are a tenant API feature: they are
+//! scoped to API keys.)
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
+use axum::Router;
+use axum::extract::{FromRequestParts, Path};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::middleware::from_fn_with_state;
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tessera_core::id::OrganizationId;
+use tessera_core::inflect::Inflection;
+use tessera_core::permission::Permissions;
+use tessera_core::tenancy::EnvKind;
+use tessera_core::{Error, Timestamp, codes};
+use tessera_store::ops::tenancy::{self, User};
+
+use crate::api::{Body, page_doc, required};
+use crate::error::ApiError;
+use crate::extract::{JsonBody, Reply, inflection_of, path_id};
+use crate::query::{Accepts, Query};
+use crate::render::Doc;
+use crate::state::AppState;
+
+/// The request context of an operator handler.
+pub struct AdminCtx {
+    state: AppState,
+    inflection: Inflection,
+    raw_query: Option<String>,
+}
+
+impl FromRequestParts<AppState> for AdminCtx {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Ok(Self {
+            state: state.clone(),
+            inflection: inflection_of(parts)?,
+            raw_query: parts.uri.query().map(str::to_owned),
+        })
+    }
+}
+
+impl AdminCtx {
+    fn query(&self, list: bool) -> Result<Query, ApiError> {
+        Ok(Query::parse(
+            self.raw_query.as_deref(),
+            Accepts {
+                list,
+                ..Default::default()
+            },
+        )?)
+    }
+
+    fn respond(&self, status: StatusCode, doc: Doc, q: Option<&Query>) -> Reply {
+        Ok(doc.into_response(status, q, self.inflection))
+    }
+}
+
+/// The operator routes.
+pub fn routes(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .route(
+            "/admin/v1/organizations",
+            get(list_organizations).post(create_organization),
+        )
+        .route("/admin/v1/organizations/{org}", get(show_organization))
+        .route(
+            "/admin/v1/organizations/{org}/api-keys",
+            post(create_api_key),
+        )
+        .route("/admin/v1/organizations/{org}/users", post(create_user))
+        .layer(from_fn_with_state(state.clone(), crate::http::admin_gate))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct NewOrganization {
+    name: Option<String>,
+}
+
+async fn create_organization(
+    ctx: AdminCtx,
+    JsonBody(body): JsonBody<Body<NewOrganization>>,
+) -> Reply {
+    let name = tenancy::check_name(
+        &required(body.data.attributes.name, "name")?,
+        "/data/attributes/name",
+    )?;
+    let created = ctx
+        .state
+        .store
+        .write(move |tx| Box::pin(tenancy::create_organization(tx, name)))
+        .await?;
+    let keys: serde_json::Map<String, Value> = created
+        .keys
+        .iter()
+        .map(|(k, secret)| {
+            (
+                k.scope.kind.as_str().to_owned(),
+                Value::String(secret.clone()),
+            )
+        })
+        .collect();
+    let doc = Doc::one(created.organization.to_resource().to_value())
+        .with_meta(json!({ "api-keys": keys }));
+    ctx.respond(StatusCode::CREATED, doc, None)
+}
+
+async fn list_organizations(ctx: AdminCtx) -> Reply {
+    let q = ctx.query(true)?;
+    let page = q.page.clone();
+    let list = ctx
+        .state
+        .store
+        .read(move |tx| Box::pin(async move { tenancy::list_organizations(tx, &page).await }))
+        .await?;
+    ctx.respond(
+        StatusCode::OK,
+        page_doc(list, "/admin/v1/organizations", &q, |o| {
+            o.to_resource().to_value()
+        }),
+        Some(&q),
+    )
+}
+
+async fn show_organization(ctx: AdminCtx, Path(org): Path<String>) -> Reply {
+    let q = ctx.query(false)?;
+    let org = path_id(OrganizationId::parse, &org, "organization")?;
+    let org = ctx
+        .state
+        .store
+        .read(move |tx| Box::pin(async move { tenancy::get_organization(tx, &org).await }))
+        .await?;
+    ctx.respond(
+        StatusCode::OK,
+        Doc::one(org.to_resource().to_value()),
+        Some(&q),
+    )
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct NewAdminApiKey {
+    environment: Option<String>,
+    name: Option<String>,
+    permissions: Option<Vec<String>>,
+    expires_at: Option<String>,
+}
+
+async fn create_api_key(
+    ctx: AdminCtx,
+    Path(org): Path<String>,
+    JsonBody(body): JsonBody<Body<NewAdminApiKey>>,
+) -> Reply {
+    let org = path_id(OrganizationId::parse, &org, "organization")?;
+    let a = body.data.attributes;
+    let env_raw = required(a.environment, "environment")?;
+    let kind = EnvKind::parse(&env_raw).ok_or_else(|| {
+        Error::invalid(
+            codes::INVALID_ATTRIBUTE,
+            "environment is sandbox or production",
+        )
+        .at("/data/attributes/environment")
+    })?;
+    let name = tenancy::check_name(
+        &a.name.unwrap_or_else(|| "api key".into()),
+        "/data/attributes/name",
+    )?;
+    let permissions = match a.permissions {
+        None => Permissions::all(),
+        Some(names) => Permissions::parse_names(&names).map_err(|bad| {
+            Error::invalid(
+                codes::INVALID_PERMISSIONS,
+                format!("unknown permission {bad}"),
+            )
+            .at("/data/attributes/permissions")
+        })?,
+    };
+    let now = ctx.state.store.clock().now();
+    let expires_at = a
+        .expires_at
+        .map(|s| {
+            Timestamp::parse_rfc3339(&s)
+                .filter(|t| *t > now)
+                .ok_or_else(|| {
+                    Error::invalid(
+                        codes::INVALID_ATTRIBUTE,
+                        "expires-at must be an RFC 3339 time in the future",
+                    )
+                    .at("/data/attributes/expires-at")
+                })
+        })
+        .transpose()?;
+    let (key, secret) = ctx
+        .state
+        .store
+        .write(move |tx| {
+            Box::pin(async move {
+                let scope = tenancy::scope_of(tx, &org, kind).await?;
+                tenancy::create_api_key(tx, &scope, name, permissions, expires_at).await
+            })
+        })
+        .await?;
+    let doc = Doc::one(key.to_resource(now).to_value()).with_meta(json!({ "secret": secret }));
+    ctx.respond(StatusCode::CREATED, doc, None)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct NewUser {
+    email: Option<String>,
+    password: Option<String>,
+    role: Option<String>,
+}
+
+/// Shortest dashboard password.
+pub const MIN_PASSWORD_LEN: usize = 10;
+
+/// Checks an email address's shape.
+pub fn check_email(email: &str) -> Result<String, Error> {
+    let email = email.trim();
+    let ok = email.len() <= 254
+        && email.split('@').count() == 2
+        && email.split('@').all(|p| !p.is_empty())
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+    if !ok {
+        return Err(
+            Error::invalid(codes::INVALID_ATTRIBUTE, "not an email address")
+                .at("/data/attributes/email"),
+        );
+    }
+    Ok(email.to_lowercase())
+}
+
+/// Hashes a dashboard password with Argon2id.
+pub fn hash_password(password: &str) -> Result<String, Error> {
+    let n = password.chars().count();
+    if !(MIN_PASSWORD_LEN..=1024).contains(&n) {
+        return Err(Error::invalid(
+            codes::INVALID_ATTRIBUTE,
+            format!("passwords are {MIN_PASSWORD_LEN} to 1024 characters"),
+        )
+        .at("/data/attributes/password"));
+    }
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| Error::internal(std::io::Error::other(e.to_string())))
+}
+
+/// Creates a dashboard user (shared by the operator API and `tessera user create`).
+pub async fn create_user_in(
+    store: &tessera_store::Store,
+    org: OrganizationId,
+    email: &str,
+    password: &str,
+    role: &str,
+) -> Result<User, Error> {
+    let email = check_email(email)?;
+    if !tenancy::ROLES.contains(&role) {
+        return Err(
+            Error::invalid(codes::INVALID_ATTRIBUTE, "role is admin or member")
+                .at("/data/attributes/role"),
+        );
+    }
+    let password = password.to_owned();
+    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(Error::internal)??;
+    let role = role.to_owned();
+    store
+        .write(move |tx| {
+            Box::pin(async move { tenancy::create_user(tx, &org, email, hash, role).await })
+        })
+        .await
+}
+
+fn user_resource(u: &User) -> Value {
+    json!({"type": "user", "id": u.id, "attributes": {"email": u.email, "role": u.role, "created-at": u.created_at},
+           "relationships": {"organization": {"data": {"type": "organization", "id": u.organization_id}}}})
+}
+
+async fn create_user(
+    ctx: AdminCtx,
+    Path(org): Path<String>,
+    JsonBody(body): JsonBody<Body<NewUser>>,
+) -> Reply {
+    let org = path_id(OrganizationId::parse, &org, "organization")?;
+    let a = body.data.attributes;
+    let email = required(a.email, "email")?;
+    let password = required(a.password, "password")?;
+    let user = create_user_in(
+        &ctx.state.store,
+        org,
+        &email,
+        &password,
+        a.role.as_deref().unwrap_or("admin"),
+    )
+    .await?;
+    ctx.respond(StatusCode::CREATED, Doc::one(user_resource(&user)), None)
+}

@@ -1,0 +1,71 @@
+//! Events, stored with the change they report.
+
+use axum::extract::Path;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use tessera_core::event::EventResource;
+use tessera_core::id::EventId;
+use tessera_core::jsonapi::{Document, ErrorDocument, ListDocument};
+use tessera_store::ops::events::{self, EventFilter};
+
+use crate::api::{CommonHeaders, PageParams, page_doc, single};
+use crate::extract::{Ctx, Reply, path_id};
+use crate::query::Accepts;
+use crate::render::Doc;
+
+/// Filters of the event list.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EventFilters {
+    /// One or more event names, comma-separated.
+    #[param(rename = "filter[name]")]
+    #[serde(rename = "filter[name]")]
+    pub name: Option<String>,
+    /// The id of the object the events are about.
+    #[param(rename = "filter[object-id]")]
+    #[serde(rename = "filter[object-id]")]
+    pub object_id: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/events", tag = "events",
+    params(PageParams, EventFilters, CommonHeaders),
+    security(("api_key" = ["event.read"])),
+    responses((status = 200, body = ListDocument<EventResource>), (status = 400, body = ErrorDocument)))]
+pub async fn list(ctx: Ctx) -> Reply {
+    let q = ctx.query(Accepts {
+        list: true,
+        filters: &["name", "object-id"],
+        ..Default::default()
+    })?;
+    let filter = EventFilter {
+        names: q.filter_list("name"),
+        object_id: q.filters.get("object-id").cloned(),
+    };
+    let (scope, page) = (ctx.scope().clone(), q.page.clone());
+    let list = ctx
+        .read(move |tx| Box::pin(async move { events::list(tx, &scope, &filter, &page).await }))
+        .await?;
+    ctx.respond(
+        StatusCode::OK,
+        page_doc(list, "/api/v1/events", &q, |e| e.to_resource().to_value()),
+        Some(&q),
+    )
+}
+
+#[utoipa::path(get, path = "/api/v1/events/{id}", tag = "events",
+    params(("id" = String, Path), CommonHeaders),
+    security(("api_key" = ["event.read"])),
+    responses((status = 200, body = Document<EventResource>), (status = 404, body = ErrorDocument)))]
+pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
+    let q = single(&ctx, &[])?;
+    let id = path_id(EventId::parse, &id, "event")?;
+    let scope = ctx.scope().clone();
+    let e = ctx
+        .read(move |tx| Box::pin(async move { events::get(tx, &scope, &id).await }))
+        .await?;
+    ctx.respond(
+        StatusCode::OK,
+        Doc::one(e.to_resource().to_value()),
+        Some(&q),
+    )
+}

@@ -1,0 +1,198 @@
+//! The tenant API (`/api/v1`), one module per resource. Routes and their OpenAPI description are
+//! registered together, so `/api/v1/openapi.json` cannot drift from what is served; each
+//! operation's `security` names the permission it requires (see `permissions`).
+
+pub mod api_keys;
+pub mod documents;
+pub mod events;
+pub mod inquiries;
+pub mod organization;
+pub mod templates;
+pub mod verifications;
+
+use serde::Deserialize;
+use serde_json::Value;
+use tessera_core::{Error, codes};
+use tessera_store::Page;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::extract::Ctx;
+use crate::query::Query;
+use crate::render::Doc;
+use crate::state::AppState;
+
+/// A request document: `{"data": {"type"?, "id"?, "attributes": {…}}, "meta"?}`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Body<A: Default> {
+    #[serde(default)]
+    pub data: Data<A>,
+    /// Free-form; endpoints that read it say so.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub meta: Option<Value>,
+}
+
+/// The `data` member of a request document.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Data<A: Default> {
+    /// The resource type (optional; not checked).
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+    /// The resource id (optional; the path names the object).
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub attributes: A,
+}
+
+/// A required attribute, or 422 pointing at it.
+pub fn required<T>(value: Option<T>, name: &str) -> Result<T, Error> {
+    value.ok_or_else(|| {
+        Error::invalid(codes::MISSING_ATTRIBUTE, format!("{name} is required"))
+            .at(format!("/data/attributes/{name}"))
+    })
+}
+
+/// An id attribute of the expected kind, or 422 pointing at it.
+pub fn id_attribute<T>(
+    raw: &str,
+    name: &str,
+    parse: impl FnOnce(&str) -> Result<T, tessera_core::id::IdError>,
+    code: &'static str,
+) -> Result<T, Error> {
+    parse(raw).map_err(|e| {
+        Error::invalid(code, format!("{name} must be a {} id", e.kind))
+            .at(format!("/data/attributes/{name}"))
+    })
+}
+
+/// Answers with a page of resources and its links.
+pub fn page_doc<T>(
+    page: Page<T>,
+    path: &str,
+    query: &Query,
+    to_value: impl Fn(&T) -> Value,
+) -> Doc {
+    let items: Vec<Value> = page.items.iter().map(to_value).collect();
+    let id_of = |v: Option<&Value>| {
+        v.and_then(|v| v.get("id"))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    let first = id_of(items.first());
+    let last = id_of(items.last());
+    let links = query.links(
+        path,
+        first.as_deref(),
+        last.as_deref(),
+        page.has_prev,
+        page.has_next,
+    );
+    Doc::list(items, links)
+}
+
+/// Parameters of every list endpoint.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// 1–100, default 10.
+    #[param(rename = "page[size]", minimum = 1, maximum = 100)]
+    #[serde(rename = "page[size]")]
+    pub size: Option<u32>,
+    /// Objects older than this id.
+    #[param(rename = "page[after]")]
+    #[serde(rename = "page[after]")]
+    pub after: Option<String>,
+    /// Objects newer than this id.
+    #[param(rename = "page[before]")]
+    #[serde(rename = "page[before]")]
+    pub before: Option<String>,
+}
+
+/// The `Key-Inflection` and `Idempotency-Key` headers.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct CommonHeaders {
+    /// `kebab` (default), `camel` or `snake`: the keys of the response.
+    #[param(rename = "Key-Inflection")]
+    #[serde(rename = "Key-Inflection")]
+    pub key_inflection: Option<String>,
+}
+
+/// The `Idempotency-Key` header of POST requests.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IdempotencyHeader {
+    /// 1–255 visible ASCII characters; the first response is replayed for a retry.
+    #[param(rename = "Idempotency-Key")]
+    #[serde(rename = "Idempotency-Key")]
+    pub idempotency_key: Option<String>,
+}
+
+struct SecurityAddon;
+
+impl Modify for SecurityAddon {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Tessera API",
+        description = "Share verified identity data between organizations (Persona Connect-compatible).",
+        version = "1"
+    ),
+    modifiers(&SecurityAddon),
+    components(schemas(tessera_core::jsonapi::ErrorDocument))
+)]
+struct ApiDoc;
+
+/// Every tenant route with its OpenAPI description.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(organization::show))
+        .routes(routes!(api_keys::list, api_keys::create))
+        .routes(routes!(api_keys::expire))
+        .routes(routes!(templates::list, templates::create))
+        .routes(routes!(templates::show))
+        .routes(routes!(inquiries::list, inquiries::create))
+        .routes(routes!(
+            inquiries::show,
+            inquiries::update,
+            inquiries::redact
+        ))
+        .routes(routes!(inquiries::complete))
+        .routes(routes!(inquiries::approve))
+        .routes(routes!(inquiries::decline))
+        .routes(routes!(inquiries::mark_for_review))
+        .routes(routes!(inquiries::expire))
+        .routes(routes!(inquiries::fail))
+        .routes(routes!(verifications::create))
+        .routes(routes!(verifications::show))
+        .routes(routes!(documents::upload))
+        .routes(routes!(documents::show))
+        .routes(routes!(documents::file))
+        .routes(routes!(events::list))
+        .routes(routes!(events::show))
+}
+
+/// Shared handler helper: a query for a single-object endpoint.
+pub fn single(ctx: &Ctx, includes: &[&str]) -> Result<Query, crate::error::ApiError> {
+    ctx.query(crate::query::Accepts {
+        list: false,
+        filters: &[],
+        includes,
+        extra: &[],
+    })
+}

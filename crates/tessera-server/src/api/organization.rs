@@ -1,0 +1,30 @@
+//! `GET /api/v1/organization`: who am I.
+
+use axum::http::StatusCode;
+use serde_json::json;
+use tessera_core::jsonapi::Document;
+use tessera_core::tenancy::OrganizationResource;
+use tessera_store::ops::tenancy;
+
+use crate::api::{CommonHeaders, single};
+use crate::extract::{Ctx, Reply};
+use crate::render::Doc;
+
+/// The caller's organization, with the key's environment and id in `meta`.
+#[utoipa::path(get, path = "/api/v1/organization", tag = "organization",
+    params(CommonHeaders),
+    security(("api_key" = [])),
+    responses((status = 200, body = Document<OrganizationResource>),
+              (status = 401, body = tessera_core::jsonapi::ErrorDocument)))]
+pub async fn show(ctx: Ctx) -> Reply {
+    let q = single(&ctx, &[])?;
+    let org_id = ctx.scope().org.clone();
+    let org = ctx
+        .read(move |tx| Box::pin(async move { tenancy::get_organization(tx, &org_id).await }))
+        .await?;
+    let doc = Doc::one(org.to_resource().to_value()).with_meta(json!({
+        "environment": ctx.scope().kind.as_str(),
+        "api-key-id": ctx.key.id.as_str(),
+    }));
+    ctx.respond(StatusCode::OK, doc, Some(&q))
+}

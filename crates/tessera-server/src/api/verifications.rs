@@ -1,0 +1,119 @@
+//! Verifications recorded on inquiries.
+
+use axum::extract::Path;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use tessera_core::id::{InquiryId, VerificationId};
+use tessera_core::jsonapi::{Document, ErrorDocument};
+use tessera_core::verification::{
+    Check, VerificationKind, VerificationResource, VerificationStatus, validate_attributes,
+    validate_checks,
+};
+use tessera_core::{Error, Timestamp, codes};
+use tessera_store::ops::verifications::{self, NewVerification};
+use utoipa::ToSchema;
+
+use crate::api::{Body, CommonHeaders, IdempotencyHeader, id_attribute, required, single};
+use crate::extract::{Ctx, JsonBody, Reply, path_id};
+use crate::render::Doc;
+
+/// Attributes of a verification to record.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct NewVerificationAttributes {
+    pub inquiry_id: Option<String>,
+    /// `government-id`, `selfie`, `database`, `document`, `phone-number` or `email-address`.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// `passed` or `failed`.
+    pub status: Option<String>,
+    #[serde(default)]
+    pub checks: Vec<Check>,
+    /// What the verification extracted (`name-first`, `birthdate`, …).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub attributes: Map<String, Value>,
+    /// When the check was done (RFC 3339, not in the future); default: now.
+    pub completed_at: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/verifications", tag = "verifications",
+    params(CommonHeaders, IdempotencyHeader),
+    request_body = Body<NewVerificationAttributes>,
+    security(("api_key" = ["inquiry.write"])),
+    responses((status = 201, body = Document<VerificationResource>), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument), (status = 422, body = ErrorDocument)))]
+pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewVerificationAttributes>>) -> Reply {
+    let a = body.data.attributes;
+    let inquiry_id = id_attribute(
+        &required(a.inquiry_id, "inquiry-id")?,
+        "inquiry-id",
+        InquiryId::parse,
+        codes::INVALID_ID,
+    )?;
+    let kind_raw = required(a.kind, "type")?;
+    let kind = VerificationKind::parse(&kind_raw)
+        .filter(|k| *k != VerificationKind::ShareToken)
+        .ok_or_else(|| {
+            Error::invalid(
+                codes::INVALID_ATTRIBUTE,
+                format!("unknown verification type {kind_raw}"),
+            )
+            .at("/data/attributes/type")
+        })?;
+    let status_raw = required(a.status, "status")?;
+    let status = VerificationStatus::parse(&status_raw).ok_or_else(|| {
+        Error::invalid(codes::INVALID_ATTRIBUTE, "status is passed or failed")
+            .at("/data/attributes/status")
+    })?;
+    validate_checks(&a.checks, "/data/attributes/checks")?;
+    validate_attributes(&a.attributes, "/data/attributes/attributes")?;
+    let now = ctx.state.store.clock().now();
+    let completed_at = a
+        .completed_at
+        .map(|s| {
+            Timestamp::parse_rfc3339(&s)
+                .filter(|t| *t <= now.plus_seconds(60))
+                .ok_or_else(|| {
+                    Error::invalid(
+                        codes::INVALID_ATTRIBUTE,
+                        "completed-at must be an RFC 3339 time, not in the future",
+                    )
+                    .at("/data/attributes/completed-at")
+                })
+        })
+        .transpose()?;
+    let new = NewVerification {
+        inquiry_id,
+        kind,
+        status,
+        checks: a.checks,
+        attributes: a.attributes,
+        completed_at,
+    };
+    let scope = ctx.scope().clone();
+    ctx.commit(
+        StatusCode::CREATED,
+        move |tx| Box::pin(async move { verifications::record(tx, &scope, new).await }),
+        |v| Doc::one(v.to_resource().to_value()),
+    )
+    .await
+}
+
+#[utoipa::path(get, path = "/api/v1/verifications/{id}", tag = "verifications",
+    params(("id" = String, Path), CommonHeaders),
+    security(("api_key" = ["inquiry.read"])),
+    responses((status = 200, body = Document<VerificationResource>), (status = 404, body = ErrorDocument)))]
+pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
+    let q = single(&ctx, &[])?;
+    let id = path_id(VerificationId::parse, &id, "verification")?;
+    let scope = ctx.scope().clone();
+    let v = ctx
+        .read(move |tx| Box::pin(async move { verifications::get(tx, &scope, &id).await }))
+        .await?;
+    ctx.respond(
+        StatusCode::OK,
+        Doc::one(v.to_resource().to_value()),
+        Some(&q),
+    )
+}

@@ -1,0 +1,99 @@
+//! Assembles the application: state, routers, layers.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware::{from_fn, from_fn_with_state};
+use tessera_core::secret::{generate_admin_token, hash_secret};
+use tessera_store::Store;
+use tessera_store::ops::tenancy;
+use tower_http::catch_panic::CatchPanicLayer;
+
+use crate::config::Config;
+use crate::http::{self, rate_limit::RateLimiter};
+use crate::permissions::RouteTable;
+use crate::state::AppState;
+use crate::{admin, api, ops};
+
+/// The generated OpenAPI description of the tenant API.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api::routes().split_for_parts().1
+}
+
+/// The operator token's hash: from configuration, or generated once per database (the token
+/// itself is written to `<data dir>/admin-token`, readable by the owner only).
+pub async fn admin_token_hash(store: &Store, config: &Config) -> anyhow::Result<String> {
+    if let Some(token) = &config.admin_token {
+        return Ok(hash_secret(token));
+    }
+    let existing = store
+        .read(|tx| Box::pin(async move { tenancy::operator_token_hash(tx).await }))
+        .await?;
+    if let Some(hash) = existing {
+        return Ok(hash);
+    }
+    let token = generate_admin_token();
+    let hash = hash_secret(&token);
+    let h = hash.clone();
+    let stored = store
+        .write(move |tx| Box::pin(async move { tenancy::set_operator_token_hash(tx, h).await }))
+        .await?;
+    if stored == hash {
+        let path = config.data_dir.join("admin-token");
+        write_secret_file(&path, &token)?;
+        tracing::info!(path = %path.display(), token_prefix = &token[..8], "generated the operator token");
+    }
+    Ok(stored)
+}
+
+fn write_secret_file(path: &Path, contents: &str) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    use std::io::Write;
+    let mut f = options.open(path)?;
+    f.write_all(contents.as_bytes())?;
+    f.write_all(b"\n")?;
+    f.sync_all()
+}
+
+/// Builds the state and the router.
+pub async fn build(store: Store, config: Config) -> anyhow::Result<(Router, AppState)> {
+    ops::metrics_handle();
+    let (api_router, openapi) = api::routes().split_for_parts();
+    let openapi_json = Arc::new(openapi.to_pretty_json()?);
+    let admin_token_hash = admin_token_hash(&store, &config).await?;
+    let state = AppState {
+        store,
+        limiter: Arc::new(RateLimiter::new(config.rate_limit_per_minute)),
+        routes: Arc::new(RouteTable::from_openapi(&openapi)),
+        admin_token_hash: Arc::new(admin_token_hash),
+        config: Arc::new(config),
+    };
+    let api_router = api_router
+        .layer(from_fn_with_state(
+            state.clone(),
+            http::idempotency::idempotency,
+        ))
+        .layer(from_fn_with_state(state.clone(), http::tenant_gate))
+        .layer(DefaultBodyLimit::max(state.config.upload_limit + 64 * 1024))
+        .layer(from_fn(http::label_route));
+    let router = Router::new()
+        .merge(api_router)
+        .merge(admin::routes(&state).layer(from_fn(http::label_route)))
+        .merge(ops::routes(openapi_json).layer(from_fn(http::label_route)))
+        .fallback(http::not_found)
+        .layer(CatchPanicLayer::custom(http::panic_response))
+        .layer(from_fn(http::request_context))
+        .with_state(state.clone());
+    Ok((router, state))
+}

@@ -1,0 +1,70 @@
+//! Server configuration. The binary fills it from flags, environment variables and an optional
+//! `tessera.toml` (in that order of precedence); tests build it directly.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Everything the server needs to know at start.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `TESSERA_LISTEN`: address of the HTTP server.
+    pub listen: SocketAddr,
+    /// `TESSERA_DATABASE_URL`: `sqlite://PATH` or `postgres://…`.
+    pub database_url: String,
+    /// Where generated files (the operator token) are written.
+    pub data_dir: PathBuf,
+    /// `TESSERA_ADMIN_TOKEN`: the operator token; generated on first start when absent.
+    pub admin_token: Option<String>,
+    /// `TESSERA_RATE_LIMIT_PER_MINUTE`: requests per API key per minute (0 = unlimited).
+    pub rate_limit_per_minute: u32,
+    /// Largest JSON request body.
+    pub body_limit: usize,
+    /// Largest document upload.
+    pub upload_limit: usize,
+    /// `TESSERA_WEBHOOK_ALLOWED_NETWORKS`: CIDRs outbound HTTP may reach although not public.
+    pub webhook_allowed_networks: Vec<String>,
+    /// `TESSERA_WEBHOOK_TIMEOUT_MS`: per-attempt timeout of outbound HTTP.
+    pub webhook_timeout_ms: u64,
+    /// `TESSERA_WEBHOOK_RETRY_SCALE`: multiplies the webhook retry schedule.
+    pub webhook_retry_scale: f64,
+    /// How long a rotated-out webhook secret keeps signing, in seconds.
+    pub webhook_secret_overlap_secs: i64,
+    /// Run the background worker in this process.
+    pub worker: bool,
+}
+
+/// Default requests per API key per minute.
+pub const DEFAULT_RATE_LIMIT_PER_MINUTE: u32 = 1200;
+/// Default database URL.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://./tessera-data/tessera.db";
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: DEFAULT_DATABASE_URL.to_owned(),
+            data_dir: PathBuf::from("./tessera-data"),
+            admin_token: None,
+            rate_limit_per_minute: DEFAULT_RATE_LIMIT_PER_MINUTE,
+            body_limit: 1024 * 1024,
+            upload_limit: 10 * 1024 * 1024,
+            webhook_allowed_networks: Vec::new(),
+            webhook_timeout_ms: 5000,
+            webhook_retry_scale: 1.0,
+            webhook_secret_overlap_secs: 24 * 60 * 60,
+            worker: true,
+        }
+    }
+}
+
+impl Config {
+    /// The data directory implied by a database URL: the SQLite file's folder, else
+    /// `./tessera-data`.
+    pub fn data_dir_for(database_url: &str) -> PathBuf {
+        database_url
+            .strip_prefix("sqlite://")
+            .and_then(|p| std::path::Path::new(p).parent())
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("./tessera-data"), PathBuf::from)
+    }
+}

@@ -1,0 +1,66 @@
+//! Operations endpoints: `/healthz`, `/readyz`, `/metrics`, `/api/v1/openapi.json`.
+
+use std::sync::{Arc, OnceLock};
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+use crate::error::error_response;
+use crate::http::json_response;
+use crate::state::AppState;
+
+/// The process's Prometheus recorder (installed once).
+pub fn metrics_handle() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let builder = PrometheusBuilder::new()
+            .set_buckets(&[
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+            ])
+            .unwrap_or_else(|_| PrometheusBuilder::new());
+        let recorder = builder.build_recorder();
+        let handle = recorder.handle();
+        // Another recorder may already be installed (tests build several apps in one process).
+        let _ = metrics::set_global_recorder(recorder);
+        handle
+    })
+}
+
+/// The operations routes; `openapi` is the generated description of the tenant API.
+pub fn routes(openapi: Arc<String>) -> Router<AppState> {
+    Router::new()
+        .route(
+            "/healthz",
+            get(|| async { json_response(StatusCode::OK, br#"{"status":"ok"}"#.to_vec()) }),
+        )
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route(
+            "/api/v1/openapi.json",
+            get(move || {
+                let doc = openapi.clone();
+                async move { json_response(StatusCode::OK, doc.as_bytes().to_vec()) }
+            }),
+        )
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.store.ready().await {
+        Ok(()) => json_response(StatusCode::OK, br#"{"status":"ready"}"#.to_vec()),
+        Err(e) => error_response(e),
+    }
+}
+
+async fn metrics() -> Response {
+    let body = metrics_handle().render();
+    let mut r = (StatusCode::OK, body).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
+    r
+}

@@ -1,0 +1,232 @@
+//! Query parameters of the JSON:API conventions: `page[size|after|before]`, `filter[name]`,
+//! `fields[type]` and `include`. Unknown parameters are refused, so a typo never silently
+//! widens a list.
+
+use std::collections::HashMap;
+
+use tessera_core::inflect::to_kebab;
+use tessera_core::{Error, codes};
+use tessera_store::{Cursor, PageRequest};
+
+/// Largest page.
+pub const MAX_PAGE_SIZE: u32 = 100;
+
+/// What a query string asked for.
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    pub page: PageRequest,
+    /// `filter[name]` → value (names in kebab-case).
+    pub filters: HashMap<String, String>,
+    /// `fields[type]` → attribute names (kebab-case).
+    pub fields: HashMap<String, Vec<String>>,
+    pub include: Vec<String>,
+    /// Other allowed parameters (e.g. `peek-source-data`).
+    pub extra: HashMap<String, String>,
+    /// The filters in the order given, to rebuild pagination links.
+    pub filter_pairs: Vec<(String, String)>,
+}
+
+/// What an endpoint accepts.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Accepts<'a> {
+    pub list: bool,
+    pub filters: &'a [&'a str],
+    pub includes: &'a [&'a str],
+    pub extra: &'a [&'a str],
+}
+
+fn bad(name: &str, detail: impl Into<String>) -> Error {
+    Error::bad_request(codes::INVALID_QUERY_PARAMETER, detail).at_parameter(name)
+}
+
+fn bracket<'a>(key: &'a str, family: &str) -> Option<&'a str> {
+    key.strip_prefix(family)?
+        .strip_prefix('[')?
+        .strip_suffix(']')
+}
+
+impl Query {
+    /// Parses a raw query string against what the endpoint accepts.
+    pub fn parse(raw: Option<&str>, accepts: Accepts<'_>) -> Result<Self, Error> {
+        let pairs: Vec<(String, String)> = match raw {
+            None | Some("") => Vec::new(),
+            Some(raw) => serde_urlencoded::from_str(raw)
+                .map_err(|_| bad("query", "the query string is malformed"))?,
+        };
+        let mut q = Query::default();
+        let mut seen = std::collections::HashSet::new();
+        for (key, value) in pairs {
+            if !seen.insert(key.clone()) {
+                return Err(bad(&key, format!("{key} is given more than once")));
+            }
+            if let Some(p) = bracket(&key, "page") {
+                if !accepts.list {
+                    return Err(bad(
+                        &key,
+                        "this endpoint returns one object and takes no page parameters",
+                    ));
+                }
+                match p {
+                    "size" => {
+                        q.page.size = value
+                            .parse::<u32>()
+                            .ok()
+                            .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
+                            .ok_or_else(|| {
+                                bad(&key, format!("page[size] is between 1 and {MAX_PAGE_SIZE}"))
+                            })?;
+                    }
+                    "after" | "before" => {
+                        if value.is_empty() || value.len() > 100 {
+                            return Err(bad(&key, format!("{key} must be an id from this list")));
+                        }
+                        if q.page.cursor.is_some() {
+                            return Err(bad(
+                                &key,
+                                "page[after] and page[before] cannot be combined",
+                            ));
+                        }
+                        q.page.cursor = Some(if p == "after" {
+                            Cursor::After(value)
+                        } else {
+                            Cursor::Before(value)
+                        });
+                    }
+                    _ => return Err(bad(&key, format!("unknown parameter {key}"))),
+                }
+            } else if let Some(f) = bracket(&key, "filter") {
+                let name = to_kebab(f);
+                if !accepts.filters.contains(&name.as_str()) {
+                    return Err(bad(
+                        &key,
+                        format!(
+                            "unknown filter {key}; filters here: {}",
+                            accepts.filters.join(", ")
+                        ),
+                    ));
+                }
+                if value.len() > 1000 {
+                    return Err(bad(&key, "the filter value is too long"));
+                }
+                q.filter_pairs.push((key.clone(), value.clone()));
+                q.filters.insert(name, value);
+            } else if let Some(t) = bracket(&key, "fields") {
+                let names = value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(to_kebab)
+                    .collect();
+                q.fields.insert(t.to_owned(), names);
+            } else if key == "include" {
+                for inc in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                    let inc = to_kebab(inc);
+                    if !accepts.includes.contains(&inc.as_str()) {
+                        return Err(bad(&key, format!("cannot include {inc} here")));
+                    }
+                    q.include.push(inc);
+                }
+            } else if accepts.extra.contains(&key.as_str()) {
+                q.extra.insert(key, value);
+            } else {
+                return Err(bad(&key, format!("unknown parameter {key}")));
+            }
+        }
+        Ok(q)
+    }
+
+    /// A filter's values, split on commas.
+    pub fn filter_list(&self, name: &str) -> Vec<String> {
+        self.filters
+            .get(name)
+            .map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// A boolean extra parameter (`true`/`false`).
+    pub fn flag(&self, name: &str) -> Result<bool, Error> {
+        match self.extra.get(name).map(String::as_str) {
+            None | Some("false") => Ok(false),
+            Some("true") => Ok(true),
+            Some(_) => Err(bad(name, format!("{name} is true or false"))),
+        }
+    }
+
+    /// The pagination links for a page of `ids` (newest first) at `path`.
+    pub fn links(
+        &self,
+        path: &str,
+        first: Option<&str>,
+        last: Option<&str>,
+        has_prev: bool,
+        has_next: bool,
+    ) -> tessera_core::jsonapi::Links {
+        let make = |cursor: (&str, &str)| {
+            let mut pairs: Vec<(String, String)> = self.filter_pairs.clone();
+            pairs.push(("page[size]".into(), self.page.size.to_string()));
+            pairs.push((cursor.0.into(), cursor.1.into()));
+            let qs = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+            format!("{path}?{qs}")
+        };
+        tessera_core::jsonapi::Links {
+            prev: first
+                .filter(|_| has_prev)
+                .map(|id| make(("page[before]", id))),
+            next: last
+                .filter(|_| has_next)
+                .map(|id| make(("page[after]", id))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIST: Accepts<'static> = Accepts {
+        list: true,
+        filters: &["status", "reference-id"],
+        includes: &[],
+        extra: &[],
+    };
+
+    #[test]
+    fn parses_the_conventions() {
+        let q = Query::parse(Some("page%5Bsize%5D=5&page[after]=inq_x&filter[referenceId]=r1&fields[inquiry]=status,referenceId"), LIST)
+            .unwrap_or_default();
+        assert_eq!(q.page.size, 5);
+        assert_eq!(q.page.cursor, Some(Cursor::After("inq_x".into())));
+        assert_eq!(
+            q.filters.get("reference-id").map(String::as_str),
+            Some("r1")
+        );
+        assert_eq!(q.fields["inquiry"], vec!["status", "reference-id"]);
+    }
+
+    #[test]
+    fn refuses_what_is_not_accepted() {
+        for bad in [
+            "page[size]=0",
+            "page[size]=101",
+            "page[size]=x",
+            "filter[nope]=1",
+            "nope=1",
+            "page[after]=a&page[before]=b",
+            "include=x",
+            "page[size]=1&page[size]=2",
+        ] {
+            assert!(Query::parse(Some(bad), LIST).is_err(), "{bad}");
+        }
+        let one = Accepts {
+            list: false,
+            ..LIST
+        };
+        assert!(Query::parse(Some("page[size]=2"), one).is_err());
+    }
+}
