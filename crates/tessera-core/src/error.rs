@@ -190,6 +190,7 @@ pub mod codes {
     pub const INVALID_PERMISSIONS: &str = "invalid_permissions";
     pub const PERMISSION_ESCALATION: &str = "permission_escalation";
     pub const UNAVAILABLE: &str = "unavailable";
+    pub const CONFLICT: &str = "conflict";
     // Connect
     pub const CONNECTION_NOT_ACTIVE: &str = "connection_not_active";
     pub const CONNECTION_EXISTS: &str = "connection_exists";

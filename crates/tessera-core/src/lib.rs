@@ -1,6 +1,8 @@
 //! Tessera's pure domain: identifiers, statuses and their transitions, field types, checks,
 //! event names, errors and the clock. No I/O lives here.
 
+pub mod checks;
+pub mod connection;
 pub mod document;
 pub mod error;
 pub mod event;
@@ -9,8 +11,10 @@ pub mod id;
 pub mod inflect;
 pub mod inquiry;
 pub mod jsonapi;
+pub mod mask;
 pub mod permission;
 pub mod secret;
+pub mod share_token;
 pub mod template;
 pub mod tenancy;
 pub mod time;

@@ -14,5 +14,6 @@ pub mod query;
 pub mod render;
 pub mod serve;
 pub mod state;
+pub mod worker;
 
 pub use config::Config;

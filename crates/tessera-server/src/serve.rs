@@ -2,6 +2,9 @@
 
 use tessera_store::Store;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::worker::Worker;
 
 use crate::config::Config;
 
@@ -30,11 +33,34 @@ pub async fn shutdown_signal() {
 /// Serves the API (and, when configured, runs the worker) until shutdown.
 pub async fn run(store: Store, config: Config) -> anyhow::Result<()> {
     let listen = config.listen;
-    let (router, _state) = crate::app::build(store, config).await?;
+    let with_worker = config.worker;
+    let (router, _state) = crate::app::build(store.clone(), config).await?;
     let listener = TcpListener::bind(listen).await?;
-    tracing::info!(address = %listener.local_addr()?, "tessera is listening");
+    tracing::info!(address = %listener.local_addr()?, worker = with_worker, "tessera is listening");
+    let stop = CancellationToken::new();
+    let worker = with_worker.then(|| tokio::spawn(Worker::new(store).run(stop.clone())));
+    let signal = stop.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        signal.cancel();
+    });
+    let until = stop.clone();
     axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move { until.cancelled().await })
         .await?;
+    stop.cancel();
+    if let Some(w) = worker {
+        let _ = w.await;
+    }
+    Ok(())
+}
+
+/// Runs the worker alone until shutdown.
+pub async fn run_worker(store: Store) -> anyhow::Result<()> {
+    let stop = CancellationToken::new();
+    let worker = tokio::spawn(Worker::new(store).run(stop.clone()));
+    shutdown_signal().await;
+    stop.cancel();
+    let _ = worker.await;
     Ok(())
 }

@@ -76,6 +76,12 @@ impl Filter {
         self
     }
 
+    /// Adds a condition with no argument (only ever built from constants).
+    pub fn and_raw(mut self, condition: &str) -> Self {
+        self.clause.push(condition.to_owned());
+        self
+    }
+
     /// Adds a condition only when the value is present.
     pub fn and_opt<A: Into<Arg>>(self, condition: &str, arg: Option<A>) -> Self {
         match arg {

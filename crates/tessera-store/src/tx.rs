@@ -214,6 +214,16 @@ pub enum Row {
 }
 
 fn db_err(e: sqlx::Error) -> Error {
+    // A unique violation means another unit of work made a conflicting change first (units
+    // check uniqueness before they write; this is the race they can lose).
+    if e.as_database_error()
+        .is_some_and(|d| d.is_unique_violation())
+    {
+        return Error::conflict(
+            tessera_core::codes::CONFLICT,
+            "a conflicting change was made at the same time; retry",
+        );
+    }
     Error::internal(e)
 }
 

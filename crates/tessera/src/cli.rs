@@ -241,7 +241,8 @@ pub async fn main() -> anyhow::Result<()> {
         }
         Command::Worker => {
             init_logging(&file);
-            bail!("the background worker arrives with the job queue (see docs/ARCHITECTURE.md)")
+            let store = open(&config, true).await?;
+            tessera_server::serve::run_worker(store).await
         }
         Command::Migrate => {
             let store = open(&config, true).await?;

@@ -3,10 +3,12 @@
 //! operation's `security` names the permission it requires (see `permissions`).
 
 pub mod api_keys;
+pub mod connections;
 pub mod documents;
 pub mod events;
 pub mod inquiries;
 pub mod organization;
+pub mod share_tokens;
 pub mod templates;
 pub mod verifications;
 
@@ -185,6 +187,15 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(documents::file))
         .routes(routes!(events::list))
         .routes(routes!(events::show))
+        .routes(routes!(connections::list, connections::create))
+        .routes(routes!(connections::show))
+        .routes(routes!(connections::activate))
+        .routes(routes!(connections::deactivate))
+        .routes(routes!(connections::reactivate))
+        .routes(routes!(share_tokens::list, share_tokens::create))
+        .routes(routes!(share_tokens::show))
+        .routes(routes!(share_tokens::redeem))
+        .routes(routes!(share_tokens::expire))
 }
 
 /// Shared handler helper: a query for a single-object endpoint.

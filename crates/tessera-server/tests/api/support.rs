@@ -194,6 +194,69 @@ impl App {
         }
     }
 
+    /// A worker over this app's store, driven by the test (`drain`, `housekeeping`).
+    pub fn worker(&self) -> tessera_server::worker::Worker {
+        tessera_server::worker::Worker::new(self.db.store.clone())
+    }
+
+    /// An active connection from `source` to `destination` (sandbox), made through the API.
+    pub async fn active_connection(&self, source: &Org, destination: &Org) -> String {
+        let c = self
+            .post("/api/v1/connect/connections")
+            .key(&source.sandbox)
+            .json(serde_json::json!({"data": {"attributes": {"destination-organization-id": destination.id}}}))
+            .send()
+            .await
+            .expect(201)
+            .id();
+        self.post(&format!("/api/v1/connect/connections/{c}/activate"))
+            .key(&destination.sandbox)
+            .send()
+            .await
+            .expect(200);
+        c
+    }
+
+    /// A completed inquiry with the given fields.
+    pub async fn completed_inquiry(&self, key: &str, fields: Value) -> String {
+        let id = self.inquiry(key, fields).await;
+        self.post(&format!("/api/v1/inquiries/{id}/complete"))
+            .key(key)
+            .send()
+            .await
+            .expect(200);
+        id
+    }
+
+    /// Creates a share token and returns its id.
+    pub async fn share_token(&self, key: &str, connection: &str, inquiry: &str) -> String {
+        self.post("/api/v1/connect/share-tokens")
+            .key(key)
+            .json(serde_json::json!({"data": {"attributes": {"connection-id": connection, "source-id": inquiry}}}))
+            .send()
+            .await
+            .expect(201)
+            .id()
+    }
+
+    /// The names of the events an API key's environment has, oldest first.
+    pub async fn event_names(&self, key: &str) -> Vec<String> {
+        let r = self
+            .get("/api/v1/events?page[size]=100")
+            .key(key)
+            .send()
+            .await
+            .expect(200);
+        let mut names: Vec<String> = r.json["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["attributes"]["name"].as_str().unwrap().to_owned())
+            .collect();
+        names.reverse();
+        names
+    }
+
     /// Creates an inquiry with the given fields and returns its id.
     pub async fn inquiry(&self, key: &str, fields: Value) -> String {
         self.post("/api/v1/inquiries")

@@ -1,10 +1,14 @@
 //! Units of work, one module per aggregate. Each function takes the [`Tx`](crate::Tx) of the
 //! unit it runs in and the caller's tenancy scope; an id alone never finds an object.
 
+pub mod connections;
 pub mod documents;
 pub mod events;
 pub mod idempotency;
 pub mod inquiries;
+pub mod jobs;
+pub mod redemption;
+pub mod share_tokens;
 pub mod templates;
 pub mod tenancy;
 pub mod verifications;

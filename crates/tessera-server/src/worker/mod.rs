@@ -1,0 +1,232 @@
+//! The background worker: claims due jobs from the queue and runs them, and does housekeeping
+//! (the share-token expiry sweep, idempotency-record purge, queue metrics).
+//!
+//! Jobs run concurrently up to a bound, each in its own task, so a slow job never holds back the
+//! others. A job's handler deletes its row in the same unit of work as its effect; a handler that
+//! fails leaves the row to be retried with backoff, and after `MAX_ATTEMPTS` it is given up.
+
+mod redeem;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use tessera_core::Error;
+use tessera_core::id::random_base62;
+use tessera_store::Store;
+use tessera_store::ops::jobs::{self, Job};
+use tessera_store::ops::{idempotency, share_tokens};
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+
+/// How long a claimed job is ours before another worker may take it.
+pub const LEASE_MS: i64 = 60_000;
+/// Attempts before a job is given up.
+pub const MAX_ATTEMPTS: i64 = 10;
+/// Jobs run at once by one worker.
+pub const CONCURRENCY: usize = 32;
+/// How often the worker looks for due work when nothing woke it.
+const POLL: Duration = Duration::from_millis(500);
+
+/// Deliberate failures, for tests that prove crash recovery.
+#[derive(Debug, Default)]
+pub struct Faults {
+    /// Fail this many redemptions after the copy is staged, before it commits.
+    pub fail_redemptions_after_copy: AtomicU32,
+}
+
+impl Faults {
+    fn take(counter: &AtomicU32) -> bool {
+        counter
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+    }
+}
+
+/// A worker of one process.
+#[derive(Clone)]
+pub struct Worker {
+    store: Store,
+    id: String,
+    pub faults: Arc<Faults>,
+}
+
+impl Worker {
+    pub fn new(store: Store) -> Self {
+        Self {
+            store,
+            id: format!("worker_{}", random_base62(12)),
+            faults: Arc::new(Faults::default()),
+        }
+    }
+
+    async fn claim(&self, limit: usize) -> Result<Vec<Job>, Error> {
+        let id = self.id.clone();
+        let limit = i64::try_from(limit).unwrap_or(1);
+        self.store
+            .write(move |tx| Box::pin(async move { jobs::claim(tx, &id, LEASE_MS, limit).await }))
+            .await
+    }
+
+    /// Runs one claimed job and records a failure for retry.
+    async fn run_job(&self, job: Job) {
+        let kind = job.kind.clone();
+        let result = match job.kind.as_str() {
+            jobs::REDEEM_SHARE_TOKEN => redeem::run(self, &job).await,
+            other => Err(Error::internal(std::io::Error::other(format!(
+                "unknown job kind {other}"
+            )))),
+        };
+        let outcome = if result.is_ok() {
+            "succeeded"
+        } else {
+            "failed"
+        };
+        metrics::counter!("tessera_jobs_total", "kind" => kind, "outcome" => outcome).increment(1);
+        if let Err(e) = result {
+            self.record_failure(job, e).await;
+        }
+    }
+
+    async fn record_failure(&self, job: Job, e: Error) {
+        let message = match &e.cause {
+            Some(cause) => format!("{}: {cause}", e.detail),
+            None => e.detail.clone(),
+        };
+        tracing::warn!(job.id = %job.id, job.kind = %job.kind, attempts = job.attempts, error = %message, "job failed");
+        let give_up = job.attempts >= MAX_ATTEMPTS;
+        let backoff_ms = 1000_i64.saturating_mul(1 << job.attempts.clamp(0, 8));
+        let payload = job.payload.clone();
+        let kind = job.kind.clone();
+        let result = self
+            .store
+            .write(move |tx| {
+                Box::pin(async move {
+                    if give_up {
+                        if kind == jobs::REDEEM_SHARE_TOKEN {
+                            redeem::give_up(tx, &payload).await?;
+                        }
+                        jobs::bury(tx, &job.id, &message).await
+                    } else {
+                        let at = tx.now().plus_millis(backoff_ms);
+                        jobs::retry(tx, &job.id, at, &message).await
+                    }
+                })
+            })
+            .await;
+        if let Err(e) = result {
+            tracing::error!(error = %e, "could not record a job failure; its lease will expire");
+        }
+    }
+
+    /// Runs every due job, one batch after another, until none is due (tests and tools).
+    pub async fn drain(&self) -> Result<usize, Error> {
+        let mut total = 0;
+        loop {
+            let batch = self.claim(CONCURRENCY).await?;
+            if batch.is_empty() {
+                return Ok(total);
+            }
+            total += batch.len();
+            futures::future::join_all(batch.into_iter().map(|j| self.run_job(j))).await;
+        }
+    }
+
+    /// Housekeeping: persists expired share tokens (with their events), purges old idempotency
+    /// records, and publishes queue metrics. Returns how many tokens it expired.
+    pub async fn housekeeping(&self) -> Result<usize, Error> {
+        let mut expired = 0;
+        loop {
+            let n = self
+                .store
+                .write(|tx| Box::pin(async move { share_tokens::sweep_expired(tx, 200).await }))
+                .await?;
+            expired += n;
+            if n < 200 {
+                break;
+            }
+        }
+        self.store
+            .write(|tx| Box::pin(async move { idempotency::purge(tx).await }))
+            .await?;
+        let counts = self
+            .store
+            .read(|tx| Box::pin(async move { jobs::counts(tx).await }))
+            .await?;
+        metrics::gauge!("tessera_jobs_queued").set(counts.queued as f64);
+        metrics::gauge!("tessera_jobs_running").set(counts.running as f64);
+        metrics::gauge!("tessera_jobs_dead").set(counts.dead as f64);
+        Ok(expired)
+    }
+
+    /// Runs until `shutdown` is cancelled; in-flight jobs finish first.
+    pub async fn run(self, shutdown: CancellationToken) {
+        tracing::info!(worker = %self.id, "worker started");
+        let permits = Arc::new(Semaphore::new(CONCURRENCY));
+        let mut listener = self.listen().await;
+        let mut last_housekeeping = tokio::time::Instant::now() - Duration::from_secs(60);
+        while !shutdown.is_cancelled() {
+            if last_housekeeping.elapsed() >= Duration::from_secs(1) {
+                last_housekeeping = tokio::time::Instant::now();
+                if let Err(e) = self.housekeeping().await {
+                    tracing::warn!(error = %e, "housekeeping failed");
+                }
+            }
+            let free = permits.available_permits();
+            let claimed = if free == 0 {
+                Vec::new()
+            } else {
+                match self.claim(free).await {
+                    Ok(c) => c,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not claim jobs");
+                        Vec::new()
+                    }
+                }
+            };
+            let idle = claimed.is_empty();
+            for job in claimed {
+                let Ok(permit) = permits.clone().acquire_owned().await else {
+                    break;
+                };
+                let worker = self.clone();
+                tokio::spawn(async move {
+                    worker.run_job(job).await;
+                    drop(permit);
+                });
+            }
+            if idle {
+                tokio::select! {
+                    () = self.store.wait_for_jobs(POLL) => {}
+                    () = next_notification(&mut listener) => {}
+                    () = shutdown.cancelled() => {}
+                }
+            }
+        }
+        // Let running jobs finish.
+        let _ = permits
+            .acquire_many(u32::try_from(CONCURRENCY).unwrap_or(u32::MAX))
+            .await;
+        tracing::info!(worker = %self.id, "worker stopped");
+    }
+
+    /// PostgreSQL: a listener for jobs announced by other processes.
+    async fn listen(&self) -> Option<sqlx::postgres::PgListener> {
+        let (pool, channel) = self.store.jobs_listener()?;
+        let mut listener = sqlx::postgres::PgListener::connect_with(&pool).await.ok()?;
+        listener.listen(&channel).await.ok()?;
+        Some(listener)
+    }
+}
+
+async fn next_notification(listener: &mut Option<sqlx::postgres::PgListener>) {
+    match listener {
+        Some(l) => {
+            if l.recv().await.is_err() {
+                // The connection dropped: fall back to polling.
+                tokio::time::sleep(POLL).await;
+            }
+        }
+        None => std::future::pending().await,
+    }
+}

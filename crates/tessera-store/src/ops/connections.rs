@@ -1,0 +1,250 @@
+//! Connections between organizations, visible to both sides.
+
+use tessera_core::connection::{Connection, ConnectionAction, ConnectionStatus, Direction};
+use tessera_core::id::{ConnectionId, EnvironmentId, OrganizationId};
+use tessera_core::tenancy::{Actor, EnvKind, Scope};
+use tessera_core::{Error, codes};
+
+use crate::args;
+use crate::ops::{events, lock, tenancy};
+use crate::paging::{Filter, Page, PageRequest, fetch_page};
+use crate::tx::{Row, Tx};
+
+const COLUMNS: &str = "id, env_kind, source_org, source_env, destination_org, destination_env, status, name, creator_type, creator_id, created_at, updated_at, activated_at, deactivated_at";
+
+fn from_row(r: &Row) -> Result<Connection, Error> {
+    let creator = match (r.opt_text("creator_type")?, r.opt_text("creator_id")?) {
+        (Some(t), Some(id)) => Actor::from_db(&t, id),
+        _ => None,
+    };
+    Ok(Connection {
+        id: ConnectionId::from_db(r.text("id")?),
+        kind: EnvKind::parse(&r.text("env_kind")?).unwrap_or(EnvKind::Sandbox),
+        source_org: OrganizationId::from_db(r.text("source_org")?),
+        source_env: EnvironmentId::from_db(r.text("source_env")?),
+        destination_org: OrganizationId::from_db(r.text("destination_org")?),
+        destination_env: EnvironmentId::from_db(r.text("destination_env")?),
+        status: ConnectionStatus::parse(&r.text("status")?)
+            .ok_or_else(|| Error::internal(std::io::Error::other("unknown connection status")))?,
+        name: r.opt_text("name")?,
+        creator,
+        created_at: r.time("created_at")?,
+        updated_at: r.time("updated_at")?,
+        activated_at: r.opt_time("activated_at")?,
+        deactivated_at: r.opt_time("deactivated_at")?,
+    })
+}
+
+/// Emits the outbound event to the source and the inbound event to the destination, each with
+/// the connection as that side sees it.
+async fn emit_pair(
+    tx: &mut Tx,
+    c: &Connection,
+    outbound: &str,
+    inbound: &str,
+) -> Result<(), Error> {
+    events::emit(
+        tx,
+        &c.source_env,
+        outbound,
+        c.to_resource(Direction::Outbound).to_value(),
+    )
+    .await?;
+    events::emit(
+        tx,
+        &c.destination_env,
+        inbound,
+        c.to_resource(Direction::Inbound).to_value(),
+    )
+    .await?;
+    Ok(())
+}
+
+async fn open_exists(
+    tx: &mut Tx,
+    source: &OrganizationId,
+    destination: &OrganizationId,
+    kind: EnvKind,
+) -> Result<bool, Error> {
+    let row = tx
+        .fetch_one(
+            "select count(*) as n from connections where source_org = $1 and destination_org = $2 and env_kind = $3 and status <> 'inactive'",
+            args![source, destination, kind.as_str()],
+        )
+        .await?;
+    Ok(row.i64("n")? > 0)
+}
+
+fn exists_error() -> Error {
+    Error::conflict(
+        codes::CONNECTION_EXISTS,
+        "a pending or active connection to this organization already exists",
+    )
+}
+
+/// Creates a `pending` connection from the caller (source) to `destination`.
+pub async fn create(
+    tx: &mut Tx,
+    scope: &Scope,
+    destination: &OrganizationId,
+    name: Option<String>,
+    creator: Actor,
+) -> Result<Connection, Error> {
+    let dest = tenancy::scope_of(tx, destination, scope.kind)
+        .await
+        .map_err(|e| e.at("/data/attributes/destination-organization-id"))?;
+    if open_exists(tx, &scope.org, destination, scope.kind).await? {
+        return Err(exists_error().at("/data/attributes/destination-organization-id"));
+    }
+    let now = tx.now();
+    let c = Connection {
+        id: ConnectionId::generate(),
+        kind: scope.kind,
+        source_org: scope.org.clone(),
+        source_env: scope.env.clone(),
+        destination_org: dest.org,
+        destination_env: dest.env,
+        status: ConnectionStatus::Pending,
+        name,
+        creator: Some(creator),
+        created_at: now,
+        updated_at: now,
+        activated_at: None,
+        deactivated_at: None,
+    };
+    let inserted = tx
+        .execute(
+            &format!("insert into connections ({COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) on conflict do nothing"),
+            args![
+                &c.id,
+                c.kind.as_str(),
+                &c.source_org,
+                &c.source_env,
+                &c.destination_org,
+                &c.destination_env,
+                c.status.as_str(),
+                c.name.as_ref(),
+                c.creator.as_ref().map(Actor::kind),
+                c.creator.as_ref().map(Actor::id),
+                c.created_at,
+                c.updated_at,
+                c.activated_at,
+                c.deactivated_at
+            ],
+        )
+        .await?;
+    if inserted == 0 {
+        return Err(exists_error());
+    }
+    emit_pair(
+        tx,
+        &c,
+        tessera_core::event::names::CONNECTION_OUTBOUND_CREATED,
+        tessera_core::event::names::CONNECTION_INBOUND_CREATED,
+    )
+    .await?;
+    Ok(c)
+}
+
+async fn fetch(
+    tx: &mut Tx,
+    scope: &Scope,
+    id: &ConnectionId,
+    for_update: bool,
+) -> Result<Connection, Error> {
+    let suffix = if for_update { lock(tx) } else { "" };
+    let row = tx
+        .fetch_optional(
+            &format!("select {COLUMNS} from connections where id = $1 and (source_env = $2 or destination_env = $2){suffix}"),
+            args![id, &scope.env],
+        )
+        .await?
+        .ok_or_else(|| Error::not_found("connection"))?;
+    from_row(&row)
+}
+
+/// A connection the caller is a side of, or 404.
+pub async fn get(tx: &mut Tx, scope: &Scope, id: &ConnectionId) -> Result<Connection, Error> {
+    fetch(tx, scope, id, false).await
+}
+
+/// A connection the caller is a side of, locked for the rest of the unit of work.
+pub async fn get_for_update(
+    tx: &mut Tx,
+    scope: &Scope,
+    id: &ConnectionId,
+) -> Result<Connection, Error> {
+    fetch(tx, scope, id, true).await
+}
+
+/// A connection by id alone (background work that already knows it is allowed).
+pub async fn get_unscoped(tx: &mut Tx, id: &ConnectionId) -> Result<Connection, Error> {
+    let row = tx
+        .fetch_optional(
+            &format!("select {COLUMNS} from connections where id = $1"),
+            args![id],
+        )
+        .await?
+        .ok_or_else(|| Error::not_found("connection"))?;
+    from_row(&row)
+}
+
+/// Applies an action of the caller's side.
+pub async fn act(
+    tx: &mut Tx,
+    scope: &Scope,
+    id: &ConnectionId,
+    action: ConnectionAction,
+) -> Result<Connection, Error> {
+    let mut c = get_for_update(tx, scope, id).await?;
+    let (to, outbound, inbound) =
+        action.apply(c.status, c.is_source(scope), c.is_destination(scope))?;
+    if action == ConnectionAction::Reactivate
+        && open_exists(tx, &c.source_org, &c.destination_org, c.kind).await?
+    {
+        return Err(exists_error());
+    }
+    let now = tx.now();
+    c.status = to;
+    c.updated_at = now;
+    match to {
+        ConnectionStatus::Active => c.activated_at = Some(now),
+        ConnectionStatus::Inactive => c.deactivated_at = Some(now),
+        ConnectionStatus::Pending => {}
+    }
+    tx.execute(
+        "update connections set status = $1, updated_at = $2, activated_at = $3, deactivated_at = $4 where id = $5",
+        args![c.status.as_str(), c.updated_at, c.activated_at, c.deactivated_at, &c.id],
+    )
+    .await?;
+    emit_pair(tx, &c, outbound, inbound).await?;
+    Ok(c)
+}
+
+/// Filters of the connection list.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectionFilter {
+    pub statuses: Vec<ConnectionStatus>,
+    pub direction: Option<Direction>,
+}
+
+/// Both directions, newest first.
+pub async fn list(
+    tx: &mut Tx,
+    scope: &Scope,
+    filter: &ConnectionFilter,
+    page: &PageRequest,
+) -> Result<Page<Connection>, Error> {
+    let f = match filter.direction {
+        None => Filter::new().and("(source_env = ? or destination_env = ?)", &scope.env),
+        Some(Direction::Outbound) => Filter::new().and("source_env = ?", &scope.env),
+        Some(Direction::Inbound) => Filter::new().and("destination_env = ?", &scope.env),
+    }
+    .and_in(
+        "status",
+        filter.statuses.iter().map(|s| s.as_str()).collect(),
+    );
+    fetch_page(tx, "connections", COLUMNS, f, page)
+        .await?
+        .try_map(|r| from_row(&r))
+}

@@ -1,0 +1,132 @@
+//! The job queue (outbox). Rows are written by the unit of work that causes them; a worker claims
+//! due rows with a lease and the unit of work that does a job deletes its row, so a job's effect
+//! and its completion commit together. A row whose worker died is claimed again after its lease.
+
+use serde_json::Value;
+use tessera_core::id::JobId;
+use tessera_core::{Error, Timestamp};
+
+use crate::args;
+use crate::tx::{Row, Tx};
+
+/// Copy a share token's source into the destination (`{"share-token-id"}`).
+pub const REDEEM_SHARE_TOKEN: &str = "redeem_share_token";
+
+/// A claimed job.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub id: JobId,
+    pub kind: String,
+    pub payload: Value,
+    /// Attempts so far, this one included.
+    pub attempts: i64,
+}
+
+/// Adds a job due at `run_at` and wakes the worker when the unit commits.
+pub async fn enqueue(
+    tx: &mut Tx,
+    kind: &str,
+    payload: &Value,
+    run_at: Timestamp,
+) -> Result<JobId, Error> {
+    let id = JobId::generate();
+    let now = tx.now();
+    tx.execute(
+        "insert into jobs (id, kind, payload, run_at, created_at) values ($1, $2, $3, $4, $5)",
+        args![&id, kind, payload.to_string(), run_at, now],
+    )
+    .await?;
+    tx.wake_jobs().await?;
+    Ok(id)
+}
+
+fn from_row(r: &Row) -> Result<Job, Error> {
+    Ok(Job {
+        id: JobId::from_db(r.text("id")?),
+        kind: r.text("kind")?,
+        payload: r.json("payload")?,
+        attempts: r.i64("attempts")?,
+    })
+}
+
+/// Claims up to `limit` due jobs for `worker` until `now + lease_ms`.
+pub async fn claim(
+    tx: &mut Tx,
+    worker: &str,
+    lease_ms: i64,
+    limit: i64,
+) -> Result<Vec<Job>, Error> {
+    let now = tx.now();
+    let skip_locked = match tx.dialect() {
+        crate::Dialect::Postgres => " for update skip locked",
+        crate::Dialect::Sqlite => "",
+    };
+    let rows = tx
+        .fetch_all(
+            &format!(
+                "update jobs set locked_until = $1, locked_by = $2, attempts = attempts + 1
+                 where id in (select id from jobs where run_at <= $3 and dead_at is null
+                              and (locked_until is null or locked_until <= $3)
+                              order by run_at limit $4{skip_locked})
+                 returning id, kind, payload, attempts"
+            ),
+            args![now.plus_millis(lease_ms), worker, now, limit],
+        )
+        .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Deletes a finished job (in the unit of work that did it).
+pub async fn complete(tx: &mut Tx, id: &JobId) -> Result<(), Error> {
+    tx.execute("delete from jobs where id = $1", args![id])
+        .await?;
+    Ok(())
+}
+
+/// Releases a failed job to run again at `run_at`.
+pub async fn retry(tx: &mut Tx, id: &JobId, run_at: Timestamp, error: &str) -> Result<(), Error> {
+    tx.execute(
+        "update jobs set run_at = $1, locked_until = null, locked_by = null, last_error = $2 where id = $3",
+        args![run_at, error, id],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Gives up on a job: it stays, marked dead, for people to look at.
+pub async fn bury(tx: &mut Tx, id: &JobId, error: &str) -> Result<(), Error> {
+    let now = tx.now();
+    tx.execute(
+        "update jobs set dead_at = $1, locked_until = null, last_error = $2 where id = $3",
+        args![now, error, id],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Counts for metrics: due or scheduled, running (leased), dead.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub queued: i64,
+    pub running: i64,
+    pub dead: i64,
+}
+
+pub async fn counts(tx: &mut Tx) -> Result<Counts, Error> {
+    let now = tx.now();
+    let row = tx
+        .fetch_one(
+            "select
+               coalesce(sum(case when dead_at is null and (locked_until is null or locked_until <= $1) then 1 else 0 end), 0) as queued,
+               coalesce(sum(case when dead_at is null and locked_until > $1 then 1 else 0 end), 0) as running,
+               coalesce(sum(case when dead_at is not null then 1 else 0 end), 0) as dead
+             from jobs",
+            args![now],
+        )
+        .await?;
+    Ok(Counts {
+        queued: row.i64("queued")?,
+        running: row.i64("running")?,
+        dead: row.i64("dead")?,
+    })
+}

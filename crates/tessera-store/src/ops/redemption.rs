@@ -1,0 +1,211 @@
+//! The copy made by a redemption, in one unit of work with the token's final status: clone (a
+//! new destination inquiry) or hydrate (fill one), copy fields (renamed by field mappings),
+//! verifications with their original `completed-at`, documents with their bytes; verify the copy
+//! against the destination's template; mark the token `redeemed`; emit the events. A crash
+//! anywhere before the commit leaves the token `pending` and the job due again.
+
+use std::collections::HashMap;
+
+use tessera_core::Error;
+use tessera_core::checks;
+use tessera_core::event::names;
+use tessera_core::id::{DocumentId, FileId, InquiryId, ShareTokenId, VerificationId};
+use tessera_core::inquiry::{Inquiry, InquiryStatus, SharedFrom};
+use tessera_core::share_token::{ShareToken, ShareTokenStatus, failure};
+use tessera_core::template::Template;
+use tessera_core::verification::{Verification, VerificationKind, VerificationStatus};
+
+use crate::ops::{documents, inquiries, share_tokens, templates, verifications};
+use crate::tx::Tx;
+
+/// What a redemption job did.
+#[derive(Debug)]
+pub enum Outcome {
+    Redeemed(ShareToken),
+    Failed(ShareToken),
+    /// The token was not pending (already finished by an earlier run): nothing to do.
+    Nothing,
+}
+
+/// Runs the redemption of a `pending` token.
+pub async fn run(tx: &mut Tx, token_id: &ShareTokenId) -> Result<Outcome, Error> {
+    let token = match share_tokens::get_unscoped_for_update(tx, token_id).await {
+        Ok(t) => t,
+        Err(e) if e.is(tessera_core::codes::NOT_FOUND) => return Ok(Outcome::Nothing),
+        Err(e) => return Err(e),
+    };
+    if token.status != ShareTokenStatus::Pending {
+        return Ok(Outcome::Nothing);
+    }
+    let source_scope = token.source_scope();
+    let dest_scope = token.destination_scope();
+    let params = token.redeem_params.clone().unwrap_or_default();
+    let source = inquiries::get(tx, &source_scope, &token.source_inquiry_id).await?;
+    if source.redacted_at.is_some() {
+        return Ok(Outcome::Failed(
+            share_tokens::fail(tx, token, failure::SOURCE_REDACTED).await?,
+        ));
+    }
+    let now = tx.now();
+
+    // The destination inquiry: hydrate one that is still being filled, or clone.
+    let (mut dest, cloned) = match &params.destination_id {
+        Some(id) => {
+            let d = match inquiries::get_for_update(tx, &dest_scope, id).await {
+                Ok(d) => d,
+                Err(e) if e.is(tessera_core::codes::NOT_FOUND) => {
+                    return Ok(Outcome::Failed(
+                        share_tokens::fail(tx, token, failure::DESTINATION_NOT_FILLABLE).await?,
+                    ));
+                }
+                Err(e) => return Err(e),
+            };
+            if d.redacted_at.is_some()
+                || !matches!(d.status, InquiryStatus::Created | InquiryStatus::Pending)
+            {
+                return Ok(Outcome::Failed(
+                    share_tokens::fail(tx, token, failure::DESTINATION_NOT_FILLABLE).await?,
+                ));
+            }
+            (d, false)
+        }
+        None => (
+            Inquiry {
+                id: InquiryId::generate(),
+                status: InquiryStatus::Created,
+                template_id: params.inquiry_template_id.clone(),
+                reference_id: None,
+                note: None,
+                tags: Vec::new(),
+                fields: Default::default(),
+                created_at: now,
+                updated_at: now,
+                completed_at: None,
+                decisioned_at: None,
+                expired_at: None,
+                redacted_at: None,
+                shared_from: None,
+                share_token_id: None,
+                verifications: Vec::new(),
+                documents: Vec::new(),
+            },
+            true,
+        ),
+    };
+
+    // Fields, renamed by the mappings; a mapping of an absent field does nothing.
+    let renames: HashMap<&str, &str> = params
+        .field_mappings
+        .iter()
+        .map(|m| {
+            (
+                m.source_field_name.as_str(),
+                m.destination_field_name.as_str(),
+            )
+        })
+        .collect();
+    for (name, value) in &source.fields {
+        let to = renames.get(name.as_str()).copied().unwrap_or(name.as_str());
+        dest.fields.insert(to.to_owned(), value.clone());
+    }
+    dest.shared_from = Some(SharedFrom {
+        organization_id: token.source_org.clone(),
+        inquiry_id: source.id.clone(),
+        share_token_id: token.id.clone(),
+    });
+    dest.share_token_id = Some(token.id.clone());
+    dest.updated_at = now;
+    if cloned {
+        inquiries::insert(tx, &dest_scope, &dest).await?;
+    } else {
+        inquiries::save(tx, &dest_scope, &dest).await?;
+    }
+
+    // Verifications, with their original completion times.
+    let mut all_verifications = if cloned {
+        Vec::new()
+    } else {
+        verifications::for_inquiry(tx, &dest_scope, &dest.id).await?
+    };
+    for v in verifications::for_inquiry(tx, &source_scope, &source.id).await? {
+        let copy = Verification {
+            id: VerificationId::generate(),
+            inquiry_id: dest.id.clone(),
+            created_at: now,
+            ..v
+        };
+        verifications::insert(tx, &dest_scope, &copy).await?;
+        dest.verifications.push((copy.kind, copy.id.clone()));
+        all_verifications.push(copy);
+    }
+
+    // Documents, with their bytes.
+    for d in documents::for_inquiry(tx, &source_scope, &source.id).await? {
+        let bytes = match &d.file_id {
+            Some(_) => Some(documents::file(tx, &source_scope, &d.id).await?.1),
+            None => None,
+        };
+        let copy = tessera_core::document::Document {
+            id: DocumentId::generate(),
+            inquiry_id: dest.id.clone(),
+            file_id: bytes.as_ref().map(|_| FileId::generate()),
+            created_at: now,
+            ..d
+        };
+        documents::insert(tx, &dest_scope, &copy, bytes).await?;
+        dest.documents.push(copy.id.clone());
+    }
+    if cloned {
+        inquiries::emit(tx, &dest_scope, names::INQUIRY_CREATED, &dest).await?;
+    }
+
+    // Verify the copy against the destination's requirements.
+    let template_id = params
+        .inquiry_template_id
+        .clone()
+        .or_else(|| dest.template_id.clone());
+    let template: Option<Template> = match template_id {
+        Some(t) => Some(templates::get(tx, &dest_scope, &t).await?),
+        None => None,
+    };
+    let checks = checks::evaluate(template.as_ref(), &dest.fields, &all_verifications, now);
+    let passed = checks::all_pass(&checks);
+    let verification = Verification {
+        id: VerificationId::generate(),
+        inquiry_id: dest.id.clone(),
+        kind: VerificationKind::ShareToken,
+        status: if passed {
+            VerificationStatus::Passed
+        } else {
+            VerificationStatus::Failed
+        },
+        checks,
+        attributes: Default::default(),
+        completed_at: now,
+        created_at: now,
+    };
+    verifications::insert(tx, &dest_scope, &verification).await?;
+    dest.verifications
+        .push((verification.kind, verification.id.clone()));
+
+    let (status, event) = if passed {
+        (InquiryStatus::Completed, names::INQUIRY_COMPLETED)
+    } else {
+        (InquiryStatus::NeedsReview, names::INQUIRY_MARKED_FOR_REVIEW)
+    };
+    inquiries::set_status(&mut dest, status, now);
+    inquiries::save(tx, &dest_scope, &dest).await?;
+    inquiries::emit(tx, &dest_scope, event, &dest).await?;
+
+    let redeemed = share_tokens::mark_redeemed(tx, token, &dest.id).await?;
+    Ok(Outcome::Redeemed(redeemed))
+}
+
+/// Ends a token whose redemption kept failing: `failed` with `redemption_error`.
+pub async fn give_up(tx: &mut Tx, token_id: &ShareTokenId) -> Result<(), Error> {
+    let token = share_tokens::get_unscoped_for_update(tx, token_id).await?;
+    if token.status == ShareTokenStatus::Pending {
+        share_tokens::fail(tx, token, failure::REDEMPTION_ERROR).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,463 @@
+//! Share tokens: creation, the redeem compare-and-set, expiry (by call and by the sweep),
+//! listing from both sides. The copy itself is `ops::redemption`, run by the worker.
+
+use tessera_core::connection::{ConnectionStatus, Direction};
+use tessera_core::event::names;
+use tessera_core::id::{ConnectionId, EnvironmentId, InquiryId, OrganizationId, ShareTokenId};
+use tessera_core::share_token::{RedeemParams, ShareToken, ShareTokenStatus};
+use tessera_core::tenancy::{Actor, EnvKind, Scope};
+use tessera_core::{Error, Timestamp, codes};
+
+use crate::args;
+use crate::ops::{connections, events, inquiries, jobs, lock, templates};
+use crate::paging::{Filter, Page, PageRequest, fetch_page};
+use crate::tx::{Row, Tx, json};
+
+const COLUMNS: &str = "id, connection_id, env_kind, source_org, source_env, destination_org, destination_env, source_inquiry_id, status, creator_type, creator_id, created_at, updated_at, pending_at, redeemed_at, expires_at, failed_at, failure_reason, destination_inquiry_id, redeem_params";
+
+fn from_row(r: &Row) -> Result<ShareToken, Error> {
+    let creator = match (r.opt_text("creator_type")?, r.opt_text("creator_id")?) {
+        (Some(t), Some(id)) => Actor::from_db(&t, id),
+        _ => None,
+    };
+    Ok(ShareToken {
+        id: ShareTokenId::from_db(r.text("id")?),
+        connection_id: ConnectionId::from_db(r.text("connection_id")?),
+        kind: EnvKind::parse(&r.text("env_kind")?).unwrap_or(EnvKind::Sandbox),
+        source_org: OrganizationId::from_db(r.text("source_org")?),
+        source_env: EnvironmentId::from_db(r.text("source_env")?),
+        destination_org: OrganizationId::from_db(r.text("destination_org")?),
+        destination_env: EnvironmentId::from_db(r.text("destination_env")?),
+        source_inquiry_id: InquiryId::from_db(r.text("source_inquiry_id")?),
+        status: ShareTokenStatus::parse(&r.text("status")?)
+            .ok_or_else(|| Error::internal(std::io::Error::other("unknown share token status")))?,
+        creator,
+        created_at: r.time("created_at")?,
+        updated_at: r.time("updated_at")?,
+        pending_at: r.opt_time("pending_at")?,
+        redeemed_at: r.opt_time("redeemed_at")?,
+        expires_at: r.time("expires_at")?,
+        failed_at: r.opt_time("failed_at")?,
+        failure_reason: r.opt_text("failure_reason")?,
+        destination_inquiry_id: r
+            .opt_text("destination_inquiry_id")?
+            .map(InquiryId::from_db),
+        redeem_params: r.opt_json("redeem_params")?,
+    })
+}
+
+/// Emits `outbound_name` to the source and `inbound_name` to the destination, each with the
+/// token as that side sees it.
+pub async fn emit_pair(
+    tx: &mut Tx,
+    t: &ShareToken,
+    outbound_name: &str,
+    inbound_name: &str,
+) -> Result<(), Error> {
+    let now = tx.now();
+    events::emit(
+        tx,
+        &t.source_env,
+        outbound_name,
+        t.to_resource(Direction::Outbound, now, None).to_value(),
+    )
+    .await?;
+    events::emit(
+        tx,
+        &t.destination_env,
+        inbound_name,
+        t.to_resource(Direction::Inbound, now, None).to_value(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Creates a token on an active outbound connection for a shareable inquiry of the caller.
+pub async fn create(
+    tx: &mut Tx,
+    scope: &Scope,
+    connection_id: &ConnectionId,
+    source_id: &InquiryId,
+    expires_in_seconds: i64,
+    creator: Actor,
+) -> Result<ShareToken, Error> {
+    let c = connections::get(tx, scope, connection_id)
+        .await
+        .map_err(|e| e.at("/data/attributes/connection-id"))?;
+    if !c.is_source(scope) {
+        return Err(Error::forbidden(
+            codes::WRONG_SIDE,
+            "share tokens are created by the source organization of an outbound connection",
+        )
+        .at("/data/attributes/connection-id"));
+    }
+    if c.status != ConnectionStatus::Active {
+        return Err(
+            Error::conflict(codes::CONNECTION_NOT_ACTIVE, "the connection is not active")
+                .at("/data/attributes/connection-id"),
+        );
+    }
+    let inquiry =
+        inquiries::get_referenced(tx, scope, source_id, "/data/attributes/source-id").await?;
+    if inquiry.redacted_at.is_some() || !inquiry.status.is_shareable() {
+        return Err(Error::invalid(
+            codes::SOURCE_NOT_SHAREABLE,
+            format!(
+                "only completed or approved inquiries that are not redacted can be shared (this one is {}{})",
+                inquiry.status.as_str(),
+                if inquiry.redacted_at.is_some() { ", redacted" } else { "" }
+            ),
+        )
+        .at("/data/attributes/source-id"));
+    }
+    let now = tx.now();
+    let t = ShareToken {
+        id: ShareTokenId::generate(),
+        connection_id: c.id.clone(),
+        kind: c.kind,
+        source_org: c.source_org.clone(),
+        source_env: c.source_env.clone(),
+        destination_org: c.destination_org.clone(),
+        destination_env: c.destination_env.clone(),
+        source_inquiry_id: source_id.clone(),
+        status: ShareTokenStatus::Created,
+        creator: Some(creator),
+        created_at: now,
+        updated_at: now,
+        pending_at: None,
+        redeemed_at: None,
+        expires_at: now.plus_seconds(expires_in_seconds),
+        failed_at: None,
+        failure_reason: None,
+        destination_inquiry_id: None,
+        redeem_params: None,
+    };
+    tx.execute(
+        &format!("insert into share_tokens ({COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"),
+        args![
+            &t.id,
+            &t.connection_id,
+            t.kind.as_str(),
+            &t.source_org,
+            &t.source_env,
+            &t.destination_org,
+            &t.destination_env,
+            &t.source_inquiry_id,
+            t.status.as_str(),
+            t.creator.as_ref().map(Actor::kind),
+            t.creator.as_ref().map(Actor::id),
+            t.created_at,
+            t.updated_at,
+            t.pending_at,
+            t.redeemed_at,
+            t.expires_at,
+            t.failed_at,
+            t.failure_reason.as_ref(),
+            t.destination_inquiry_id.as_ref(),
+            crate::tx::Arg::NullText
+        ],
+    )
+    .await?;
+    emit_pair(
+        tx,
+        &t,
+        names::SHARE_TOKEN_OUTBOUND_CREATED,
+        names::SHARE_TOKEN_INBOUND_CREATED,
+    )
+    .await?;
+    Ok(t)
+}
+
+async fn fetch(
+    tx: &mut Tx,
+    scope: &Scope,
+    id: &ShareTokenId,
+    for_update: bool,
+) -> Result<ShareToken, Error> {
+    let suffix = if for_update { lock(tx) } else { "" };
+    let row = tx
+        .fetch_optional(
+            &format!("select {COLUMNS} from share_tokens where id = $1 and (source_env = $2 or destination_env = $2){suffix}"),
+            args![id, &scope.env],
+        )
+        .await?
+        .ok_or_else(|| Error::not_found("share token"))?;
+    from_row(&row)
+}
+
+/// A token the caller is a side of, or 404.
+pub async fn get(tx: &mut Tx, scope: &Scope, id: &ShareTokenId) -> Result<ShareToken, Error> {
+    fetch(tx, scope, id, false).await
+}
+
+/// A token by id alone, locked (for the worker).
+pub async fn get_unscoped_for_update(tx: &mut Tx, id: &ShareTokenId) -> Result<ShareToken, Error> {
+    let suffix = lock(tx);
+    let row = tx
+        .fetch_optional(
+            &format!("select {COLUMNS} from share_tokens where id = $1{suffix}"),
+            args![id],
+        )
+        .await?
+        .ok_or_else(|| Error::not_found("share token"))?;
+    from_row(&row)
+}
+
+/// Starts a redemption: the one compare-and-set `created → pending` that decides the winner,
+/// plus the job that makes the copy. Refusals: 403 for the source side, 409
+/// `share_token_expired`, `share_token_not_redeemable` or `connection_not_active`; a template
+/// or destination inquiry the caller cannot see is 404.
+pub async fn redeem(
+    tx: &mut Tx,
+    scope: &Scope,
+    id: &ShareTokenId,
+    params: RedeemParams,
+) -> Result<ShareToken, Error> {
+    let t = get(tx, scope, id).await?;
+    if !t.is_destination(scope) {
+        return Err(Error::forbidden(
+            codes::WRONG_SIDE,
+            "only the destination organization can redeem a share token",
+        ));
+    }
+    if let Some(template) = &params.inquiry_template_id {
+        templates::get(tx, scope, template)
+            .await
+            .map_err(|e| e.at("/data/attributes/inquiry-template-id"))?;
+    }
+    if let Some(destination) = &params.destination_id {
+        inquiries::get(tx, scope, destination)
+            .await
+            .map_err(|e| e.at("/data/attributes/destination-id"))?;
+    }
+    let now = tx.now();
+    match t.status_at(now) {
+        ShareTokenStatus::Created => {}
+        ShareTokenStatus::Expired => {
+            return Err(Error::conflict(
+                codes::SHARE_TOKEN_EXPIRED,
+                "the share token has expired",
+            ));
+        }
+        other => {
+            return Err(Error::conflict(
+                codes::SHARE_TOKEN_NOT_REDEEMABLE,
+                format!("a {} share token cannot be redeemed", other.as_str()),
+            ));
+        }
+    }
+    let c = connections::get_unscoped(tx, &t.connection_id).await?;
+    if c.status != ConnectionStatus::Active {
+        return Err(Error::conflict(
+            codes::CONNECTION_NOT_ACTIVE,
+            "the connection is not active",
+        ));
+    }
+    let won = tx
+        .execute(
+            "update share_tokens set status = 'pending', pending_at = $1, updated_at = $1, redeem_params = $2
+             where id = $3 and status = 'created' and expires_at > $1",
+            args![now, json(&params), id],
+        )
+        .await?;
+    if won != 1 {
+        return Err(Error::conflict(
+            codes::SHARE_TOKEN_NOT_REDEEMABLE,
+            "the share token is being redeemed by another request",
+        ));
+    }
+    jobs::enqueue(
+        tx,
+        jobs::REDEEM_SHARE_TOKEN,
+        &serde_json::json!({ "share-token-id": id }),
+        now,
+    )
+    .await?;
+    Ok(ShareToken {
+        status: ShareTokenStatus::Pending,
+        pending_at: Some(now),
+        updated_at: now,
+        redeem_params: Some(params),
+        ..t
+    })
+}
+
+/// Expires a `created` token by call (either side); any other status → 409.
+pub async fn expire(tx: &mut Tx, scope: &Scope, id: &ShareTokenId) -> Result<ShareToken, Error> {
+    let t = fetch(tx, scope, id, true).await?;
+    let now = tx.now();
+    match t.status_at(now) {
+        ShareTokenStatus::Created => {}
+        // Past its time but not yet swept: persist it now, as the sweep would.
+        ShareTokenStatus::Expired if t.status == ShareTokenStatus::Created => {}
+        other => {
+            return Err(Error::conflict(
+                codes::INVALID_STATUS_TRANSITION,
+                format!("a {} share token cannot be expired", other.as_str()),
+            ));
+        }
+    }
+    let expired_at = if now >= t.expires_at {
+        t.expires_at
+    } else {
+        now
+    };
+    mark_expired(tx, t, expired_at).await
+}
+
+async fn mark_expired(tx: &mut Tx, t: ShareToken, at: Timestamp) -> Result<ShareToken, Error> {
+    let now = tx.now();
+    let changed = tx
+        .execute(
+            "update share_tokens set status = 'expired', expires_at = $1, updated_at = $2 where id = $3 and status = 'created'",
+            args![at, now, &t.id],
+        )
+        .await?;
+    let t = ShareToken {
+        status: ShareTokenStatus::Expired,
+        expires_at: at,
+        updated_at: now,
+        ..t
+    };
+    if changed == 1 {
+        emit_pair(
+            tx,
+            &t,
+            names::SHARE_TOKEN_OUTBOUND_EXPIRED,
+            names::SHARE_TOKEN_INBOUND_EXPIRED,
+        )
+        .await?;
+    }
+    Ok(t)
+}
+
+/// Persists the expiry of up to `limit` tokens whose time has passed, with their events.
+/// Returns how many it expired. Safe to run in several processes at once.
+pub async fn sweep_expired(tx: &mut Tx, limit: i64) -> Result<usize, Error> {
+    let now = tx.now();
+    let skip_locked = match tx.dialect() {
+        crate::Dialect::Postgres => " for update skip locked",
+        crate::Dialect::Sqlite => "",
+    };
+    let rows = tx
+        .fetch_all(
+            &format!("select {COLUMNS} from share_tokens where status = 'created' and expires_at <= $1 order by expires_at limit $2{skip_locked}"),
+            args![now, limit],
+        )
+        .await?;
+    let mut n = 0;
+    for r in rows {
+        let t = from_row(&r)?;
+        let at = t.expires_at;
+        mark_expired(tx, t, at).await?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Filters of the token list.
+#[derive(Debug, Clone, Default)]
+pub struct ShareTokenFilter {
+    pub statuses: Vec<ShareTokenStatus>,
+    pub direction: Option<Direction>,
+    pub connection_id: Option<ConnectionId>,
+}
+
+/// Both directions, newest first. Status filters use the status at `now` (a token past its
+/// time is `expired` before the sweep persists it).
+pub async fn list(
+    tx: &mut Tx,
+    scope: &Scope,
+    filter: &ShareTokenFilter,
+    page: &PageRequest,
+) -> Result<Page<ShareToken>, Error> {
+    let now = tx.now();
+    let mut f = match filter.direction {
+        None => Filter::new().and("(source_env = ? or destination_env = ?)", &scope.env),
+        Some(Direction::Outbound) => Filter::new().and("source_env = ?", &scope.env),
+        Some(Direction::Inbound) => Filter::new().and("destination_env = ?", &scope.env),
+    }
+    .and_opt("connection_id = ?", filter.connection_id.clone());
+    if !filter.statuses.is_empty() {
+        let mut parts = Vec::new();
+        let mut plain = Vec::new();
+        for s in &filter.statuses {
+            match s {
+                ShareTokenStatus::Created => parts.push("(status = 'created' and expires_at > ?)"),
+                ShareTokenStatus::Expired => {
+                    parts.push("(status = 'expired' or (status = 'created' and expires_at <= ?))")
+                }
+                other => plain.push(format!("'{}'", other.as_str())),
+            }
+        }
+        let mut clause = parts.join(" or ");
+        if !plain.is_empty() {
+            if !clause.is_empty() {
+                clause.push_str(" or ");
+            }
+            clause.push_str(&format!("status in ({})", plain.join(", ")));
+        }
+        f = if clause.contains('?') {
+            f.and(&format!("({clause})"), now)
+        } else {
+            f.and_raw(&format!("({clause})"))
+        };
+    }
+    fetch_page(tx, "share_tokens", COLUMNS, f, page)
+        .await?
+        .try_map(|r| from_row(&r))
+}
+
+/// Records the outcome of a failed redemption and its events.
+pub async fn fail(tx: &mut Tx, t: ShareToken, reason: &str) -> Result<ShareToken, Error> {
+    let now = tx.now();
+    tx.execute(
+        "update share_tokens set status = 'failed', failed_at = $1, failure_reason = $2, updated_at = $1 where id = $3 and status = 'pending'",
+        args![now, reason, &t.id],
+    )
+    .await?;
+    let t = ShareToken {
+        status: ShareTokenStatus::Failed,
+        failed_at: Some(now),
+        failure_reason: Some(reason.to_owned()),
+        updated_at: now,
+        ..t
+    };
+    emit_pair(
+        tx,
+        &t,
+        names::SHARE_TOKEN_OUTBOUND_FAILED,
+        names::SHARE_TOKEN_INBOUND_FAILED,
+    )
+    .await?;
+    Ok(t)
+}
+
+/// Records a finished redemption.
+pub async fn mark_redeemed(
+    tx: &mut Tx,
+    t: ShareToken,
+    destination: &InquiryId,
+) -> Result<ShareToken, Error> {
+    let now = tx.now();
+    tx.execute(
+        "update share_tokens set status = 'redeemed', redeemed_at = $1, updated_at = $1, destination_inquiry_id = $2 where id = $3 and status = 'pending'",
+        args![now, destination, &t.id],
+    )
+    .await?;
+    let t = ShareToken {
+        status: ShareTokenStatus::Redeemed,
+        redeemed_at: Some(now),
+        updated_at: now,
+        destination_inquiry_id: Some(destination.clone()),
+        ..t
+    };
+    emit_pair(
+        tx,
+        &t,
+        names::SHARE_TOKEN_OUTBOUND_REDEEMED,
+        names::SHARE_TOKEN_INBOUND_REDEEMED,
+    )
+    .await?;
+    Ok(t)
+}
