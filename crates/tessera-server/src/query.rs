@@ -56,6 +56,12 @@ impl Query {
         let mut q = Query::default();
         let mut seen = std::collections::HashSet::new();
         for (key, value) in pairs {
+            if key.contains('\0') || value.contains('\0') {
+                return Err(bad(
+                    &key,
+                    "query parameters may not contain the NUL character",
+                ));
+            }
             if !seen.insert(key.clone()) {
                 return Err(bad(&key, format!("{key} is given more than once")));
             }
