@@ -206,7 +206,7 @@ async fn create_api_key(
             })
         })
         .await?;
-    let doc = Doc::one(key.to_resource(now).to_value()).with_meta(json!({ "secret": secret }));
+    let doc = Doc::one(key.to_resource(now).to_value()).with_secret("secret", secret);
     ctx.respond(StatusCode::CREATED, doc, None)
 }
 

@@ -113,7 +113,7 @@ impl Ctx {
                     let stored = StoredResponse {
                         status: status.as_u16(),
                         content_type: "application/json".into(),
-                        body: doc.to_bytes(None, inflection),
+                        body: doc.without_secrets().to_bytes(None, inflection),
                     };
                     idempotency::complete(
                         tx,
@@ -123,7 +123,7 @@ impl Ctx {
                         doc.resource_id().as_deref(),
                     )
                     .await?;
-                    Ok(stored.body)
+                    Ok(doc.to_bytes(None, inflection))
                 })
             })
             .await?;

@@ -4,3 +4,6 @@
 mod support;
 
 mod conventions;
+mod idempotency;
+mod pagination;
+mod rate_limit;

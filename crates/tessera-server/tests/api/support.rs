@@ -115,7 +115,14 @@ impl Call<'_> {
 
     pub async fn send(self) -> Resp {
         let req = self.req.body(self.body).unwrap();
-        let res = self.app.router.clone().oneshot(req).await.unwrap();
+        self.app.send_request(req).await
+    }
+}
+
+impl App {
+    /// Sends a request built by hand.
+    pub async fn send_request(&self, req: Request<Body>) -> Resp {
+        let res = self.router.clone().oneshot(req).await.unwrap();
         let status = res.status();
         let headers = res.headers().clone();
         let bytes = res.into_body().collect().await.unwrap().to_bytes().to_vec();
