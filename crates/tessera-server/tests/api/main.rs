@@ -3,7 +3,11 @@
 
 mod support;
 
+mod api_keys;
 mod conventions;
 mod idempotency;
+mod inquiries;
 mod pagination;
+mod permissions;
 mod rate_limit;
+mod tenancy;

@@ -341,6 +341,15 @@ impl App {
         out
     }
 
+    /// The ids of every resource of a list endpoint, in order.
+    pub async fn ids(&self, key: &str, path: &str) -> Vec<String> {
+        self.all(key, path)
+            .await
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
     /// The names of every event of the key's environment, newest first (optionally about one
     /// object).
     pub async fn event_names(&self, key: &str, object_id: Option<&str>) -> Vec<String> {
