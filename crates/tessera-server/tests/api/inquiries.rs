@@ -474,7 +474,10 @@ async fn lists_filter_by_status_reference_and_template(backend: Backend) {
         ids("filter[reference-id]=alice").await,
         [c.clone(), a.clone()]
     );
-    assert_eq!(ids("filter[referenceId]=bob").await, [b.clone()]);
+    assert_eq!(
+        ids("filter[referenceId]=bob").await,
+        std::slice::from_ref(&b)
+    );
     let by_template = app
         .all(
             k,

@@ -8,6 +8,9 @@ use tessera_store::testing::Backend;
 
 use crate::support::{App, Part, multipart};
 
+/// A request body: content type and bytes.
+type Body = (String, Vec<u8>);
+
 async fn objects_of_other_tenants_are_not_found(backend: Backend) {
     let app = App::new(backend).await;
     let owner = app.org("Owner").await;
@@ -68,7 +71,7 @@ async fn objects_of_other_tenants_are_not_found(backend: Backend) {
         Part::file("x.txt", "text/plain", b"x".to_vec()),
     ]);
     let note = json!({"data": {"attributes": {"note": "changed"}}});
-    let mut calls: Vec<(Method, String, Option<(String, Vec<u8>)>)> = vec![
+    let mut calls: Vec<(Method, String, Option<Body>)> = vec![
         (Method::GET, format!("/api/v1/inquiries/{inq}"), None),
         (
             Method::PATCH,
