@@ -10,4 +10,5 @@ mod inquiries;
 mod pagination;
 mod permissions;
 mod rate_limit;
+mod redaction;
 mod tenancy;
