@@ -3,12 +3,18 @@
 
 mod support;
 
+mod admin;
 mod api_keys;
 mod conventions;
+mod documents;
+mod events;
 mod idempotency;
 mod inquiries;
+mod ops;
 mod pagination;
 mod permissions;
 mod rate_limit;
 mod redaction;
+mod templates;
 mod tenancy;
+mod verifications;
