@@ -112,7 +112,7 @@ async fn organizations_come_with_a_key_per_environment(backend: Backend) {
         .send()
         .await
         .expect(200);
-    assert_eq!(list.ids(), [id.clone()]);
+    assert_eq!(list.ids(), std::slice::from_ref(&id));
     assert!(!String::from_utf8_lossy(&list.bytes).contains("tsk_"));
     app.get("/admin/v1/organizations/org_0000000000000000000000")
         .key(ADMIN)
