@@ -59,6 +59,7 @@ pub async fn list(ctx: Ctx) -> Reply {
     security(("api_key" = ["api_key.write"])),
     responses((status = 201, body = Document<ApiKeyResource>), (status = 403, body = ErrorDocument), (status = 422, body = ErrorDocument)))]
 pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewApiKey>>) -> Reply {
+    single(&ctx, &[])?;
     let a = body.data.attributes;
     let name = tenancy::check_name(&required(a.name, "name")?, "/data/attributes/name")?;
     let permissions = match a.permissions {

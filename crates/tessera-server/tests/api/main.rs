@@ -15,6 +15,7 @@ mod pagination;
 mod permissions;
 mod rate_limit;
 mod redaction;
+mod robustness;
 mod templates;
 mod tenancy;
 mod verifications;
