@@ -5,6 +5,7 @@ mod support;
 
 mod admin;
 mod api_keys;
+mod bodies;
 mod conventions;
 mod documents;
 mod events;
