@@ -350,8 +350,62 @@ async fn dashboard_users_are_checked(backend: Backend) {
     }
 }
 
+async fn a_generated_operator_token_is_written_once(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    let d = data_dir.clone();
+    let app = App::with_config(backend, move |c| {
+        c.admin_token = None;
+        c.data_dir = d;
+    })
+    .await;
+    let path = data_dir.join("admin-token");
+    let token = std::fs::read_to_string(&path).unwrap().trim().to_owned();
+    assert!(token.len() >= 40, "{token}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(
+            mode & 0o077,
+            0,
+            "the token file is readable by its owner only"
+        );
+    }
+    app.get("/admin/v1/organizations")
+        .key(&token)
+        .send()
+        .await
+        .expect(200);
+    app.get("/admin/v1/organizations")
+        .key(ADMIN)
+        .send()
+        .await
+        .expect(401);
+    // A second start on the same database keeps the token (and does not write a new one).
+    std::fs::remove_file(&path).unwrap();
+    let config = tessera_server::Config {
+        admin_token: None,
+        data_dir: data_dir.clone(),
+        rate_limit_per_minute: 0,
+        ..tessera_server::Config::default()
+    };
+    let (router, _) = tessera_server::app::build(app.db.store.clone(), config)
+        .await
+        .unwrap();
+    assert!(!path.exists());
+    let again = App { router, ..app };
+    again
+        .get("/admin/v1/organizations")
+        .key(&token)
+        .send()
+        .await
+        .expect(200);
+}
+
 on_both_backends!(
     the_operator_token_is_required,
+    a_generated_operator_token_is_written_once,
     organizations_come_with_a_key_per_environment,
     operator_api_keys_carry_permissions,
     dashboard_users_are_checked,
