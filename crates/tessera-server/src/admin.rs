@@ -87,6 +87,7 @@ async fn create_organization(
     ctx: AdminCtx,
     JsonBody(body): JsonBody<Body<NewOrganization>>,
 ) -> Reply {
+    ctx.query(false)?;
     let name = tenancy::check_name(
         &required(body.data.attributes.name, "name")?,
         "/data/attributes/name",
@@ -157,6 +158,7 @@ async fn create_api_key(
     Path(org): Path<String>,
     JsonBody(body): JsonBody<Body<NewAdminApiKey>>,
 ) -> Reply {
+    ctx.query(false)?;
     let org = path_id(OrganizationId::parse, &org, "organization")?;
     let a = body.data.attributes;
     let env_raw = required(a.environment, "environment")?;
@@ -206,7 +208,7 @@ async fn create_api_key(
             })
         })
         .await?;
-    let doc = Doc::one(key.to_resource(now).to_value()).with_meta(json!({ "secret": secret }));
+    let doc = Doc::one(key.to_resource(now).to_value()).with_secret("secret", secret);
     ctx.respond(StatusCode::CREATED, doc, None)
 }
 
@@ -291,6 +293,7 @@ async fn create_user(
     Path(org): Path<String>,
     JsonBody(body): JsonBody<Body<NewUser>>,
 ) -> Reply {
+    ctx.query(false)?;
     let org = path_id(OrganizationId::parse, &org, "organization")?;
     let a = body.data.attributes;
     let email = required(a.email, "email")?;

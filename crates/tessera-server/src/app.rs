@@ -85,7 +85,7 @@ pub async fn build(store: Store, config: Config) -> anyhow::Result<(Router, AppS
             http::idempotency::idempotency,
         ))
         .layer(from_fn_with_state(state.clone(), http::tenant_gate))
-        .layer(DefaultBodyLimit::max(state.config.upload_limit + 64 * 1024))
+        .layer(DefaultBodyLimit::max(state.config.max_request_body()))
         .layer(from_fn(http::label_route));
     let router = Router::new()
         .merge(api_router)

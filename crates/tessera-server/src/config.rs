@@ -57,7 +57,15 @@ impl Default for Config {
     }
 }
 
+/// Room for the multipart framing around an upload's file.
+pub const MULTIPART_OVERHEAD: usize = 64 * 1024;
+
 impl Config {
+    /// The largest request body of any kind: an upload at its limit, with its multipart framing.
+    pub fn max_request_body(&self) -> usize {
+        self.upload_limit + MULTIPART_OVERHEAD
+    }
+
     /// The data directory implied by a database URL: the SQLite file's folder, else
     /// `./tessera-data`.
     pub fn data_dir_for(database_url: &str) -> PathBuf {

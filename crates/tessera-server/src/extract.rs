@@ -113,7 +113,7 @@ impl Ctx {
                     let stored = StoredResponse {
                         status: status.as_u16(),
                         content_type: "application/json".into(),
-                        body: doc.to_bytes(None, inflection),
+                        body: doc.without_secrets().to_bytes(None, inflection),
                     };
                     idempotency::complete(
                         tx,
@@ -123,7 +123,7 @@ impl Ctx {
                         doc.resource_id().as_deref(),
                     )
                     .await?;
-                    Ok(stored.body)
+                    Ok(doc.to_bytes(None, inflection))
                 })
             })
             .await?;
@@ -200,7 +200,70 @@ fn parse_json<T: DeserializeOwned>(content_type: Option<String>, bytes: &[u8]) -
             Error::bad_request(codes::MALFORMED_JSON, "the body must be a JSON object").at(""),
         );
     }
-    deserialize(normalize_document(value))
+    let value = normalize_document(value);
+    check_envelope(&value)?;
+    check_text(&value, &mut String::new())?;
+    deserialize(value)
+}
+
+/// `data`, `data.attributes` and `meta` are objects when present. (Serde would otherwise read a
+/// struct from a JSON array, by position.)
+fn check_envelope(doc: &Value) -> Result<(), Error> {
+    let members = [
+        ("/data", doc.get("data")),
+        (
+            "/data/attributes",
+            doc.get("data").and_then(|d| d.get("attributes")),
+        ),
+        ("/meta", doc.get("meta")),
+    ];
+    for (pointer, value) in members {
+        if value.is_some_and(|v| !v.is_object() && !v.is_null()) {
+            return Err(Error::bad_request(
+                codes::INVALID_TYPE,
+                format!("{pointer} must be an object"),
+            )
+            .at(pointer));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses text that no database can store: the NUL character, in any key or string.
+fn check_text(value: &Value, pointer: &mut String) -> Result<(), Error> {
+    let refuse = |pointer: &str| {
+        Err(Error::invalid(
+            codes::INVALID_ATTRIBUTE,
+            "text may not contain the NUL character",
+        )
+        .at(pointer))
+    };
+    match value {
+        Value::String(s) if s.contains('\0') => refuse(pointer),
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                let len = pointer.len();
+                pointer.push_str(&format!("/{i}"));
+                check_text(v, pointer)?;
+                pointer.truncate(len);
+            }
+            Ok(())
+        }
+        Value::Object(map) => {
+            for (k, v) in map {
+                let len = pointer.len();
+                pointer.push('/');
+                pointer.push_str(&tessera_core::fields::escape_pointer(k));
+                if k.contains('\0') {
+                    return refuse(pointer);
+                }
+                check_text(v, pointer)?;
+                pointer.truncate(len);
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Deserializes a normalized document into a DTO, mapping serde's complaints to error codes

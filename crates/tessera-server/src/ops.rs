@@ -8,6 +8,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tessera_core::{Error, Status, codes};
 
 use crate::error::error_response;
 use crate::http::json_response;
@@ -48,10 +49,20 @@ pub fn routes(openapi: Arc<String>) -> Router<AppState> {
         )
 }
 
+/// 200 when the database answers and migrations are current; otherwise 503, so that a load
+/// balancer or orchestrator stops sending traffic (the cause is logged).
 async fn readyz(State(state): State<AppState>) -> Response {
     match state.store.ready().await {
         Ok(()) => json_response(StatusCode::OK, br#"{"status":"ready"}"#.to_vec()),
-        Err(e) => error_response(e),
+        Err(e) if e.status == Status::Unavailable => error_response(e),
+        Err(e) => {
+            tracing::warn!(error = %e, cause = ?e.cause, "not ready: the database does not answer");
+            error_response(Error::new(
+                Status::Unavailable,
+                codes::UNAVAILABLE,
+                "the database does not answer",
+            ))
+        }
     }
 }
 

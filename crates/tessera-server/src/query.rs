@@ -22,8 +22,8 @@ pub struct Query {
     pub include: Vec<String>,
     /// Other allowed parameters (e.g. `peek-source-data`).
     pub extra: HashMap<String, String>,
-    /// The filters in the order given, to rebuild pagination links.
-    pub filter_pairs: Vec<(String, String)>,
+    /// Every parameter but `page[…]`, in the order given, to rebuild pagination links.
+    pub link_pairs: Vec<(String, String)>,
 }
 
 /// What an endpoint accepts.
@@ -56,6 +56,12 @@ impl Query {
         let mut q = Query::default();
         let mut seen = std::collections::HashSet::new();
         for (key, value) in pairs {
+            if key.contains('\0') || value.contains('\0') {
+                return Err(bad(
+                    &key,
+                    "query parameters may not contain the NUL character",
+                ));
+            }
             if !seen.insert(key.clone()) {
                 return Err(bad(&key, format!("{key} is given more than once")));
             }
@@ -108,9 +114,10 @@ impl Query {
                 if value.len() > 1000 {
                     return Err(bad(&key, "the filter value is too long"));
                 }
-                q.filter_pairs.push((key.clone(), value.clone()));
+                q.link_pairs.push((key.clone(), value.clone()));
                 q.filters.insert(name, value);
             } else if let Some(t) = bracket(&key, "fields") {
+                q.link_pairs.push((key.clone(), value.clone()));
                 let names = value
                     .split(',')
                     .map(str::trim)
@@ -127,6 +134,7 @@ impl Query {
                     q.include.push(inc);
                 }
             } else if accepts.extra.contains(&key.as_str()) {
+                q.link_pairs.push((key.clone(), value.clone()));
                 q.extra.insert(key, value);
             } else {
                 return Err(bad(&key, format!("unknown parameter {key}")));
@@ -168,7 +176,7 @@ impl Query {
         has_next: bool,
     ) -> tessera_core::jsonapi::Links {
         let make = |cursor: (&str, &str)| {
-            let mut pairs: Vec<(String, String)> = self.filter_pairs.clone();
+            let mut pairs: Vec<(String, String)> = self.link_pairs.clone();
             pairs.push(("page[size]".into(), self.page.size.to_string()));
             pairs.push((cursor.0.into(), cursor.1.into()));
             let qs = serde_urlencoded::to_string(&pairs).unwrap_or_default();

@@ -17,6 +17,9 @@ pub struct Doc {
     pub included: Vec<Value>,
     pub meta: Option<Value>,
     pub links: Option<Links>,
+    /// `meta` members shown in this response only (secrets): never stored for an idempotent
+    /// replay, since only hashes of secrets are kept.
+    pub secrets: Map<String, Value>,
 }
 
 impl Doc {
@@ -38,6 +41,20 @@ impl Doc {
     pub fn with_meta(mut self, meta: Value) -> Self {
         self.meta = Some(meta);
         self
+    }
+
+    /// Adds a secret to `meta`, shown in this response and never stored.
+    pub fn with_secret(mut self, name: &str, value: impl Into<Value>) -> Self {
+        self.secrets.insert(name.to_owned(), value.into());
+        self
+    }
+
+    /// The document as it may be stored: without its secrets.
+    pub fn without_secrets(&self) -> Self {
+        Self {
+            secrets: Map::new(),
+            ..self.clone()
+        }
     }
 
     pub fn with_included(mut self, included: Vec<Value>) -> Self {
@@ -69,8 +86,17 @@ impl Doc {
         if !included.is_empty() {
             doc.insert("included".into(), Value::Array(included));
         }
-        if let Some(meta) = &self.meta {
-            doc.insert("meta".into(), meta.clone());
+        let mut meta = self.meta.clone();
+        if !self.secrets.is_empty() {
+            let mut m = match meta {
+                Some(Value::Object(m)) => m,
+                _ => Map::new(),
+            };
+            m.extend(self.secrets.clone());
+            meta = Some(Value::Object(m));
+        }
+        if let Some(meta) = meta {
+            doc.insert("meta".into(), meta);
         }
         if let Some(links) = &self.links {
             doc.insert(

@@ -3,7 +3,6 @@
 use axum::extract::Path;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use serde_json::json;
 use tessera_core::id::ApiKeyId;
 use tessera_core::jsonapi::{Document, ErrorDocument, ListDocument};
 use tessera_core::permission::Permissions;
@@ -52,13 +51,15 @@ pub async fn list(ctx: Ctx) -> Reply {
     )
 }
 
-/// Creates a key; its secret is in `meta.secret`, shown once.
+/// Creates a key; its secret is in `meta.secret`, shown once (a replay of the request with the
+/// same `Idempotency-Key` answers without it: secrets are not stored).
 #[utoipa::path(post, path = "/api/v1/api-keys", tag = "api-keys",
     params(CommonHeaders, IdempotencyHeader),
     request_body = Body<NewApiKey>,
     security(("api_key" = ["api_key.write"])),
     responses((status = 201, body = Document<ApiKeyResource>), (status = 403, body = ErrorDocument), (status = 422, body = ErrorDocument)))]
 pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewApiKey>>) -> Reply {
+    single(&ctx, &[])?;
     let a = body.data.attributes;
     let name = tenancy::check_name(&required(a.name, "name")?, "/data/attributes/name")?;
     let permissions = match a.permissions {
@@ -103,7 +104,7 @@ pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewApiKey>>) -> Repl
             })
         },
         move |(key, secret)| {
-            Doc::one(key.to_resource(now).to_value()).with_meta(json!({ "secret": secret }))
+            Doc::one(key.to_resource(now).to_value()).with_secret("secret", secret)
         },
     )
     .await

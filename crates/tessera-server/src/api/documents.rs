@@ -65,7 +65,7 @@ async fn read_form(req: Request, limit: usize) -> Result<NewDocument, Error> {
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit + 64 * 1024) {
+    if declared.is_some_and(|n| n > limit + crate::config::MULTIPART_OVERHEAD) {
         return Err(Error::new(
             Status::PayloadTooLarge,
             codes::PAYLOAD_TOO_LARGE,

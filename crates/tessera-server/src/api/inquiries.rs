@@ -97,6 +97,7 @@ pub async fn create(
     ctx: Ctx,
     OptionalJsonBody(body): OptionalJsonBody<Body<NewInquiryAttributes>>,
 ) -> Reply {
+    single(&ctx, &[])?;
     let a = body.data.attributes;
     let template_id = a
         .inquiry_template_id

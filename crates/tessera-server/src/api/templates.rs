@@ -34,6 +34,7 @@ pub struct NewTemplate {
     security(("api_key" = ["inquiry.write"])),
     responses((status = 201, body = Document<TemplateResource>), (status = 422, body = ErrorDocument)))]
 pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewTemplate>>) -> Reply {
+    single(&ctx, &[])?;
     let a = body.data.attributes;
     let spec = TemplateSpec::parse(
         required(a.name, "name")?,

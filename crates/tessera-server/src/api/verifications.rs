@@ -44,6 +44,7 @@ pub struct NewVerificationAttributes {
     security(("api_key" = ["inquiry.write"])),
     responses((status = 201, body = Document<VerificationResource>), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument), (status = 422, body = ErrorDocument)))]
 pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewVerificationAttributes>>) -> Reply {
+    single(&ctx, &[])?;
     let a = body.data.attributes;
     let inquiry_id = id_attribute(
         &required(a.inquiry_id, "inquiry-id")?,

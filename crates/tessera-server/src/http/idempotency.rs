@@ -38,7 +38,8 @@ pub fn valid_key(k: &[u8]) -> bool {
     !k.is_empty() && k.len() <= MAX_KEY_LEN && k.iter().all(|b| (0x21..=0x7e).contains(b))
 }
 
-fn fingerprint(method: &Method, path_and_query: &str, body: &[u8]) -> String {
+/// What identifies a request for its key: method, path with query, and body.
+pub fn fingerprint(method: &Method, path_and_query: &str, body: &[u8]) -> String {
     let mut h = Sha256::new();
     h.update(method.as_str().as_bytes());
     h.update(b"\n");
@@ -73,7 +74,8 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
     let Some(Caller(api_key)) = req.extensions().get::<Caller>().cloned() else {
         return next.run(req).await;
     };
-    let limit = state.config.upload_limit;
+    // Buffered to fingerprint it; the handler applies its own, smaller limit where it has one.
+    let limit = state.config.max_request_body();
     let (mut parts, body) = req.into_parts();
     let too_large = parts
         .headers

@@ -271,7 +271,7 @@ async fn redemption_copies_and_verifies(backend: Backend) {
     assert_eq!(file.bytes, bytes);
     assert_eq!(file.header("content-type"), Some("image/png"));
     // Events, to each side.
-    let a_events = app.event_names(&w.a.sandbox).await;
+    let a_events = app.event_log(&w.a.sandbox).await;
     assert!(
         a_events.ends_with(&[
             "connect/share-token.outbound-created".into(),
@@ -280,7 +280,7 @@ async fn redemption_copies_and_verifies(backend: Backend) {
         ]),
         "{a_events:?}"
     );
-    let b_events = app.event_names(&w.b.sandbox).await;
+    let b_events = app.event_log(&w.b.sandbox).await;
     let tail: Vec<&str> = b_events.iter().map(String::as_str).rev().take(4).collect();
     assert_eq!(
         tail,
@@ -508,7 +508,7 @@ async fn tokens_expire_by_time_and_by_call(backend: Backend) {
         .expect(409);
     assert_eq!(r.code(), "share_token_expired");
     assert!(
-        !app.event_names(&w.a.sandbox)
+        !app.event_log(&w.a.sandbox)
             .await
             .contains(&"connect/share-token.outbound-expired".to_owned())
     );
@@ -518,14 +518,14 @@ async fn tokens_expire_by_time_and_by_call(backend: Backend) {
     let count = |names: Vec<String>, n: &str| names.iter().filter(|x| *x == n).count();
     assert_eq!(
         count(
-            app.event_names(&w.a.sandbox).await,
+            app.event_log(&w.a.sandbox).await,
             "connect/share-token.outbound-expired"
         ),
         1
     );
     assert_eq!(
         count(
-            app.event_names(&w.b.sandbox).await,
+            app.event_log(&w.b.sandbox).await,
             "connect/share-token.inbound-expired"
         ),
         1
@@ -552,7 +552,7 @@ async fn tokens_expire_by_time_and_by_call(backend: Backend) {
     assert_eq!(r.code(), "invalid_status_transition");
     assert_eq!(
         count(
-            app.event_names(&w.a.sandbox).await,
+            app.event_log(&w.a.sandbox).await,
             "connect/share-token.outbound-expired"
         ),
         2

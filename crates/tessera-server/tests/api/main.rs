@@ -3,5 +3,21 @@
 
 mod support;
 
+mod admin;
+mod api_keys;
+mod bodies;
 mod connect;
 mod conventions;
+mod documents;
+mod events;
+mod idempotency;
+mod inquiries;
+mod ops;
+mod pagination;
+mod permissions;
+mod rate_limit;
+mod redaction;
+mod robustness;
+mod templates;
+mod tenancy;
+mod verifications;

@@ -115,7 +115,14 @@ impl Call<'_> {
 
     pub async fn send(self) -> Resp {
         let req = self.req.body(self.body).unwrap();
-        let res = self.app.router.clone().oneshot(req).await.unwrap();
+        self.app.send_request(req).await
+    }
+}
+
+impl App {
+    /// Sends a request built by hand.
+    pub async fn send_request(&self, req: Request<Body>) -> Resp {
+        let res = self.router.clone().oneshot(req).await.unwrap();
         let status = res.status();
         let headers = res.headers().clone();
         let bytes = res.into_body().collect().await.unwrap().to_bytes().to_vec();
@@ -240,19 +247,8 @@ impl App {
     }
 
     /// The names of the events an API key's environment has, oldest first.
-    pub async fn event_names(&self, key: &str) -> Vec<String> {
-        let r = self
-            .get("/api/v1/events?page[size]=100")
-            .key(key)
-            .send()
-            .await
-            .expect(200);
-        let mut names: Vec<String> = r.json["data"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["attributes"]["name"].as_str().unwrap().to_owned())
-            .collect();
+    pub async fn event_log(&self, key: &str) -> Vec<String> {
+        let mut names = self.event_names(key, None).await;
         names.reverse();
         names
     }
@@ -262,6 +258,206 @@ impl App {
         self.post("/api/v1/inquiries")
             .key(key)
             .json(serde_json::json!({"data": {"attributes": {"fields": fields}}}))
+            .send()
+            .await
+            .expect(201)
+            .id()
+    }
+}
+
+impl Resp {
+    /// `source.parameter` of an error document.
+    pub fn parameter(&self) -> &str {
+        self.json["errors"][0]["source"]["parameter"]
+            .as_str()
+            .unwrap_or("")
+    }
+
+    /// `source.header` of an error document.
+    pub fn source_header(&self) -> &str {
+        self.json["errors"][0]["source"]["header"]
+            .as_str()
+            .unwrap_or("")
+    }
+
+    /// The resources of a list document.
+    pub fn items(&self) -> &[Value] {
+        self.json["data"].as_array().map_or(&[], Vec::as_slice)
+    }
+
+    /// The ids of a list document, in order.
+    pub fn ids(&self) -> Vec<String> {
+        self.items()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    /// A pagination link (`next` or `prev`), if any.
+    pub fn link(&self, name: &str) -> Option<String> {
+        self.json["links"][name].as_str().map(str::to_owned)
+    }
+}
+
+/// One part of a hand-built `multipart/form-data` body.
+pub struct Part<'a> {
+    pub name: &'a str,
+    pub filename: Option<&'a str>,
+    pub content_type: Option<&'a str>,
+    pub bytes: Vec<u8>,
+}
+
+impl<'a> Part<'a> {
+    pub fn text(name: &'a str, value: &str) -> Self {
+        Self {
+            name,
+            filename: None,
+            content_type: None,
+            bytes: value.as_bytes().to_vec(),
+        }
+    }
+
+    pub fn file(filename: &'a str, content_type: &'a str, bytes: Vec<u8>) -> Self {
+        Self {
+            name: "file",
+            filename: Some(filename),
+            content_type: Some(content_type),
+            bytes,
+        }
+    }
+}
+
+pub const BOUNDARY: &str = "tessera-test-boundary-7MA4YWxkTrZu0gW";
+
+/// A `multipart/form-data` body and its content type.
+pub fn multipart(parts: &[Part<'_>]) -> (String, Vec<u8>) {
+    let mut body = Vec::new();
+    for p in parts {
+        body.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
+        let mut disposition = format!("Content-Disposition: form-data; name=\"{}\"", p.name);
+        if let Some(f) = p.filename {
+            disposition.push_str(&format!("; filename=\"{f}\""));
+        }
+        body.extend_from_slice(disposition.as_bytes());
+        body.extend_from_slice(b"\r\n");
+        if let Some(ct) = p.content_type {
+            body.extend_from_slice(format!("Content-Type: {ct}\r\n").as_bytes());
+        }
+        body.extend_from_slice(b"\r\n");
+        body.extend_from_slice(&p.bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={BOUNDARY}"), body)
+}
+
+impl App {
+    /// Creates an API key through the operator API and returns its secret.
+    pub async fn key_for(&self, org: &Org, environment: &str, permissions: &[&str]) -> String {
+        self.post(&format!("/admin/v1/organizations/{}/api-keys", org.id))
+            .key(ADMIN)
+            .json(serde_json::json!({"data": {"attributes": {
+                "environment": environment, "name": "test", "permissions": permissions}}}))
+            .send()
+            .await
+            .expect(201)
+            .json["meta"]["secret"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// The id of the API key a secret belongs to.
+    pub async fn api_key_id(&self, key: &str) -> String {
+        self.get("/api/v1/organization")
+            .key(key)
+            .send()
+            .await
+            .expect(200)
+            .json["meta"]["api-key-id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Every resource of a list endpoint, following `links.next` (pages of 100).
+    pub async fn all(&self, key: &str, path: &str) -> Vec<Value> {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let mut url = Some(format!("{path}{sep}page[size]=100"));
+        let mut out = Vec::new();
+        while let Some(u) = url {
+            let r = self.get(&u).key(key).send().await.expect(200);
+            out.extend(r.items().iter().cloned());
+            url = r.link("next");
+        }
+        out
+    }
+
+    /// The ids of every resource of a list endpoint, in order.
+    pub async fn ids(&self, key: &str, path: &str) -> Vec<String> {
+        self.all(key, path)
+            .await
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// The names of every event of the key's environment, newest first (optionally about one
+    /// object).
+    pub async fn event_names(&self, key: &str, object_id: Option<&str>) -> Vec<String> {
+        let path = match object_id {
+            Some(id) => format!("/api/v1/events?filter[object-id]={id}"),
+            None => "/api/v1/events".to_owned(),
+        };
+        self.all(key, &path)
+            .await
+            .iter()
+            .map(|e| e["attributes"]["name"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// Retrieves an inquiry.
+    pub async fn show_inquiry(&self, key: &str, id: &str) -> Resp {
+        self.get(&format!("/api/v1/inquiries/{id}"))
+            .key(key)
+            .send()
+            .await
+            .expect(200)
+    }
+
+    /// Records a verification and returns the response.
+    pub async fn verify(&self, key: &str, inquiry: &str, kind: &str, status: &str) -> Resp {
+        self.post("/api/v1/verifications")
+            .key(key)
+            .json(serde_json::json!({"data": {"attributes": {
+                "inquiry-id": inquiry, "type": kind, "status": status}}}))
+            .send()
+            .await
+    }
+
+    /// Uploads a document and returns the response.
+    pub async fn upload(&self, key: &str, inquiry: &str, parts: &[Part<'_>]) -> Resp {
+        let (ct, body) = multipart(parts);
+        self.post(&format!("/api/v1/inquiries/{inquiry}/documents"))
+            .key(key)
+            .raw(&ct, body)
+            .send()
+            .await
+    }
+
+    /// Runs a transition (`complete`, `approve`, …) and returns the response.
+    pub async fn act(&self, key: &str, inquiry: &str, action: &str) -> Resp {
+        self.post(&format!("/api/v1/inquiries/{inquiry}/{action}"))
+            .key(key)
+            .send()
+            .await
+    }
+
+    /// Creates a template with only a name and returns its id.
+    pub async fn template(&self, key: &str, name: &str) -> String {
+        self.post("/api/v1/inquiry-templates")
+            .key(key)
+            .json(serde_json::json!({"data": {"attributes": {"name": name}}}))
             .send()
             .await
             .expect(201)

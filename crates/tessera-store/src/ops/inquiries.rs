@@ -321,16 +321,28 @@ pub async fn redact(tx: &mut Tx, scope: &Scope, id: &InquiryId) -> Result<Inquir
         )
         .await?;
     }
-    tx.execute(
-        "delete from files where id in (select file_id from documents where inquiry_id = $1 and environment_id = $2 and file_id is not null)",
-        args![id, &scope.env],
-    )
-    .await?;
+    // Documents let go of their files first: they reference them.
+    let files = tx
+        .fetch_all(
+            "select file_id from documents where inquiry_id = $1 and environment_id = $2 and file_id is not null",
+            args![id, &scope.env],
+        )
+        .await?
+        .iter()
+        .map(|r| r.text("file_id"))
+        .collect::<Result<Vec<_>, _>>()?;
     tx.execute(
         "update documents set filename = null, sha256 = null, file_id = null where inquiry_id = $1 and environment_id = $2",
         args![id, &scope.env],
     )
     .await?;
+    if !files.is_empty() {
+        let f = Filter::new()
+            .and("environment_id = ?", &scope.env)
+            .and_in("id", files);
+        tx.execute(&format!("delete from files where {}", f.sql()), f.args())
+            .await?;
+    }
     let mut object_ids = vec![id.to_string()];
     object_ids.extend(inquiry.verifications.iter().map(|(_, v)| v.to_string()));
     object_ids.extend(inquiry.documents.iter().map(|d| d.to_string()));

@@ -259,11 +259,14 @@ pub async fn list_api_keys(
     scope: &Scope,
     page: &PageRequest,
 ) -> Result<Page<ApiKey>, Error> {
+    // A derived table, so the page's cursor lookup (`id = …`) names one column.
     let rows = fetch_page(
         tx,
-        "api_keys k join environments e on e.id = k.environment_id",
-        KEY_COLUMNS,
-        Filter::new().and("k.environment_id = ?", &scope.env),
+        &format!(
+            "(select k.seq, {KEY_COLUMNS} from api_keys k join environments e on e.id = k.environment_id) keys"
+        ),
+        "id, organization_id, environment_id, kind, name, hint, permissions, created_at, expires_at",
+        Filter::new().and("environment_id = ?", &scope.env),
         page,
     )
     .await?;
