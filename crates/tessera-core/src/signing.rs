@@ -117,6 +117,37 @@ pub fn standard_webhooks_secret(secret: &str) -> String {
     format!("whsec_{}", BASE64.encode(secret.as_bytes()))
 }
 
+/// `Persona-Signature`.
+pub const PERSONA_SIGNATURE: &str = "persona-signature";
+/// Standard Webhooks: the message id (the event id, the same on every attempt).
+pub const WEBHOOK_ID: &str = "webhook-id";
+/// Standard Webhooks: unix seconds of the signature.
+pub const WEBHOOK_TIMESTAMP: &str = "webhook-timestamp";
+/// Standard Webhooks: the signatures.
+pub const WEBHOOK_SIGNATURE: &str = "webhook-signature";
+
+/// Every signature header of one delivery attempt, both schemes, for the secrets that currently
+/// sign (new first): `(lowercase name, value)`.
+pub fn signature_headers<S: AsRef<str>>(
+    secrets: &[S],
+    msg_id: &str,
+    t: i64,
+    body: &[u8],
+) -> [(&'static str, String); 4] {
+    [
+        (
+            PERSONA_SIGNATURE,
+            persona_signature_header(secrets, t, body),
+        ),
+        (WEBHOOK_ID, msg_id.to_owned()),
+        (WEBHOOK_TIMESTAMP, t.to_string()),
+        (
+            WEBHOOK_SIGNATURE,
+            standard_signature_header(secrets, msg_id, t, body),
+        ),
+    ]
+}
+
 fn within_tolerance(t: i64, now: i64, tolerance_secs: i64) -> bool {
     now.abs_diff(t) <= tolerance_secs.unsigned_abs()
 }
@@ -284,6 +315,28 @@ mod tests {
                 verify_standard_signature(secret, "evt_1", "1700000000", &header, BODY, T, 300);
             assert_eq!(verdict, Ok(()));
         }
+    }
+
+    #[test]
+    fn one_call_gives_every_signature_header() {
+        let headers = signature_headers(&["new", "old"], "evt_9", T, BODY);
+        let get = |name: &str| headers.iter().find(|(n, _)| *n == name).unwrap().1.clone();
+        assert_eq!(
+            get(PERSONA_SIGNATURE),
+            persona_signature_header(&["new", "old"], T, BODY)
+        );
+        assert_eq!(get(WEBHOOK_ID), "evt_9");
+        assert_eq!(get(WEBHOOK_TIMESTAMP), "1700000000");
+        let verdict = verify_standard_signature(
+            "old",
+            &get(WEBHOOK_ID),
+            &get(WEBHOOK_TIMESTAMP),
+            &get(WEBHOOK_SIGNATURE),
+            BODY,
+            T,
+            DEFAULT_TOLERANCE_SECS,
+        );
+        assert_eq!(verdict, Ok(()));
     }
 
     #[test]

@@ -310,3 +310,40 @@ impl OutboundClient {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn configuration_errors_are_refused_with_a_clear_message() {
+        let config = Config {
+            webhook_allowed_networks: vec!["127.0.0.0/8".into(), "intranet".into()],
+            ..Config::default()
+        };
+        let err = OutboundConfig::from_config(&config).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "TESSERA_WEBHOOK_ALLOWED_NETWORKS: `intranet` is not a CIDR network (e.g. 127.0.0.0/8, \
+             ::1/128) or an IP address"
+        );
+        let config = Config {
+            webhook_timeout_ms: 0,
+            ..Config::default()
+        };
+        assert!(matches!(
+            OutboundConfig::from_config(&config),
+            Err(SetupError::Timeout)
+        ));
+        let config = Config {
+            webhook_allowed_networks: vec!["127.0.0.0/8".into(), "::1".into()],
+            webhook_timeout_ms: 1500,
+            ..Config::default()
+        };
+        let parsed = OutboundConfig::from_config(&config).unwrap();
+        assert_eq!(parsed.allowed.networks().len(), 2);
+        assert_eq!(parsed.timeout, Duration::from_millis(1500));
+        assert_eq!(parsed.body_read_cap, 64 * 1024);
+        assert_eq!(parsed.body_log_cap, 1024);
+    }
+}
