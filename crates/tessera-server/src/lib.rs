@@ -9,6 +9,7 @@ pub mod error;
 pub mod extract;
 pub mod http;
 pub mod ops;
+pub mod outbound;
 pub mod permissions;
 pub mod query;
 pub mod render;

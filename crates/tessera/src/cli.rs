@@ -168,7 +168,7 @@ fn build_config(
                 .filter(|p| !p.is_empty())
                 .collect()
         });
-    Ok(Config {
+    let config = Config {
         listen: listen.or(file.listen).unwrap_or(defaults.listen),
         data_dir: Config::data_dir_for(&database_url),
         database_url,
@@ -186,7 +186,11 @@ fn build_config(
             .or(file.webhook_retry_scale)
             .unwrap_or(defaults.webhook_retry_scale),
         ..defaults
-    })
+    };
+    // Refuse a bad network list or timeout now, with a clear message, rather than at the first
+    // webhook delivery.
+    tessera_server::outbound::OutboundConfig::from_config(&config)?;
+    Ok(config)
 }
 
 fn init_logging(file: &FileConfig) {

@@ -1,0 +1,349 @@
+//! The one outbound HTTP client of the project: webhook deliveries and workflow `http-request`
+//! steps both send through it. It owns the SSRF guard:
+//!
+//! - URLs are parsed by the WHATWG parser and must be https (http only to allowed networks),
+//!   without user info ([`target`]);
+//! - every address a host resolves to is checked ([`guard`]) and the connection is made only to
+//!   checked addresses, through a resolver the HTTP client cannot bypass ([`resolve`]); IP
+//!   literals, which never reach a resolver, are checked before sending;
+//! - redirects are never followed, proxies are never used, each attempt has a deadline and the
+//!   response body is read up to a cap.
+//!
+//! TLS still verifies the certificate for the URL's host name: only the address lookup is ours.
+
+pub mod guard;
+pub mod outcome;
+pub mod resolve;
+pub mod target;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::HeaderMap;
+use tessera_core::{SharedClock, SystemClock};
+
+use crate::config::Config;
+pub use guard::{AddressPolicy, AllowedNetworks, InvalidNetwork, Refusal, Scheme};
+pub use outcome::{Failure, FailureKind, Outcome};
+pub use resolve::{Lookup, ResolveError, StaticLookup, SystemLookup};
+pub use target::{Target, UrlError};
+
+/// Default cap on response body bytes read per attempt.
+pub const DEFAULT_BODY_READ_CAP: usize = 64 * 1024;
+/// Default number of response body bytes kept for logs and attempt records.
+pub const DEFAULT_BODY_LOG_CAP: usize = 1024;
+
+/// What the client needs from the server configuration.
+#[derive(Debug, Clone)]
+pub struct OutboundConfig {
+    pub allowed: AllowedNetworks,
+    /// Per-attempt deadline, from the start of the attempt to the end of the body.
+    pub timeout: Duration,
+    pub body_read_cap: usize,
+    pub body_log_cap: usize,
+}
+
+/// Why the client could not be set up. Shown at startup.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error(transparent)]
+    Network(#[from] InvalidNetwork),
+    #[error("TESSERA_WEBHOOK_TIMEOUT_MS must be greater than 0")]
+    Timeout,
+    #[error("a root certificate is not valid DER: {0}")]
+    Certificate(reqwest::Error),
+    #[error("building the outbound HTTP client: {0}")]
+    Client(reqwest::Error),
+}
+
+impl OutboundConfig {
+    /// From the server configuration: parses `webhook_allowed_networks` (refusing bad ones) and
+    /// takes the timeout.
+    pub fn from_config(config: &Config) -> Result<Self, SetupError> {
+        if config.webhook_timeout_ms == 0 {
+            return Err(SetupError::Timeout);
+        }
+        Ok(Self {
+            allowed: AllowedNetworks::parse(&config.webhook_allowed_networks)?,
+            timeout: Duration::from_millis(config.webhook_timeout_ms),
+            body_read_cap: DEFAULT_BODY_READ_CAP,
+            body_log_cap: DEFAULT_BODY_LOG_CAP,
+        })
+    }
+}
+
+/// Builds an [`OutboundClient`]; tests swap the resolver and trust an extra root certificate.
+pub struct OutboundBuilder {
+    config: OutboundConfig,
+    lookup: Arc<dyn Lookup>,
+    extra_roots: Vec<Vec<u8>>,
+    clock: SharedClock,
+}
+
+impl OutboundBuilder {
+    /// Resolves host names with `lookup` instead of the system resolver.
+    pub fn lookup(mut self, lookup: impl Lookup + 'static) -> Self {
+        self.lookup = Arc::new(lookup);
+        self
+    }
+
+    /// Trusts one more root certificate (DER), on top of the system's.
+    pub fn extra_root_certificate(mut self, der: Vec<u8>) -> Self {
+        self.extra_roots.push(der);
+        self
+    }
+
+    /// The clock that HTTP-date `Retry-After` values are read against.
+    pub fn clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn build(self) -> Result<OutboundClient, SetupError> {
+        let policy = Arc::new(AddressPolicy::new(self.config.allowed.clone()));
+        let mut roots = Vec::new();
+        for der in &self.extra_roots {
+            roots.push(reqwest::Certificate::from_der(der).map_err(SetupError::Certificate)?);
+        }
+        // One client per scheme, because the resolver decides by scheme which addresses pass.
+        let client = |scheme: Scheme| {
+            let resolver = resolve::GuardedResolver {
+                lookup: self.lookup.clone(),
+                policy: policy.clone(),
+                scheme,
+            };
+            reqwest::Client::builder()
+                .dns_resolver(resolver)
+                .redirect(reqwest::redirect::Policy::none())
+                .no_proxy()
+                .https_only(scheme == Scheme::Https)
+                .timeout(self.config.timeout)
+                .connect_timeout(self.config.timeout)
+                .user_agent(concat!("Tessera/", env!("CARGO_PKG_VERSION")))
+                .tls_certs_merge(roots.iter().cloned())
+                .build()
+                .map_err(SetupError::Client)
+        };
+        Ok(OutboundClient {
+            https: client(Scheme::Https)?,
+            http: client(Scheme::Http)?,
+            lookup: self.lookup,
+            policy,
+            config: Arc::new(self.config),
+            clock: self.clock,
+        })
+    }
+}
+
+/// The guarded client. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct OutboundClient {
+    https: reqwest::Client,
+    http: reqwest::Client,
+    lookup: Arc<dyn Lookup>,
+    policy: Arc<AddressPolicy>,
+    config: Arc<OutboundConfig>,
+    clock: SharedClock,
+}
+
+impl OutboundClient {
+    pub fn builder(config: OutboundConfig) -> OutboundBuilder {
+        OutboundBuilder {
+            config,
+            lookup: Arc::new(SystemLookup),
+            extra_roots: Vec::new(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// The production client for a server configuration.
+    pub fn from_config(config: &Config) -> Result<Self, SetupError> {
+        Self::builder(OutboundConfig::from_config(config)?).build()
+    }
+
+    pub fn policy(&self) -> &AddressPolicy {
+        &self.policy
+    }
+
+    pub fn config(&self) -> &OutboundConfig {
+        &self.config
+    }
+
+    /// Whether `url` may be used as a destination: the URL rules, then every address of its host
+    /// (resolved now) against the guard. Used when a webhook or workflow is saved; every attempt
+    /// checks again, since what a name resolves to can change.
+    pub async fn check_url(&self, url: &str) -> Result<Target, UrlError> {
+        let target = Target::parse(url)?;
+        if let Some(ip) = target.literal_ip() {
+            self.policy
+                .check(ip, target.scheme)
+                .map_err(UrlError::Refused)?;
+        } else if let Some(host) = target.domain() {
+            resolve::resolve_checked(self.lookup.as_ref(), &self.policy, host, target.scheme)
+                .await
+                .map_err(UrlError::Resolve)?;
+        }
+        Ok(target)
+    }
+
+    /// Sends one `POST` attempt. Never panics and never returns early without an [`Outcome`]:
+    /// a refused address, a timeout or a 500 are all outcomes, for the caller to record.
+    pub async fn post(&self, url: &str, headers: HeaderMap, body: Bytes) -> Outcome {
+        let started = Instant::now();
+        let deadline = tokio::time::Instant::now() + self.config.timeout;
+        let target = match Target::parse(url) {
+            Ok(t) => t,
+            Err(e) => {
+                let failure = Failure::new(FailureKind::InvalidUrl, e.to_string());
+                return Outcome::failed(failure, started.elapsed());
+            }
+        };
+        // An IP literal goes straight to the connector without a lookup: check it here.
+        let refused = target
+            .literal_ip()
+            .and_then(|ip| self.policy.check(ip, target.scheme).err());
+        if let Some(refusal) = refused {
+            let failure = Failure::new(FailureKind::RefusedAddress, refusal.to_string());
+            return Outcome::failed(failure, started.elapsed());
+        }
+        let client = match target.scheme {
+            Scheme::Https => &self.https,
+            Scheme::Http => &self.http,
+        };
+        let send = client.post(target.url).headers(headers).body(body).send();
+        let response = match tokio::time::timeout_at(deadline, send).await {
+            Ok(Ok(response)) => response,
+            Ok(Err(e)) => return Outcome::failed(outcome::classify(&e), started.elapsed()),
+            Err(_) => {
+                let failure = Failure::new(FailureKind::Timeout, self.timeout_message());
+                return Outcome::failed(failure, started.elapsed());
+            }
+        };
+        self.read_response(response, started, deadline).await
+    }
+
+    fn timeout_message(&self) -> String {
+        format!(
+            "no complete answer within {} ms",
+            self.config.timeout.as_millis()
+        )
+    }
+
+    async fn read_response(
+        &self,
+        mut response: reqwest::Response,
+        started: Instant,
+        deadline: tokio::time::Instant,
+    ) -> Outcome {
+        let status = response.status();
+        let remote_addr = response.remote_addr();
+        let header = |name: http::HeaderName| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let retry_after = match status.as_u16() {
+            429 | 503 => header(http::header::RETRY_AFTER).and_then(|v| {
+                tessera_core::retry::parse_retry_after(&v, self.clock.now().unix_seconds())
+            }),
+            _ => None,
+        };
+        let location = header(http::header::LOCATION);
+
+        let mut body_head = Vec::new();
+        let mut body_read = 0usize;
+        let mut body_truncated = false;
+        let mut failure = None;
+        loop {
+            match tokio::time::timeout_at(deadline, response.chunk()).await {
+                Ok(Ok(Some(chunk))) => {
+                    let room = self.config.body_log_cap.saturating_sub(body_head.len());
+                    body_head.extend_from_slice(&chunk[..room.min(chunk.len())]);
+                    body_read += chunk.len();
+                    // Stop reading (and drop the connection) once past the cap: a receiver
+                    // cannot make us read without end.
+                    if body_read > self.config.body_read_cap {
+                        body_truncated = true;
+                        break;
+                    }
+                }
+                Ok(Ok(None)) => break,
+                Ok(Err(e)) => {
+                    failure = Some(outcome::classify(&e));
+                    break;
+                }
+                Err(_) => {
+                    failure = Some(Failure::new(FailureKind::Timeout, self.timeout_message()));
+                    break;
+                }
+            }
+        }
+
+        let failure = failure.or_else(|| {
+            if status.is_success() {
+                None
+            } else if status.is_redirection() {
+                let to = location.as_deref().unwrap_or("nowhere");
+                Some(Failure::new(
+                    FailureKind::Redirect,
+                    format!("the receiver answered {status}, redirecting to {to}; redirects are not followed"),
+                ))
+            } else {
+                Some(Failure::new(
+                    FailureKind::HttpStatus,
+                    format!("the receiver answered {status}"),
+                ))
+            }
+        });
+        Outcome {
+            status: Some(status.as_u16()),
+            body_head,
+            body_read,
+            body_truncated,
+            duration: started.elapsed(),
+            retry_after,
+            remote_addr,
+            failure,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn configuration_errors_are_refused_with_a_clear_message() {
+        let config = Config {
+            webhook_allowed_networks: vec!["127.0.0.0/8".into(), "intranet".into()],
+            ..Config::default()
+        };
+        let err = OutboundConfig::from_config(&config).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "TESSERA_WEBHOOK_ALLOWED_NETWORKS: `intranet` is not a CIDR network (e.g. 127.0.0.0/8, \
+             ::1/128) or an IP address"
+        );
+        let config = Config {
+            webhook_timeout_ms: 0,
+            ..Config::default()
+        };
+        assert!(matches!(
+            OutboundConfig::from_config(&config),
+            Err(SetupError::Timeout)
+        ));
+        let config = Config {
+            webhook_allowed_networks: vec!["127.0.0.0/8".into(), "::1".into()],
+            webhook_timeout_ms: 1500,
+            ..Config::default()
+        };
+        let parsed = OutboundConfig::from_config(&config).unwrap();
+        assert_eq!(parsed.allowed.networks().len(), 2);
+        assert_eq!(parsed.timeout, Duration::from_millis(1500));
+        assert_eq!(parsed.body_read_cap, 64 * 1024);
+        assert_eq!(parsed.body_log_cap, 1024);
+    }
+}
