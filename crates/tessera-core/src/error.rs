@@ -191,6 +191,10 @@ pub mod codes {
     pub const PERMISSION_ESCALATION: &str = "permission_escalation";
     pub const UNAVAILABLE: &str = "unavailable";
     pub const CONFLICT: &str = "conflict";
+    pub const UNKNOWN_EVENT: &str = "unknown_event";
+    pub const INVALID_URL: &str = "invalid_url";
+    pub const WEBHOOK_LIMIT: &str = "webhook_limit_reached";
+    pub const DELIVERY_NOT_RETRYABLE: &str = "delivery_not_retryable";
     // Connect
     pub const CONNECTION_NOT_ACTIVE: &str = "connection_not_active";
     pub const CONNECTION_EXISTS: &str = "connection_exists";

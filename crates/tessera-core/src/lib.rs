@@ -21,6 +21,7 @@ pub mod template;
 pub mod tenancy;
 pub mod time;
 pub mod verification;
+pub mod webhook;
 
 pub use error::{Error, Result, Status, codes};
 pub use time::{Clock, ManualClock, SharedClock, SystemClock, Timestamp};

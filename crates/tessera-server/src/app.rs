@@ -76,6 +76,7 @@ pub async fn build(store: Store, config: Config) -> anyhow::Result<(Router, AppS
         store,
         limiter: Arc::new(RateLimiter::new(config.rate_limit_per_minute)),
         routes: Arc::new(RouteTable::from_openapi(&openapi)),
+        outbound: crate::outbound::OutboundClient::from_config(&config)?,
         admin_token_hash: Arc::new(admin_token_hash),
         config: Arc::new(config),
     };

@@ -34,11 +34,11 @@ pub async fn shutdown_signal() {
 pub async fn run(store: Store, config: Config) -> anyhow::Result<()> {
     let listen = config.listen;
     let with_worker = config.worker;
-    let (router, _state) = crate::app::build(store.clone(), config).await?;
+    let (router, state) = crate::app::build(store, config).await?;
     let listener = TcpListener::bind(listen).await?;
     tracing::info!(address = %listener.local_addr()?, worker = with_worker, "tessera is listening");
     let stop = CancellationToken::new();
-    let worker = with_worker.then(|| tokio::spawn(Worker::new(store).run(stop.clone())));
+    let worker = with_worker.then(|| tokio::spawn(Worker::for_app(&state).run(stop.clone())));
     let signal = stop.clone();
     tokio::spawn(async move {
         shutdown_signal().await;
@@ -56,9 +56,10 @@ pub async fn run(store: Store, config: Config) -> anyhow::Result<()> {
 }
 
 /// Runs the worker alone until shutdown.
-pub async fn run_worker(store: Store) -> anyhow::Result<()> {
+pub async fn run_worker(store: Store, config: Config) -> anyhow::Result<()> {
+    let outbound = crate::outbound::OutboundClient::from_config(&config)?;
     let stop = CancellationToken::new();
-    let worker = tokio::spawn(Worker::new(store).run(stop.clone()));
+    let worker = tokio::spawn(Worker::new(store, outbound, &config).run(stop.clone()));
     shutdown_signal().await;
     stop.cancel();
     let _ = worker.await;

@@ -6,6 +6,7 @@ use tessera_store::Store;
 
 use crate::config::Config;
 use crate::http::rate_limit::RateLimiter;
+use crate::outbound::OutboundClient;
 use crate::permissions::RouteTable;
 
 /// Shared, cheap to clone.
@@ -18,4 +19,6 @@ pub struct AppState {
     pub admin_token_hash: Arc<String>,
     /// The permission each tenant route requires.
     pub routes: Arc<RouteTable>,
+    /// The one client for outbound HTTP (webhooks, workflow steps).
+    pub outbound: OutboundClient,
 }

@@ -246,7 +246,7 @@ pub async fn main() -> anyhow::Result<()> {
         Command::Worker => {
             init_logging(&file);
             let store = open(&config, true).await?;
-            tessera_server::serve::run_worker(store).await
+            tessera_server::serve::run_worker(store, config).await
         }
         Command::Migrate => {
             let store = open(&config, true).await?;

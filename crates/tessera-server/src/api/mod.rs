@@ -11,6 +11,7 @@ pub mod organization;
 pub mod share_tokens;
 pub mod templates;
 pub mod verifications;
+pub mod webhooks;
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -196,6 +197,15 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(share_tokens::show))
         .routes(routes!(share_tokens::redeem))
         .routes(routes!(share_tokens::expire))
+        .routes(routes!(webhooks::list, webhooks::create))
+        .routes(routes!(webhooks::show, webhooks::update))
+        .routes(routes!(webhooks::enable))
+        .routes(routes!(webhooks::disable))
+        .routes(routes!(webhooks::archive))
+        .routes(routes!(webhooks::rotate_secret))
+        .routes(routes!(webhooks::deliveries))
+        .routes(routes!(webhooks::delivery))
+        .routes(routes!(webhooks::retry))
 }
 
 /// Shared handler helper: a query for a single-object endpoint.

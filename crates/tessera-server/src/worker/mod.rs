@@ -5,19 +5,26 @@
 //! others. A job's handler deletes its row in the same unit of work as its effect; a handler that
 //! fails leaves the row to be retried with backoff, and after `MAX_ATTEMPTS` it is given up.
 
+mod deliver;
 mod redeem;
 
-use std::sync::Arc;
+pub use deliver::PER_ENDPOINT;
+
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tessera_core::Error;
 use tessera_core::id::random_base62;
 use tessera_store::Store;
 use tessera_store::ops::jobs::{self, Job};
-use tessera_store::ops::{idempotency, share_tokens};
+use tessera_store::ops::{idempotency, share_tokens, webhooks};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::outbound::OutboundClient;
 
 /// How long a claimed job is ours before another worker may take it.
 pub const LEASE_MS: i64 = 60_000;
@@ -48,16 +55,28 @@ impl Faults {
 pub struct Worker {
     store: Store,
     id: String,
+    outbound: OutboundClient,
+    retry_scale: f64,
+    /// Attempts in flight per webhook (see `deliver::PER_ENDPOINT`).
+    endpoints: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
     pub faults: Arc<Faults>,
 }
 
 impl Worker {
-    pub fn new(store: Store) -> Self {
+    pub fn new(store: Store, outbound: OutboundClient, config: &Config) -> Self {
         Self {
             store,
             id: format!("worker_{}", random_base62(12)),
+            outbound,
+            retry_scale: config.webhook_retry_scale,
+            endpoints: Arc::new(Mutex::new(HashMap::new())),
             faults: Arc::new(Faults::default()),
         }
+    }
+
+    /// A worker sharing an application's store, outbound client and configuration.
+    pub fn for_app(state: &crate::state::AppState) -> Self {
+        Self::new(state.store.clone(), state.outbound.clone(), &state.config)
     }
 
     async fn claim(&self, limit: usize) -> Result<Vec<Job>, Error> {
@@ -73,6 +92,7 @@ impl Worker {
         let kind = job.kind.clone();
         let result = match job.kind.as_str() {
             jobs::REDEEM_SHARE_TOKEN => redeem::run(self, &job).await,
+            webhooks::DELIVER_WEBHOOK => deliver::run(self, &job).await,
             other => Err(Error::internal(std::io::Error::other(format!(
                 "unknown job kind {other}"
             )))),

@@ -203,7 +203,7 @@ impl App {
 
     /// A worker over this app's store, driven by the test (`drain`, `housekeeping`).
     pub fn worker(&self) -> tessera_server::worker::Worker {
-        tessera_server::worker::Worker::new(self.db.store.clone())
+        tessera_server::worker::Worker::for_app(&self.state)
     }
 
     /// An active connection from `source` to `destination` (sandbox), made through the API.

@@ -7,6 +7,7 @@ use tessera_core::id::{EnvironmentId, EventId};
 use tessera_core::tenancy::Scope;
 
 use crate::args;
+use crate::ops::webhooks;
 use crate::paging::{Filter, Page, PageRequest, fetch_page};
 use crate::tx::{Row, Tx};
 
@@ -44,6 +45,7 @@ pub async fn emit(
         ],
     )
     .await?;
+    webhooks::fan_out(tx, env, &id, name).await?;
     Ok(id)
 }
 

@@ -12,6 +12,7 @@ pub mod share_tokens;
 pub mod templates;
 pub mod tenancy;
 pub mod verifications;
+pub mod webhooks;
 
 use crate::tx::Tx;
 

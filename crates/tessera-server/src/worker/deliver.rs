@@ -1,0 +1,167 @@
+//! The webhook delivery job: one attempt per run. Signs the event document with both schemes,
+//! POSTs it through the guarded outbound client, records the attempt, and either finishes the
+//! delivery or schedules the next attempt on the n⁶ schedule.
+//!
+//! At-least-once: a crash between the POST and the record leaves the job leased; after the lease
+//! it runs again with the same `webhook-id`, for receivers to deduplicate.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use bytes::Bytes;
+use serde_json::Value;
+use tessera_core::Error;
+use tessera_core::id::DeliveryId;
+use tessera_core::retry;
+use tessera_core::signing::signature_headers;
+use tessera_core::webhook::delivery_body;
+use tessera_store::ops::jobs::{self, Job};
+use tessera_store::ops::webhooks::{self, AttemptPlan, AttemptResult};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use super::Worker;
+
+/// Attempts in flight to one webhook at once; a slow or dead endpoint holds no more than this.
+pub const PER_ENDPOINT: usize = 4;
+/// How soon a delivery whose endpoint is busy is looked at again.
+const BUSY_RETRY_MS: i64 = 200;
+
+fn delivery_id(payload: &Value) -> Result<DeliveryId, Error> {
+    payload
+        .get("delivery-id")
+        .and_then(Value::as_str)
+        .and_then(|s| DeliveryId::parse(s).ok())
+        .ok_or_else(|| Error::internal(std::io::Error::other("delivery job without a delivery id")))
+}
+
+fn header(map: &mut HeaderMap, name: &'static str, value: &str) {
+    if let Ok(v) = HeaderValue::from_str(value) {
+        map.insert(HeaderName::from_static(name), v);
+    }
+}
+
+/// The request headers of one attempt.
+fn headers(
+    plan: &AttemptPlan,
+    body: &[u8],
+    attempt: u32,
+    max: u32,
+    now: tessera_core::Timestamp,
+) -> HeaderMap {
+    let t = now.unix_seconds();
+    let secrets = plan.webhook.signing_secrets(now);
+    let event_id = plan.event.id.as_str();
+    let first = plan.delivery.first_attempted_at.unwrap_or(now);
+    let mut h = HeaderMap::new();
+    header(&mut h, "content-type", "application/json");
+    header(
+        &mut h,
+        "user-agent",
+        concat!("Tessera-Webhooks/", env!("CARGO_PKG_VERSION")),
+    );
+    for (name, value) in signature_headers(&secrets, event_id, t, body) {
+        header(&mut h, name, &value);
+    }
+    header(
+        &mut h,
+        "persona-webhook-attempts-made",
+        &attempt.to_string(),
+    );
+    header(
+        &mut h,
+        "persona-webhook-attempts-left",
+        &max.saturating_sub(attempt).to_string(),
+    );
+    header(
+        &mut h,
+        "persona-webhook-first-attempted-at",
+        &first.to_rfc3339(),
+    );
+    h
+}
+
+impl Worker {
+    fn endpoint_permit(&self, webhook: &str) -> Option<OwnedSemaphorePermit> {
+        let mut limits = match self.endpoints.lock() {
+            Ok(l) => l,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if limits.len() > 10_000 {
+            limits.retain(|_, s| s.available_permits() < PER_ENDPOINT);
+        }
+        let sem = limits
+            .entry(webhook.to_owned())
+            .or_insert_with(|| Arc::new(Semaphore::new(PER_ENDPOINT)))
+            .clone();
+        sem.try_acquire_owned().ok()
+    }
+}
+
+pub(super) async fn run(worker: &Worker, job: &Job) -> Result<(), Error> {
+    let id = delivery_id(&job.payload)?;
+    let d = id.clone();
+    let plan = worker
+        .store
+        .read(move |tx| Box::pin(async move { webhooks::plan(tx, &d).await }))
+        .await?;
+    let job_id = job.id.clone();
+    let Some(plan) =
+        plan.filter(|p| p.webhook.status == tessera_core::webhook::WebhookStatus::Enabled)
+    else {
+        // Delivered, failed or canceled meanwhile: nothing to send.
+        return worker
+            .store
+            .write(move |tx| Box::pin(async move { jobs::complete(tx, &job_id).await }))
+            .await;
+    };
+    let Some(_permit) = worker.endpoint_permit(plan.webhook.id.as_str()) else {
+        return worker
+            .store
+            .write(move |tx| {
+                Box::pin(async move {
+                    let at = tx.now().plus_millis(BUSY_RETRY_MS);
+                    jobs::retry(tx, &job_id, at, "endpoint busy").await
+                })
+            })
+            .await;
+    };
+    let now = worker.store.clock().now();
+    let attempt = plan.delivery.attempts_made + 1;
+    let body = delivery_body(&plan.event, plan.webhook.inflection);
+    let request_headers = headers(&plan, &body, attempt, plan.delivery.max_attempts, now);
+    let outcome = worker
+        .outbound
+        .post(&plan.webhook.url, request_headers, Bytes::from(body))
+        .await;
+    metrics::counter!("tessera_webhook_attempts_total", "outcome" => if outcome.is_success() { "succeeded" } else { "failed" }).increment(1);
+    let delay = retry::next_retry(
+        attempt,
+        worker.retry_scale,
+        retry::random_jitter(),
+        outcome.retry_after,
+    )
+    .unwrap_or(Duration::ZERO);
+    let result = AttemptResult {
+        started_at: now,
+        duration_ms: i64::try_from(outcome.duration.as_millis()).unwrap_or(i64::MAX),
+        response_status: outcome.status,
+        error: outcome
+            .failure
+            .as_ref()
+            .map(|f| format!("{}: {}", f.kind.as_str(), f.message)),
+        response_body: outcome.status.map(|_| outcome.body_text()),
+        succeeded: outcome.is_success(),
+        retry_at: Some(now.plus_millis(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX))),
+    };
+    let job_id = job.id.clone();
+    let status = worker
+        .store
+        .write(move |tx| {
+            Box::pin(async move { webhooks::record_attempt(tx, &id, &job_id, &result).await })
+        })
+        .await?;
+    tracing::info!(delivery.id = %plan.delivery.id, webhook.id = %plan.webhook.id, attempt, status = status.as_str(),
+        response_status = outcome.status.unwrap_or(0), "webhook attempt");
+    Ok(())
+}

@@ -1,0 +1,496 @@
+//! Webhooks, their deliveries (made in the event's transaction) and the attempt log.
+
+use serde_json::json;
+use tessera_core::event::Event;
+use tessera_core::id::{DeliveryId, EnvironmentId, EventId, JobId, WebhookId};
+use tessera_core::inflect::Inflection;
+use tessera_core::tenancy::Scope;
+use tessera_core::webhook::{
+    Attempt, Delivery, DeliveryStatus, MAX_ATTEMPTS, MAX_WEBHOOKS_PER_ENVIRONMENT, Webhook,
+    WebhookStatus, subscribes,
+};
+use tessera_core::{Error, Timestamp, codes};
+
+use crate::args;
+use crate::ops::{events, jobs, lock};
+use crate::paging::{Filter, Page, PageRequest, fetch_page};
+use crate::tx::{Row, Tx, json as json_arg};
+
+/// Make one attempt of a delivery (`{"delivery-id"}`).
+pub const DELIVER_WEBHOOK: &str = "deliver_webhook";
+
+const COLUMNS: &str = "id, url, status, enabled_events, inflection, secret, previous_secret, previous_secret_until, created_at, updated_at";
+
+fn from_row(r: &Row) -> Result<Webhook, Error> {
+    let previous = match (
+        r.opt_text("previous_secret")?,
+        r.opt_time("previous_secret_until")?,
+    ) {
+        (Some(s), Some(t)) => Some((s, t)),
+        _ => None,
+    };
+    Ok(Webhook {
+        id: WebhookId::from_db(r.text("id")?),
+        url: r.text("url")?,
+        status: WebhookStatus::parse(&r.text("status")?)
+            .ok_or_else(|| Error::internal(std::io::Error::other("unknown webhook status")))?,
+        enabled_events: r.json("enabled_events")?,
+        inflection: Inflection::parse(&r.text("inflection")?).unwrap_or_default(),
+        secret: r.text("secret")?,
+        previous_secret: previous,
+        created_at: r.time("created_at")?,
+        updated_at: r.time("updated_at")?,
+    })
+}
+
+/// What a new webhook is.
+#[derive(Debug, Clone)]
+pub struct NewWebhook {
+    pub url: String,
+    pub enabled_events: Vec<String>,
+    pub inflection: Inflection,
+    pub secret: String,
+}
+
+pub async fn create(tx: &mut Tx, scope: &Scope, new: NewWebhook) -> Result<Webhook, Error> {
+    let row = tx
+        .fetch_one(
+            "select count(*) as n from webhooks where environment_id = $1 and status <> 'archived'",
+            args![&scope.env],
+        )
+        .await?;
+    if row.i64("n")? >= MAX_WEBHOOKS_PER_ENVIRONMENT {
+        return Err(Error::invalid(
+            codes::WEBHOOK_LIMIT,
+            format!(
+                "an environment has at most {MAX_WEBHOOKS_PER_ENVIRONMENT} webhooks that are not archived"
+            ),
+        ));
+    }
+    let now = tx.now();
+    let w = Webhook {
+        id: WebhookId::generate(),
+        url: new.url,
+        status: WebhookStatus::Enabled,
+        enabled_events: new.enabled_events,
+        inflection: new.inflection,
+        secret: new.secret,
+        previous_secret: None,
+        created_at: now,
+        updated_at: now,
+    };
+    tx.execute(
+        &format!("insert into webhooks ({COLUMNS}, environment_id) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"),
+        args![
+            &w.id,
+            &w.url,
+            w.status.as_str(),
+            json_arg(&w.enabled_events),
+            w.inflection.as_str(),
+            &w.secret,
+            crate::Arg::NullText,
+            crate::Arg::NullInt,
+            w.created_at,
+            w.updated_at,
+            &scope.env
+        ],
+    )
+    .await?;
+    Ok(w)
+}
+
+async fn fetch(
+    tx: &mut Tx,
+    scope: &Scope,
+    id: &WebhookId,
+    for_update: bool,
+) -> Result<Webhook, Error> {
+    let suffix = if for_update { lock(tx) } else { "" };
+    let row = tx
+        .fetch_optional(
+            &format!(
+                "select {COLUMNS} from webhooks where id = $1 and environment_id = $2{suffix}"
+            ),
+            args![id, &scope.env],
+        )
+        .await?
+        .ok_or_else(|| Error::not_found("webhook"))?;
+    from_row(&row)
+}
+
+pub async fn get(tx: &mut Tx, scope: &Scope, id: &WebhookId) -> Result<Webhook, Error> {
+    fetch(tx, scope, id, false).await
+}
+
+pub async fn list(tx: &mut Tx, scope: &Scope, page: &PageRequest) -> Result<Page<Webhook>, Error> {
+    fetch_page(
+        tx,
+        "webhooks",
+        COLUMNS,
+        Filter::new().and("environment_id = ?", &scope.env),
+        page,
+    )
+    .await?
+    .try_map(|r| from_row(&r))
+}
+
+fn refuse_archived(w: &Webhook) -> Result<(), Error> {
+    if w.status == WebhookStatus::Archived {
+        return Err(Error::conflict(
+            codes::INVALID_STATUS_TRANSITION,
+            "an archived webhook cannot change",
+        ));
+    }
+    Ok(())
+}
+
+async fn save(tx: &mut Tx, w: &Webhook) -> Result<(), Error> {
+    tx.execute(
+        "update webhooks set url = $1, status = $2, enabled_events = $3, inflection = $4, secret = $5,
+         previous_secret = $6, previous_secret_until = $7, updated_at = $8 where id = $9",
+        args![
+            &w.url,
+            w.status.as_str(),
+            json_arg(&w.enabled_events),
+            w.inflection.as_str(),
+            &w.secret,
+            w.previous_secret.as_ref().map(|(s, _)| s.clone()),
+            w.previous_secret.as_ref().map(|(_, t)| *t),
+            w.updated_at,
+            &w.id
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// A change to a webhook; `None` leaves a part as it is.
+#[derive(Debug, Clone, Default)]
+pub struct WebhookPatch {
+    pub url: Option<String>,
+    pub enabled_events: Option<Vec<String>>,
+    pub inflection: Option<Inflection>,
+}
+
+pub async fn update(
+    tx: &mut Tx,
+    scope: &Scope,
+    id: &WebhookId,
+    patch: WebhookPatch,
+) -> Result<Webhook, Error> {
+    let mut w = fetch(tx, scope, id, true).await?;
+    refuse_archived(&w)?;
+    if let Some(url) = patch.url {
+        w.url = url;
+    }
+    if let Some(events) = patch.enabled_events {
+        w.enabled_events = events;
+    }
+    if let Some(i) = patch.inflection {
+        w.inflection = i;
+    }
+    w.updated_at = tx.now();
+    save(tx, &w).await?;
+    Ok(w)
+}
+
+/// Enables, disables or archives. Disabling or archiving cancels the pending deliveries.
+/// Setting the status a webhook already has changes nothing; an archived webhook stays archived.
+pub async fn set_status(
+    tx: &mut Tx,
+    scope: &Scope,
+    id: &WebhookId,
+    to: WebhookStatus,
+) -> Result<Webhook, Error> {
+    let mut w = fetch(tx, scope, id, true).await?;
+    if w.status == to {
+        return Ok(w);
+    }
+    refuse_archived(&w)?;
+    let now = tx.now();
+    w.status = to;
+    w.updated_at = now;
+    save(tx, &w).await?;
+    if to != WebhookStatus::Enabled {
+        tx.execute(
+            "update webhook_deliveries set status = 'canceled', next_attempt_at = null, updated_at = $1 where webhook_id = $2 and status = 'pending'",
+            args![now, &w.id],
+        )
+        .await?;
+    }
+    Ok(w)
+}
+
+/// Replaces the secret; the previous one keeps signing for `overlap_secs`.
+pub async fn rotate_secret(
+    tx: &mut Tx,
+    scope: &Scope,
+    id: &WebhookId,
+    secret: String,
+    overlap_secs: i64,
+) -> Result<Webhook, Error> {
+    let mut w = fetch(tx, scope, id, true).await?;
+    refuse_archived(&w)?;
+    let now = tx.now();
+    let old = std::mem::replace(&mut w.secret, secret);
+    w.previous_secret = Some((old, now.plus_seconds(overlap_secs)));
+    w.updated_at = now;
+    save(tx, &w).await?;
+    Ok(w)
+}
+
+/// Makes one delivery (and its job) per enabled webhook of `env` that subscribes to the event.
+/// Called by `events::emit`, in the event's transaction.
+pub async fn fan_out(
+    tx: &mut Tx,
+    env: &EnvironmentId,
+    event_id: &EventId,
+    name: &str,
+) -> Result<(), Error> {
+    let rows = tx
+        .fetch_all(
+            "select id, enabled_events from webhooks where environment_id = $1 and status = 'enabled'",
+            args![env],
+        )
+        .await?;
+    let now = tx.now();
+    for r in rows {
+        let enabled: Vec<String> = r.json("enabled_events")?;
+        if !subscribes(&enabled, name) {
+            continue;
+        }
+        let id = DeliveryId::generate();
+        tx.execute(
+            "insert into webhook_deliveries (id, environment_id, webhook_id, event_id, event_name, status, max_attempts, next_attempt_at, created_at, updated_at)
+             values ($1, $2, $3, $4, $5, 'pending', $6, $7, $7, $7)",
+            args![&id, env, r.text("id")?, event_id, name, MAX_ATTEMPTS, now],
+        )
+        .await?;
+        jobs::enqueue(tx, DELIVER_WEBHOOK, &json!({ "delivery-id": id }), now).await?;
+    }
+    Ok(())
+}
+
+const DELIVERY_COLUMNS: &str = "id, webhook_id, event_id, event_name, status, attempts_made, max_attempts, next_attempt_at, first_attempted_at, created_at, updated_at";
+
+fn delivery_from_row(r: &Row) -> Result<Delivery, Error> {
+    Ok(Delivery {
+        id: DeliveryId::from_db(r.text("id")?),
+        webhook_id: WebhookId::from_db(r.text("webhook_id")?),
+        event_id: EventId::from_db(r.text("event_id")?),
+        event_name: r.text("event_name")?,
+        status: DeliveryStatus::parse(&r.text("status")?)
+            .ok_or_else(|| Error::internal(std::io::Error::other("unknown delivery status")))?,
+        attempts_made: u32::try_from(r.i64("attempts_made")?).unwrap_or(0),
+        max_attempts: u32::try_from(r.i64("max_attempts")?).unwrap_or(MAX_ATTEMPTS),
+        next_attempt_at: r.opt_time("next_attempt_at")?,
+        first_attempted_at: r.opt_time("first_attempted_at")?,
+        created_at: r.time("created_at")?,
+        updated_at: r.time("updated_at")?,
+        attempts: Vec::new(),
+    })
+}
+
+/// The deliveries of a webhook, newest first.
+pub async fn deliveries(
+    tx: &mut Tx,
+    scope: &Scope,
+    webhook: &WebhookId,
+    page: &PageRequest,
+) -> Result<Page<Delivery>, Error> {
+    get(tx, scope, webhook).await?;
+    fetch_page(
+        tx,
+        "webhook_deliveries",
+        DELIVERY_COLUMNS,
+        Filter::new()
+            .and("environment_id = ?", &scope.env)
+            .and("webhook_id = ?", webhook),
+        page,
+    )
+    .await?
+    .try_map(|r| delivery_from_row(&r))
+}
+
+async fn attempts(tx: &mut Tx, delivery: &DeliveryId) -> Result<Vec<Attempt>, Error> {
+    let rows = tx
+        .fetch_all(
+            "select attempt, started_at, duration_ms, response_status, error, response_body from webhook_attempts where delivery_id = $1 order by seq",
+            args![delivery],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Attempt {
+                attempt: u32::try_from(r.i64("attempt")?).unwrap_or(0),
+                started_at: r.time("started_at")?,
+                duration_ms: r.i64("duration_ms")?,
+                response_status: r
+                    .opt_i64("response_status")?
+                    .and_then(|s| u16::try_from(s).ok()),
+                error: r.opt_text("error")?,
+                response_body: r.opt_text("response_body")?,
+            })
+        })
+        .collect()
+}
+
+/// One delivery of the scope with all its attempts, or 404.
+pub async fn delivery(tx: &mut Tx, scope: &Scope, id: &DeliveryId) -> Result<Delivery, Error> {
+    let row = tx
+        .fetch_optional(
+            &format!("select {DELIVERY_COLUMNS} from webhook_deliveries where id = $1 and environment_id = $2"),
+            args![id, &scope.env],
+        )
+        .await?
+        .ok_or_else(|| Error::not_found("webhook delivery"))?;
+    let mut d = delivery_from_row(&row)?;
+    d.attempts = attempts(tx, id).await?;
+    Ok(d)
+}
+
+/// A new attempt now for a `failed` or `canceled` delivery of an enabled webhook.
+pub async fn retry(tx: &mut Tx, scope: &Scope, id: &DeliveryId) -> Result<Delivery, Error> {
+    let d = delivery(tx, scope, id).await?;
+    if !matches!(d.status, DeliveryStatus::Failed | DeliveryStatus::Canceled) {
+        return Err(Error::conflict(
+            codes::DELIVERY_NOT_RETRYABLE,
+            format!("a {} delivery cannot be retried", d.status.as_str()),
+        ));
+    }
+    let w = get(tx, scope, &d.webhook_id).await?;
+    if w.status != WebhookStatus::Enabled {
+        return Err(Error::conflict(
+            codes::DELIVERY_NOT_RETRYABLE,
+            "the webhook is not enabled",
+        ));
+    }
+    let now = tx.now();
+    let max = d.attempts_made + 1;
+    tx.execute(
+        "update webhook_deliveries set status = 'pending', max_attempts = $1, next_attempt_at = $2, updated_at = $2 where id = $3",
+        args![max, now, id],
+    )
+    .await?;
+    jobs::enqueue(tx, DELIVER_WEBHOOK, &json!({ "delivery-id": id }), now).await?;
+    delivery(tx, scope, id).await
+}
+
+/// What the worker needs for one attempt.
+#[derive(Debug, Clone)]
+pub struct AttemptPlan {
+    pub delivery: Delivery,
+    pub webhook: Webhook,
+    pub event: Event,
+}
+
+/// Loads a delivery with its webhook and event, if it is still pending.
+pub async fn plan(tx: &mut Tx, id: &DeliveryId) -> Result<Option<AttemptPlan>, Error> {
+    let Some(row) = tx
+        .fetch_optional(
+            &format!(
+                "select {DELIVERY_COLUMNS}, environment_id from webhook_deliveries where id = $1"
+            ),
+            args![id],
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    let delivery = delivery_from_row(&row)?;
+    if delivery.status != DeliveryStatus::Pending {
+        return Ok(None);
+    }
+    let env = EnvironmentId::from_db(row.text("environment_id")?);
+    let scope = crate::ops::tenancy::scope_of_environment(tx, &env).await?;
+    let webhook = get(tx, &scope, &delivery.webhook_id).await?;
+    let event = events::get(tx, &scope, &delivery.event_id).await?;
+    Ok(Some(AttemptPlan {
+        delivery,
+        webhook,
+        event,
+    }))
+}
+
+/// The result of one attempt.
+#[derive(Debug, Clone)]
+pub struct AttemptResult {
+    pub started_at: Timestamp,
+    pub duration_ms: i64,
+    pub response_status: Option<u16>,
+    pub error: Option<String>,
+    pub response_body: Option<String>,
+    pub succeeded: bool,
+    /// When to try again if this attempt failed and attempts are left.
+    pub retry_at: Option<Timestamp>,
+}
+
+/// Records an attempt and moves the delivery on: `succeeded`, `failed` (no attempts left), or
+/// `pending` with the next attempt scheduled (the job is released to run then). Returns the
+/// delivery's new status. A delivery canceled meanwhile stays canceled.
+pub async fn record_attempt(
+    tx: &mut Tx,
+    id: &DeliveryId,
+    job: &JobId,
+    result: &AttemptResult,
+) -> Result<DeliveryStatus, Error> {
+    let suffix = lock(tx);
+    let Some(row) = tx
+        .fetch_optional(
+            &format!("select {DELIVERY_COLUMNS} from webhook_deliveries where id = $1{suffix}"),
+            args![id],
+        )
+        .await?
+    else {
+        jobs::complete(tx, job).await?;
+        return Ok(DeliveryStatus::Canceled);
+    };
+    let d = delivery_from_row(&row)?;
+    let attempt = d.attempts_made + 1;
+    tx.execute(
+        "insert into webhook_attempts (delivery_id, attempt, started_at, duration_ms, response_status, error, response_body)
+         values ($1, $2, $3, $4, $5, $6, $7)",
+        args![
+            id,
+            attempt,
+            result.started_at,
+            result.duration_ms,
+            result.response_status.map(i64::from),
+            result.error.clone(),
+            result.response_body.clone()
+        ],
+    )
+    .await?;
+    let now = tx.now();
+    let (status, next) = if d.status != DeliveryStatus::Pending {
+        (d.status, None)
+    } else if result.succeeded {
+        (DeliveryStatus::Succeeded, None)
+    } else if attempt >= d.max_attempts {
+        (DeliveryStatus::Failed, None)
+    } else {
+        (
+            DeliveryStatus::Pending,
+            Some(result.retry_at.unwrap_or(now)),
+        )
+    };
+    tx.execute(
+        "update webhook_deliveries set status = $1, attempts_made = $2, next_attempt_at = $3,
+         first_attempted_at = coalesce(first_attempted_at, $4), updated_at = $5 where id = $6",
+        args![status.as_str(), attempt, next, result.started_at, now, id],
+    )
+    .await?;
+    match next {
+        Some(at) => {
+            jobs::retry(
+                tx,
+                job,
+                at,
+                result.error.as_deref().unwrap_or("attempt failed"),
+            )
+            .await?
+        }
+        None => jobs::complete(tx, job).await?,
+    }
+    Ok(status)
+}
