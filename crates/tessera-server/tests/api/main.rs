@@ -4,4 +4,7 @@
 mod support;
 
 mod connect;
+mod connections;
 mod conventions;
+mod redemption;
+mod share_tokens;

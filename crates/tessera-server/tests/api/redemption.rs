@@ -1,0 +1,762 @@
+//! §3.5 redemption: who may redeem and when, hydration, failures, the redeem body, idempotent
+//! retries, the verification of the copy, and the background worker.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tessera_store::on_both_backends;
+use tessera_store::testing::Backend;
+use tokio_util::sync::CancellationToken;
+
+use crate::support::{Connected, check};
+
+/// Redeems with `body`, runs the copy, and returns the token as the destination sees it.
+async fn redeem_now(w: &Connected, token: &str, body: Value) -> crate::support::Resp {
+    w.app
+        .redeem_with(&w.dst.sandbox, token, body)
+        .await
+        .expect(200);
+    assert_eq!(w.app.drain().await, 1);
+    w.app
+        .fetch(&w.dst.sandbox, &Connected::token_path(token))
+        .await
+}
+
+/// Redeems a new token of `source` against `template` (or none) and returns the copy's id.
+async fn copy_of(w: &Connected, source: &str, template: Option<&str>) -> String {
+    let token = w
+        .app
+        .share_token(&w.src.sandbox, &w.connection, source)
+        .await;
+    let body = match template {
+        Some(t) => json!({"data": {"attributes": {"inquiry-template-id": t}}}),
+        None => json!({}),
+    };
+    let t = redeem_now(w, &token, body).await;
+    assert_eq!(t.attr("status"), "redeemed", "{}", t.json);
+    t.related("destination").unwrap()
+}
+
+fn names(events: &[Value]) -> Vec<&str> {
+    events
+        .iter()
+        .map(|e| e["attributes"]["name"].as_str().unwrap())
+        .collect()
+}
+
+async fn only_the_destination_redeems(backend: Backend) {
+    let w = Connected::new(backend).await;
+    let token = w.token().await;
+    let before = w.token_snapshot(&token).await;
+    w.app
+        .token_action(&w.src.sandbox, &token, "redeem")
+        .await
+        .refused(403, "wrong_side");
+    assert_eq!(w.token_snapshot(&token).await, before);
+    assert_eq!(w.app.drain().await, 0, "no job was queued");
+}
+
+async fn a_token_is_redeemed_once(backend: Backend) {
+    let w = Connected::new(backend).await;
+    let app = &w.app;
+    let token = w.token().await;
+    let r = app
+        .token_action(&w.dst.sandbox, &token, "redeem")
+        .await
+        .expect(200);
+    assert_eq!(r.attr("status"), "pending");
+    let before = w.token_snapshot(&token).await;
+    app.token_action(&w.dst.sandbox, &token, "redeem")
+        .await
+        .refused(409, "share_token_not_redeemable");
+    assert_eq!(w.token_snapshot(&token).await, before);
+    assert_eq!(app.drain().await, 1);
+    let before = w.token_snapshot(&token).await;
+    assert_eq!(before[1]["data"]["attributes"]["status"], "redeemed");
+    app.token_action(&w.dst.sandbox, &token, "redeem")
+        .await
+        .refused(409, "share_token_not_redeemable");
+    assert_eq!(w.token_snapshot(&token).await, before);
+    assert_eq!(app.drain().await, 0);
+    let copies = app.fetch(&w.dst.sandbox, "/api/v1/inquiries").await;
+    assert_eq!(copies.ids().len(), 1);
+}
+
+async fn redeeming_needs_an_active_connection(backend: Backend) {
+    let w = Connected::new(backend).await;
+    let app = &w.app;
+    let token = w.token().await;
+    app.connection_action(&w.dst.sandbox, &w.connection, "deactivate")
+        .await
+        .expect(200);
+    let before = w.token_snapshot(&token).await;
+    app.token_action(&w.dst.sandbox, &token, "redeem")
+        .await
+        .refused(409, "connection_not_active");
+    assert_eq!(w.token_snapshot(&token).await, before);
+    // Reactivated but not yet accepted again: still not active.
+    app.connection_action(&w.src.sandbox, &w.connection, "reactivate")
+        .await
+        .expect(200);
+    let before = w.token_snapshot(&token).await;
+    app.token_action(&w.dst.sandbox, &token, "redeem")
+        .await
+        .refused(409, "connection_not_active");
+    assert_eq!(w.token_snapshot(&token).await, before);
+    assert_eq!(app.drain().await, 0);
+    // Once active again the token is redeemable.
+    app.connection_action(&w.dst.sandbox, &w.connection, "activate")
+        .await
+        .expect(200);
+    let t = redeem_now(&w, &token, json!({})).await;
+    assert_eq!(t.attr("status"), "redeemed");
+}
+
+async fn hydrating_fills_a_created_or_pending_inquiry(backend: Backend) {
+    let w = Connected::new(backend).await;
+    let app = &w.app;
+    let dst = &w.dst.sandbox;
+    let created = app.inquiry(dst, json!({"note-field": "kept"})).await;
+    let pending = app.inquiry(dst, json!({})).await;
+    app.verification(
+        dst,
+        &pending,
+        json!({"type": "email-address", "status": "passed"}),
+    )
+    .await;
+    for (status, target) in [("created", &created), ("pending", &pending)] {
+        let before = app.fetch(dst, &format!("/api/v1/inquiries/{target}")).await;
+        assert_eq!(before.attr("status"), status);
+        let created_events = app.events_named(dst, "inquiry.created").await.len();
+        let token = w.token().await;
+        let t = redeem_now(
+            &w,
+            &token,
+            json!({"data": {"attributes": {"destination-id": target}}}),
+        )
+        .await;
+        assert_eq!(t.attr("status"), "redeemed");
+        assert_eq!(t.related("destination").as_ref(), Some(target));
+        let d = app
+            .fetch(
+                dst,
+                &format!("/api/v1/inquiries/{target}?include=verifications"),
+            )
+            .await;
+        assert_eq!(d.attr("status"), "completed");
+        assert_eq!(d.attr("fields")["name-first"]["value"], "Janeczka");
+        assert_eq!(d.attr("created-at"), before.attr("created-at"));
+        assert_eq!(d.attr("shared-from")["share-token-id"], token.as_str());
+        assert_eq!(d.related("share-token").as_ref(), Some(&token));
+        if status == "created" {
+            assert_eq!(d.attr("fields")["note-field"]["value"], "kept");
+        } else {
+            let kinds: Vec<&Value> = d.json["included"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| &v["type"])
+                .collect();
+            assert!(
+                kinds.contains(&&json!("verification/email-address")),
+                "{kinds:?}"
+            );
+        }
+        // Filled, not created: no inquiry.created, one inquiry.completed for it.
+        assert_eq!(
+            app.events_named(dst, "inquiry.created").await.len(),
+            created_events
+        );
+        let completed = app.events_named(dst, "inquiry.completed").await;
+        assert_eq!(
+            completed.last().unwrap()["attributes"]["payload"]["data"]["id"],
+            target.as_str()
+        );
+    }
+    assert_eq!(
+        app.fetch(dst, "/api/v1/inquiries").await.ids().len(),
+        2,
+        "no inquiry was added"
+    );
+}
+
+async fn hydrating_a_finished_inquiry_fails_the_token(backend: Backend) {
+    let w = Connected::new(backend).await;
+    let app = &w.app;
+    let dst = &w.dst.sandbox;
+    let completed = app
+        .completed_inquiry(dst, json!({"name-first": "Old"}))
+        .await;
+    let approved = app
+        .completed_inquiry(dst, json!({"name-first": "Old"}))
+        .await;
+    app.post(&format!("/api/v1/inquiries/{approved}/approve"))
+        .key(dst)
+        .send()
+        .await
+        .expect(200);
+    let redacted = app.inquiry(dst, json!({"name-first": "Old"})).await;
+    app.delete(&format!("/api/v1/inquiries/{redacted}"))
+        .key(dst)
+        .send()
+        .await
+        .expect(200);
+    for target in [&completed, &approved, &redacted] {
+        let path = format!("/api/v1/inquiries/{target}?include=verifications,documents");
+        let before = app.fetch(dst, &path).await.json;
+        let inquiries = app.fetch(dst, "/api/v1/inquiries").await.ids();
+        let token = w.token().await;
+        let t = redeem_now(
+            &w,
+            &token,
+            json!({"data": {"attributes": {"destination-id": target}}}),
+        )
+        .await;
+        assert_eq!(t.attr("status"), "failed");
+        assert_eq!(t.attr("failure-reason"), "destination_not_fillable");
+        assert!(t.attr("failed-at").is_string());
+        assert!(t.attr("redeemed-at").is_null());
+        assert_eq!(t.related("destination"), None);
+        assert_eq!(app.fetch(dst, &path).await.json, before, "nothing copied");
+        assert_eq!(app.fetch(dst, "/api/v1/inquiries").await.ids(), inquiries);
+        for (key, name, direction) in [
+            (
+                &w.src.sandbox,
+                "connect/share-token.outbound-failed",
+                "outbound",
+            ),
+            (dst, "connect/share-token.inbound-failed", "inbound"),
+        ] {
+            let events = app.events(key).await;
+            let last = events.last().unwrap();
+            assert_eq!(last["attributes"]["name"], name, "{:?}", names(&events));
+            let data = &last["attributes"]["payload"]["data"];
+            assert_eq!(data["id"], token.as_str());
+            assert_eq!(data["attributes"]["direction"], direction);
+            assert_eq!(data["attributes"]["status"], "failed");
+            assert_eq!(
+                data["attributes"]["failure-reason"],
+                "destination_not_fillable"
+            );
+        }
+    }
+}
+
+async fn a_source_redacted_after_creation_fails_the_token(backend: Backend) {
+    let w = Connected::new(backend).await;
+    let app = &w.app;
+    let token = w.token().await;
+    app.delete(&format!("/api/v1/inquiries/{}", w.inquiry))
+        .key(&w.src.sandbox)
+        .send()
+        .await
+        .expect(200);
+    let dst_events = app.events(&w.dst.sandbox).await.len();
+    let t = redeem_now(&w, &token, json!({})).await;
+    assert_eq!(t.attr("status"), "failed");
+    assert_eq!(t.attr("failure-reason"), "source_redacted");
+    assert_eq!(t.related("destination"), None);
+    assert!(
+        app.fetch(&w.dst.sandbox, "/api/v1/inquiries")
+            .await
+            .ids()
+            .is_empty(),
+        "nothing copied"
+    );
+    let events = app.events(&w.dst.sandbox).await;
+    assert_eq!(
+        names(&events[dst_events..]),
+        ["connect/share-token.inbound-failed"]
+    );
+    let out = app
+        .events_named(&w.src.sandbox, "connect/share-token.outbound-failed")
+        .await;
+    assert_eq!(out.len(), 1);
+    assert_eq!(
+        out[0]["attributes"]["payload"]["data"]["attributes"]["failure-reason"],
+        "source_redacted"
+    );
+    let seen = app
+        .fetch(&w.src.sandbox, &Connected::token_path(&token))
+        .await;
+    assert_eq!(
+        (seen.attr("status"), seen.attr("direction")),
+        (&json!("failed"), &json!("outbound"))
+    );
+}
+
+async fn the_redeem_body_is_validated(backend: Backend) {
+    let w = Connected::new(backend).await;
+    let app = &w.app;
+    let token = w.token().await;
+    let own_template = app
+        .template(&w.src.sandbox, json!({"name": "theirs"}))
+        .await;
+    let foreign_inquiry = app
+        .completed_inquiry(&w.src.sandbox, json!({"name-first": "X"}))
+        .await;
+    let production_inquiry = app.inquiry(&w.dst.production, json!({})).await;
+    let attrs = |a: Value| json!({"data": {"attributes": a}});
+    let mappings = |m: Value| json!({"meta": {"field-mappings": m}});
+    let long = "x".repeat(65);
+    let cases = [
+        (
+            attrs(json!({"inquiry-template-id": own_template})),
+            404,
+            "not_found",
+            "/data/attributes/inquiry-template-id".to_owned(),
+        ),
+        (
+            attrs(json!({"inquiry-template-id": "itmpl_0000000000000000000000"})),
+            404,
+            "not_found",
+            "/data/attributes/inquiry-template-id".into(),
+        ),
+        (
+            attrs(json!({"inquiry-template-id": "inq_0000000000000000000000"})),
+            422,
+            "invalid_id",
+            "/data/attributes/inquiry-template-id".into(),
+        ),
+        (
+            attrs(json!({"destination-id": foreign_inquiry})),
+            404,
+            "not_found",
+            "/data/attributes/destination-id".into(),
+        ),
+        (
+            attrs(json!({"destination-id": production_inquiry})),
+            404,
+            "not_found",
+            "/data/attributes/destination-id".into(),
+        ),
+        (
+            attrs(json!({"destination-id": w.connection})),
+            422,
+            "invalid_id",
+            "/data/attributes/destination-id".into(),
+        ),
+        (
+            attrs(json!({"destination-id": 3})),
+            400,
+            "invalid_type",
+            "/data/attributes/destination-id".into(),
+        ),
+        (
+            attrs(json!({"colour": "red"})),
+            400,
+            "unknown_attribute",
+            "/data/attributes/colour".into(),
+        ),
+        (
+            mappings(json!([{"source-field-name": "", "destination-field-name": "b"}])),
+            422,
+            "invalid_attribute",
+            "/meta/field-mappings/0/source-field-name".into(),
+        ),
+        (
+            mappings(
+                json!([{"source-field-name": "a", "destination-field-name": "b"},
+                         {"source-field-name": "a", "destination-field-name": "has space"}]),
+            ),
+            422,
+            "invalid_attribute",
+            "/meta/field-mappings/1/destination-field-name".into(),
+        ),
+        (
+            mappings(json!([{"source-field-name": long, "destination-field-name": "b"}])),
+            422,
+            "invalid_attribute",
+            "/meta/field-mappings/0/source-field-name".into(),
+        ),
+        (
+            mappings(json!([{"source-field-name": "a/b", "destination-field-name": "b"}])),
+            422,
+            "invalid_attribute",
+            "/meta/field-mappings/0/source-field-name".into(),
+        ),
+        (
+            mappings(json!([{"source-field-name": "a"}])),
+            422,
+            "missing_attribute",
+            "/meta/field-mappings/0/destination-field-name".into(),
+        ),
+        (
+            mappings(json!([{"source-field-name": "a", "destination-field-name": "b", "x": 1}])),
+            400,
+            "unknown_attribute",
+            "/meta/field-mappings/0/x".into(),
+        ),
+        (
+            mappings(json!([{"source-field-name": 1, "destination-field-name": "b"}])),
+            400,
+            "invalid_type",
+            "/meta/field-mappings/0/source-field-name".into(),
+        ),
+        (
+            mappings(json!("name-first")),
+            400,
+            "invalid_type",
+            "/meta/field-mappings".into(),
+        ),
+        (
+            json!({"meta": {"mappings": []}}),
+            400,
+            "unknown_attribute",
+            "/meta/mappings".into(),
+        ),
+    ];
+    for (body, status, code, pointer) in cases {
+        let before = w.token_snapshot(&token).await;
+        let r = app
+            .redeem_with(&w.dst.sandbox, &token, body.clone())
+            .await
+            .refused(status, code);
+        assert_eq!(r.pointer(), pointer, "{body}");
+        assert_eq!(w.token_snapshot(&token).await, before, "{body}");
+    }
+    assert_eq!(app.drain().await, 0);
+    // Any inflection of the member names is accepted, and the token still redeems.
+    let t = redeem_now(
+        &w,
+        &token,
+        json!({"meta": {"fieldMappings": [{"sourceFieldName": "name-first", "destinationFieldName": "given-name"}]}}),
+    )
+    .await;
+    let copy = t.related("destination").unwrap();
+    let d = app
+        .fetch(&w.dst.sandbox, &format!("/api/v1/inquiries/{copy}"))
+        .await;
+    assert_eq!(d.attr("fields")["given-name"]["value"], "Janeczka");
+}
+
+async fn an_idempotent_retry_replays_the_redeem(backend: Backend) {
+    let w = Connected::new(backend).await;
+    let app = &w.app;
+    let token = w.token().await;
+    let body = json!({"meta": {"field-mappings": []}});
+    let send = |key: &'static str, body: Value| {
+        let path = format!("/api/v1/connect/share-tokens/{token}/redeem");
+        let dst = w.dst.sandbox.clone();
+        async move {
+            app.post(&path)
+                .key(&dst)
+                .header("Idempotency-Key", key)
+                .json(body)
+                .send()
+                .await
+        }
+    };
+    let first = send("redeem-1", body.clone()).await.expect(200);
+    let events = (
+        app.events(&w.src.sandbox).await.len(),
+        app.events(&w.dst.sandbox).await.len(),
+    );
+    let retry = send("redeem-1", body.clone()).await.expect(200);
+    assert_eq!(retry.bytes, first.bytes, "replayed byte for byte");
+    assert_eq!(retry.header("idempotent-replayed"), Some("true"));
+    // The same key for another request is refused; a new key is a new (refused) redeem.
+    send("redeem-1", json!({}))
+        .await
+        .refused(400, "idempotency_key_reused");
+    send("redeem-2", body.clone())
+        .await
+        .refused(409, "share_token_not_redeemable");
+    assert_eq!(
+        (
+            app.events(&w.src.sandbox).await.len(),
+            app.events(&w.dst.sandbox).await.len(),
+        ),
+        events
+    );
+    assert_eq!(app.drain().await, 1, "one job for the redeem and its retry");
+    // After the copy, the retry still replays the first answer.
+    let late = send("redeem-1", body).await.expect(200);
+    assert_eq!(late.bytes, first.bytes);
+    assert_eq!(app.drain().await, 0);
+    assert_eq!(
+        app.fetch(&w.dst.sandbox, "/api/v1/inquiries")
+            .await
+            .ids()
+            .len(),
+        1
+    );
+}
+
+async fn verification_freshness_follows_the_clock(backend: Backend) {
+    let w = Connected::new(backend).await;
+    let app = &w.app;
+    let src = &w.src.sandbox;
+    let source = app.inquiry(src, json!({"name-first": "Janeczka"})).await;
+    let gov = app
+        .verification(
+            src,
+            &source,
+            json!({"type": "government-id", "status": "passed", "completed-at": app.days_ago(300)}),
+        )
+        .await;
+    app.post(&format!("/api/v1/inquiries/{source}/complete"))
+        .key(src)
+        .send()
+        .await
+        .expect(200);
+    let template = app
+        .template(
+            &w.dst.sandbox,
+            json!({"name": "fresh id", "required-verifications": [{"type": "government-id", "max-age-days": 365}]}),
+        )
+        .await;
+
+    let fresh = copy_of(&w, &source, Some(&template)).await;
+    let (status, checks) = app.share_token_checks(&w.dst.sandbox, &fresh).await;
+    assert_eq!(status, "passed");
+    assert_eq!(check(&checks, "verification_freshness")["status"], "passed");
+    assert_eq!(
+        check(&checks, "required_verifications_passed")["status"],
+        "passed"
+    );
+    assert_eq!(
+        app.fetch(&w.dst.sandbox, &format!("/api/v1/inquiries/{fresh}"))
+            .await
+            .attr("status"),
+        "completed"
+    );
+
+    app.db.clock.advance_seconds(100 * 86_400);
+    let stale = copy_of(&w, &source, Some(&template)).await;
+    let (status, checks) = app.share_token_checks(&w.dst.sandbox, &stale).await;
+    assert_eq!(status, "failed");
+    let freshness = check(&checks, "verification_freshness");
+    assert_eq!(freshness["status"], "failed");
+    assert_eq!(freshness["requirement"], "required");
+    let reason = freshness["reasons"][0].as_str().unwrap();
+    assert!(
+        reason.contains("government-id") && reason.contains("400 days"),
+        "{reason}"
+    );
+    assert_eq!(
+        check(&checks, "required_verifications_passed")["status"],
+        "passed"
+    );
+    assert_eq!(
+        app.fetch(&w.dst.sandbox, &format!("/api/v1/inquiries/{stale}"))
+            .await
+            .attr("status"),
+        "needs_review"
+    );
+    let review = app
+        .events_named(&w.dst.sandbox, "inquiry.marked-for-review")
+        .await;
+    assert_eq!(review.len(), 1);
+    assert_eq!(
+        review[0]["attributes"]["payload"]["data"]["id"],
+        stale.as_str()
+    );
+    // The copy of the government id keeps its original completion time.
+    let d = app
+        .fetch(
+            &w.dst.sandbox,
+            &format!("/api/v1/inquiries/{stale}?include=verifications"),
+        )
+        .await;
+    let copied = d.json["included"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["type"] == "verification/government-id")
+        .unwrap();
+    let original = app
+        .fetch(src, &format!("/api/v1/verifications/{gov}"))
+        .await;
+    assert_eq!(
+        copied["attributes"]["completed-at"],
+        *original.attr("completed-at")
+    );
+}
+
+async fn each_requirement_fails_with_a_reason(backend: Backend) {
+    let w = Connected::new(backend).await;
+    let app = &w.app;
+    let template = app
+        .template(
+            &w.dst.sandbox,
+            json!({"name": "adult in US", "minimum-age": 18, "allowed-countries": ["US"]}),
+        )
+        .await;
+    let adult = app.date_years_ago(30);
+    let child = app.date_years_ago(17);
+    let past = app.days_ago(1)[..10].to_owned();
+    let future = app.date_years_ago(-3);
+    let good = json!({"birthdate": adult, "address-country-code": "US", "expiration-date": future});
+    let with = |k: &str, v: &str| {
+        let mut f = good.clone();
+        f[k] = json!(v);
+        f
+    };
+    let cases = [
+        (
+            with("birthdate", &child),
+            "minimum_age",
+            "younger than 18".to_owned(),
+        ),
+        (
+            with("address-country-code", "FR"),
+            "country_allowed",
+            "country FR is not allowed".into(),
+        ),
+        (
+            with("expiration-date", &past),
+            "document_not_expired",
+            format!("expired on {past}"),
+        ),
+    ];
+    // The copy of good data passes every check that applies.
+    let source = app.completed_inquiry(&w.src.sandbox, good.clone()).await;
+    let copy = copy_of(&w, &source, Some(&template)).await;
+    let (status, checks) = app.share_token_checks(&w.dst.sandbox, &copy).await;
+    assert_eq!(status, "passed", "{checks:?}");
+    for name in ["minimum_age", "country_allowed", "document_not_expired"] {
+        assert_eq!(check(&checks, name)["status"], "passed", "{name}");
+    }
+    for (fields, failing, reason) in cases {
+        let source = app.completed_inquiry(&w.src.sandbox, fields).await;
+        let copy = copy_of(&w, &source, Some(&template)).await;
+        let (status, checks) = app.share_token_checks(&w.dst.sandbox, &copy).await;
+        assert_eq!(status, "failed", "{failing}");
+        for c in &checks {
+            let expected = if c["name"] == failing {
+                "failed"
+            } else if ["minimum_age", "country_allowed", "document_not_expired"]
+                .contains(&c["name"].as_str().unwrap())
+            {
+                "passed"
+            } else {
+                "not_applicable"
+            };
+            assert_eq!(c["status"], expected, "{failing}: {c}");
+        }
+        let reasons = check(&checks, failing)["reasons"].to_string();
+        assert!(reasons.contains(&reason), "{failing}: {reasons}");
+        assert_eq!(
+            app.fetch(&w.dst.sandbox, &format!("/api/v1/inquiries/{copy}"))
+                .await
+                .attr("status"),
+            "needs_review"
+        );
+    }
+    // A template named by the destination inquiry itself is used when the redeem names none.
+    let source = app
+        .completed_inquiry(&w.src.sandbox, with("address-country-code", "FR"))
+        .await;
+    let target = app
+        .post("/api/v1/inquiries")
+        .key(&w.dst.sandbox)
+        .json(json!({"data": {"attributes": {"inquiry-template-id": template}}}))
+        .send()
+        .await
+        .expect(201)
+        .id();
+    let token = app
+        .share_token(&w.src.sandbox, &w.connection, &source)
+        .await;
+    redeem_now(
+        &w,
+        &token,
+        json!({"data": {"attributes": {"destination-id": target}}}),
+    )
+    .await;
+    let (_, checks) = app.share_token_checks(&w.dst.sandbox, &target).await;
+    assert_eq!(check(&checks, "country_allowed")["status"], "failed");
+}
+
+async fn without_a_template_nothing_applies(backend: Backend) {
+    let w = Connected::new(backend).await;
+    let app = &w.app;
+    // Data that would fail every requirement, were there any.
+    let source = app
+        .completed_inquiry(
+            &w.src.sandbox,
+            json!({"birthdate": app.date_years_ago(5), "address-country-code": "KP",
+                   "expiration-date": "2001-01-01"}),
+        )
+        .await;
+    let copy = copy_of(&w, &source, None).await;
+    let (status, checks) = app.share_token_checks(&w.dst.sandbox, &copy).await;
+    assert_eq!(status, "passed");
+    assert_eq!(checks.len(), 6);
+    for c in &checks {
+        assert_eq!(
+            (&c["status"], &c["requirement"]),
+            (&json!("not_applicable"), &json!("not_required")),
+            "{c}"
+        );
+    }
+    let d = app
+        .fetch(&w.dst.sandbox, &format!("/api/v1/inquiries/{copy}"))
+        .await;
+    assert_eq!(d.attr("status"), "completed");
+    let names: Vec<String> = app
+        .events(&w.dst.sandbox)
+        .await
+        .iter()
+        .rev()
+        .take(3)
+        .map(|e| e["attributes"]["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "connect/share-token.inbound-redeemed",
+            "inquiry.completed",
+            "inquiry.created"
+        ]
+    );
+}
+
+async fn the_background_worker_redeems_on_its_own(backend: Backend) {
+    let w = Connected::new(backend).await;
+    let shutdown = CancellationToken::new();
+    let worker = tokio::spawn(w.app.worker().run(shutdown.clone()));
+    let token = w.token().await;
+    w.app
+        .token_action(&w.dst.sandbox, &token, "redeem")
+        .await
+        .expect(200);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let redeemed = loop {
+        let t = w
+            .app
+            .fetch(&w.dst.sandbox, &Connected::token_path(&token))
+            .await;
+        if t.attr("status") != "pending" {
+            break t;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the worker did not redeem the token in time"
+        );
+        tokio::task::yield_now().await;
+    };
+    assert_eq!(redeemed.attr("status"), "redeemed");
+    shutdown.cancel();
+    tokio::time::timeout(Duration::from_secs(20), worker)
+        .await
+        .expect("the worker stops when cancelled")
+        .unwrap();
+    assert_eq!(w.app.drain().await, 0, "nothing left for drain");
+}
+
+on_both_backends!(
+    only_the_destination_redeems,
+    a_token_is_redeemed_once,
+    redeeming_needs_an_active_connection,
+    hydrating_fills_a_created_or_pending_inquiry,
+    hydrating_a_finished_inquiry_fails_the_token,
+    a_source_redacted_after_creation_fails_the_token,
+    the_redeem_body_is_validated,
+    an_idempotent_retry_replays_the_redeem,
+    verification_freshness_follows_the_clock,
+    each_requirement_fails_with_a_reason,
+    without_a_template_nothing_applies,
+    the_background_worker_redeems_on_its_own,
+);
