@@ -134,7 +134,8 @@ pub async fn create(
         )
         .await?;
     if inserted == 0 {
-        return Err(exists_error());
+        // A concurrent creation won the race: the same answer as the check above.
+        return Err(exists_error().at("/data/attributes/destination-organization-id"));
     }
     emit_pair(
         tx,
