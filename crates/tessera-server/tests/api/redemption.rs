@@ -82,6 +82,47 @@ async fn a_token_is_redeemed_once(backend: Backend) {
     assert_eq!(copies.ids().len(), 1);
 }
 
+async fn a_redeem_racing_an_expire_has_one_winner(backend: Backend) {
+    let w = Connected::new(backend).await;
+    let app = &w.app;
+    let mut tokens = Vec::new();
+    for _ in 0..10 {
+        tokens.push(w.token().await);
+    }
+    let (src, dst) = (&w.src.sandbox, &w.dst.sandbox);
+    let races = tokens.iter().map(|t| async move {
+        futures::join!(
+            app.token_action(dst, t, "redeem"),
+            app.token_action(src, t, "expire"),
+        )
+    });
+    let mut redeemed = 0;
+    for (t, (redeem, expire)) in tokens.iter().zip(futures::future::join_all(races).await) {
+        match (redeem.status.as_u16(), expire.status.as_u16()) {
+            (200, 409) => {
+                assert_eq!(expire.code(), "invalid_status_transition");
+                redeemed += 1;
+            }
+            (409, 200) => assert!(
+                ["share_token_expired", "share_token_not_redeemable"].contains(&redeem.code()),
+                "{}",
+                redeem.json
+            ),
+            other => panic!("{t}: {other:?} {} {}", redeem.json, expire.json),
+        }
+    }
+    assert_eq!(app.drain().await, redeemed);
+    let expired = app
+        .events_named(src, "connect/share-token.outbound-expired")
+        .await
+        .len();
+    let done = app
+        .events_named(src, "connect/share-token.outbound-redeemed")
+        .await
+        .len();
+    assert_eq!((done, expired), (redeemed, tokens.len() - redeemed));
+}
+
 async fn redeeming_needs_an_active_connection(backend: Backend) {
     let w = Connected::new(backend).await;
     let app = &w.app;
@@ -749,6 +790,7 @@ async fn the_background_worker_redeems_on_its_own(backend: Backend) {
 on_both_backends!(
     only_the_destination_redeems,
     a_token_is_redeemed_once,
+    a_redeem_racing_an_expire_has_one_winner,
     redeeming_needs_an_active_connection,
     hydrating_fills_a_created_or_pending_inquiry,
     hydrating_a_finished_inquiry_fails_the_token,

@@ -70,6 +70,34 @@ async fn creation_tells_both_sides(backend: Backend) {
     assert!(t.attr("source-data").is_null(), "no peek unless asked");
 }
 
+async fn an_idempotent_retry_creates_one_token(backend: Backend) {
+    let w = Connected::new(backend).await;
+    let body =
+        json!({"data": {"attributes": {"connection-id": w.connection, "source-id": w.inquiry}}});
+    let send = || {
+        w.app
+            .post(TOKENS)
+            .key(&w.src.sandbox)
+            .header("Idempotency-Key", "token-1")
+            .json(body.clone())
+            .send()
+    };
+    let first = send().await.expect(201);
+    let retry = send().await.expect(201);
+    assert_eq!(retry.bytes, first.bytes);
+    assert_eq!(
+        w.app.fetch(&w.dst.sandbox, TOKENS).await.ids(),
+        [first.id()]
+    );
+    assert_eq!(
+        w.app
+            .events_named(&w.dst.sandbox, "connect/share-token.inbound-created")
+            .await
+            .len(),
+        1
+    );
+}
+
 async fn creation_needs_an_active_outbound_connection(backend: Backend) {
     let w = Connected::new(backend).await;
     let app = &w.app;
@@ -941,6 +969,7 @@ async fn a_stranger_sees_no_token(backend: Backend) {
 
 on_both_backends!(
     creation_tells_both_sides,
+    an_idempotent_retry_creates_one_token,
     creation_needs_an_active_outbound_connection,
     creation_needs_a_shareable_inquiry_of_the_caller,
     creation_validates_the_body,
