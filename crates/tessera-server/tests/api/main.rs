@@ -4,7 +4,11 @@
 mod support;
 
 mod connect;
+mod connection_rules;
 mod connections;
 mod conventions;
 mod redemption;
+mod redemption_checks;
+mod share_token_rules;
+mod share_token_views;
 mod share_tokens;

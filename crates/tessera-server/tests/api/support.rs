@@ -334,6 +334,34 @@ impl Connected {
             .await
     }
 
+    /// Redeems with `body` (as the destination), runs the copy, and returns the token as the
+    /// destination then sees it.
+    pub async fn redeem_now(&self, token: &str, body: Value) -> Resp {
+        self.app
+            .redeem_with(&self.dst.sandbox, token, body)
+            .await
+            .expect(200);
+        assert_eq!(self.app.drain().await, 1);
+        self.app
+            .fetch(&self.dst.sandbox, &Self::token_path(token))
+            .await
+    }
+
+    /// Redeems a new token of `source` against `template` (or none); returns the copy's id.
+    pub async fn copy_of(&self, source: &str, template: Option<&str>) -> String {
+        let token = self
+            .app
+            .share_token(&self.src.sandbox, &self.connection, source)
+            .await;
+        let body = match template {
+            Some(t) => serde_json::json!({"data": {"attributes": {"inquiry-template-id": t}}}),
+            None => serde_json::json!({}),
+        };
+        let t = self.redeem_now(&token, body).await;
+        assert_eq!(t.attr("status"), "redeemed", "{}", t.json);
+        t.related("destination").unwrap()
+    }
+
     /// The path of a share token.
     pub fn token_path(id: &str) -> String {
         format!("/api/v1/connect/share-tokens/{id}")
@@ -522,4 +550,48 @@ pub fn check<'a>(checks: &'a [Value], name: &str) -> &'a Value {
         .iter()
         .find(|c| c["name"] == name)
         .unwrap_or_else(|| panic!("no check {name} in {checks:?}"))
+}
+
+/// The path of a connection.
+pub fn connection_path(id: &str) -> String {
+    format!("/api/v1/connect/connections/{id}")
+}
+
+/// A pending connection from `a` to `b` (sandbox).
+pub async fn pending_connection(app: &App, a: &Org, b: &Org) -> String {
+    app.create_connection(&a.sandbox, &b.id)
+        .await
+        .expect(201)
+        .id()
+}
+
+/// An inactive connection from `a` to `b` (sandbox).
+pub async fn inactive_connection(app: &App, a: &Org, b: &Org) -> String {
+    let c = pending_connection(app, a, b).await;
+    app.connection_action(&a.sandbox, &c, "deactivate")
+        .await
+        .expect(200);
+    c
+}
+
+/// Asserts that the last event `name` among `events` is about connection `id`, as the side
+/// with `direction` sees it in `status`.
+#[track_caller]
+pub fn assert_connection_event(
+    events: &[Value],
+    name: &str,
+    id: &str,
+    direction: &str,
+    status: &str,
+) {
+    let e = events
+        .iter()
+        .rev()
+        .find(|e| e["attributes"]["name"] == name)
+        .unwrap_or_else(|| panic!("no {name} in {events:?}"));
+    let data = &e["attributes"]["payload"]["data"];
+    assert_eq!(data["type"], "connect/connection");
+    assert_eq!(data["id"], id);
+    assert_eq!(data["attributes"]["direction"], direction, "{name}");
+    assert_eq!(data["attributes"]["status"], status, "{name}");
 }
