@@ -132,7 +132,9 @@ pub fn evaluate(
         .collect();
     out.push(check(CHECK_NAMES[2], !with_age.is_empty(), stale));
 
-    let expiration = value_of("expiration-date", fields, verifications);
+    // An identity document must be valid when the destination has requirements at all and the
+    // copy says when its document expires; without a template nothing is required.
+    let expiration = template.and(value_of("expiration-date", fields, verifications));
     let failures = match expiration.as_deref().map(|s| (s, parse_date(s))) {
         None => vec![],
         Some((s, None)) => vec![format!("expiration-date {s} is not a date")],
@@ -336,7 +338,11 @@ mod tests {
     fn without_a_template_nothing_applies() {
         let mut f = Fields::new();
         f.insert("name-first".into(), field(FieldType::String, "J"));
-        let checks = evaluate(None, &f, &[], Timestamp::from_millis(NOW));
+        f.insert(
+            "expiration-date".into(),
+            field(FieldType::Date, "2020-01-01"),
+        );
+        let checks = evaluate(None, &f, &[gov_id(4000)], Timestamp::from_millis(NOW));
         assert!(
             checks.iter().all(|c| c.status == CheckStatus::NotApplicable
                 && c.requirement == Requirement::NotRequired)

@@ -16,16 +16,21 @@ const VISIBLE: &[&str] = &[
 /// Fields that are numbers written as strings: only their last two digits show.
 const NUMERIC: &[&str] = &["identification-number", "phone-number"];
 
+// A mask never shows a whole value: a one-character string and a number of at most two digits
+// are all stars.
+
 fn first_char(s: &str) -> String {
-    match s.chars().next() {
-        Some(c) => format!("{c}***"),
-        None => String::new(),
+    let mut chars = s.chars();
+    match (chars.next(), chars.next()) {
+        (None, _) => String::new(),
+        (Some(_), None) => String::from("***"),
+        (Some(c), Some(_)) => format!("{c}***"),
     }
 }
 
 fn last_two(s: &str) -> String {
     let chars: Vec<char> = s.chars().filter(|c| !c.is_whitespace()).collect();
-    let keep = chars.len().min(2);
+    let keep = if chars.len() > 2 { 2 } else { 0 };
     let shown: String = chars[chars.len() - keep..].iter().collect();
     format!("{}{}", "*".repeat(chars.len() - keep), shown)
 }
@@ -102,6 +107,26 @@ mod tests {
         );
     }
 
+    #[test]
+    fn short_values_are_all_stars() {
+        assert_eq!(
+            mask_field("age", &f(FieldType::Number, json!(42)))["value"],
+            "**"
+        );
+        assert_eq!(
+            mask_field("phone-number", &f(FieldType::String, json!("7")))["value"],
+            "*"
+        );
+        assert_eq!(
+            mask_field("name-middle", &f(FieldType::String, json!("Q")))["value"],
+            "***"
+        );
+        assert_eq!(
+            mask_field("score", &f(FieldType::Number, json!(123)))["value"],
+            "*23"
+        );
+    }
+
     proptest! {
         #[test]
         fn a_masked_string_never_shows_more_than_its_first_character(name in "[a-z-]{1,20}", value in "[A-Za-z]{2,40}") {
@@ -111,6 +136,23 @@ mod tests {
             let shown = m["value"].as_str().unwrap_or("").trim_end_matches('*').to_owned();
             prop_assert!(shown.chars().count() <= 1);
             prop_assert!(!m.to_string().contains(&value));
+        }
+
+        #[test]
+        fn a_masked_number_never_shows_all_its_digits(n in 0_i64..10_000_000) {
+            let m = mask_field("some-number", &f(FieldType::Number, json!(n)));
+            prop_assert_eq!(m["visibility"].as_str(), Some("masked"));
+            let shown = m["value"].as_str().unwrap_or("").trim_start_matches('*').to_owned();
+            prop_assert!(shown.len() <= 2 && shown != n.to_string(), "{} shows {}", n, shown);
+        }
+
+        #[test]
+        fn a_masked_string_never_shows_a_whole_value(value in "[A-Za-z0-9]{1,12}") {
+            for name in ["name-first", "identification-number"] {
+                let m = mask_field(name, &f(FieldType::String, json!(value.clone())));
+                let shown = m["value"].as_str().unwrap_or("").trim_matches('*').to_owned();
+                prop_assert!(shown != value, "{} shows {}", name, shown);
+            }
         }
     }
 }

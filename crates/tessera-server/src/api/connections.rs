@@ -110,9 +110,10 @@ pub async fn list(ctx: Ctx) -> Reply {
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let direction = direction_filter(&q)?;
     let filter = ConnectionFilter {
         statuses,
-        direction: direction_filter(&q)?,
+        direction,
     };
     let (scope, page) = (ctx.scope().clone(), q.page.clone());
     let list = ctx
@@ -124,7 +125,9 @@ pub async fn list(ctx: Ctx) -> Reply {
     ctx.respond(
         StatusCode::OK,
         page_doc(list, "/api/v1/connect/connections", &q, |c| {
-            c.to_resource(c.direction_for(&view)).to_value()
+            // A connection to oneself is both: listed by direction, it shows the one asked for.
+            let shown = direction.unwrap_or_else(|| c.direction_for(&view));
+            c.to_resource(shown).to_value()
         }),
         Some(&q),
     )

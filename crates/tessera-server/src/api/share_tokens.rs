@@ -162,9 +162,10 @@ pub async fn list(ctx: Ctx) -> Reply {
             })
         })
         .transpose()?;
+    let direction = direction_filter(&q)?;
     let filter = ShareTokenFilter {
         statuses,
-        direction: direction_filter(&q)?,
+        direction,
         connection_id,
     };
     let (scope, page) = (ctx.scope().clone(), q.page.clone());
@@ -177,7 +178,10 @@ pub async fn list(ctx: Ctx) -> Reply {
     ctx.respond(
         StatusCode::OK,
         page_doc(list, "/api/v1/connect/share-tokens", &q, |t| {
-            view(t, &ctx, now, None)
+            // A token on a connection to oneself is both: listed by direction, it shows the one
+            // asked for.
+            let shown = direction.unwrap_or_else(|| t.direction_for(ctx.scope()));
+            t.to_resource(shown, now, None).to_value()
         }),
         Some(&q),
     )

@@ -464,3 +464,320 @@ impl App {
             .id()
     }
 }
+
+impl Resp {
+    /// Asserts an error document with this status and code.
+    #[track_caller]
+    pub fn refused(self, status: u16, code: &str) -> Self {
+        let r = self.expect(status);
+        assert_eq!(r.code(), code, "error code; body: {}", r.json);
+        r
+    }
+
+    /// The id of a relationship of a single-object document (None when null).
+    pub fn related(&self, name: &str) -> Option<String> {
+        self.json["data"]["relationships"][name]["data"]["id"]
+            .as_str()
+            .map(str::to_owned)
+    }
+}
+
+/// Two organizations with an active sandbox connection from `src` to `dst`, and a completed
+/// inquiry of `src` to share.
+pub struct Connected {
+    pub app: App,
+    pub src: Org,
+    pub dst: Org,
+    pub connection: String,
+    pub inquiry: String,
+}
+
+impl Connected {
+    pub async fn new(backend: Backend) -> Self {
+        let app = App::new(backend).await;
+        let src = app.org("Source").await;
+        let dst = app.org("Destination").await;
+        let connection = app.active_connection(&src, &dst).await;
+        let inquiry = app
+            .completed_inquiry(
+                &src.sandbox,
+                serde_json::json!({"name-first": "Janeczka", "birthdate": "1990-04-01", "address-country-code": "US"}),
+            )
+            .await;
+        Self {
+            app,
+            src,
+            dst,
+            connection,
+            inquiry,
+        }
+    }
+
+    /// A new share token of the source inquiry on the connection.
+    pub async fn token(&self) -> String {
+        self.app
+            .share_token(&self.src.sandbox, &self.connection, &self.inquiry)
+            .await
+    }
+
+    /// Redeems with `body` (as the destination), runs the copy, and returns the token as the
+    /// destination then sees it.
+    pub async fn redeem_now(&self, token: &str, body: Value) -> Resp {
+        self.app
+            .redeem_with(&self.dst.sandbox, token, body)
+            .await
+            .expect(200);
+        assert_eq!(self.app.drain().await, 1);
+        self.app
+            .fetch(&self.dst.sandbox, &Self::token_path(token))
+            .await
+    }
+
+    /// Redeems a new token of `source` against `template` (or none); returns the copy's id.
+    pub async fn copy_of(&self, source: &str, template: Option<&str>) -> String {
+        let token = self
+            .app
+            .share_token(&self.src.sandbox, &self.connection, source)
+            .await;
+        let body = match template {
+            Some(t) => serde_json::json!({"data": {"attributes": {"inquiry-template-id": t}}}),
+            None => serde_json::json!({}),
+        };
+        let t = self.redeem_now(&token, body).await;
+        assert_eq!(t.attr("status"), "redeemed", "{}", t.json);
+        t.related("destination").unwrap()
+    }
+
+    /// The path of a share token.
+    pub fn token_path(id: &str) -> String {
+        format!("/api/v1/connect/share-tokens/{id}")
+    }
+
+    /// What a refused request on a token must leave as it was (both sides' view and events).
+    pub async fn token_snapshot(&self, token: &str) -> Vec<Value> {
+        self.app
+            .snapshot(
+                &Self::token_path(token),
+                &[&self.src.sandbox, &self.dst.sandbox],
+            )
+            .await
+    }
+}
+
+impl App {
+    /// Creates a connection from the key's organization to `destination` (any answer).
+    pub async fn create_connection(&self, key: &str, destination: &str) -> Resp {
+        self.post("/api/v1/connect/connections")
+            .key(key)
+            .json(serde_json::json!({"data": {"attributes": {"destination-organization-id": destination}}}))
+            .send()
+            .await
+    }
+
+    /// `POST /api/v1/connect/connections/{id}/{action}` (any answer).
+    pub async fn connection_action(&self, key: &str, id: &str, action: &str) -> Resp {
+        self.post(&format!("/api/v1/connect/connections/{id}/{action}"))
+            .key(key)
+            .send()
+            .await
+    }
+
+    /// `POST /api/v1/connect/share-tokens/{id}/{action}` without a body (any answer).
+    pub async fn token_action(&self, key: &str, id: &str, action: &str) -> Resp {
+        self.post(&format!("/api/v1/connect/share-tokens/{id}/{action}"))
+            .key(key)
+            .send()
+            .await
+    }
+
+    /// Redeems a token with a request body (any answer).
+    pub async fn redeem_with(&self, key: &str, id: &str, body: Value) -> Resp {
+        self.post(&format!("/api/v1/connect/share-tokens/{id}/redeem"))
+            .key(key)
+            .json(body)
+            .send()
+            .await
+    }
+
+    /// Creates a share token from attributes (any answer).
+    pub async fn create_token(&self, key: &str, attributes: Value) -> Resp {
+        self.post("/api/v1/connect/share-tokens")
+            .key(key)
+            .json(serde_json::json!({"data": {"attributes": attributes}}))
+            .send()
+            .await
+    }
+
+    /// `GET path`, expecting 200.
+    pub async fn fetch(&self, key: &str, path: &str) -> Resp {
+        self.get(path).key(key).send().await.expect(200)
+    }
+
+    /// Every event of a key's environment (`data` of each), oldest first.
+    pub async fn events(&self, key: &str) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut path = String::from("/api/v1/events?page[size]=100");
+        loop {
+            let r = self.fetch(key, &path).await;
+            out.extend(r.json["data"].as_array().unwrap().iter().cloned());
+            match r.json["links"]["next"].as_str() {
+                Some(next) => path = next.to_owned(),
+                None => break,
+            }
+        }
+        out.reverse();
+        out
+    }
+
+    /// The events of a key's environment with this name (`data` of each), oldest first.
+    pub async fn events_named(&self, key: &str, name: &str) -> Vec<Value> {
+        self.events(key)
+            .await
+            .into_iter()
+            .filter(|e| e["attributes"]["name"] == name)
+            .collect()
+    }
+
+    /// The object as each key sees it at `path`, with how many events each key's environment
+    /// has: what a refused request must leave exactly as it was.
+    pub async fn snapshot(&self, path: &str, keys: &[&str]) -> Vec<Value> {
+        let mut out = Vec::new();
+        for key in keys {
+            let data = self.fetch(key, path).await.json["data"].clone();
+            let events = self.events(key).await.len();
+            out.push(serde_json::json!({"data": data, "events": events}));
+        }
+        out
+    }
+
+    /// Records a verification on an inquiry; returns its id.
+    pub async fn verification(&self, key: &str, inquiry: &str, attributes: Value) -> String {
+        let mut a = attributes;
+        a["inquiry-id"] = Value::from(inquiry);
+        self.post("/api/v1/verifications")
+            .key(key)
+            .json(serde_json::json!({"data": {"attributes": a}}))
+            .send()
+            .await
+            .expect(201)
+            .id()
+    }
+
+    /// Creates an inquiry template; returns its id.
+    pub async fn template_with(&self, key: &str, attributes: Value) -> String {
+        self.post("/api/v1/inquiry-templates")
+            .key(key)
+            .json(serde_json::json!({"data": {"attributes": attributes}}))
+            .send()
+            .await
+            .expect(201)
+            .id()
+    }
+
+    /// RFC 3339 time `days` before the manual clock's now.
+    pub fn days_ago(&self, days: i64) -> String {
+        use tessera_core::Clock;
+        self.db
+            .clock
+            .now()
+            .plus_seconds(-days * 86_400)
+            .to_rfc3339()
+    }
+
+    /// The manual clock's date `years` years ago (same month and day), `YYYY-MM-DD`.
+    pub fn date_years_ago(&self, years: i32) -> String {
+        use chrono::Datelike;
+        use tessera_core::Clock;
+        let today = self.db.clock.now().date();
+        let day = if (today.month(), today.day()) == (2, 29) {
+            28
+        } else {
+            today.day()
+        };
+        format!(
+            "{:04}-{:02}-{:02}",
+            today.year() - years,
+            today.month(),
+            day
+        )
+    }
+
+    /// Runs every due job and returns how many ran.
+    pub async fn drain(&self) -> usize {
+        self.worker().drain().await.unwrap()
+    }
+
+    /// The `share-token` verification of an inquiry: its checks by name, and its status.
+    pub async fn share_token_checks(&self, key: &str, inquiry: &str) -> (String, Vec<Value>) {
+        let d = self
+            .fetch(
+                key,
+                &format!("/api/v1/inquiries/{inquiry}?include=verifications"),
+            )
+            .await;
+        let v = d.json["included"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["type"] == "verification/share-token")
+            .unwrap_or_else(|| panic!("no share-token verification: {}", d.json))
+            .clone();
+        (
+            v["attributes"]["status"].as_str().unwrap().to_owned(),
+            v["attributes"]["checks"].as_array().unwrap().clone(),
+        )
+    }
+}
+
+/// The check of this name from a list of checks.
+#[track_caller]
+pub fn check<'a>(checks: &'a [Value], name: &str) -> &'a Value {
+    checks
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no check {name} in {checks:?}"))
+}
+
+/// The path of a connection.
+pub fn connection_path(id: &str) -> String {
+    format!("/api/v1/connect/connections/{id}")
+}
+
+/// A pending connection from `a` to `b` (sandbox).
+pub async fn pending_connection(app: &App, a: &Org, b: &Org) -> String {
+    app.create_connection(&a.sandbox, &b.id)
+        .await
+        .expect(201)
+        .id()
+}
+
+/// An inactive connection from `a` to `b` (sandbox).
+pub async fn inactive_connection(app: &App, a: &Org, b: &Org) -> String {
+    let c = pending_connection(app, a, b).await;
+    app.connection_action(&a.sandbox, &c, "deactivate")
+        .await
+        .expect(200);
+    c
+}
+
+/// Asserts that the last event `name` among `events` is about connection `id`, as the side
+/// with `direction` sees it in `status`.
+#[track_caller]
+pub fn assert_connection_event(
+    events: &[Value],
+    name: &str,
+    id: &str,
+    direction: &str,
+    status: &str,
+) {
+    let e = events
+        .iter()
+        .rev()
+        .find(|e| e["attributes"]["name"] == name)
+        .unwrap_or_else(|| panic!("no {name} in {events:?}"));
+    let data = &e["attributes"]["payload"]["data"];
+    assert_eq!(data["type"], "connect/connection");
+    assert_eq!(data["id"], id);
+    assert_eq!(data["attributes"]["direction"], direction, "{name}");
+    assert_eq!(data["attributes"]["status"], status, "{name}");
+}

@@ -134,7 +134,8 @@ pub async fn create(
         )
         .await?;
     if inserted == 0 {
-        return Err(exists_error());
+        // A concurrent creation won the race: the same answer as the check above.
+        return Err(exists_error().at("/data/attributes/destination-organization-id"));
     }
     emit_pair(
         tx,
@@ -216,7 +217,10 @@ pub async fn act(
         "update connections set status = $1, updated_at = $2, activated_at = $3, deactivated_at = $4 where id = $5",
         args![c.status.as_str(), c.updated_at, c.activated_at, c.deactivated_at, &c.id],
     )
-    .await?;
+    .await
+    // A concurrent reactivation or creation won the race for the one open connection (the
+    // unique index refuses this one): the same answer as the check above.
+    .map_err(|e| if e.is(codes::CONFLICT) { exists_error() } else { e })?;
     emit_pair(tx, &c, outbound, inbound).await?;
     Ok(c)
 }

@@ -282,27 +282,19 @@ pub async fn redeem(
     })
 }
 
-/// Expires a `created` token by call (either side); any other status → 409.
+/// Expires a `created` token by call (either side); any other status → 409. A token past its
+/// `expires-at` is already `expired` (as every read reports it), so expiring it is refused too,
+/// whether or not the sweep has persisted it yet.
 pub async fn expire(tx: &mut Tx, scope: &Scope, id: &ShareTokenId) -> Result<ShareToken, Error> {
     let t = fetch(tx, scope, id, true).await?;
     let now = tx.now();
     match t.status_at(now) {
-        ShareTokenStatus::Created => {}
-        // Past its time but not yet swept: persist it now, as the sweep would.
-        ShareTokenStatus::Expired if t.status == ShareTokenStatus::Created => {}
-        other => {
-            return Err(Error::conflict(
-                codes::INVALID_STATUS_TRANSITION,
-                format!("a {} share token cannot be expired", other.as_str()),
-            ));
-        }
+        ShareTokenStatus::Created => mark_expired(tx, t, now).await,
+        other => Err(Error::conflict(
+            codes::INVALID_STATUS_TRANSITION,
+            format!("a {} share token cannot be expired", other.as_str()),
+        )),
     }
-    let expired_at = if now >= t.expires_at {
-        t.expires_at
-    } else {
-        now
-    };
-    mark_expired(tx, t, expired_at).await
 }
 
 async fn mark_expired(tx: &mut Tx, t: ShareToken, at: Timestamp) -> Result<ShareToken, Error> {
