@@ -31,6 +31,9 @@ pub struct Config {
     pub webhook_secret_overlap_secs: i64,
     /// Run the background worker in this process.
     pub worker: bool,
+    /// `TESSERA_WORKER_LEASE_MS`: how long a claimed job belongs to its worker before another
+    /// worker may take it over (the recovery time after a worker dies).
+    pub worker_lease_ms: i64,
 }
 
 /// Default requests per API key per minute.
@@ -53,6 +56,7 @@ impl Default for Config {
             webhook_retry_scale: 1.0,
             webhook_secret_overlap_secs: 24 * 60 * 60,
             worker: true,
+            worker_lease_ms: 60_000,
         }
     }
 }

@@ -422,11 +422,7 @@ async fn sqlite_keeps_every_acknowledged_write_across_a_kill() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_keeps_every_acknowledged_write_across_a_kill() {
-    if std::env::var("TESSERA_TEST_POSTGRES_URL").is_err() {
-        eprintln!("TESSERA_TEST_POSTGRES_URL is not set; scripts/test sets it");
-        return;
-    }
-    // A fresh schema; the binary opens it through the URL's search_path.
+    // A fresh schema (TestDb fails loudly when TESSERA_TEST_POSTGRES_URL is unset); the binary opens it through the URL's search_path.
     let db = tessera_store::testing::TestDb::new(tessera_store::testing::Backend::Postgres).await;
     let dir = tempfile::tempdir().unwrap();
     acknowledged_writes_survive_a_kill(dir.path(), &db.url).await;

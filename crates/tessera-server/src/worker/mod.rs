@@ -26,8 +26,6 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Config;
 use crate::outbound::OutboundClient;
 
-/// How long a claimed job is ours before another worker may take it.
-pub const LEASE_MS: i64 = 60_000;
 /// Attempts before a job is given up.
 pub const MAX_ATTEMPTS: i64 = 10;
 /// Jobs run at once by one worker.
@@ -57,6 +55,7 @@ pub struct Worker {
     id: String,
     outbound: OutboundClient,
     retry_scale: f64,
+    lease_ms: i64,
     /// Attempts in flight per webhook (see `deliver::PER_ENDPOINT`).
     endpoints: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
     pub faults: Arc<Faults>,
@@ -69,6 +68,7 @@ impl Worker {
             id: format!("worker_{}", random_base62(12)),
             outbound,
             retry_scale: config.webhook_retry_scale,
+            lease_ms: config.worker_lease_ms,
             endpoints: Arc::new(Mutex::new(HashMap::new())),
             faults: Arc::new(Faults::default()),
         }
@@ -82,8 +82,9 @@ impl Worker {
     async fn claim(&self, limit: usize) -> Result<Vec<Job>, Error> {
         let id = self.id.clone();
         let limit = i64::try_from(limit).unwrap_or(1);
+        let lease = self.lease_ms;
         self.store
-            .write(move |tx| Box::pin(async move { jobs::claim(tx, &id, LEASE_MS, limit).await }))
+            .write(move |tx| Box::pin(async move { jobs::claim(tx, &id, lease, limit).await }))
             .await
     }
 
