@@ -23,9 +23,11 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use super::Worker;
 
 /// Attempts in flight to one webhook at once; a slow or dead endpoint holds no more than this.
-pub const PER_ENDPOINT: usize = 4;
-/// How soon a delivery whose endpoint is busy is looked at again.
-const BUSY_RETRY_MS: i64 = 200;
+pub const PER_ENDPOINT: usize = 16;
+/// How long a claimed delivery waits for its endpoint to have room before it is put back.
+const ENDPOINT_WAIT: Duration = Duration::from_secs(1);
+/// How soon a delivery that was put back is looked at again.
+const BUSY_RETRY_MS: i64 = 500;
 
 fn delivery_id(payload: &Value) -> Result<DeliveryId, Error> {
     payload
@@ -82,19 +84,27 @@ fn headers(
 }
 
 impl Worker {
-    fn endpoint_permit(&self, webhook: &str) -> Option<OwnedSemaphorePermit> {
-        let mut limits = match self.endpoints.lock() {
-            Ok(l) => l,
-            Err(poisoned) => poisoned.into_inner(),
+    /// A slot for one attempt to `webhook`: waits up to `ENDPOINT_WAIT` for a busy endpoint
+    /// (cheap, in memory), so a healthy endpoint's backlog flows while a hung endpoint's
+    /// deliveries are put back instead of filling every worker slot.
+    async fn endpoint_permit(&self, webhook: &str) -> Option<OwnedSemaphorePermit> {
+        let sem = {
+            let mut limits = match self.endpoints.lock() {
+                Ok(l) => l,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            if limits.len() > 10_000 {
+                limits.retain(|_, s| s.available_permits() < PER_ENDPOINT);
+            }
+            limits
+                .entry(webhook.to_owned())
+                .or_insert_with(|| Arc::new(Semaphore::new(PER_ENDPOINT)))
+                .clone()
         };
-        if limits.len() > 10_000 {
-            limits.retain(|_, s| s.available_permits() < PER_ENDPOINT);
-        }
-        let sem = limits
-            .entry(webhook.to_owned())
-            .or_insert_with(|| Arc::new(Semaphore::new(PER_ENDPOINT)))
-            .clone();
-        sem.try_acquire_owned().ok()
+        tokio::time::timeout(ENDPOINT_WAIT, sem.acquire_owned())
+            .await
+            .ok()
+            .and_then(Result::ok)
     }
 }
 
@@ -115,7 +125,7 @@ pub(super) async fn run(worker: &Worker, job: &Job) -> Result<(), Error> {
             .write(move |tx| Box::pin(async move { jobs::complete(tx, &job_id).await }))
             .await;
     };
-    let Some(_permit) = worker.endpoint_permit(plan.webhook.id.as_str()) else {
+    let Some(_permit) = worker.endpoint_permit(plan.webhook.id.as_str()).await else {
         return worker
             .store
             .write(move |tx| {

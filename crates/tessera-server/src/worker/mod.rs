@@ -28,8 +28,8 @@ use crate::outbound::OutboundClient;
 
 /// Attempts before a job is given up.
 pub const MAX_ATTEMPTS: i64 = 10;
-/// Jobs run at once by one worker.
-pub const CONCURRENCY: usize = 32;
+/// Jobs a worker holds at once (claimed and running, or waiting for their endpoint).
+pub const CONCURRENCY: usize = 128;
 /// How often the worker looks for due work when nothing woke it.
 const POLL: Duration = Duration::from_millis(500);
 
