@@ -46,8 +46,10 @@ pub struct Faults {
     /// Fail this many redemptions after the copy is staged, before it commits.
     pub fail_redemptions_after_copy: AtomicU32,
     /// Fail this many workflow steps after their effect and record are staged, before they
-    /// commit.
+    /// commit...
     pub fail_workflow_steps_after_effect: AtomicU32,
+    /// ...once this many steps have committed normally.
+    pub workflow_steps_before_fault: AtomicU32,
 }
 
 impl Faults {

@@ -75,7 +75,8 @@ pub(super) async fn apply(tx: &mut Tx, r: &Running, step: &Step) -> Result<Value
         }
         Step::TagInquiry { tag } => {
             let id = object_id(r, InquiryId::parse, "an inquiry")?;
-            let mut tags = inquiries::get(tx, scope, &id).await?.tags;
+            // Locked: concurrent runs tagging one inquiry must not lose each other's tag.
+            let mut tags = inquiries::get_for_update(tx, scope, &id).await?.tags;
             tags.push(tag.clone());
             let patch = InquiryPatch {
                 tags: Some(parse_tags(&tags, "/data/attributes/tags")?),

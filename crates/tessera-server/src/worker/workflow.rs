@@ -122,7 +122,9 @@ async fn advance(worker: &Worker, job: &JobId, id: &WorkflowRunId) -> Result<Nex
                     rec.attempts = rec.attempts.saturating_add(1);
                 }
                 workflow_runs::finish_step(tx, &mut r, i, output).await?;
-                if Faults::take(&faults.fail_workflow_steps_after_effect) {
+                if !Faults::take(&faults.workflow_steps_before_fault)
+                    && Faults::take(&faults.fail_workflow_steps_after_effect)
+                {
                     return Err(Error::internal(std::io::Error::other(
                         "injected fault: the worker died after staging a step's effect",
                     )));

@@ -23,3 +23,6 @@ mod templates;
 mod tenancy;
 mod verifications;
 mod webhooks;
+mod workflow_loops;
+mod workflow_runs;
+mod workflows;
