@@ -24,5 +24,7 @@ mod tenancy;
 mod verifications;
 mod webhooks;
 mod workflow_loops;
+mod workflow_manual;
 mod workflow_runs;
+mod workflow_validation;
 mod workflows;
