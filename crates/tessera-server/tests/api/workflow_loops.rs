@@ -90,6 +90,33 @@ async fn a_ping_pong_stops_at_the_depth_limit(backend: Backend) {
     assert_eq!(updates.len(), 11);
 }
 
+async fn a_chain_makes_at_most_its_budget_of_runs(backend: Backend) {
+    let app = App::new(backend).await;
+    let org = app.org("Acme").await;
+    // Twelve workflows that each start the other eleven: 12 runs at depth 1, 132 at depth 2...
+    for i in 0..12 {
+        workflow(
+            &app,
+            &org.sandbox,
+            json!({"event": "inquiry.updated"}),
+            json!([{"type": "tag-inquiry", "tag": format!("t{i}")}]),
+        )
+        .await;
+    }
+    let inquiry = app.inquiry(&org.sandbox, json!({})).await;
+    app.patch(&format!("/api/v1/inquiries/{inquiry}"))
+        .key(&org.sandbox)
+        .json(json!({"data": {"attributes": {"note": "go"}}}))
+        .send()
+        .await
+        .expect(200);
+    app.worker().drain().await.unwrap();
+    // ...but one chain makes at most 100.
+    let all = app.all(&org.sandbox, "/api/v1/workflow-runs").await;
+    assert_eq!(all.len(), 100);
+    assert!(all.iter().all(|r| r["attributes"]["status"] == "completed"));
+}
+
 async fn the_depth_carries_across_organizations_through_a_redemption(backend: Backend) {
     let app = App::new(backend).await;
     let a = app.org("Alpha").await;
@@ -373,6 +400,7 @@ async fn private_addresses_are_refused_at_save(backend: Backend) {
 on_both_backends!(
     a_workflow_does_not_trigger_itself,
     a_ping_pong_stops_at_the_depth_limit,
+    a_chain_makes_at_most_its_budget_of_runs,
     the_depth_carries_across_organizations_through_a_redemption,
     an_http_step_posts_the_event_signed,
     a_failed_http_step_is_retried_then_fails_the_run,

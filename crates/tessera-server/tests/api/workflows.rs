@@ -218,7 +218,47 @@ async fn permissions_split_read_write_and_trigger(backend: Backend) {
         .expect(403);
 }
 
+async fn creates_and_triggers_are_idempotent(backend: Backend) {
+    let app = App::new(backend).await;
+    let org = app.org("Acme").await;
+    let body = json!({"data": {"attributes": {"trigger": {"event": "inquiry.completed"},
+        "steps": [{"type": "tag-inquiry", "tag": "t"}]}}});
+    let create = || {
+        app.post("/api/v1/workflows")
+            .key(&org.sandbox)
+            .header("idempotency-key", "create-1")
+            .json(body.clone())
+            .send()
+    };
+    let first = create().await.expect(201);
+    let again = create().await.expect(201);
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(first.bytes, again.bytes);
+    let id = first.id();
+    assert_eq!(
+        app.ids(&org.sandbox, "/api/v1/workflows").await,
+        [id.as_str()]
+    );
+    let inquiry = app.completed_inquiry(&org.sandbox, json!({})).await;
+    app.worker().drain().await.unwrap();
+    let trigger = || {
+        app.post(&format!("/api/v1/workflows/{id}/trigger"))
+            .key(&org.sandbox)
+            .header("idempotency-key", "trigger-1")
+            .json(json!({"data": {"attributes": {"object-id": inquiry}}}))
+            .send()
+    };
+    let run = trigger().await.expect(201).id();
+    assert_eq!(trigger().await.expect(201).id(), run);
+    assert_eq!(
+        runs(&app, &org.sandbox, &id).await.len(),
+        2,
+        "the completion's and one manual run"
+    );
+}
+
 on_both_backends!(
+    creates_and_triggers_are_idempotent,
     a_workflow_is_created_listed_and_changed,
     workflows_and_runs_of_other_tenants_are_not_found,
     permissions_split_read_write_and_trigger,
