@@ -204,6 +204,16 @@ pub mod codes {
     pub const SHARE_TOKEN_NOT_REDEEMABLE: &str = "share_token_not_redeemable";
     pub const SHARE_TOKEN_EXPIRED: &str = "share_token_expired";
     pub const SHARE_TOKEN_NOT_PEEKABLE: &str = "share_token_not_peekable";
+    // Workflows
+    pub const UNKNOWN_STEP_TYPE: &str = "unknown_step_type";
+    pub const STEP_INPUT_UNAVAILABLE: &str = "step_input_unavailable";
+    pub const INVALID_CONDITION: &str = "invalid_condition";
+    pub const REFERENCE_NOT_FOUND: &str = "reference_not_found";
+    pub const CONNECTION_NOT_OUTBOUND: &str = "connection_not_outbound";
+    pub const WORKFLOW_LIMIT: &str = "workflow_limit_reached";
+    pub const WORKFLOW_NOT_ACTIVE: &str = "workflow_not_active";
+    pub const INVALID_TRIGGER_OBJECT: &str = "invalid_trigger_object";
+    pub const HTTP_REQUEST_FAILED: &str = "http_request_failed";
 }
 
 #[cfg(test)]

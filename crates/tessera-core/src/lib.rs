@@ -22,6 +22,7 @@ pub mod tenancy;
 pub mod time;
 pub mod verification;
 pub mod webhook;
+pub mod workflow;
 
 pub use error::{Error, Result, Status, codes};
 pub use time::{Clock, ManualClock, SharedClock, SystemClock, Timestamp};

@@ -72,6 +72,11 @@ pub fn generate_webhook_secret() -> String {
     format!("wbhsec_{}", random_base62(KEY_RANDOM_LEN))
 }
 
+/// A workflow signing secret (for `http-request` steps): `wflsec_` + 43 base62 characters.
+pub fn generate_workflow_secret() -> String {
+    format!("wflsec_{}", random_base62(KEY_RANDOM_LEN))
+}
+
 /// An operator token: `tsa_` + 43 base62 characters.
 pub fn generate_admin_token() -> String {
     format!("tsa_{}", random_base62(KEY_RANDOM_LEN))

@@ -79,6 +79,45 @@ pub struct FieldMapping {
     pub destination_field_name: String,
 }
 
+/// Checks field mappings (at most as many as an inquiry has fields; names like written field
+/// names) and canonicalises their names. `pointer` names the list.
+pub fn check_field_mappings(
+    mappings: Vec<FieldMapping>,
+    pointer: &str,
+) -> Result<Vec<FieldMapping>, Error> {
+    use crate::fields::{MAX_FIELDS, MAX_NAME_LEN, canonical_name};
+    if mappings.len() > MAX_FIELDS {
+        return Err(
+            Error::invalid(codes::INVALID_ATTRIBUTE, "too many field mappings").at(pointer),
+        );
+    }
+    let mut out = Vec::with_capacity(mappings.len());
+    for (i, m) in mappings.into_iter().enumerate() {
+        for (which, name) in [
+            ("source-field-name", &m.source_field_name),
+            ("destination-field-name", &m.destination_field_name),
+        ] {
+            let ok = !name.is_empty()
+                && name.len() <= MAX_NAME_LEN
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+            if !ok {
+                return Err(Error::invalid(
+                    codes::INVALID_ATTRIBUTE,
+                    format!("field names are 1 to {MAX_NAME_LEN} letters, digits, '-', '_' or '.'"),
+                )
+                .at(format!("{pointer}/{i}/{which}")));
+            }
+        }
+        out.push(FieldMapping {
+            source_field_name: canonical_name(&m.source_field_name),
+            destination_field_name: canonical_name(&m.destination_field_name),
+        });
+    }
+    Ok(out)
+}
+
 /// What the destination asked for when it redeemed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

@@ -37,6 +37,7 @@ impl FromRequestParts<AppState> for AdminCtx {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        crate::extract::refuse_query_on_writes(parts)?;
         Ok(Self {
             state: state.clone(),
             inflection: inflection_of(parts)?,

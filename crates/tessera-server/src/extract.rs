@@ -36,6 +36,26 @@ pub fn inflection_of(parts: &Parts) -> Result<Inflection, Error> {
     }
 }
 
+/// Writes take no query parameters: refusing them here means no endpoint can forget to.
+pub fn refuse_query_on_writes(parts: &Parts) -> Result<(), Error> {
+    let read = parts.method == axum::http::Method::GET || parts.method == axum::http::Method::HEAD;
+    if let Some(query) = parts.uri.query().filter(|q| !read && !q.is_empty()) {
+        let first = serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+            .ok()
+            .and_then(|pairs| pairs.into_iter().next().map(|(k, _)| k))
+            .unwrap_or_else(|| "query".into());
+        return Err(Error::bad_request(
+            codes::INVALID_QUERY_PARAMETER,
+            format!(
+                "unknown parameter {first}: {} requests take no query parameters",
+                parts.method
+            ),
+        )
+        .at_parameter(first));
+    }
+    Ok(())
+}
+
 /// Everything a tenant handler needs about its request.
 pub struct Ctx {
     pub state: AppState,
@@ -52,6 +72,7 @@ impl FromRequestParts<AppState> for Ctx {
         let Caller(key) = parts.extensions.get::<Caller>().cloned().ok_or_else(|| {
             Error::internal(std::io::Error::other("tenant route without its gate"))
         })?;
+        refuse_query_on_writes(parts)?;
         Ok(Self {
             state: state.clone(),
             key,

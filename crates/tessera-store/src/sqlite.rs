@@ -174,6 +174,7 @@ async fn commit_batch(
     for job in batch.drain(..) {
         tx.now = clock.now();
         tx.after = Default::default();
+        tx.cause = None;
         if let Some(Conn::Sqlite(c)) = tx.conn.as_mut()
             && let Err(e) = exec(c, "savepoint unit").await
         {

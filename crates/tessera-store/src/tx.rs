@@ -8,6 +8,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Postgres, Row as _, Sqlite, SqliteConnection, Transaction};
+use tessera_core::workflow::Cause;
 use tessera_core::{Error, Timestamp};
 
 /// The SQL dialect a unit of work runs on.
@@ -205,6 +206,8 @@ pub struct Tx {
     pub(crate) now: Timestamp,
     pub(crate) after: AfterCommit,
     pub(crate) jobs_channel: Option<String>,
+    /// The workflow run this unit acts for, if any (see [`Tx::set_cause`]).
+    pub(crate) cause: Option<Cause>,
 }
 
 /// A row from either backend.
@@ -252,7 +255,19 @@ impl Tx {
             now,
             after: AfterCommit::default(),
             jobs_channel,
+            cause: None,
         }
+    }
+
+    /// Marks this unit as acting for a step of a workflow run: the events it emits then carry
+    /// the run's cause, so they never start the run's own workflow and chains stay bounded.
+    pub fn set_cause(&mut self, cause: Option<Cause>) {
+        self.cause = cause;
+    }
+
+    /// The workflow run this unit acts for, if any.
+    pub fn cause(&self) -> Option<&Cause> {
+        self.cause.as_ref()
     }
 
     /// The time this unit of work started, from the store's clock.

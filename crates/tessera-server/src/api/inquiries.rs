@@ -36,7 +36,7 @@ pub struct NewInquiryAttributes {
     pub fields: Option<Map<String, Value>>,
 }
 
-fn double<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+pub(crate) fn double<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     d: D,
 ) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)

@@ -12,6 +12,8 @@ pub mod share_tokens;
 pub mod templates;
 pub mod verifications;
 pub mod webhooks;
+pub mod workflow_runs;
+pub mod workflows;
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -206,6 +208,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(webhooks::deliveries))
         .routes(routes!(webhooks::delivery))
         .routes(routes!(webhooks::retry))
+        .routes(routes!(workflows::list, workflows::create))
+        .routes(routes!(workflows::show, workflows::update))
+        .routes(routes!(workflows::trigger))
+        .routes(routes!(workflow_runs::list))
+        .routes(routes!(workflow_runs::show))
 }
 
 /// Shared handler helper: a query for a single-object endpoint.

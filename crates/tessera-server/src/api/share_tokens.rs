@@ -6,13 +6,12 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tessera_core::connection::Direction;
-use tessera_core::fields::canonical_name;
 use tessera_core::id::{ConnectionId, InquiryId, ShareTokenId, TemplateId};
 use tessera_core::jsonapi::{Document, ErrorDocument, ListDocument};
 use tessera_core::mask::mask_field;
 use tessera_core::share_token::{
     DEFAULT_EXPIRES_IN, FieldMapping, RedeemParams, ShareToken, ShareTokenResource,
-    ShareTokenStatus, check_expires_in,
+    ShareTokenStatus, check_expires_in, check_field_mappings,
 };
 use tessera_core::{Error, Timestamp, codes};
 use tessera_store::Tx;
@@ -282,36 +281,7 @@ fn redeem_params(body: Body<RedeemAttributes>) -> Result<RedeemParams, Error> {
             e
         })?,
     };
-    if meta.field_mappings.len() > tessera_core::fields::MAX_FIELDS {
-        return Err(
-            Error::invalid(codes::INVALID_ATTRIBUTE, "too many field mappings")
-                .at("/meta/field-mappings"),
-        );
-    }
-    let mut field_mappings = Vec::with_capacity(meta.field_mappings.len());
-    for (i, m) in meta.field_mappings.into_iter().enumerate() {
-        for (which, name) in [
-            ("source-field-name", &m.source_field_name),
-            ("destination-field-name", &m.destination_field_name),
-        ] {
-            let ok = !name.is_empty()
-                && name.len() <= tessera_core::fields::MAX_NAME_LEN
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-            if !ok {
-                return Err(Error::invalid(
-                    codes::INVALID_ATTRIBUTE,
-                    "field names are 1 to 64 letters, digits, '-', '_' or '.'",
-                )
-                .at(format!("/meta/field-mappings/{i}/{which}")));
-            }
-        }
-        field_mappings.push(FieldMapping {
-            source_field_name: canonical_name(&m.source_field_name),
-            destination_field_name: canonical_name(&m.destination_field_name),
-        });
-    }
+    let field_mappings = check_field_mappings(meta.field_mappings, "/meta/field-mappings")?;
     Ok(RedeemParams {
         destination_id,
         inquiry_template_id,

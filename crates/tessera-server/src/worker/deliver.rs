@@ -108,6 +108,10 @@ impl Worker {
     }
 }
 
+pub(super) async fn give_up(tx: &mut tessera_store::Tx, payload: &Value) -> Result<(), Error> {
+    webhooks::give_up(tx, &delivery_id(payload)?).await
+}
+
 pub(super) async fn run(worker: &Worker, job: &Job) -> Result<(), Error> {
     let id = delivery_id(&job.payload)?;
     let d = id.clone();
@@ -131,7 +135,7 @@ pub(super) async fn run(worker: &Worker, job: &Job) -> Result<(), Error> {
             .write(move |tx| {
                 Box::pin(async move {
                     let at = tx.now().plus_millis(BUSY_RETRY_MS);
-                    jobs::retry(tx, &job_id, at, "endpoint busy").await
+                    jobs::reschedule(tx, &job_id, at).await
                 })
             })
             .await;

@@ -1,5 +1,6 @@
-//! The background worker: claims due jobs from the queue and runs them, and does housekeeping
-//! (the share-token expiry sweep, idempotency-record purge, queue metrics).
+//! The background worker: claims due jobs from the queue and runs them (redemptions, webhook
+//! deliveries, workflow runs), and does housekeeping (the share-token expiry sweep,
+//! idempotency-record purge, old workflow chain budgets, queue metrics).
 //!
 //! Jobs run concurrently up to a bound, each in its own task, so a slow job never holds back the
 //! others. A job's handler deletes its row in the same unit of work as its effect; a handler that
@@ -7,6 +8,8 @@
 
 mod deliver;
 mod redeem;
+mod steps;
+mod workflow;
 
 pub use deliver::PER_ENDPOINT;
 
@@ -19,7 +22,7 @@ use tessera_core::Error;
 use tessera_core::id::random_base62;
 use tessera_store::Store;
 use tessera_store::ops::jobs::{self, Job};
-use tessera_store::ops::{idempotency, share_tokens, webhooks};
+use tessera_store::ops::{idempotency, share_tokens, webhooks, workflow_runs, workflow_triggers};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
@@ -30,6 +33,8 @@ use crate::outbound::OutboundClient;
 pub const MAX_ATTEMPTS: i64 = 10;
 /// Jobs a worker holds at once (claimed and running, or waiting for their endpoint).
 pub const CONCURRENCY: usize = 128;
+/// How long the run budget of a chain of workflow runs is remembered.
+const CHAIN_MEMORY_MS: i64 = 7 * 24 * 60 * 60 * 1000;
 /// How often the worker looks for due work when nothing woke it.
 const POLL: Duration = Duration::from_millis(500);
 
@@ -38,6 +43,11 @@ const POLL: Duration = Duration::from_millis(500);
 pub struct Faults {
     /// Fail this many redemptions after the copy is staged, before it commits.
     pub fail_redemptions_after_copy: AtomicU32,
+    /// Fail this many workflow steps after their effect and record are staged, before they
+    /// commit...
+    pub fail_workflow_steps_after_effect: AtomicU32,
+    /// ...once this many steps have committed normally.
+    pub workflow_steps_before_fault: AtomicU32,
 }
 
 impl Faults {
@@ -94,6 +104,7 @@ impl Worker {
         let result = match job.kind.as_str() {
             jobs::REDEEM_SHARE_TOKEN => redeem::run(self, &job).await,
             webhooks::DELIVER_WEBHOOK => deliver::run(self, &job).await,
+            workflow_runs::RUN_WORKFLOW => workflow::run(self, &job).await,
             other => Err(Error::internal(std::io::Error::other(format!(
                 "unknown job kind {other}"
             )))),
@@ -124,8 +135,11 @@ impl Worker {
             .write(move |tx| {
                 Box::pin(async move {
                     if give_up {
-                        if kind == jobs::REDEEM_SHARE_TOKEN {
-                            redeem::give_up(tx, &payload).await?;
+                        match kind.as_str() {
+                            jobs::REDEEM_SHARE_TOKEN => redeem::give_up(tx, &payload).await?,
+                            workflow_runs::RUN_WORKFLOW => workflow::give_up(tx, &payload).await?,
+                            webhooks::DELIVER_WEBHOOK => deliver::give_up(tx, &payload).await?,
+                            _ => {}
                         }
                         jobs::bury(tx, &job.id, &message).await
                     } else {
@@ -169,6 +183,11 @@ impl Worker {
         }
         self.store
             .write(|tx| Box::pin(async move { idempotency::purge(tx).await }))
+            .await?;
+        self.store
+            .write(|tx| {
+                Box::pin(async move { workflow_triggers::purge_chains(tx, CHAIN_MEMORY_MS).await })
+            })
             .await?;
         let counts = self
             .store

@@ -4,6 +4,7 @@
 use serde_json::Value;
 use tessera_core::Error;
 use tessera_core::id::ShareTokenId;
+use tessera_core::workflow::Cause;
 use tessera_store::Tx;
 use tessera_store::ops::jobs::{self, Job};
 use tessera_store::ops::redemption::{self, Outcome};
@@ -22,14 +23,24 @@ fn token_id(payload: &Value) -> Result<ShareTokenId, Error> {
         })
 }
 
+/// The workflow run that started the redemption, if one did: the copy's events count as that
+/// run's (depth, chain, not its own workflow).
+fn cause(payload: &Value) -> Option<Cause> {
+    payload
+        .get("cause")
+        .and_then(|c| serde_json::from_value(c.clone()).ok())
+}
+
 pub(super) async fn run(worker: &Worker, job: &Job) -> Result<(), Error> {
     let id = token_id(&job.payload)?;
+    let cause = cause(&job.payload);
     let job_id = job.id.clone();
     let faults = worker.faults.clone();
     let outcome = worker
         .store
         .write(move |tx| {
             Box::pin(async move {
+                tx.set_cause(cause);
                 let outcome = redemption::run(tx, &id).await?;
                 if matches!(outcome, Outcome::Redeemed(_))
                     && Faults::take(&faults.fail_redemptions_after_copy)
@@ -54,5 +65,6 @@ pub(super) async fn run(worker: &Worker, job: &Job) -> Result<(), Error> {
 }
 
 pub(super) async fn give_up(tx: &mut Tx, payload: &Value) -> Result<(), Error> {
+    tx.set_cause(cause(payload));
     redemption::give_up(tx, &token_id(payload)?).await
 }

@@ -30,3 +30,8 @@ mod templates;
 mod tenancy;
 mod verifications;
 mod webhooks;
+mod workflow_loops;
+mod workflow_manual;
+mod workflow_runs;
+mod workflow_validation;
+mod workflows;

@@ -7,11 +7,12 @@ use tessera_core::id::{EnvironmentId, EventId};
 use tessera_core::tenancy::Scope;
 
 use crate::args;
-use crate::ops::webhooks;
+use crate::ops::{webhooks, workflow_triggers};
 use crate::paging::{Filter, Page, PageRequest, fetch_page};
 use crate::tx::{Row, Tx};
 
-/// Records an event for one environment. `data` is the object as that organization sees it.
+/// Records an event for one environment, with the webhook deliveries and workflow runs it
+/// causes. `data` is the object as that organization sees it.
 pub async fn emit(
     tx: &mut Tx,
     env: &EnvironmentId,
@@ -46,6 +47,7 @@ pub async fn emit(
     )
     .await?;
     webhooks::fan_out(tx, env, &id, name).await?;
+    workflow_triggers::on_event(tx, env, &id, name, &payload).await?;
     Ok(id)
 }
 

@@ -93,6 +93,27 @@ pub async fn retry(tx: &mut Tx, id: &JobId, run_at: Timestamp, error: &str) -> R
     Ok(())
 }
 
+/// Pauses a job that is not failing (it waits for something, e.g. the next attempt of an HTTP
+/// step) until `run_at`: releases its lease and starts its failure count afresh.
+pub async fn reschedule(tx: &mut Tx, id: &JobId, run_at: Timestamp) -> Result<(), Error> {
+    tx.execute(
+        "update jobs set run_at = $1, locked_until = null, locked_by = null, attempts = 0 where id = $2",
+        args![run_at, id],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Keeps a long job's lease: it stays ours until `until`.
+pub async fn extend_lease(tx: &mut Tx, id: &JobId, until: Timestamp) -> Result<(), Error> {
+    tx.execute(
+        "update jobs set locked_until = $1 where id = $2 and locked_until is not null",
+        args![until, id],
+    )
+    .await?;
+    Ok(())
+}
+
 /// Gives up on a job: it stays, marked dead, for people to look at.
 pub async fn bury(tx: &mut Tx, id: &JobId, error: &str) -> Result<(), Error> {
     let now = tx.now();

@@ -13,6 +13,9 @@ pub mod templates;
 pub mod tenancy;
 pub mod verifications;
 pub mod webhooks;
+pub mod workflow_runs;
+pub mod workflow_triggers;
+pub mod workflows;
 
 use crate::tx::Tx;
 

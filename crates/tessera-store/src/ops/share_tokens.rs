@@ -266,13 +266,13 @@ pub async fn redeem(
             "the share token is being redeemed by another request",
         ));
     }
-    jobs::enqueue(
-        tx,
-        jobs::REDEEM_SHARE_TOKEN,
-        &serde_json::json!({ "share-token-id": id }),
-        now,
-    )
-    .await?;
+    // A redemption a workflow started carries the run's cause, so the events of the copy count
+    // as that run's (see `workflow_triggers`).
+    let mut payload = serde_json::json!({ "share-token-id": id });
+    if let Some(cause) = tx.cause() {
+        payload["cause"] = serde_json::to_value(cause).map_err(Error::internal)?;
+    }
+    jobs::enqueue(tx, jobs::REDEEM_SHARE_TOKEN, &payload, now).await?;
     Ok(ShareToken {
         status: ShareTokenStatus::Pending,
         pending_at: Some(now),

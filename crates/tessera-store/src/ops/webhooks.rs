@@ -481,16 +481,21 @@ pub async fn record_attempt(
     )
     .await?;
     match next {
-        Some(at) => {
-            jobs::retry(
-                tx,
-                job,
-                at,
-                result.error.as_deref().unwrap_or("attempt failed"),
-            )
-            .await?
-        }
+        // A planned pause, not a failure of the job: its attempt count starts over.
+        Some(at) => jobs::reschedule(tx, job, at).await?,
         None => jobs::complete(tx, job).await?,
     }
     Ok(status)
+}
+
+/// Ends a delivery whose job kept failing for an internal reason: `failed`, so it shows in the
+/// log and can be retried by hand.
+pub async fn give_up(tx: &mut Tx, id: &DeliveryId) -> Result<(), Error> {
+    let now = tx.now();
+    tx.execute(
+        "update webhook_deliveries set status = 'failed', next_attempt_at = null, updated_at = $1 where id = $2 and status = 'pending'",
+        args![now, id],
+    )
+    .await?;
+    Ok(())
 }

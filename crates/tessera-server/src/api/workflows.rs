@@ -1,0 +1,227 @@
+//! Workflows: create (the signing secret shown once), list, retrieve, update (name, trigger,
+//! steps, status) and trigger manually. A definition is validated completely before it is saved:
+//! its shape and the inputs its trigger provides here (core), the `http-request` URLs against
+//! the outbound guard here, the connections and templates it names in the store's unit of work.
+
+use axum::extract::Path;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tessera_core::id::WorkflowId;
+use tessera_core::jsonapi::{Document, ErrorDocument, ListDocument};
+use tessera_core::secret::generate_workflow_secret;
+use tessera_core::workflow::run::RunResource;
+use tessera_core::workflow::{
+    Step, WorkflowResource, WorkflowStatus, check_inputs, check_name, parse_steps, parse_trigger,
+};
+use tessera_core::{Error, codes};
+use tessera_store::ops::workflow_triggers;
+use tessera_store::ops::workflows::{self, NewWorkflow, WorkflowPatch};
+use utoipa::ToSchema;
+
+use crate::api::inquiries::double;
+use crate::api::{Body, CommonHeaders, IdempotencyHeader, PageParams, page_doc, required, single};
+use crate::extract::{Ctx, JsonBody, Reply, path_id};
+use crate::query::Accepts;
+use crate::render::Doc;
+
+/// Attributes of a new workflow.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct NewWorkflowAttributes {
+    /// 1–200 characters.
+    pub name: Option<String>,
+    /// `{"event": "inquiry.approved", "conditions": [{"path", "op", "value"}]}`.
+    #[schema(value_type = Object)]
+    pub trigger: Option<Value>,
+    /// 1–10 steps: `[{"type": "create-share-token", "connection-id": "cxn_…"}, …]`.
+    #[schema(value_type = Vec<Object>)]
+    pub steps: Option<Value>,
+    /// `active` (default) or `inactive`.
+    pub status: Option<String>,
+}
+
+/// A change to a workflow; absent members stay as they are.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct WorkflowChanges {
+    #[serde(default, deserialize_with = "double")]
+    #[schema(value_type = Option<String>)]
+    pub name: Option<Option<String>>,
+    #[schema(value_type = Option<Object>)]
+    pub trigger: Option<Value>,
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub steps: Option<Value>,
+    /// `active` or `inactive`.
+    pub status: Option<String>,
+}
+
+/// Attributes of a manual trigger.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct TriggerAttributes {
+    /// The inquiry, share token or connection to run on.
+    pub object_id: Option<String>,
+}
+
+fn status(raw: Option<String>) -> Result<Option<WorkflowStatus>, Error> {
+    raw.map(|s| {
+        WorkflowStatus::parse(&s).ok_or_else(|| {
+            Error::invalid(codes::INVALID_ATTRIBUTE, "status is active or inactive")
+                .at("/data/attributes/status")
+        })
+    })
+    .transpose()
+}
+
+/// Refuses an `http-request` URL the outbound guard would refuse, as webhooks do.
+async fn check_urls(ctx: &Ctx, steps: &[Step]) -> Result<(), Error> {
+    for (i, step) in steps.iter().enumerate() {
+        if let Step::HttpRequest { url } = step {
+            ctx.state.outbound.check_url(url).await.map_err(|e| {
+                Error::invalid(codes::INVALID_URL, e.to_string())
+                    .at(format!("/data/attributes/steps/{i}/url"))
+            })?;
+        }
+    }
+    Ok(())
+}
+
+#[utoipa::path(post, path = "/api/v1/workflows", tag = "workflows",
+    params(CommonHeaders, IdempotencyHeader),
+    request_body = Body<NewWorkflowAttributes>,
+    security(("api_key" = ["workflow.write"])),
+    responses((status = 201, body = Document<WorkflowResource>), (status = 422, body = ErrorDocument)))]
+pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewWorkflowAttributes>>) -> Reply {
+    single(&ctx, &[])?;
+    let a = body.data.attributes;
+    let name = a.name.map(|n| check_name(&n)).transpose()?;
+    let trigger = parse_trigger(&required(a.trigger, "trigger")?)?;
+    let steps = parse_steps(&required(a.steps, "steps")?)?;
+    let status = status(a.status)?.unwrap_or(WorkflowStatus::Active);
+    check_inputs(&trigger, &steps)?;
+    check_urls(&ctx, &steps).await?;
+    let new = NewWorkflow {
+        name,
+        status,
+        trigger,
+        steps,
+        secret: generate_workflow_secret(),
+    };
+    let scope = ctx.scope().clone();
+    ctx.commit(
+        StatusCode::CREATED,
+        move |tx| Box::pin(async move { workflows::create(tx, &scope, new).await }),
+        |w| Doc::one(w.to_resource().to_value()).with_meta(json!({ "secret": w.secret })),
+    )
+    .await
+}
+
+#[utoipa::path(get, path = "/api/v1/workflows", tag = "workflows",
+    params(PageParams, CommonHeaders),
+    security(("api_key" = ["workflow.read"])),
+    responses((status = 200, body = ListDocument<WorkflowResource>), (status = 400, body = ErrorDocument)))]
+pub async fn list(ctx: Ctx) -> Reply {
+    let q = ctx.query(Accepts {
+        list: true,
+        ..Default::default()
+    })?;
+    let (scope, page) = (ctx.scope().clone(), q.page.clone());
+    let list = ctx
+        .read(move |tx| Box::pin(async move { workflows::list(tx, &scope, &page).await }))
+        .await?;
+    ctx.respond(
+        StatusCode::OK,
+        page_doc(list, "/api/v1/workflows", &q, |w| {
+            w.to_resource().to_value()
+        }),
+        Some(&q),
+    )
+}
+
+#[utoipa::path(get, path = "/api/v1/workflows/{id}", tag = "workflows",
+    params(("id" = String, Path), CommonHeaders),
+    security(("api_key" = ["workflow.read"])),
+    responses((status = 200, body = Document<WorkflowResource>), (status = 404, body = ErrorDocument)))]
+pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
+    let q = single(&ctx, &[])?;
+    let id = path_id(WorkflowId::parse, &id, "workflow")?;
+    let scope = ctx.scope().clone();
+    let w = ctx
+        .read(move |tx| Box::pin(async move { workflows::get(tx, &scope, &id).await }))
+        .await?;
+    ctx.respond(
+        StatusCode::OK,
+        Doc::one(w.to_resource().to_value()),
+        Some(&q),
+    )
+}
+
+/// Changes the name, trigger, steps or status. Runs already made keep their steps.
+#[utoipa::path(patch, path = "/api/v1/workflows/{id}", tag = "workflows",
+    params(("id" = String, Path), CommonHeaders),
+    request_body = Body<WorkflowChanges>,
+    security(("api_key" = ["workflow.write"])),
+    responses((status = 200, body = Document<WorkflowResource>), (status = 404, body = ErrorDocument), (status = 422, body = ErrorDocument)))]
+pub async fn update(
+    ctx: Ctx,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<Body<WorkflowChanges>>,
+) -> Reply {
+    single(&ctx, &[])?;
+    let id = path_id(WorkflowId::parse, &id, "workflow")?;
+    let a = body.data.attributes;
+    let name = a
+        .name
+        .map(|n| n.map(|n| check_name(&n)).transpose())
+        .transpose()?;
+    let trigger = a.trigger.map(|t| parse_trigger(&t)).transpose()?;
+    let steps = a.steps.map(|s| parse_steps(&s)).transpose()?;
+    if let (Some(t), Some(s)) = (&trigger, &steps) {
+        check_inputs(t, s)?;
+    }
+    if let Some(s) = &steps {
+        check_urls(&ctx, s).await?;
+    }
+    let patch = WorkflowPatch {
+        name,
+        status: status(a.status)?,
+        trigger,
+        steps,
+    };
+    let scope = ctx.scope().clone();
+    ctx.commit(
+        StatusCode::OK,
+        move |tx| Box::pin(async move { workflows::update(tx, &scope, &id, patch).await }),
+        |w| Doc::one(w.to_resource().to_value()),
+    )
+    .await
+}
+
+/// Runs an active workflow now on an inquiry, share token or connection of the caller, whatever
+/// its trigger's event and conditions say.
+#[utoipa::path(post, path = "/api/v1/workflows/{id}/trigger", tag = "workflows",
+    params(("id" = String, Path), CommonHeaders, IdempotencyHeader),
+    request_body = Body<TriggerAttributes>,
+    security(("api_key" = ["workflow.trigger"])),
+    responses((status = 201, body = Document<RunResource>), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument), (status = 422, body = ErrorDocument)))]
+pub async fn trigger(
+    ctx: Ctx,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<Body<TriggerAttributes>>,
+) -> Reply {
+    single(&ctx, &[])?;
+    let id = path_id(WorkflowId::parse, &id, "workflow")?;
+    let object_id = required(body.data.attributes.object_id, "object-id")?;
+    let scope = ctx.scope().clone();
+    ctx.commit(
+        StatusCode::CREATED,
+        move |tx| {
+            Box::pin(async move {
+                workflow_triggers::trigger_manually(tx, &scope, &id, &object_id).await
+            })
+        },
+        |r| Doc::one(r.to_resource().to_value()),
+    )
+    .await
+}

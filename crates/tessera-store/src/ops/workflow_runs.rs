@@ -1,0 +1,312 @@
+//! Workflow runs: made in the transaction of their trigger (with their job and their
+//! `workflow-run.created` event), then moved on step by step by the worker. Every change of a
+//! step's record commits in the unit of work that did the step's effect, so a run resumes at its
+//! first unfinished step and never repeats a finished one.
+
+use serde_json::{Value, json};
+use tessera_core::event::names;
+use tessera_core::id::{EnvironmentId, EventId, WorkflowId, WorkflowRunId};
+use tessera_core::tenancy::Scope;
+use tessera_core::workflow::Workflow;
+use tessera_core::workflow::run::{RunStatus, StepError, StepRecord, StepStatus, WorkflowRun};
+use tessera_core::{Error, Timestamp};
+
+use crate::args;
+use crate::ops::{events, jobs, lock, tenancy};
+use crate::paging::{Filter, Page, PageRequest, fetch_page};
+use crate::tx::{Row, Tx, json as json_arg};
+
+/// Run a workflow run's steps (`{"workflow-run-id"}`).
+pub const RUN_WORKFLOW: &str = "run_workflow";
+
+const COLUMNS: &str = "id, workflow_id, status, steps, step_records, object_type, object_id, trigger_event_id, chain_id, depth, created_at, updated_at, completed_at";
+
+fn from_row(r: &Row) -> Result<WorkflowRun, Error> {
+    Ok(WorkflowRun {
+        id: WorkflowRunId::from_db(r.text("id")?),
+        workflow_id: WorkflowId::from_db(r.text("workflow_id")?),
+        status: RunStatus::parse(&r.text("status")?)
+            .ok_or_else(|| Error::internal(std::io::Error::other("unknown run status")))?,
+        steps: r.json("steps")?,
+        records: r.json("step_records")?,
+        object_type: r.text("object_type")?,
+        object_id: r.text("object_id")?,
+        trigger_event_id: r.opt_text("trigger_event_id")?.map(EventId::from_db),
+        chain: r.text("chain_id")?,
+        depth: u32::try_from(r.i64("depth")?).unwrap_or(u32::MAX),
+        created_at: r.time("created_at")?,
+        updated_at: r.time("updated_at")?,
+        completed_at: r.opt_time("completed_at")?,
+    })
+}
+
+/// Emits an event about a run as the run itself: the run's own workflow never starts on it, and
+/// other workflows that do are one level deeper in the run's chain.
+async fn emit_as_run(
+    tx: &mut Tx,
+    env: &EnvironmentId,
+    name: &str,
+    run: &WorkflowRun,
+) -> Result<(), Error> {
+    let outer = tx.cause.replace(run.cause());
+    let emitted = events::emit(tx, env, name, run.to_resource().to_value()).await;
+    tx.cause = outer;
+    emitted.map(|_| ())
+}
+
+/// What starts a run.
+#[derive(Debug, Clone)]
+pub struct Start {
+    /// The object's resource type and id.
+    pub object_type: String,
+    pub object_id: String,
+    /// `None` for a manual trigger.
+    pub trigger_event_id: Option<EventId>,
+    /// The chain the run joins; `None` starts a chain named after the run.
+    pub chain: Option<String>,
+    pub depth: u32,
+}
+
+/// Makes a `pending` run of a workflow with a snapshot of its steps, its job and its
+/// `workflow-run.created` event.
+pub async fn create(
+    tx: &mut Tx,
+    env: &EnvironmentId,
+    workflow: &Workflow,
+    start: Start,
+) -> Result<WorkflowRun, Error> {
+    let now = tx.now();
+    let id = WorkflowRunId::generate();
+    let run = WorkflowRun {
+        chain: start.chain.unwrap_or_else(|| id.to_string()),
+        id,
+        workflow_id: workflow.id.clone(),
+        status: RunStatus::Pending,
+        steps: workflow.steps.clone(),
+        records: workflow
+            .steps
+            .iter()
+            .map(|_| StepRecord::pending())
+            .collect(),
+        object_type: start.object_type,
+        object_id: start.object_id,
+        trigger_event_id: start.trigger_event_id,
+        depth: start.depth,
+        created_at: now,
+        updated_at: now,
+        completed_at: None,
+    };
+    tx.execute(
+        &format!("insert into workflow_runs ({COLUMNS}, environment_id) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"),
+        args![
+            &run.id,
+            &run.workflow_id,
+            run.status.as_str(),
+            json_arg(&run.steps),
+            json_arg(&run.records),
+            &run.object_type,
+            &run.object_id,
+            run.trigger_event_id.as_ref(),
+            &run.chain,
+            run.depth,
+            run.created_at,
+            run.updated_at,
+            run.completed_at,
+            env
+        ],
+    )
+    .await?;
+    jobs::enqueue(tx, RUN_WORKFLOW, &json!({ "workflow-run-id": run.id }), now).await?;
+    emit_as_run(tx, env, names::WORKFLOW_RUN_CREATED, &run).await?;
+    Ok(run)
+}
+
+/// A run of the scope, or 404.
+pub async fn get(tx: &mut Tx, scope: &Scope, id: &WorkflowRunId) -> Result<WorkflowRun, Error> {
+    let row = tx
+        .fetch_optional(
+            &format!("select {COLUMNS} from workflow_runs where id = $1 and environment_id = $2"),
+            args![id, &scope.env],
+        )
+        .await?
+        .ok_or_else(|| Error::not_found("workflow run"))?;
+    from_row(&row)
+}
+
+/// Filters of the run list.
+#[derive(Debug, Clone, Default)]
+pub struct RunFilter {
+    pub workflow_id: Option<WorkflowId>,
+}
+
+pub async fn list(
+    tx: &mut Tx,
+    scope: &Scope,
+    filter: &RunFilter,
+    page: &PageRequest,
+) -> Result<Page<WorkflowRun>, Error> {
+    let f = Filter::new()
+        .and("environment_id = ?", &scope.env)
+        .and_opt("workflow_id = ?", filter.workflow_id.clone());
+    fetch_page(tx, "workflow_runs", COLUMNS, f, page)
+        .await?
+        .try_map(|r| from_row(&r))
+}
+
+/// A run being worked on, with the scope it acts in.
+#[derive(Debug, Clone)]
+pub struct Running {
+    pub run: WorkflowRun,
+    pub scope: Scope,
+}
+
+/// Locks a run for the worker: `None` when it is gone or finished.
+pub async fn lock_unfinished(tx: &mut Tx, id: &WorkflowRunId) -> Result<Option<Running>, Error> {
+    let suffix = lock(tx);
+    let Some(row) = tx
+        .fetch_optional(
+            &format!("select {COLUMNS}, environment_id from workflow_runs where id = $1{suffix}"),
+            args![id],
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    let run = from_row(&row)?;
+    if run.status.is_finished() {
+        return Ok(None);
+    }
+    let env = EnvironmentId::from_db(row.text("environment_id")?);
+    let scope = tenancy::scope_of_environment(tx, &env).await?;
+    Ok(Some(Running { run, scope }))
+}
+
+async fn save(tx: &mut Tx, run: &WorkflowRun) -> Result<(), Error> {
+    tx.execute(
+        "update workflow_runs set status = $1, step_records = $2, updated_at = $3, completed_at = $4 where id = $5",
+        args![
+            run.status.as_str(),
+            json_arg(&run.records),
+            run.updated_at,
+            run.completed_at,
+            &run.id
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+fn record(run: &mut WorkflowRun, i: usize) -> Result<&mut StepRecord, Error> {
+    run.records
+        .get_mut(i)
+        .ok_or_else(|| Error::internal(std::io::Error::other("no such step in the run")))
+}
+
+/// Records that step `i` began an attempt at `started_at` (the run is `running` from then).
+pub async fn start_step(
+    tx: &mut Tx,
+    r: &mut Running,
+    i: usize,
+    started_at: Timestamp,
+) -> Result<(), Error> {
+    let now = tx.now();
+    let rec = record(&mut r.run, i)?;
+    rec.status = StepStatus::Running;
+    rec.started_at.get_or_insert(started_at);
+    rec.attempts = rec.attempts.saturating_add(1);
+    r.run.status = RunStatus::Running;
+    r.run.updated_at = now;
+    save(tx, &r.run).await
+}
+
+/// Records an attempt of step `i` that failed but will be tried again.
+pub async fn note_step_error(
+    tx: &mut Tx,
+    r: &mut Running,
+    i: usize,
+    error: StepError,
+) -> Result<(), Error> {
+    let now = tx.now();
+    record(&mut r.run, i)?.error = Some(error);
+    r.run.updated_at = now;
+    save(tx, &r.run).await
+}
+
+/// Records that step `i` finished with `output`; the run completes (with its event) when it was
+/// the last step.
+pub async fn finish_step(
+    tx: &mut Tx,
+    r: &mut Running,
+    i: usize,
+    output: Value,
+) -> Result<(), Error> {
+    let now = tx.now();
+    let rec = record(&mut r.run, i)?;
+    rec.status = StepStatus::Completed;
+    rec.started_at.get_or_insert(now);
+    rec.finished_at = Some(now);
+    rec.output = Some(output);
+    rec.error = None;
+    r.run.status = RunStatus::Running;
+    r.run.updated_at = now;
+    if r.run.next_step().is_none() {
+        r.run.status = RunStatus::Completed;
+        r.run.completed_at = Some(now);
+    }
+    save(tx, &r.run).await?;
+    if r.run.status == RunStatus::Completed {
+        emit_as_run(tx, &r.scope.env, names::WORKFLOW_RUN_COMPLETED, &r.run).await?;
+    }
+    Ok(())
+}
+
+/// Completes a run that has nothing (left) to do, with its event.
+pub async fn complete(tx: &mut Tx, r: &mut Running) -> Result<(), Error> {
+    let now = tx.now();
+    r.run.status = RunStatus::Completed;
+    r.run.completed_at = Some(now);
+    r.run.updated_at = now;
+    save(tx, &r.run).await?;
+    emit_as_run(tx, &r.scope.env, names::WORKFLOW_RUN_COMPLETED, &r.run).await
+}
+
+/// Records that step `i` failed: the later steps are `skipped`, the run `failed`, with its
+/// event.
+pub async fn fail_step(
+    tx: &mut Tx,
+    r: &mut Running,
+    i: usize,
+    error: StepError,
+) -> Result<(), Error> {
+    let now = tx.now();
+    for (j, rec) in r.run.records.iter_mut().enumerate() {
+        if j == i {
+            rec.status = StepStatus::Failed;
+            rec.started_at.get_or_insert(now);
+            rec.finished_at = Some(now);
+            rec.error = Some(error.clone());
+        } else if j > i {
+            rec.status = StepStatus::Skipped;
+        }
+    }
+    r.run.status = RunStatus::Failed;
+    r.run.completed_at = Some(now);
+    r.run.updated_at = now;
+    save(tx, &r.run).await?;
+    emit_as_run(tx, &r.scope.env, names::WORKFLOW_RUN_FAILED, &r.run).await
+}
+
+/// Gives up on a run whose job kept failing for an internal reason: the step it was at fails.
+/// (The cause is logged by the worker, never shown.)
+pub async fn give_up(tx: &mut Tx, id: &WorkflowRunId) -> Result<(), Error> {
+    let Some(mut r) = lock_unfinished(tx, id).await? else {
+        return Ok(());
+    };
+    let i = r.run.next_step().unwrap_or(0);
+    let error = StepError {
+        status: 500,
+        code: tessera_core::codes::INTERNAL.into(),
+        details: "the step kept failing for an internal reason".into(),
+    };
+    fail_step(tx, &mut r, i, error).await
+}
