@@ -1,6 +1,7 @@
 //! `tessera`: the server and its operator commands.
 
 mod cli;
+mod demo;
 
 use std::process::ExitCode;
 

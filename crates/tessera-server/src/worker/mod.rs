@@ -19,7 +19,7 @@ use tessera_core::Error;
 use tessera_core::id::random_base62;
 use tessera_store::Store;
 use tessera_store::ops::jobs::{self, Job};
-use tessera_store::ops::{idempotency, share_tokens, webhooks};
+use tessera_store::ops::{idempotency, sessions, share_tokens, webhooks};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
@@ -57,6 +57,8 @@ pub struct Worker {
     id: String,
     outbound: OutboundClient,
     retry_scale: f64,
+    /// How long dashboard sessions last (ended ones are purged).
+    sessions: tessera_store::ops::sessions::Lifetimes,
     /// Attempts in flight per webhook (see `deliver::PER_ENDPOINT`).
     endpoints: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
     pub faults: Arc<Faults>,
@@ -69,6 +71,7 @@ impl Worker {
             id: format!("worker_{}", random_base62(12)),
             outbound,
             retry_scale: config.webhook_retry_scale,
+            sessions: config.session_lifetimes(),
             endpoints: Arc::new(Mutex::new(HashMap::new())),
             faults: Arc::new(Faults::default()),
         }
@@ -153,7 +156,7 @@ impl Worker {
     }
 
     /// Housekeeping: persists expired share tokens (with their events), purges old idempotency
-    /// records, and publishes queue metrics. Returns how many tokens it expired.
+    /// records and ended dashboard sessions, and publishes queue metrics. Returns how many tokens it expired.
     pub async fn housekeeping(&self) -> Result<usize, Error> {
         let mut expired = 0;
         loop {
@@ -168,6 +171,10 @@ impl Worker {
         }
         self.store
             .write(|tx| Box::pin(async move { idempotency::purge(tx).await }))
+            .await?;
+        let lifetimes = self.sessions;
+        self.store
+            .write(move |tx| Box::pin(async move { sessions::purge(tx, lifetimes).await }))
             .await?;
         let counts = self
             .store

@@ -8,6 +8,7 @@ mod api_keys;
 mod bodies;
 mod connect;
 mod conventions;
+mod dashboard;
 mod documents;
 mod events;
 mod idempotency;
