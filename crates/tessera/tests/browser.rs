@@ -27,6 +27,11 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const PASSWORD_A: &str = "alpha-password-1";
 const PASSWORD_B: &str = "bravo-password-2";
 
+/// Says where the story is (a hang is then easy to place).
+fn step(started: std::time::Instant, what: &str) {
+    eprintln!("[{:>5.1}s] {what}", started.elapsed().as_secs_f64());
+}
+
 fn free_addr() -> SocketAddr {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     l.local_addr().unwrap()
@@ -98,7 +103,7 @@ async fn org(dir: &Path, db: &str, name: &str, email: &str, password: &str) -> O
     }
 }
 
-/// Polls `url` until it answers 200, or panics at the deadline.
+/// Polls `path` until it answers 200, or panics at the deadline.
 async fn wait_until_up(addr: SocketAddr, path: &str, child: &mut Child, what: &str) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
@@ -172,7 +177,9 @@ impl Browser {
         e.send_keys(value).await.unwrap();
     }
 
+    /// Clicks a link or a form's button and waits for the next page (the old one going stale).
     async fn click(&self, css: &str) {
+        let old = self.client.find(Locator::Css("html")).await.unwrap();
         self.client
             .find(Locator::Css(css))
             .await
@@ -180,6 +187,29 @@ impl Browser {
             .click()
             .await
             .unwrap();
+        self.gone(old).await;
+    }
+
+    /// Picks an option of a select that submits its form (the environment switch).
+    async fn pick_and_go(&self, css: &str, value: &str) {
+        let old = self.client.find(Locator::Css("html")).await.unwrap();
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap()
+            .select_by_value(value)
+            .await
+            .unwrap();
+        self.gone(old).await;
+    }
+
+    /// Waits until an element of the previous page is gone.
+    async fn gone(&self, old: fantoccini::elements::Element) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while old.tag_name().await.is_ok() {
+            assert!(Instant::now() < deadline, "the page did not change");
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
     }
 
     async fn shot(&self, name: &str) {
@@ -342,6 +372,7 @@ async fn the_dashboard_in_a_real_browser() {
     .await;
     let token_for_c = token_for_c["data"]["id"].as_str().unwrap().to_owned();
 
+    step(started, "browser starts");
     // One browser for the whole story.
     let driver_addr = free_addr();
     let profile = tempfile::tempdir().unwrap();
@@ -353,8 +384,20 @@ async fn the_dashboard_in_a_real_browser() {
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    wait_until_up(driver_addr, "/status", &mut driver, "chromedriver").await;
+    // (chromedriver keeps connections open, so the raw request above cannot ask it: wait for its
+    // port instead.)
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while tokio::net::TcpStream::connect(driver_addr).await.is_err() {
+        assert!(driver.try_wait().unwrap().is_none(), "chromedriver exited");
+        assert!(Instant::now() < deadline, "chromedriver did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let mut caps = serde_json::Map::new();
+    // No step of a page may hang the test for long.
+    caps.insert(
+        "timeouts".into(),
+        json!({"pageLoad": 30_000, "script": 10_000}),
+    );
     caps.insert("goog:chromeOptions".into(), json!({
         "binary": CHROMIUM,
         "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -375,6 +418,7 @@ async fn the_dashboard_in_a_real_browser() {
         shots,
     };
 
+    step(started, "signed out");
     // Signed out, a page sends the browser to the sign-in form; a wrong password is refused.
     web.go("/dashboard/share-tokens").await;
     assert_eq!(web.path().await, "/dashboard/sign-in");
@@ -384,6 +428,7 @@ async fn the_dashboard_in_a_real_browser() {
     assert!(web.text("p.error").await.contains("do not match"));
     web.shot("sign-in").await;
 
+    step(started, "alpha connects");
     // Alpha: the empty states say what to do next; create a connection to Bravo.
     web.sign_in(&a).await;
     assert_eq!(web.path().await, "/dashboard/share-tokens");
@@ -398,6 +443,7 @@ async fn the_dashboard_in_a_real_browser() {
     web.shot("connection").await;
     web.sign_out().await;
 
+    step(started, "bravo activates");
     // Bravo activates it.
     web.sign_in(&b).await;
     web.go("/dashboard/connections").await;
@@ -409,6 +455,7 @@ async fn the_dashboard_in_a_real_browser() {
     assert!(web.text("#connection-status").await.contains("active"));
     web.sign_out().await;
 
+    step(started, "alpha creates a token");
     // Alpha creates a share token from the dashboard.
     web.sign_in(&a).await;
     web.go("/dashboard/share-tokens").await;
@@ -434,6 +481,7 @@ async fn the_dashboard_in_a_real_browser() {
     assert!(web.text("#timeline").await.contains("Created"));
     web.shot("share-token-created").await;
 
+    step(started, "csrf");
     // A POST without the CSRF token, or with another one, is refused; the token is unchanged.
     let expire = format!("/dashboard/share-tokens/{token}/expire");
     assert_eq!(web.post_status(&expire, json!({})).await, 403);
@@ -446,6 +494,7 @@ async fn the_dashboard_in_a_real_browser() {
     assert!(web.text("#token-status").await.contains("created"));
     web.sign_out().await;
 
+    step(started, "bravo redeems");
     // Bravo redeems it with its template and sees the verified copy.
     web.sign_in(&b).await;
     web.go("/dashboard/share-tokens").await;
@@ -483,6 +532,7 @@ async fn the_dashboard_in_a_real_browser() {
     assert!(web.text("#inquiry-status").await.contains("completed"));
     web.shot("inquiry-copy").await;
 
+    step(started, "isolation");
     // Another organization's objects are not found, whatever the URL.
     web.go(&format!("/dashboard/share-tokens/{token_for_c}"))
         .await;
@@ -491,6 +541,7 @@ async fn the_dashboard_in_a_real_browser() {
     web.go(&format!("/dashboard/inquiries/{inquiry}")).await;
     assert!(web.text("h1").await.contains("Not found"));
 
+    step(started, "other pages");
     // The other main pages.
     web.go("/dashboard/events").await;
     web.click("table.events tbody tr a").await;
@@ -511,19 +562,16 @@ async fn the_dashboard_in_a_real_browser() {
     web.go("/dashboard/workflows").await;
     assert!(web.text("#workflows-coming").await.contains("coming"));
 
+    step(started, "environment");
     // The environment switch: production is empty.
     web.go("/dashboard/share-tokens").await;
-    web.client
-        .find(Locator::Css("select[name=environment]"))
-        .await
-        .unwrap()
-        .select_by_value("production")
-        .await
-        .unwrap();
+    web.pick_and_go("select[name=environment]", "production")
+        .await;
     web.text("div.env-banner").await;
     assert!(web.body().await.contains("No share tokens yet"));
     web.shot("production").await;
 
+    step(started, "sign out");
     // Signing out ends the session.
     web.sign_out().await;
     web.go("/dashboard/share-tokens").await;

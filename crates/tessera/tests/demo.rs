@@ -36,7 +36,8 @@ async fn demo_shows_a_redeemed_token_in_the_dashboard() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
         .current_dir(dir.path())
-        .args(["demo", "--listen", "127.0.0.1:0"])
+        .args(["demo", "--listen", "127.0.0.1:0", "--dir"])
+        .arg(dir.path().join("demo"))
         .env_remove("TESSERA_DATABASE_URL")
         .env("TESSERA_LOG", "warn")
         .stdin(Stdio::null())

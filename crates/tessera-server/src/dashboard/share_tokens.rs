@@ -550,6 +550,15 @@ async fn show_page(
         .await?;
     let now = state.store.clock().now();
     let status = t.status_at(now);
+    // A redemption may be over by the time its page is first shown.
+    let notice = match (notice, status) {
+        (Some(_), ShareTokenStatus::Redeemed) if t.is_destination(&session.scope) => {
+            Some(String::from(
+                "Redeemed: the verified copy is one of your inquiries now (linked below).",
+            ))
+        }
+        (n, _) => n,
+    };
     let partner_id = partner_of(&t, &session);
     let (status_code, error) = match error {
         Some((code, message)) => (code, Some(message)),

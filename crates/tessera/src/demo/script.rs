@@ -127,7 +127,8 @@ impl Story {
                     })
                 })
                 .await?;
-            for e in page.items {
+            // Oldest first; the sort below is stable, so events of one moment keep their order.
+            for e in page.items.into_iter().rev() {
                 fresh.push((e, p.name.clone()));
             }
         }
