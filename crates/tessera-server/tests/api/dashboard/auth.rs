@@ -9,6 +9,21 @@ use tessera_store::testing::Backend;
 use super::{Browser, form, html, page, set_cookies, user};
 use crate::support::App;
 
+/// How many dashboard sessions are stored.
+async fn sessions(app: &App) -> i64 {
+    app.db
+        .store
+        .read(|tx| {
+            Box::pin(async move {
+                tx.fetch_one("select count(*) as n from dashboard_sessions", vec![])
+                    .await?
+                    .i64("n")
+            })
+        })
+        .await
+        .unwrap()
+}
+
 async fn sessions_start_expire_and_end(backend: Backend) {
     let app = App::new(backend).await;
     let a = user(&app, "Alpha", "admin").await;
@@ -63,10 +78,13 @@ async fn sessions_start_expire_and_end(backend: Backend) {
     assert_eq!(r.header("cache-control"), Some("no-store"));
     assert_eq!(r.header("x-frame-options"), Some("DENY"));
 
-    // A session unused for 12 hours ends.
+    // A session unused for 12 hours ends, and the worker purges it.
+    assert_eq!(sessions(&app).await, 1);
     app.db.clock.advance_seconds(12 * 3600 + 1);
     let r = web.get("/dashboard/events").await;
     assert_eq!(r.status.as_u16(), 303);
+    app.worker().housekeeping().await.unwrap();
+    assert_eq!(sessions(&app).await, 0);
 
     // Signing out ends the session on the server: the old cookie no longer works.
     web.sign_in(&a).await;

@@ -494,7 +494,38 @@ async fn secrets_are_shown_once(backend: Backend) {
     assert!(matches!(r.status.as_u16(), 303 | 409), "{}", html(&r));
 }
 
+async fn lists_page_and_text_is_escaped(backend: Backend) {
+    let app = App::new(backend).await;
+    let a = user(&app, "Alpha", "admin").await;
+    let mut ids = Vec::new();
+    for i in 0..25 {
+        let fields = json!({"name-first": format!("<script>alert({i})</script>")});
+        ids.push(app.inquiry(&a.org.sandbox, fields).await);
+    }
+    let mut web = Browser::new(&app);
+    web.sign_in(&a).await;
+    let first = page(&web.get("/dashboard/inquiries").await, 200);
+    // Newest first, 20 a page, with a link to the older ones.
+    assert!(first.contains(&ids[24]) && first.contains(&ids[5]) && !first.contains(&ids[4]));
+    assert!(!first.contains("<script>alert"), "user text is escaped");
+    assert!(first.contains("script&#62;alert(24)"), "{first}");
+    assert!(
+        !first.contains("rel=\"prev\""),
+        "the first page has no newer page"
+    );
+    let next = first
+        .split("<a href=\"")
+        .filter(|p| p.contains("rel=\"next\""))
+        .map(|p| p.split('"').next().unwrap().replace("&#38;", "&"))
+        .next()
+        .expect("a link to the older page");
+    let second = page(&web.get(&next).await, 200);
+    assert!(second.contains(&ids[4]) && second.contains(&ids[0]) && !second.contains(&ids[5]));
+    assert!(second.contains("rel=\"prev\"") && !second.contains("rel=\"next\""));
+}
+
 on_both_backends!(
+    lists_page_and_text_is_escaped,
     connect_story_through_the_dashboard,
     forms_answer_with_their_errors,
     secrets_are_shown_once,
