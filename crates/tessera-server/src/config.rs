@@ -38,9 +38,9 @@ pub struct Config {
     pub session_idle_secs: i64,
     /// A dashboard session ends this long after sign-in, however busy (seconds).
     pub session_max_secs: i64,
-    /// Failed sign-ins allowed per email address within `sign_in_window_secs`.
+    /// Failed sign-ins allowed per email address within `sign_in_window_secs` (0: no limit).
     pub sign_in_failures_per_email: u32,
-    /// Failed sign-ins allowed per client address within `sign_in_window_secs`.
+    /// Failed sign-ins allowed per client address within `sign_in_window_secs` (0: no limit).
     pub sign_in_failures_per_address: u32,
     /// The window over which failed sign-ins are counted (seconds).
     pub sign_in_window_secs: i64,

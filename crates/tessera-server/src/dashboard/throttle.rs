@@ -51,6 +51,10 @@ impl Throttle {
         window_ms: i64,
         now: i64,
     ) -> Option<i64> {
+        // A limit of 0 turns the check off (as for the API's rate limit).
+        if limit == 0 {
+            return None;
+        }
         let times = map.get(key)?;
         let recent: Vec<i64> = times
             .iter()
@@ -137,6 +141,13 @@ mod tests {
         t.failed("z@b.c", Some("10.0.0.1"), 1);
         assert!(t.blocked("new@b.c", Some("10.0.0.1"), 2).is_some());
         assert!(t.blocked("new@b.c", Some("10.0.0.2"), 2).is_none());
+    }
+
+    #[test]
+    fn a_zero_limit_is_no_limit() {
+        let t = Throttle::new(0, 0, 60);
+        t.failed("a@b.c", Some("10.0.0.1"), 0);
+        assert_eq!(t.blocked("a@b.c", Some("10.0.0.1"), 1), None);
     }
 
     #[test]
