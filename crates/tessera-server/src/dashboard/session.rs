@@ -92,10 +92,6 @@ impl Signed {
             Err(PageError::admins_only())
         }
     }
-
-    pub fn is_admin(&self) -> bool {
-        self.0.user.role == "admin"
-    }
 }
 
 impl FromRequestParts<AppState> for Signed {
