@@ -513,6 +513,55 @@ struct ShowPage {
     can_redeem: bool,
     templates: Vec<Choice>,
     events: Vec<EventRow>,
+    /// For the destination of a redeemable token: what it would get, personal values masked.
+    preview: Option<Preview>,
+}
+
+/// The masked preview of a token's source (the API's `peek-source-data`).
+pub struct Preview {
+    pub status: Badge,
+    pub fields: Vec<(String, String, bool)>,
+    pub verifications: Vec<(String, Badge, When)>,
+}
+
+fn preview(peek: &serde_json::Value, now: Timestamp) -> Preview {
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let attributes = &peek["peekable-attributes"];
+    Preview {
+        status: badge(attributes["status"].as_str().unwrap_or("")),
+        fields: attributes["fields"]
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .map(|(name, f)| (name.clone(), text(&f["value"]), f["visibility"] == "masked"))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        verifications: peek["related-objects"]
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .map(|v| {
+                        let completed = v["peekable-attributes"]["completed-at"]
+                            .as_str()
+                            .and_then(Timestamp::parse_rfc3339);
+                        (
+                            v["type"]
+                                .as_str()
+                                .unwrap_or("")
+                                .trim_start_matches("verification/")
+                                .to_owned(),
+                            badge(v["peekable-attributes"]["status"].as_str().unwrap_or("")),
+                            when_opt(completed, now),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
 }
 
 async fn show_page(
@@ -524,11 +573,19 @@ async fn show_page(
 ) -> PageResult {
     let scope = session.scope.clone();
     let s = session.clone();
-    let (t, names, templates, evts) = state
+    let (t, names, templates, evts, peek) = state
         .store
         .read(move |tx| {
             Box::pin(async move {
                 let t = share_tokens::get(tx, &scope, &id).await?;
+                // The same masked peek as the API's, for the side that may redeem, while it may.
+                let peek = if t.is_destination(&scope)
+                    && t.status_at(tx.now()) == ShareTokenStatus::Created
+                {
+                    Some(crate::api::share_tokens::peek(tx, &t).await?)
+                } else {
+                    None
+                };
                 let names = org_names(tx, [partner_of(&t, &s)]).await?;
                 let templates = template_choices(tx, &s, "").await?;
                 let evts = events::list(
@@ -544,7 +601,7 @@ async fn show_page(
                     },
                 )
                 .await?;
-                Ok((t, names, templates, evts))
+                Ok((t, names, templates, evts, peek))
             })
         })
         .await?;
@@ -590,6 +647,7 @@ async fn show_page(
         can_redeem: status == ShareTokenStatus::Created && t.is_destination(&session.scope),
         templates,
         events: evts.items.iter().map(|e| EventRow::new(e, now)).collect(),
+        preview: peek.as_ref().map(|p| preview(p, now)),
     };
     Ok(render(status_code, &page))
 }
