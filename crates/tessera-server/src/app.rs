@@ -12,10 +12,11 @@ use tessera_store::ops::tenancy;
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::config::Config;
+use crate::dashboard::throttle::Throttle;
 use crate::http::{self, rate_limit::RateLimiter};
 use crate::permissions::RouteTable;
 use crate::state::AppState;
-use crate::{admin, api, ops};
+use crate::{admin, api, dashboard, ops};
 
 /// The generated OpenAPI description of the tenant API.
 pub fn openapi() -> utoipa::openapi::OpenApi {
@@ -78,6 +79,11 @@ pub async fn build(store: Store, config: Config) -> anyhow::Result<(Router, AppS
         routes: Arc::new(RouteTable::from_openapi(&openapi)),
         outbound: crate::outbound::OutboundClient::from_config(&config)?,
         admin_token_hash: Arc::new(admin_token_hash),
+        sign_in_throttle: Arc::new(Throttle::new(
+            config.sign_in_failures_per_email,
+            config.sign_in_failures_per_address,
+            config.sign_in_window_secs,
+        )),
         config: Arc::new(config),
     };
     let api_router = api_router
@@ -91,6 +97,7 @@ pub async fn build(store: Store, config: Config) -> anyhow::Result<(Router, AppS
     let router = Router::new()
         .merge(api_router)
         .merge(admin::routes(&state).layer(from_fn(http::label_route)))
+        .merge(dashboard::routes(&state).layer(from_fn(http::label_route)))
         .merge(ops::routes(openapi_json).layer(from_fn(http::label_route)))
         .fallback(http::not_found)
         .layer(CatchPanicLayer::custom(http::panic_response))

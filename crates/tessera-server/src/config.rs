@@ -34,6 +34,19 @@ pub struct Config {
     /// `TESSERA_WORKER_LEASE_MS`: how long a claimed job belongs to its worker before another
     /// worker may take it over (the recovery time after a worker dies).
     pub worker_lease_ms: i64,
+    /// `TESSERA_DASHBOARD_SECURE_COOKIES`: mark dashboard cookies `Secure` on every response
+    /// (they are marked so anyway when a proxy says `X-Forwarded-Proto: https`).
+    pub secure_cookies: bool,
+    /// A dashboard session unused this long ends (seconds).
+    pub session_idle_secs: i64,
+    /// A dashboard session ends this long after sign-in, however busy (seconds).
+    pub session_max_secs: i64,
+    /// Failed sign-ins allowed per email address within `sign_in_window_secs` (0: no limit).
+    pub sign_in_failures_per_email: u32,
+    /// Failed sign-ins allowed per client address within `sign_in_window_secs` (0: no limit).
+    pub sign_in_failures_per_address: u32,
+    /// The window over which failed sign-ins are counted (seconds).
+    pub sign_in_window_secs: i64,
 }
 
 /// Default requests per API key per minute.
@@ -57,6 +70,12 @@ impl Default for Config {
             webhook_secret_overlap_secs: 24 * 60 * 60,
             worker: true,
             worker_lease_ms: 60_000,
+            secure_cookies: false,
+            session_idle_secs: 12 * 60 * 60,
+            session_max_secs: 7 * 24 * 60 * 60,
+            sign_in_failures_per_email: 5,
+            sign_in_failures_per_address: 50,
+            sign_in_window_secs: 15 * 60,
         }
     }
 }
@@ -65,6 +84,14 @@ impl Default for Config {
 pub const MULTIPART_OVERHEAD: usize = 64 * 1024;
 
 impl Config {
+    /// How long dashboard sessions last.
+    pub fn session_lifetimes(&self) -> tessera_store::ops::sessions::Lifetimes {
+        tessera_store::ops::sessions::Lifetimes {
+            idle_ms: self.session_idle_secs.saturating_mul(1000),
+            absolute_ms: self.session_max_secs.saturating_mul(1000),
+        }
+    }
+
     /// The largest request body of any kind: an upload at its limit, with its multipart framing.
     pub fn max_request_body(&self) -> usize {
         self.upload_limit + MULTIPART_OVERHEAD

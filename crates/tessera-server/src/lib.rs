@@ -1,10 +1,12 @@
-//! Tessera's server: the tenant API (`api`), the operator API (`admin`), operations endpoints,
-//! and the middleware and extractors that give every endpoint the same conventions.
+//! Tessera's server: the tenant API (`api`), the operator API (`admin`), the dashboard
+//! (`dashboard`), operations endpoints, and the middleware and extractors that give every
+//! endpoint the same conventions.
 
 pub mod admin;
 pub mod api;
 pub mod app;
 pub mod config;
+pub mod dashboard;
 pub mod error;
 pub mod extract;
 pub mod http;

@@ -32,22 +32,35 @@ pub async fn shutdown_signal() {
 
 /// Serves the API (and, when configured, runs the worker) until shutdown.
 pub async fn run(store: Store, config: Config) -> anyhow::Result<()> {
-    let listen = config.listen;
-    let with_worker = config.worker;
-    let (router, state) = crate::app::build(store, config).await?;
-    let listener = TcpListener::bind(listen).await?;
-    tracing::info!(address = %listener.local_addr()?, worker = with_worker, "tessera is listening");
+    let listener = TcpListener::bind(config.listen).await?;
     let stop = CancellationToken::new();
-    let worker = with_worker.then(|| tokio::spawn(Worker::for_app(&state).run(stop.clone())));
     let signal = stop.clone();
     tokio::spawn(async move {
         shutdown_signal().await;
         signal.cancel();
     });
+    run_on(listener, store, config, stop).await
+}
+
+/// Serves on a bound listener until `stop` is cancelled (the demo binds its own).
+pub async fn run_on(
+    listener: TcpListener,
+    store: Store,
+    config: Config,
+    stop: CancellationToken,
+) -> anyhow::Result<()> {
+    let with_worker = config.worker;
+    let (router, state) = crate::app::build(store, config).await?;
+    tracing::info!(address = %listener.local_addr()?, worker = with_worker, "tessera is listening");
+    let worker = with_worker.then(|| tokio::spawn(Worker::for_app(&state).run(stop.clone())));
     let until = stop.clone();
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async move { until.cancelled().await })
-        .await?;
+    // The peer address counts failed dashboard sign-ins per client.
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move { until.cancelled().await })
+    .await?;
     stop.cancel();
     if let Some(w) = worker {
         let _ = w.await;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use tessera_store::Store;
 
 use crate::config::Config;
+use crate::dashboard::throttle::Throttle;
 use crate::http::rate_limit::RateLimiter;
 use crate::outbound::OutboundClient;
 use crate::permissions::RouteTable;
@@ -21,4 +22,6 @@ pub struct AppState {
     pub routes: Arc<RouteTable>,
     /// The one client for outbound HTTP (webhooks, workflow steps).
     pub outbound: OutboundClient,
+    /// Failed dashboard sign-ins, counted per email and per client address.
+    pub sign_in_throttle: Arc<Throttle>,
 }

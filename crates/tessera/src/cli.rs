@@ -60,8 +60,22 @@ enum Command {
     /// Dashboard users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Shows Tessera working: a fresh database, two organizations sharing a verified inquiry,
+    /// a webhook delivery; then serves the dashboard with a sign-in for each organization.
+    Demo(DemoArgs),
     /// Prints the OpenAPI description of the tenant API.
     Openapi,
+}
+
+#[derive(Args)]
+struct DemoArgs {
+    /// Address of the HTTP server (another port is used if this one is taken).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Keep the demo database in this directory (it must not hold one yet) instead of a
+    /// temporary directory that is removed at the end.
+    #[arg(long)]
+    dir: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -128,6 +142,7 @@ struct FileConfig {
     webhook_allowed_networks: Option<Vec<String>>,
     webhook_timeout_ms: Option<u64>,
     webhook_retry_scale: Option<f64>,
+    dashboard_secure_cookies: Option<bool>,
     log: Option<String>,
 }
 
@@ -186,6 +201,9 @@ fn build_config(
         webhook_retry_scale: env("TESSERA_WEBHOOK_RETRY_SCALE")?
             .or(file.webhook_retry_scale)
             .unwrap_or(defaults.webhook_retry_scale),
+        secure_cookies: env("TESSERA_DASHBOARD_SECURE_COOKIES")?
+            .or(file.dashboard_secure_cookies)
+            .unwrap_or(defaults.secure_cookies),
         ..defaults
     };
     // Refuse a bad network list or timeout now, with a clear message, rather than at the first
@@ -209,6 +227,18 @@ fn init_logging(file: &FileConfig) {
     } else {
         builder.init();
     }
+}
+
+/// The demo prints its own timeline: logs only say what went wrong (unless `TESSERA_LOG` says
+/// otherwise).
+fn init_demo_logging() {
+    let filter = std::env::var("TESSERA_LOG").unwrap_or_else(|_| "warn".into());
+    let filter = tracing_subscriber::EnvFilter::try_new(&filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 async fn open(config: &Config, migrate: bool) -> anyhow::Result<Store> {
@@ -338,6 +368,14 @@ pub async fn main() -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!(e.detail))?;
             println!("{}", user.id);
             Ok(())
+        }
+        Command::Demo(args) => {
+            init_demo_logging();
+            crate::demo::run(crate::demo::DemoArgs {
+                listen: args.listen,
+                dir: args.dir,
+            })
+            .await
         }
         Command::Openapi => {
             println!("{}", tessera_server::app::openapi().to_pretty_json()?);

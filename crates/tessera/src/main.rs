@@ -1,6 +1,7 @@
 //! `tessera`: the server and its operator commands.
 
 mod cli;
+mod demo;
 
 /// mimalloc instead of glibc's allocator: the server allocates many small short-lived objects on
 /// many threads, where glibc's arenas cost both time (a fifth of the profile under load) and

@@ -2,6 +2,8 @@
 //! acknowledging writes and started again. Every acknowledged write must be there.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -9,106 +11,15 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 use tokio::time::Instant;
+
+use support::request;
 
 const ADMIN: &str = "e2e-admin-token";
 const WRITERS: usize = 4;
 /// Acknowledged writes after which the server is killed (the writers keep writing).
 const KILL_AFTER: usize = 60;
-
-/// A response over a raw HTTP/1.1 connection.
-struct Resp {
-    status: u16,
-    headers: HashMap<String, String>,
-    body: Vec<u8>,
-}
-
-impl Resp {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
-    }
-}
-
-/// One request on its own connection (`Connection: close`). An error means no answer arrived.
-async fn request(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: Option<(&str, Vec<u8>)>,
-) -> std::io::Result<Resp> {
-    let mut stream = TcpStream::connect(addr).await?;
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    for (k, v) in headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    let body = body.map_or_else(Vec::new, |(ct, bytes)| {
-        head.push_str(&format!("Content-Type: {ct}\r\n"));
-        bytes
-    });
-    head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
-    stream.write_all(head.as_bytes()).await?;
-    stream.write_all(&body).await?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await?;
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| std::io::Error::other("incomplete response"))?;
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| std::io::Error::other("no status line"))?;
-    let headers: HashMap<String, String> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    let mut body = raw[split + 4..].to_vec();
-    if headers
-        .get("transfer-encoding")
-        .is_some_and(|t| t.contains("chunked"))
-    {
-        body = dechunk(&body)?;
-    } else if let Some(len) = headers
-        .get("content-length")
-        .and_then(|l| l.parse::<usize>().ok())
-        && body.len() != len
-    {
-        return Err(std::io::Error::other("truncated body"));
-    }
-    Ok(Resp {
-        status,
-        headers,
-        body,
-    })
-}
-
-fn dechunk(mut data: &[u8]) -> std::io::Result<Vec<u8>> {
-    let mut out = Vec::new();
-    loop {
-        let end = data
-            .windows(2)
-            .position(|w| w == b"\r\n")
-            .ok_or_else(|| std::io::Error::other("bad chunk"))?;
-        let size = usize::from_str_radix(String::from_utf8_lossy(&data[..end]).trim(), 16)
-            .map_err(std::io::Error::other)?;
-        if size == 0 {
-            return Ok(out);
-        }
-        let start = end + 2;
-        out.extend_from_slice(
-            data.get(start..start + size)
-                .ok_or_else(|| std::io::Error::other("short chunk"))?,
-        );
-        data = &data[start + size + 2..];
-    }
-}
 
 /// A running server, killed when dropped.
 struct Server {

@@ -186,8 +186,9 @@ pub async fn list(ctx: Ctx) -> Reply {
     )
 }
 
-/// The masked peek at a token's source: field names and statuses, personal values masked.
-async fn peek(tx: &mut Tx, t: &ShareToken) -> Result<Value, Error> {
+/// The masked peek at a token's source: field names and statuses, personal values masked. (The
+/// dashboard shows the same peek on an inbound token's page.)
+pub async fn peek(tx: &mut Tx, t: &ShareToken) -> Result<Value, Error> {
     let scope = t.source_scope();
     let inquiry = inquiries::get(tx, &scope, &t.source_inquiry_id).await?;
     let fields: serde_json::Map<String, Value> = inquiry

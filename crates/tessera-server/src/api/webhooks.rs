@@ -43,7 +43,12 @@ pub struct WebhookChanges {
     pub api_key_inflection: Option<String>,
 }
 
-async fn check_url(ctx: &Ctx, url: String) -> Result<String, Error> {
+/// Checks a webhook URL: its length, and that the outbound client may reach it (the dashboard
+/// checks with this too).
+pub async fn check_url(
+    outbound: &crate::outbound::OutboundClient,
+    url: String,
+) -> Result<String, Error> {
     let pointer = "/data/attributes/url";
     if url.len() > MAX_URL_LEN {
         return Err(Error::invalid(
@@ -52,8 +57,7 @@ async fn check_url(ctx: &Ctx, url: String) -> Result<String, Error> {
         )
         .at(pointer));
     }
-    ctx.state
-        .outbound
+    outbound
         .check_url(&url)
         .await
         .map_err(|e| Error::invalid(codes::INVALID_URL, e.to_string()).at(pointer))?;
@@ -82,7 +86,7 @@ pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewWebhookAttributes
     let a = body.data.attributes;
     let enabled_events = parse_enabled_events(&required(a.enabled_events, "enabled-events")?)?;
     let new = NewWebhook {
-        url: check_url(&ctx, required(a.url, "url")?).await?,
+        url: check_url(&ctx.state.outbound, required(a.url, "url")?).await?,
         enabled_events,
         inflection: inflection(a.api_key_inflection)?.unwrap_or_default(),
         secret: generate_webhook_secret(),
@@ -148,7 +152,7 @@ pub async fn update(
     let id = path_id(WebhookId::parse, &id, "webhook")?;
     let a = body.data.attributes;
     let url = match a.url {
-        Some(u) => Some(check_url(&ctx, u).await?),
+        Some(u) => Some(check_url(&ctx.state.outbound, u).await?),
         None => None,
     };
     let patch = WebhookPatch {

@@ -42,7 +42,15 @@ pub async fn request_context(req: Request, next: Next) -> Response {
         .scope(id.clone(), next.run(req).instrument(span.clone()))
         .await;
     let status = response.status();
-    if status.as_u16() >= 400 && !is_json(response.headers()) {
+    if status.as_u16() >= 400 && crate::dashboard::owns(&path) && !is_html(response.headers()) {
+        // The dashboard's errors are pages, wherever they were made.
+        response = REQUEST_ID
+            .scope(id.clone(), async {
+                crate::dashboard::page::status_page(status)
+            })
+            .await;
+    } else if status.as_u16() >= 400 && !is_json(response.headers()) && !is_html(response.headers())
+    {
         let allow = response.headers().get(header::ALLOW).cloned();
         response = REQUEST_ID
             .scope(id.clone(), async {
@@ -80,6 +88,13 @@ fn is_json(headers: &HeaderMap) -> bool {
         .is_some_and(|ct| {
             ct.starts_with("application/json") || ct.starts_with("application/vnd.api+json")
         })
+}
+
+fn is_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/html"))
 }
 
 /// Labels responses with their route template (a per-route layer, where routing is known).

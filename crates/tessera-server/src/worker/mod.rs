@@ -22,7 +22,7 @@ use tessera_core::Error;
 use tessera_core::id::random_base62;
 use tessera_store::Store;
 use tessera_store::ops::jobs::{self, Job};
-use tessera_store::ops::{idempotency, share_tokens, webhooks, workflow_runs, workflow_triggers};
+use tessera_store::ops::{idempotency, sessions, share_tokens, webhooks, workflow_runs, workflow_triggers};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
@@ -66,6 +66,8 @@ pub struct Worker {
     outbound: OutboundClient,
     retry_scale: f64,
     lease_ms: i64,
+    /// How long dashboard sessions last (ended ones are purged).
+    sessions: tessera_store::ops::sessions::Lifetimes,
     /// Attempts in flight per webhook (see `deliver::PER_ENDPOINT`).
     endpoints: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
     pub faults: Arc<Faults>,
@@ -79,6 +81,7 @@ impl Worker {
             outbound,
             retry_scale: config.webhook_retry_scale,
             lease_ms: config.worker_lease_ms,
+            sessions: config.session_lifetimes(),
             endpoints: Arc::new(Mutex::new(HashMap::new())),
             faults: Arc::new(Faults::default()),
         }
@@ -168,7 +171,7 @@ impl Worker {
     }
 
     /// Housekeeping: persists expired share tokens (with their events), purges old idempotency
-    /// records, and publishes queue metrics. Returns how many tokens it expired.
+    /// records and ended dashboard sessions, and publishes queue metrics. Returns how many tokens it expired.
     pub async fn housekeeping(&self) -> Result<usize, Error> {
         let mut expired = 0;
         loop {
@@ -188,6 +191,10 @@ impl Worker {
             .write(|tx| {
                 Box::pin(async move { workflow_triggers::purge_chains(tx, CHAIN_MEMORY_MS).await })
             })
+            .await?;
+        let lifetimes = self.sessions;
+        self.store
+            .write(move |tx| Box::pin(async move { sessions::purge(tx, lifetimes).await }))
             .await?;
         let counts = self
             .store

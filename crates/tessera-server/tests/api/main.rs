@@ -10,6 +10,7 @@ mod connect;
 mod connection_rules;
 mod connections;
 mod conventions;
+mod dashboard;
 mod documents;
 mod events;
 mod idempotency;

@@ -1,0 +1,104 @@
+//! The dashboard (`/dashboard`): server-rendered pages for the people of an organization,
+//! signed in with email and password. Pages work without JavaScript.
+//!
+//! One behaviour, two faces: every page calls the same store units of work and core rules as the
+//! JSON API, with the signed-in user as the actor and the session's organization and environment
+//! as the scope — so an object of another organization is "not found" here exactly as it is
+//! there. Every form is checked for its session's CSRF token by one guard (`csrf`), and every
+//! failure becomes a page that says what went wrong (`page`).
+
+pub mod api_keys;
+pub mod auth;
+pub mod connections;
+pub mod csrf;
+pub mod events;
+pub mod form;
+pub mod inquiries;
+pub mod page;
+pub mod session;
+pub mod share_tokens;
+pub mod throttle;
+pub mod view;
+pub mod webhooks;
+pub mod workflows;
+
+use axum::Router;
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::routing::{get, post};
+use tower_http::catch_panic::CatchPanicLayer;
+
+use crate::state::AppState;
+
+/// Whether a path belongs to the dashboard (its errors are pages, not JSON documents).
+pub fn owns(path: &str) -> bool {
+    path == "/dashboard" || path.starts_with("/dashboard/")
+}
+
+/// The dashboard's routes.
+pub fn routes(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .route("/dashboard", get(auth::home))
+        .route("/dashboard/", get(auth::home))
+        .route("/dashboard/assets/dashboard.css", get(page::css))
+        .route("/dashboard/assets/dashboard.js", get(page::js))
+        .route(
+            "/dashboard/sign-in",
+            get(auth::sign_in_page).post(auth::sign_in),
+        )
+        .route("/dashboard/sign-out", post(auth::sign_out))
+        .route("/dashboard/environment", post(auth::switch_environment))
+        .route(
+            "/dashboard/share-tokens",
+            get(share_tokens::list).post(share_tokens::create),
+        )
+        .route(
+            "/dashboard/share-tokens/redeem",
+            post(share_tokens::redeem_by_id),
+        )
+        .route("/dashboard/share-tokens/{id}", get(share_tokens::show))
+        .route(
+            "/dashboard/share-tokens/{id}/redeem",
+            post(share_tokens::redeem),
+        )
+        .route(
+            "/dashboard/share-tokens/{id}/expire",
+            post(share_tokens::expire),
+        )
+        .route(
+            "/dashboard/connections",
+            get(connections::list).post(connections::create),
+        )
+        .route("/dashboard/connections/{id}", get(connections::show))
+        .route(
+            "/dashboard/connections/{id}/{action}",
+            post(connections::act),
+        )
+        .route("/dashboard/inquiries", get(inquiries::list))
+        .route("/dashboard/inquiries/{id}", get(inquiries::show))
+        .route("/dashboard/documents/{id}/file", get(inquiries::file))
+        .route("/dashboard/events", get(events::list))
+        .route("/dashboard/events/{id}", get(events::show))
+        .route(
+            "/dashboard/webhooks",
+            get(webhooks::list).post(webhooks::create),
+        )
+        .route("/dashboard/webhooks/{id}", get(webhooks::show))
+        .route("/dashboard/webhooks/{id}/{action}", post(webhooks::act))
+        .route(
+            "/dashboard/webhook-deliveries/{id}",
+            get(webhooks::delivery),
+        )
+        .route(
+            "/dashboard/webhook-deliveries/{id}/retry",
+            post(webhooks::retry),
+        )
+        .route(
+            "/dashboard/api-keys",
+            get(api_keys::list).post(api_keys::create),
+        )
+        .route("/dashboard/api-keys/{id}/expire", post(api_keys::expire))
+        .route("/dashboard/workflows", get(workflows::index))
+        .layer(from_fn_with_state(state.clone(), csrf::guard))
+        .layer(CatchPanicLayer::custom(page::panic_page))
+        .layer(from_fn(page::security_headers))
+}

@@ -1,0 +1,115 @@
+//! End to end: `tessera demo` plays its story on a fresh database, prints the dashboard's address
+//! and a sign-in per organization, and keeps serving; signing in over HTTP shows the redeemed
+//! token.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::net::SocketAddr;
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
+use tokio::time::Instant;
+
+use support::{request, sign_in};
+
+/// What the demo printed that the test needs.
+#[derive(Default)]
+struct Printed {
+    dashboard: Option<String>,
+    /// `(organization, email, password)`.
+    sign_ins: Vec<(String, String, String)>,
+    lines: Vec<String>,
+}
+
+fn parse_sign_in(line: &str) -> Option<(String, String, String)> {
+    // "  Beta Lending: email admin@beta.example password XXXX"
+    let (org, rest) = line.trim().split_once(": email ")?;
+    let (email, password) = rest.split_once(" password ")?;
+    Some((org.to_owned(), email.to_owned(), password.trim().to_owned()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_shows_a_redeemed_token_in_the_dashboard() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .current_dir(dir.path())
+        .args(["demo", "--listen", "127.0.0.1:0", "--dir"])
+        .arg(dir.path().join("demo"))
+        .env_remove("TESSERA_DATABASE_URL")
+        .env("TESSERA_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = Printed::default();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while printed.dashboard.is_none() || printed.sign_ins.len() < 2 {
+        let line = tokio::time::timeout_at(deadline, lines.next_line())
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "the demo printed no sign-ins in time:\n{}",
+                    printed.lines.join("\n")
+                )
+            })
+            .unwrap()
+            .unwrap_or_else(|| panic!("the demo ended early:\n{}", printed.lines.join("\n")));
+        if let Some(url) = line
+            .trim()
+            .strip_prefix("http://")
+            .filter(|u| u.ends_with("/dashboard"))
+        {
+            printed.dashboard = Some(url.to_owned());
+        }
+        if let Some(s) = parse_sign_in(&line) {
+            printed.sign_ins.push(s);
+        }
+        printed.lines.push(line);
+    }
+    let all = printed.lines.join("\n");
+    // The timeline told the story as it happened.
+    for expected in [
+        "connect/share-token.outbound-created",
+        "connect/share-token.inbound-redeemed",
+        "receiver got",
+        "signature ok",
+    ] {
+        assert!(all.contains(expected), "missing {expected:?} in:\n{all}");
+    }
+    let host = printed.dashboard.unwrap();
+    let addr: SocketAddr = host.trim_end_matches("/dashboard").parse().unwrap();
+    let (_, email, password) = printed
+        .sign_ins
+        .iter()
+        .find(|(org, ..)| org == "Beta Lending")
+        .cloned()
+        .unwrap();
+    let cookie = sign_in(addr, &email, &password).await;
+    let page = request(
+        addr,
+        "GET",
+        "/dashboard/share-tokens",
+        &[("Cookie", &cookie)],
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(page.status, 200, "{}", page.text());
+    let html = page.text();
+    assert!(
+        html.contains("s-redeemed"),
+        "no redeemed token on the page:\n{html}"
+    );
+    assert!(
+        html.contains("Acme Bank"),
+        "the partner's name is shown:\n{html}"
+    );
+    let _ = child.start_kill();
+    let _ = child.wait().await;
+}
