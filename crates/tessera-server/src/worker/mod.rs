@@ -22,7 +22,9 @@ use tessera_core::Error;
 use tessera_core::id::random_base62;
 use tessera_store::Store;
 use tessera_store::ops::jobs::{self, Job};
-use tessera_store::ops::{idempotency, sessions, share_tokens, webhooks, workflow_runs, workflow_triggers};
+use tessera_store::ops::{
+    idempotency, sessions, share_tokens, webhooks, workflow_runs, workflow_triggers,
+};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
