@@ -164,3 +164,33 @@ pub fn percentiles(mut ms: Vec<f64>) -> (f64, f64) {
     let at = |p: f64| ms[((ms.len() as f64 - 1.0) * p).round() as usize];
     (at(0.5), at(0.99))
 }
+
+/// Makes `total` calls with `concurrency` callers; returns how many succeeded.
+pub async fn closed_loop_n<F, Fut>(concurrency: usize, total: u64, make: F) -> usize
+where
+    F: Fn(u64) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = bool> + Send + 'static,
+{
+    let make = Arc::new(make);
+    let counter = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let ok = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut handles = Vec::new();
+    for _ in 0..concurrency {
+        let (make, counter, ok) = (make.clone(), counter.clone(), ok.clone());
+        handles.push(tokio::spawn(async move {
+            loop {
+                let i = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= total {
+                    break;
+                }
+                if make(i).await {
+                    ok.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+        }));
+    }
+    for h in handles {
+        let _ = h.await;
+    }
+    ok.load(std::sync::atomic::Ordering::Relaxed)
+}

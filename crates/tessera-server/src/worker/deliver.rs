@@ -129,7 +129,7 @@ pub(super) async fn run(worker: &Worker, job: &Job) -> Result<(), Error> {
             .write(move |tx| Box::pin(async move { jobs::complete(tx, &job_id).await }))
             .await;
     };
-    let Some(_permit) = worker.endpoint_permit(plan.webhook.id.as_str()).await else {
+    let Some(permit) = worker.endpoint_permit(plan.webhook.id.as_str()).await else {
         return worker
             .store
             .write(move |tx| {
@@ -148,6 +148,8 @@ pub(super) async fn run(worker: &Worker, job: &Job) -> Result<(), Error> {
         .outbound
         .post(&plan.webhook.url, request_headers, Bytes::from(body))
         .await;
+    // The endpoint's slot bounds requests in flight to it, not our own bookkeeping.
+    drop(permit);
     metrics::counter!("tessera_webhook_attempts_total", "outcome" => if outcome.is_success() { "succeeded" } else { "failed" }).increment(1);
     let delay = retry::next_retry(
         attempt,

@@ -221,35 +221,45 @@ impl Worker {
                     tracing::warn!(error = %e, "housekeeping failed");
                 }
             }
-            let free = permits.available_permits();
-            let claimed = if free == 0 {
-                Vec::new()
-            } else {
-                match self.claim(free).await {
-                    Ok(c) => c,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "could not claim jobs");
-                        Vec::new()
-                    }
+            // Wait for room before claiming: a saturated worker resumes the moment a job ends.
+            let first = tokio::select! {
+                p = permits.clone().acquire_owned() => match p {
+                    Ok(p) => p,
+                    Err(_) => break,
+                },
+                () = shutdown.cancelled() => break,
+            };
+            let room = permits.available_permits() + 1;
+            let claimed = match self.claim(room).await {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not claim jobs");
+                    Vec::new()
                 }
             };
-            let idle = claimed.is_empty();
+            if claimed.is_empty() {
+                drop(first);
+                tokio::select! {
+                    () = self.store.wait_for_jobs(POLL) => {}
+                    () = next_notification(&mut listener) => {}
+                    () = shutdown.cancelled() => {}
+                }
+                continue;
+            }
+            let mut first = Some(first);
             for job in claimed {
-                let Ok(permit) = permits.clone().acquire_owned().await else {
-                    break;
+                let permit = match first.take() {
+                    Some(p) => p,
+                    None => match permits.clone().acquire_owned().await {
+                        Ok(p) => p,
+                        Err(_) => break,
+                    },
                 };
                 let worker = self.clone();
                 tokio::spawn(async move {
                     worker.run_job(job).await;
                     drop(permit);
                 });
-            }
-            if idle {
-                tokio::select! {
-                    () = self.store.wait_for_jobs(POLL) => {}
-                    () = next_notification(&mut listener) => {}
-                    () = shutdown.cancelled() => {}
-                }
             }
         }
         // Let running jobs finish.
