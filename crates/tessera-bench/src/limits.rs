@@ -35,16 +35,19 @@ pub fn serial_fsync_rate(dir: &Path, duration: Duration) -> anyhow::Result<f64> 
 pub fn pgbench_share_token(url: &str, ids: &Ids, clients: usize, secs: u64) -> anyhow::Result<f64> {
     let script = format!(
         r#"\set n random(1, 1000000000)
+\set m random(1, 1000000000)
 select k.id from api_keys k join environments e on e.id = k.environment_id where k.secret_hash = '{hash}';
 begin;
 select id, status from connections where id = '{cxn}' and (source_env = '{env}' or destination_env = '{env}');
 select id, status, fields from inquiries where id = '{inq}' and environment_id = '{env}' for update;
 insert into share_tokens (id, connection_id, env_kind, source_org, source_env, destination_org, destination_env, source_inquiry_id, status, creator_type, creator_id, created_at, updated_at, expires_at)
-  values ('cnst_pgbench' || :n || '_' || :client_id || '_' || random(1, 1000000000), '{cxn}', 'sandbox', '{org}', '{env}', '{dorg}', '{denv}', '{inq}', 'created', 'api-key', 'api_x', 0, 0, 9000000000000);
-insert into events (id, environment_id, name, object_type, object_id, payload, created_at) values ('evt_pgbench' || :n || '_' || :client_id || '_' || random(1, 1000000000), '{env}', 'connect/share-token.outbound-created', 'connect/share-token', 'x', '{{"data":{{}}}}', 0);
+  values ('cnst_pgbench' || :n || '_' || :client_id || '_' || :m, '{cxn}', 'sandbox', '{org}', '{env}', '{dorg}', '{denv}', '{inq}', 'created', 'api-key', 'api_x', 0, 0, 9000000000000);
+insert into events (id, environment_id, name, object_type, object_id, payload, created_at) values ('evt_pgbench_o' || :n || '_' || :client_id || '_' || :m, '{env}', 'connect/share-token.outbound-created', 'connect/share-token', 'x', '{{"data":{{}}}}', 0);
 select id, enabled_events from webhooks where environment_id = '{env}' and status = 'enabled';
-insert into events (id, environment_id, name, object_type, object_id, payload, created_at) values ('evt_pgbench' || :n || '_' || :client_id || '_' || random(1, 1000000000), '{denv}', 'connect/share-token.inbound-created', 'connect/share-token', 'x', '{{"data":{{}}}}', 0);
+select id from workflows where environment_id = '{env}' and status = 'active' and trigger_event = 'connect/share-token.outbound-created' order by seq;
+insert into events (id, environment_id, name, object_type, object_id, payload, created_at) values ('evt_pgbench_i' || :n || '_' || :client_id || '_' || :m, '{denv}', 'connect/share-token.inbound-created', 'connect/share-token', 'x', '{{"data":{{}}}}', 0);
 select id, enabled_events from webhooks where environment_id = '{denv}' and status = 'enabled';
+select id from workflows where environment_id = '{denv}' and status = 'active' and trigger_event = 'connect/share-token.inbound-created' order by seq;
 commit;
 "#,
         hash = ids.key_hash,
