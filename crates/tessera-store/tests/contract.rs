@@ -293,32 +293,50 @@ async fn idempotency_claims(backend: Backend) {
         async move {
             store
                 .write(move |tx| {
-                    Box::pin(async move { idempotency::begin(tx, &key, "k1", fp).await })
+                    Box::pin(async move {
+                        idempotency::begin(tx, &key, "k1", fp, idempotency::LEASE_MS).await
+                    })
                 })
                 .await
                 .unwrap_or_else(|e| panic!("{e}"))
         }
     };
-    assert_eq!(claim("f1").await, idempotency::Claim::Fresh);
-    assert_eq!(claim("f1").await, idempotency::Claim::InUse);
-    assert_eq!(claim("f2").await, idempotency::Claim::Mismatch);
-    // The holder died: after the lease, another request takes over.
-    db.clock.advance_millis(idempotency::LEASE_MS + 1);
-    assert_eq!(claim("f1").await, idempotency::Claim::Fresh);
     let stored = idempotency::StoredResponse {
         status: 201,
         content_type: "application/json".into(),
         body: b"{}".to_vec(),
     };
-    let (k, s) = (key.clone(), stored.clone());
-    db.store
-        .write(move |tx| {
-            Box::pin(async move { idempotency::complete(tx, &k, "k1", &s, None).await })
-        })
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(claim("f1").await, idempotency::Claim::Replay(stored));
+    let complete = |held: idempotency::Held| {
+        let (store, k, s) = (db.store.clone(), key.clone(), stored.clone());
+        async move {
+            store
+                .write(move |tx| {
+                    Box::pin(async move {
+                        idempotency::complete(tx, &k, "k1", held, &s, None).await
+                    })
+                })
+                .await
+        }
+    };
+    let idempotency::Claim::Fresh(first) = claim("f1").await else {
+        panic!("a new key is fresh")
+    };
+    assert_eq!(claim("f1").await, idempotency::Claim::InUse);
     assert_eq!(claim("f2").await, idempotency::Claim::Mismatch);
+    // The holder died (or is slow): after the lease, another request takes over.
+    db.clock.advance_millis(idempotency::LEASE_MS + 1);
+    let idempotency::Claim::Fresh(second) = claim("f1").await else {
+        panic!("an expired claim is taken over")
+    };
+    assert_ne!(first, second);
+    // The first holder's response is refused: its unit of work rolls back.
+    let late = complete(first).await.expect_err("a claim taken over cannot store");
+    assert_eq!(late.code, "idempotency_key_in_use");
+    complete(second).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(claim("f1").await, idempotency::Claim::Replay(stored.clone()));
+    assert_eq!(claim("f2").await, idempotency::Claim::Mismatch);
+    // Once stored, no claim stores again.
+    assert!(complete(second).await.is_err());
 }
 
 async fn readiness_reports_migrations(backend: Backend) {
