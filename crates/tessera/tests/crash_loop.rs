@@ -86,19 +86,19 @@ impl Harness {
 
     fn spawn(&self, addr: SocketAddr) -> Child {
         Command::new(env!("CARGO_BIN_EXE_tessera"))
-                .current_dir(&self.dir)
-                .args(["serve", "--listen", &addr.to_string()])
-                .env("TESSERA_DATABASE_URL", &self.url)
-                .env("TESSERA_ADMIN_TOKEN", ADMIN)
-                .env("TESSERA_RATE_LIMIT_PER_MINUTE", "0")
-                .env("TESSERA_WEBHOOK_ALLOWED_NETWORKS", "127.0.0.0/8")
-                .env("TESSERA_WEBHOOK_RETRY_SCALE", "0.001")
-                .env("TESSERA_WORKER_LEASE_MS", "1500")
-                .env("TESSERA_IDEMPOTENCY_LEASE_MS", "1500")
-                .env("TESSERA_LOG", "error")
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::inherit())
+            .current_dir(&self.dir)
+            .args(["serve", "--listen", &addr.to_string()])
+            .env("TESSERA_DATABASE_URL", &self.url)
+            .env("TESSERA_ADMIN_TOKEN", ADMIN)
+            .env("TESSERA_RATE_LIMIT_PER_MINUTE", "0")
+            .env("TESSERA_WEBHOOK_ALLOWED_NETWORKS", "127.0.0.0/8")
+            .env("TESSERA_WEBHOOK_RETRY_SCALE", "0.001")
+            .env("TESSERA_WORKER_LEASE_MS", "1500")
+            .env("TESSERA_IDEMPOTENCY_LEASE_MS", "1500")
+            .env("TESSERA_LOG", "error")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
             .kill_on_drop(true)
             .spawn()
             .unwrap()
@@ -135,7 +135,10 @@ impl Harness {
                     *self.addr.write().unwrap() = free_addr();
                     break;
                 }
-                assert!(Instant::now() < deadline, "tessera serve did not become ready");
+                assert!(
+                    Instant::now() < deadline,
+                    "tessera serve did not become ready"
+                );
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
         }
@@ -169,7 +172,8 @@ impl Harness {
                     panic!("{method} {path}: {} {}", r.status, r.text())
                 }
                 Ok(Ok(r))
-                    if r.status == 409 && r.json()["errors"][0]["code"] == "idempotency_key_in_use" =>
+                    if r.status == 409
+                        && r.json()["errors"][0]["code"] == "idempotency_key_in_use" =>
                 {
                     // The first attempt's claim is still leased (its process died): poll.
                     self.answered.fetch_add(1, Ordering::Relaxed);
@@ -362,8 +366,11 @@ async fn writer(w: Arc<World>, n: usize, seed: u64, shareable: mpsc::UnboundedSe
         ack.verification = Some(id_of(&r));
         ack.status = "pending";
         save(&ack);
-        let bytes = format!("document of {name} {}", "x".repeat(rng.random_range(0..2000)))
-            .into_bytes();
+        let bytes = format!(
+            "document of {name} {}",
+            "x".repeat(rng.random_range(0..2000))
+        )
+        .into_bytes();
         let (ct, body) = multipart(&name, &bytes);
         let r = h
             .call(
@@ -695,11 +702,19 @@ async fn settle(w: &World, received: &Mutex<Vec<String>>) -> HashSet<String> {
         }
         for (key, wfl) in [(&w.a, &w.share_wfl), (&w.c, &w.redeem_wfl)] {
             let runs = h
-                .all(&format!("/api/v1/workflow-runs?filter[workflow-id]={wfl}"), key)
+                .all(
+                    &format!("/api/v1/workflow-runs?filter[workflow-id]={wfl}"),
+                    key,
+                )
                 .await;
             let open = runs
                 .iter()
-                .filter(|r| !matches!(r["attributes"]["status"].as_str(), Some("completed" | "failed")))
+                .filter(|r| {
+                    !matches!(
+                        r["attributes"]["status"].as_str(),
+                        Some("completed" | "failed")
+                    )
+                })
                 .count();
             if open > 0 {
                 waiting.push(format!("{open} unfinished runs of {wfl}"));
@@ -714,7 +729,10 @@ async fn settle(w: &World, received: &Mutex<Vec<String>>) -> HashSet<String> {
         let got: HashSet<String> = received.lock().unwrap().iter().cloned().collect();
         let undelivered = events.difference(&got).count();
         if undelivered > 0 {
-            waiting.push(format!("{undelivered} of {} events not delivered", events.len()));
+            waiting.push(format!(
+                "{undelivered} of {} events not delivered",
+                events.len()
+            ));
         }
         if waiting.is_empty() {
             return events;
@@ -842,10 +860,10 @@ async fn assert_copy(
 /// Checks everything the server acknowledged, and that nothing else was made.
 async fn check(w: &World, received: &Mutex<Vec<String>>) {
     let h = &w.h;
-    let acked = w.acked.lock().unwrap();
-    let acked_inquiries = acked.inquiries.clone();
-    let acked_tokens = acked.tokens.clone();
-    drop(acked);
+    let (acked_inquiries, acked_tokens) = {
+        let acked = w.acked.lock().unwrap();
+        (acked.inquiries.clone(), acked.tokens.clone())
+    };
 
     // A's inquiries: exactly the acknowledged ones, in the acknowledged state.
     let listed: HashMap<String, Value> = h
@@ -882,7 +900,11 @@ async fn check(w: &World, received: &Mutex<Vec<String>>) {
     for (id, ack) in &acked_inquiries {
         let (i, related) = inquiry_with_related(h, &w.a, id).await;
         let a = &i["attributes"];
-        assert_eq!(a["fields"]["name-first"]["value"], ack.name.as_str(), "{id}");
+        assert_eq!(
+            a["fields"]["name-first"]["value"],
+            ack.name.as_str(),
+            "{id}"
+        );
         assert_eq!(a["reference-id"], ack.name.as_str(), "{id}");
         let ids: HashSet<&str> = related.iter().filter_map(|r| r["id"].as_str()).collect();
         if let Some(v) = &ack.verification {
@@ -891,7 +913,13 @@ async fn check(w: &World, received: &Mutex<Vec<String>>) {
         if let Some((d, bytes)) = &ack.document {
             assert!(ids.contains(d.as_str()), "{id}: document {d}");
             let f = h
-                .call("GET", &format!("/api/v1/documents/{d}/file"), &w.a, None, None)
+                .call(
+                    "GET",
+                    &format!("/api/v1/documents/{d}/file"),
+                    &w.a,
+                    None,
+                    None,
+                )
                 .await;
             assert_eq!((f.status, &f.body), (200, bytes), "{id}: bytes of {d}");
         }
@@ -902,10 +930,28 @@ async fn check(w: &World, received: &Mutex<Vec<String>>) {
         );
         if ack.auto && ack.status == "completed" {
             // The workflow ran once, each step once.
-            assert_eq!(a["status"], "approved", "{id}");
-            assert_eq!(a["tags"], json!(["auto", "wf"]), "{id}: tagged once");
-            let run = run_of.remove(id).unwrap_or_else(|| panic!("{id}: no run"));
+            let Some(run) = run_of.remove(id) else {
+                let events = h
+                    .get(
+                        &format!("/api/v1/events?filter[object-id]={id}&page[size]=100"),
+                        &w.a,
+                    )
+                    .await;
+                let runs = h.get("/api/v1/workflow-runs?page[size]=100", &w.a).await;
+                let mine: Vec<&Value> = runs["data"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|r| r["relationships"]["object"]["data"]["id"] == id.as_str())
+                    .collect();
+                panic!(
+                    "{id}: no run; {i}\nevents {events}\nruns of it on the first page {mine:?}; total listed {}",
+                    run_of.len()
+                );
+            };
             assert_eq!(run["attributes"]["status"], "completed", "{run}");
+            assert_eq!(a["status"], "approved", "{id}: {i} {run}");
+            assert_eq!(a["tags"], json!(["auto", "wf"]), "{id}: tagged once");
             let token = run["attributes"]["steps"][2]["output"]["share-token-id"]
                 .as_str()
                 .unwrap()
@@ -919,13 +965,19 @@ async fn check(w: &World, received: &Mutex<Vec<String>>) {
     assert!(run_of.is_empty(), "runs without their inquiry: {run_of:?}");
     let got: HashSet<String> = received.lock().unwrap().iter().cloned().collect();
     for step in &http_steps {
-        assert!(got.contains(step), "the HTTP step {step} never reached the receiver");
+        assert!(
+            got.contains(step),
+            "the HTTP step {step} never reached the receiver"
+        );
     }
 
     // A → B: exactly the acknowledged tokens; the winning call decides the end state.
     let ab: HashMap<String, Value> = h
         .all(
-            &format!("/api/v1/connect/share-tokens?filter[connection-id]={}", w.cxn_ab),
+            &format!(
+                "/api/v1/connect/share-tokens?filter[connection-id]={}",
+                w.cxn_ab
+            ),
             &w.a,
         )
         .await
@@ -958,7 +1010,10 @@ async fn check(w: &World, received: &Mutex<Vec<String>>) {
     // A → C: one token per workflow run, each redeemed by C's workflow.
     let ac: HashMap<String, Value> = h
         .all(
-            &format!("/api/v1/connect/share-tokens?filter[connection-id]={}", w.cxn_ac),
+            &format!(
+                "/api/v1/connect/share-tokens?filter[connection-id]={}",
+                w.cxn_ac
+            ),
             &w.a,
         )
         .await
@@ -1146,10 +1201,11 @@ async fn crash_loop(dir: &Path, url: &str, sqlite_file: Option<&Path>) {
             .await
             .unwrap();
         assert_eq!(integrity, ["ok"]);
-        let broken: Vec<(String,)> = sqlx::query_as("select \"table\" from pragma_foreign_key_check")
-            .fetch_all(&mut db)
-            .await
-            .unwrap();
+        let broken: Vec<(String,)> =
+            sqlx::query_as("select \"table\" from pragma_foreign_key_check")
+                .fetch_all(&mut db)
+                .await
+                .unwrap();
         assert!(broken.is_empty(), "foreign keys: {broken:?}");
         let jobs: i64 = sqlx::query_scalar("select count(*) from jobs")
             .fetch_one(&mut db)

@@ -194,9 +194,9 @@ async fn store_after(
     let result = state
         .store
         .write(move |tx| {
-            Box::pin(async move {
-                idempotency::complete(tx, &api_key, &key, held, &stored, None).await
-            })
+            Box::pin(
+                async move { idempotency::complete(tx, &api_key, &key, held, &stored, None).await },
+            )
         })
         .await;
     if let Err(e) = result {

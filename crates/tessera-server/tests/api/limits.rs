@@ -89,21 +89,16 @@ async fn no_list_answers_more_than_100(backend: Backend) {
 
 /// Fires 80 creates at once; returns the statuses (201, or 422 for those over the limit).
 async fn flood(app: &App, key: &str, path: &str, body: impl Fn(usize) -> Value) -> Vec<u16> {
-    join_all((0..80).map(|i| {
-        app.post(path)
-            .key(key)
-            .json(body(i))
-            .send()
-    }))
-    .await
-    .into_iter()
-    .map(|r| {
-        if r.status.as_u16() != 201 {
-            assert_eq!(r.status.as_u16(), 422, "{path}: {}", r.json);
-        }
-        r.status.as_u16()
-    })
-    .collect()
+    join_all((0..80).map(|i| app.post(path).key(key).json(body(i)).send()))
+        .await
+        .into_iter()
+        .map(|r| {
+            if r.status.as_u16() != 201 {
+                assert_eq!(r.status.as_u16(), 422, "{path}: {}", r.json);
+            }
+            r.status.as_u16()
+        })
+        .collect()
 }
 
 async fn per_environment_caps_hold_when_creates_race(backend: Backend) {
@@ -158,14 +153,20 @@ async fn per_environment_caps_hold_when_creates_race(backend: Backend) {
     let _ = inq;
 
     // API keys: 100 that have not expired (the organization came with one).
-    let statuses = flood(&app, k, "/api/v1/api-keys", |i| {
-        json!({"data": {"attributes": {"name": format!("k{i}")}}})
-    })
+    let statuses = flood(
+        &app,
+        k,
+        "/api/v1/api-keys",
+        |i| json!({"data": {"attributes": {"name": format!("k{i}")}}}),
+    )
     .await;
     assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 80);
-    let more = flood(&app, k, "/api/v1/api-keys", |i| {
-        json!({"data": {"attributes": {"name": format!("more{i}")}}})
-    })
+    let more = flood(
+        &app,
+        k,
+        "/api/v1/api-keys",
+        |i| json!({"data": {"attributes": {"name": format!("more{i}")}}}),
+    )
     .await;
     assert_eq!(more.iter().filter(|s| **s == 201).count(), 19);
     let r = app
@@ -253,7 +254,9 @@ async fn a_flood_of_idempotency_keys_is_purged_after_24_hours(backend: Backend) 
         .unwrap();
     assert_eq!(idempotency_records(&app).await, 1001);
     // Still there a moment before 24 hours, and replayed.
-    app.db.clock.advance_millis(idempotency::RETENTION_MS - 1000);
+    app.db
+        .clock
+        .advance_millis(idempotency::RETENTION_MS - 1000);
     app.worker().housekeeping().await.unwrap();
     assert_eq!(idempotency_records(&app).await, 1001);
     let r = app

@@ -277,12 +277,8 @@ impl Fixture {
         let id = self.inquiry().await;
         self.verification(&id).await;
         self.document(&id).await;
-        self.post(
-            &format!("/api/v1/inquiries/{id}/complete"),
-            json!({}),
-            200,
-        )
-        .await;
+        self.post(&format!("/api/v1/inquiries/{id}/complete"), json!({}), 200)
+            .await;
         id
     }
 
@@ -457,8 +453,7 @@ impl Fixture {
             return vec![
                 Cell::object(Req::bare(p.clone()), 200, p.clone()).partner(200),
                 // The masked preview is the destination's alone.
-                Cell::object(Req::bare(format!("{p}?peek-source-data=true")), 403, p)
-                    .partner(200),
+                Cell::object(Req::bare(format!("{p}?peek-source-data=true")), 403, p).partner(200),
             ];
         }
         vec![self.fill_one(method, path).await]
@@ -478,11 +473,18 @@ impl Fixture {
             ),
             ("POST", "/api/v1/api-keys/{id}/expire") => {
                 let id = self.api_key().await;
-                Cell::object(Req::bare(format!("/api/v1/api-keys/{id}/expire")), 200, None)
+                Cell::object(
+                    Req::bare(format!("/api/v1/api-keys/{id}/expire")),
+                    200,
+                    None,
+                )
             }
             ("GET", "/api/v1/inquiry-templates") => Cell::own(Req::bare(path.into()), 200),
             ("POST", "/api/v1/inquiry-templates") => Cell::own(
-                Req::json(path.into(), json!({"data": {"attributes": {"name": "mine"}}})),
+                Req::json(
+                    path.into(),
+                    json!({"data": {"attributes": {"name": "mine"}}}),
+                ),
                 201,
             ),
             ("GET", "/api/v1/inquiry-templates/{id}") => {
@@ -591,7 +593,10 @@ impl Fixture {
             }
             ("GET", "/api/v1/events/{id}") => {
                 self.inquiry().await;
-                let r = self.app.fetch(self.o(), "/api/v1/events?page[size]=1").await;
+                let r = self
+                    .app
+                    .fetch(self.o(), "/api/v1/events?page[size]=1")
+                    .await;
                 let id = r.ids()[0].clone();
                 let id = self.mine(id);
                 Cell::object(Req::bare(format!("/api/v1/events/{id}")), 200, None)
@@ -714,7 +719,10 @@ impl Fixture {
                     None,
                 )
             }
-            ("GET" | "POST", "/api/v1/webhook-deliveries/{id}" | "/api/v1/webhook-deliveries/{id}/retry") => {
+            (
+                "GET" | "POST",
+                "/api/v1/webhook-deliveries/{id}" | "/api/v1/webhook-deliveries/{id}/retry",
+            ) => {
                 let (_, delivery) = self.canceled_delivery().await;
                 let p = format!("/api/v1/webhook-deliveries/{delivery}");
                 let req = Req::bare(path.replace("{id}", &delivery));
@@ -736,7 +744,10 @@ impl Fixture {
                 let req = if get {
                     Req::bare(p.clone())
                 } else {
-                    Req::json(p.clone(), json!({"data": {"attributes": {"name": "renamed"}}}))
+                    Req::json(
+                        p.clone(),
+                        json!({"data": {"attributes": {"name": "renamed"}}}),
+                    )
                 };
                 Cell::object(req, 200, p)
             }
@@ -845,7 +856,10 @@ impl Fixture {
                 "{who:?} {method} {path} changed something of the owner's"
             );
             if *status >= 400 {
-                assert_eq!(after.1, before.1, "{who:?} {method} {path}: refused, yet the partner got an event");
+                assert_eq!(
+                    after.1, before.1,
+                    "{who:?} {method} {path}: refused, yet the partner got an event"
+                );
             }
             calls += 1;
         }
@@ -929,11 +943,18 @@ fn assert_cell(who: Who, method: &Method, path: &str, r: &Resp, status: u16) {
         r.json
     );
     if status >= 400 {
-        assert_eq!(r.json["errors"][0]["status"], status, "{who:?} {method} {path}");
+        assert_eq!(
+            r.json["errors"][0]["status"], status,
+            "{who:?} {method} {path}"
+        );
         let code = r.json["errors"][0]["code"].as_str().unwrap_or("");
         match status {
             401 => {
-                assert_eq!(r.header("www-authenticate"), Some("Bearer"), "{who:?} {path}");
+                assert_eq!(
+                    r.header("www-authenticate"),
+                    Some("Bearer"),
+                    "{who:?} {path}"
+                );
                 assert_eq!(code, "unauthorized", "{who:?} {method} {path}");
             }
             404 => assert_eq!(code, "not_found", "{who:?} {method} {path}"),
@@ -999,9 +1020,7 @@ async fn every_operator_route_needs_the_operator_token(backend: Backend) {
                 template.to_owned(),
                 Some(json!({"data": {"attributes": {"name": "Made by the operator"}}})),
             ),
-            ("GET", "/admin/v1/organizations/{org}") => {
-                (template.replace("{org}", &org.id), None)
-            }
+            ("GET", "/admin/v1/organizations/{org}") => (template.replace("{org}", &org.id), None),
             ("POST", "/admin/v1/organizations/{org}/api-keys") => (
                 template.replace("{org}", &org.id),
                 Some(json!({"data": {"attributes": {"environment": "sandbox", "name": "ops"}}})),
@@ -1033,12 +1052,20 @@ async fn every_operator_route_needs_the_operator_token(backend: Backend) {
                 call = call.json(b.clone());
             }
             let r = call.send().await;
-            assert_eq!(r.status.as_u16(), status, "{who} {method} {path}: {}", r.json);
+            assert_eq!(
+                r.status.as_u16(),
+                status,
+                "{who} {method} {path}: {}",
+                r.json
+            );
             if status == 401 {
                 assert_eq!(r.header("www-authenticate"), Some("Bearer"));
                 assert_eq!(r.code(), "unauthorized");
                 // Refused: nothing was made.
-                assert_eq!(app.all(ADMIN, "/admin/v1/organizations").await.len(), before);
+                assert_eq!(
+                    app.all(ADMIN, "/admin/v1/organizations").await.len(),
+                    before
+                );
                 assert!(
                     !String::from_utf8_lossy(&r.bytes).contains(&org.id),
                     "{who} {method} {path}"
