@@ -377,6 +377,21 @@ impl Fixture {
     async fn token(&mut self) -> String {
         let inquiry = self.completed().await;
         self.shared(inquiry.clone());
+        // The destination's masked preview names the source's verifications (API.md §3.5).
+        let source = self
+            .app
+            .fetch(self.o(), &format!("/api/v1/inquiries/{inquiry}"))
+            .await;
+        let verifications: Vec<String> = source.json["data"]["relationships"]["verifications"]
+            ["data"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v["id"].as_str().map(str::to_owned))
+            .collect();
+        for v in verifications {
+            self.shared(v);
+        }
         let connection = self.connection.clone();
         let id = self
             .post(
