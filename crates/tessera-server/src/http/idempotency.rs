@@ -99,15 +99,20 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok())
         .is_some_and(|n| n > limit);
-    let bytes = match (too_large, to_bytes(body, limit).await) {
-        (false, Ok(b)) => b,
-        _ => {
-            return error_response(Error::new(
-                Status::PayloadTooLarge,
-                codes::PAYLOAD_TOO_LARGE,
-                format!("the request body is larger than {limit} bytes"),
-            ));
-        }
+    let refuse = || {
+        error_response(Error::new(
+            Status::PayloadTooLarge,
+            codes::PAYLOAD_TOO_LARGE,
+            format!("the request body is larger than {limit} bytes"),
+        ))
+    };
+    // An announced length over the limit is refused before a byte of the body is waited for
+    // (else a client announcing a large body and sending nothing holds the request open).
+    if too_large {
+        return refuse();
+    }
+    let Ok(bytes) = to_bytes(body, limit).await else {
+        return refuse();
     };
     let path = parts
         .uri

@@ -382,13 +382,13 @@ impl Fixture {
             .app
             .fetch(self.o(), &format!("/api/v1/inquiries/{inquiry}"))
             .await;
-        let verifications: Vec<String> = source.json["data"]["relationships"]["verifications"]
-            ["data"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|v| v["id"].as_str().map(str::to_owned))
-            .collect();
+        let verifications: Vec<String> =
+            source.json["data"]["relationships"]["verifications"]["data"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v["id"].as_str().map(str::to_owned))
+                .collect();
         for v in verifications {
             self.shared(v);
         }
