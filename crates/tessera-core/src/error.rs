@@ -194,6 +194,7 @@ pub mod codes {
     pub const UNKNOWN_EVENT: &str = "unknown_event";
     pub const INVALID_URL: &str = "invalid_url";
     pub const WEBHOOK_LIMIT: &str = "webhook_limit_reached";
+    pub const API_KEY_LIMIT: &str = "api_key_limit_reached";
     pub const DELIVERY_NOT_RETRYABLE: &str = "delivery_not_retryable";
     // Connect
     pub const CONNECTION_NOT_ACTIVE: &str = "connection_not_active";

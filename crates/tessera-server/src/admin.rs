@@ -6,10 +6,10 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
 use axum::Router;
 use axum::extract::{FromRequestParts, Path};
-use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::http::{Method, StatusCode};
 use axum::middleware::from_fn_with_state;
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tessera_core::id::OrganizationId;
@@ -62,19 +62,55 @@ impl AdminCtx {
     }
 }
 
-/// The operator routes.
-pub fn routes(state: &AppState) -> Router<AppState> {
-    Router::new()
-        .route(
+/// Every operator route: method, path template and handler. The router is built from this list
+/// and [`list_routes`] reads it, so the authorization tests cover every route that is served.
+fn table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
+    vec![
+        (
+            Method::GET,
             "/admin/v1/organizations",
-            get(list_organizations).post(create_organization),
-        )
-        .route("/admin/v1/organizations/{org}", get(show_organization))
-        .route(
+            get(list_organizations),
+        ),
+        (
+            Method::POST,
+            "/admin/v1/organizations",
+            post(create_organization),
+        ),
+        (
+            Method::GET,
+            "/admin/v1/organizations/{org}",
+            get(show_organization),
+        ),
+        (
+            Method::POST,
             "/admin/v1/organizations/{org}/api-keys",
             post(create_api_key),
-        )
-        .route("/admin/v1/organizations/{org}/users", post(create_user))
+        ),
+        (
+            Method::POST,
+            "/admin/v1/organizations/{org}/users",
+            post(create_user),
+        ),
+    ]
+}
+
+/// The operator routes, as `(method, path template)`.
+pub fn list_routes() -> Vec<(Method, &'static str)> {
+    table().into_iter().map(|(m, p, _)| (m, p)).collect()
+}
+
+/// The operator routes, behind the operator gate.
+pub fn routes(state: &AppState) -> Router<AppState> {
+    let mut by_path: Vec<(&'static str, MethodRouter<AppState>)> = Vec::new();
+    for (_, path, handler) in table() {
+        match by_path.iter_mut().find(|(p, _)| *p == path) {
+            Some((_, existing)) => *existing = std::mem::take(existing).merge(handler),
+            None => by_path.push((path, handler)),
+        }
+    }
+    by_path
+        .into_iter()
+        .fold(Router::new(), |r, (path, handler)| r.route(path, handler))
         .layer(from_fn_with_state(state.clone(), crate::http::admin_gate))
 }
 

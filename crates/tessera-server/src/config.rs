@@ -34,6 +34,10 @@ pub struct Config {
     /// `TESSERA_WORKER_LEASE_MS`: how long a claimed job belongs to its worker before another
     /// worker may take it over (the recovery time after a worker dies).
     pub worker_lease_ms: i64,
+    /// `TESSERA_IDEMPOTENCY_LEASE_MS`: how long a request holds its `Idempotency-Key` before a
+    /// retry may take it over (the time a retry waits, answered 409, after the process that ran
+    /// the first request died).
+    pub idempotency_lease_ms: i64,
     /// `TESSERA_DASHBOARD_SECURE_COOKIES`: mark dashboard cookies `Secure` on every response
     /// (they are marked so anyway when a proxy says `X-Forwarded-Proto: https`).
     pub secure_cookies: bool,
@@ -70,6 +74,7 @@ impl Default for Config {
             webhook_secret_overlap_secs: 24 * 60 * 60,
             worker: true,
             worker_lease_ms: 60_000,
+            idempotency_lease_ms: tessera_store::ops::idempotency::LEASE_MS,
             secure_cookies: false,
             session_idle_secs: 12 * 60 * 60,
             session_max_secs: 7 * 24 * 60 * 60,

@@ -140,6 +140,7 @@ impl Ctx {
                         tx,
                         &claim.api_key,
                         &claim.key,
+                        claim.held,
                         &stored,
                         doc.resource_id().as_deref(),
                     )

@@ -377,8 +377,12 @@ fn commit_batch(
         Vec::with_capacity(batch.len());
     let mut wake = false;
     for job in batch.drain(..) {
+        // Each unit starts from a clean Tx: nothing of the previous unit's in the batch — its
+        // after-commit effects, or the workflow run it acted for (a unit inheriting another's
+        // cause would skip that run's workflow when its own events should start it).
         tx.now = clock.now();
         tx.after = Default::default();
+        tx.cause = None;
         if let Err(e) = with_conn(&tx, |c| exec_plain(c, "savepoint unit")) {
             let _ = job.reply.send(Err(e));
             continue;

@@ -132,6 +132,44 @@ async fn a_panicking_unit_fails_alone(backend: Backend) {
     new_inquiry(&db.store, &scope).await;
 }
 
+/// A unit never sees what another unit set on its `Tx`: on SQLite many units share one
+/// transaction (group commit), and a unit inheriting the workflow run another acted for would
+/// not start that run's workflow from its own events (found by the crash loop).
+async fn a_unit_does_not_inherit_another_units_cause(backend: Backend) {
+    use tessera_core::id::{WorkflowId, WorkflowRunId};
+    use tessera_core::workflow::Cause;
+    let db = TestDb::new(backend).await;
+    let mut handles = Vec::new();
+    for i in 0..64 {
+        let store = db.store.clone();
+        handles.push(tokio::spawn(async move {
+            store
+                .write(move |tx| {
+                    Box::pin(async move {
+                        let inherited = tx.cause().is_some();
+                        if i % 2 == 0 {
+                            tx.set_cause(Some(Cause {
+                                workflow_id: WorkflowId::from_db("wfl_test".into()),
+                                run_id: WorkflowRunId::from_db("wfr_test".into()),
+                                chain: "chain".into(),
+                                depth: 1,
+                            }));
+                        }
+                        Ok(inherited)
+                    })
+                })
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+        }));
+    }
+    for h in handles {
+        assert!(
+            !h.await.unwrap_or_else(|e| panic!("{e}")),
+            "a unit started with another unit's cause"
+        );
+    }
+}
+
 async fn objects_of_other_tenants_are_not_found(backend: Backend) {
     let db = TestDb::new(backend).await;
     let (a, a_prod) = org(&db.store, "A").await;
@@ -293,32 +331,55 @@ async fn idempotency_claims(backend: Backend) {
         async move {
             store
                 .write(move |tx| {
-                    Box::pin(async move { idempotency::begin(tx, &key, "k1", fp).await })
+                    Box::pin(async move {
+                        idempotency::begin(tx, &key, "k1", fp, idempotency::LEASE_MS).await
+                    })
                 })
                 .await
                 .unwrap_or_else(|e| panic!("{e}"))
         }
     };
-    assert_eq!(claim("f1").await, idempotency::Claim::Fresh);
-    assert_eq!(claim("f1").await, idempotency::Claim::InUse);
-    assert_eq!(claim("f2").await, idempotency::Claim::Mismatch);
-    // The holder died: after the lease, another request takes over.
-    db.clock.advance_millis(idempotency::LEASE_MS + 1);
-    assert_eq!(claim("f1").await, idempotency::Claim::Fresh);
     let stored = idempotency::StoredResponse {
         status: 201,
         content_type: "application/json".into(),
         body: b"{}".to_vec(),
     };
-    let (k, s) = (key.clone(), stored.clone());
-    db.store
-        .write(move |tx| {
-            Box::pin(async move { idempotency::complete(tx, &k, "k1", &s, None).await })
-        })
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(claim("f1").await, idempotency::Claim::Replay(stored));
+    let complete = |held: idempotency::Held| {
+        let (store, k, s) = (db.store.clone(), key.clone(), stored.clone());
+        async move {
+            store
+                .write(move |tx| {
+                    Box::pin(
+                        async move { idempotency::complete(tx, &k, "k1", held, &s, None).await },
+                    )
+                })
+                .await
+        }
+    };
+    let idempotency::Claim::Fresh(first) = claim("f1").await else {
+        panic!("a new key is fresh")
+    };
+    assert_eq!(claim("f1").await, idempotency::Claim::InUse);
     assert_eq!(claim("f2").await, idempotency::Claim::Mismatch);
+    // The holder died (or is slow): after the lease, another request takes over.
+    db.clock.advance_millis(idempotency::LEASE_MS + 1);
+    let idempotency::Claim::Fresh(second) = claim("f1").await else {
+        panic!("an expired claim is taken over")
+    };
+    assert_ne!(first, second);
+    // The first holder's response is refused: its unit of work rolls back.
+    let late = complete(first)
+        .await
+        .expect_err("a claim taken over cannot store");
+    assert_eq!(late.code, "idempotency_key_in_use");
+    complete(second).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        claim("f1").await,
+        idempotency::Claim::Replay(stored.clone())
+    );
+    assert_eq!(claim("f2").await, idempotency::Claim::Mismatch);
+    // Once stored, no claim stores again.
+    assert!(complete(second).await.is_err());
 }
 
 async fn readiness_reports_migrations(backend: Backend) {
@@ -329,6 +390,7 @@ async fn readiness_reports_migrations(backend: Backend) {
 on_both_backends!(
     a_failing_unit_rolls_back_alone,
     a_panicking_unit_fails_alone,
+    a_unit_does_not_inherit_another_units_cause,
     objects_of_other_tenants_are_not_found,
     transitions_are_checked_and_atomic,
     pages_walk_forward_and_back,

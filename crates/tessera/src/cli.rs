@@ -198,6 +198,8 @@ fn build_config(
             .or(file.webhook_timeout_ms)
             .unwrap_or(defaults.webhook_timeout_ms),
         worker_lease_ms: env("TESSERA_WORKER_LEASE_MS")?.unwrap_or(defaults.worker_lease_ms),
+        idempotency_lease_ms: env("TESSERA_IDEMPOTENCY_LEASE_MS")?
+            .unwrap_or(defaults.idempotency_lease_ms),
         webhook_retry_scale: env("TESSERA_WEBHOOK_RETRY_SCALE")?
             .or(file.webhook_retry_scale)
             .unwrap_or(defaults.webhook_retry_scale),

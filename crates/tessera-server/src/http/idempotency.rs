@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use tessera_core::id::ApiKeyId;
 use tessera_core::{Error, Status, codes};
-use tessera_store::ops::idempotency::{self, Claim, StoredResponse};
+use tessera_store::ops::idempotency::{self, Claim, Held, StoredResponse};
 
 use crate::error::error_response;
 use crate::http::Caller;
@@ -24,6 +24,8 @@ use crate::state::AppState;
 pub struct IdempotencyClaim {
     pub api_key: ApiKeyId,
     pub key: String,
+    /// Which claim on the key this request holds (a retry may take an expired one over).
+    pub held: Held,
 }
 
 /// Marks a response whose stored copy was committed with the handler's writes.
@@ -74,8 +76,22 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
     let Some(Caller(api_key)) = req.extensions().get::<Caller>().cloned() else {
         return next.run(req).await;
     };
-    // Buffered to fingerprint it; the handler applies its own, smaller limit where it has one.
-    let limit = state.config.max_request_body();
+    // Buffered to fingerprint it, within the limit of the body's kind: an upload's for a
+    // multipart body, the JSON limit for anything else (no other route reads more).
+    let multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        });
+    let limit = if multipart {
+        state.config.max_request_body()
+    } else {
+        state.config.body_limit
+    };
     let (mut parts, body) = req.into_parts();
     let too_large = parts
         .headers
@@ -83,15 +99,20 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok())
         .is_some_and(|n| n > limit);
-    let bytes = match (too_large, to_bytes(body, limit).await) {
-        (false, Ok(b)) => b,
-        _ => {
-            return error_response(Error::new(
-                Status::PayloadTooLarge,
-                codes::PAYLOAD_TOO_LARGE,
-                "the request body is too large",
-            ));
-        }
+    let refuse = || {
+        error_response(Error::new(
+            Status::PayloadTooLarge,
+            codes::PAYLOAD_TOO_LARGE,
+            format!("the request body is larger than {limit} bytes"),
+        ))
+    };
+    // An announced length over the limit is refused before a byte of the body is waited for
+    // (else a client announcing a large body and sending nothing holds the request open).
+    if too_large {
+        return refuse();
+    }
+    let Ok(bytes) = to_bytes(body, limit).await else {
+        return refuse();
     };
     let path = parts
         .uri
@@ -99,9 +120,12 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
         .map_or_else(|| parts.uri.path().to_owned(), |p| p.as_str().to_owned());
     let fp = fingerprint(&parts.method, &path, &bytes);
     let (k, id) = (key.clone(), api_key.id.clone());
+    let lease_ms = state.config.idempotency_lease_ms;
     let claim = state
         .store
-        .write(move |tx| Box::pin(async move { idempotency::begin(tx, &id, &k, &fp).await }))
+        .write(move |tx| {
+            Box::pin(async move { idempotency::begin(tx, &id, &k, &fp, lease_ms).await })
+        })
         .await;
     match claim {
         Err(e) => error_response(e),
@@ -120,10 +144,11 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
             .at_header("Idempotency-Key"),
         ),
         Ok(Claim::Replay(stored)) => replay(stored),
-        Ok(Claim::Fresh) => {
+        Ok(Claim::Fresh(held)) => {
             parts.extensions.insert(IdempotencyClaim {
                 api_key: api_key.id.clone(),
                 key: key.clone(),
+                held,
             });
             let response = next
                 .run(Request::from_parts(parts, Body::from(bytes)))
@@ -131,7 +156,7 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
             if response.extensions().get::<StoredInUnit>().is_some() {
                 return response;
             }
-            store_after(&state, api_key.id, key, response).await
+            store_after(&state, api_key.id, key, held, response).await
         }
     }
 }
@@ -152,6 +177,7 @@ async fn store_after(
     state: &AppState,
     api_key: ApiKeyId,
     key: String,
+    held: Held,
     response: Response,
 ) -> Response {
     let (parts, body) = response.into_parts();
@@ -173,7 +199,9 @@ async fn store_after(
     let result = state
         .store
         .write(move |tx| {
-            Box::pin(async move { idempotency::complete(tx, &api_key, &key, &stored, None).await })
+            Box::pin(
+                async move { idempotency::complete(tx, &api_key, &key, held, &stored, None).await },
+            )
         })
         .await;
     if let Err(e) = result {

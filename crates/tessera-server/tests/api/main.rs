@@ -15,6 +15,8 @@ mod documents;
 mod events;
 mod idempotency;
 mod inquiries;
+mod limits;
+mod matrix;
 mod ops;
 mod pagination;
 mod permissions;

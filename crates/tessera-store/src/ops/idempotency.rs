@@ -3,7 +3,10 @@
 //!
 //! A request claims its key (`begin`) with a lease; the unit of work that makes the request's
 //! writes also stores its response (`complete`), in the same transaction. A claim whose holder
-//! died (lease passed without a stored response) may be taken over.
+//! died (lease passed without a stored response) may be taken over. Each claim is identified by
+//! the end of its lease ([`Held`]): `complete` stores a response only for the claim that holds
+//! the key now, so a holder that was merely slow — its lease taken over by a retry — fails and
+//! rolls back its writes instead of committing them a second time.
 
 use tessera_core::id::ApiKeyId;
 use tessera_core::{Error, Timestamp};
@@ -11,7 +14,8 @@ use tessera_core::{Error, Timestamp};
 use crate::args;
 use crate::tx::Tx;
 
-/// How long a running request holds its key before another may take it over.
+/// How long a running request holds its key before another may take it over (the default of
+/// `TESSERA_IDEMPOTENCY_LEASE_MS`).
 pub const LEASE_MS: i64 = 60_000;
 /// How long stored responses are kept.
 pub const RETENTION_MS: i64 = 24 * 60 * 60 * 1000;
@@ -24,11 +28,16 @@ pub struct StoredResponse {
     pub body: Vec<u8>,
 }
 
+/// A claim on a key: the end of its lease, which no other claim of the key shares (a takeover
+/// happens only after the lease ended, and sets a later one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Held(pub Timestamp);
+
 /// What to do with a request that carries an idempotency key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
-    /// The key is now held by this request: run it.
-    Fresh,
+    /// The key is now held by this request: run it, and store its response with this claim.
+    Fresh(Held),
     /// The same request already finished: replay this.
     Replay(StoredResponse),
     /// The key was used for a different request.
@@ -37,14 +46,16 @@ pub enum Claim {
     InUse,
 }
 
-/// Claims `key` for a request with `fingerprint`.
+/// Claims `key` for a request with `fingerprint`, for `lease_ms`.
 pub async fn begin(
     tx: &mut Tx,
     api_key: &ApiKeyId,
     key: &str,
     fingerprint: &str,
+    lease_ms: i64,
 ) -> Result<Claim, Error> {
     let now = tx.now();
+    let until = now.plus_millis(lease_ms.max(1));
     let row = tx
         .fetch_optional(
             "select fingerprint, state, locked_until, status_code, content_type, body, created_at
@@ -57,11 +68,11 @@ pub async fn begin(
             .execute(
                 "insert into idempotency_keys (api_key_id, key, fingerprint, state, locked_until, created_at)
                  values ($1, $2, $3, 'running', $4, $5) on conflict do nothing",
-                args![api_key, key, fingerprint, now.plus_millis(LEASE_MS), now],
+                args![api_key, key, fingerprint, until, now],
             )
             .await?;
         return Ok(if inserted == 1 {
-            Claim::Fresh
+            Claim::Fresh(Held(until))
         } else {
             Claim::InUse
         });
@@ -70,14 +81,19 @@ pub async fn begin(
     let expired = created_at.plus_millis(RETENTION_MS) <= now;
     if expired {
         // An old record: the key is free again.
-        tx.execute(
-            "update idempotency_keys set fingerprint = $1, state = 'running', locked_until = $2,
-             status_code = null, content_type = null, body = null, resource_id = null, created_at = $3
-             where api_key_id = $4 and key = $5 and created_at = $6",
-            args![fingerprint, now.plus_millis(LEASE_MS), now, api_key, key, created_at],
-        )
-        .await?;
-        return Ok(Claim::Fresh);
+        let taken = tx
+            .execute(
+                "update idempotency_keys set fingerprint = $1, state = 'running', locked_until = $2,
+                 status_code = null, content_type = null, body = null, resource_id = null, created_at = $3
+                 where api_key_id = $4 and key = $5 and created_at = $6",
+                args![fingerprint, until, now, api_key, key, created_at],
+            )
+            .await?;
+        return Ok(if taken == 1 {
+            Claim::Fresh(Held(until))
+        } else {
+            Claim::InUse
+        });
     }
     if row.text("fingerprint")? != fingerprint {
         return Ok(Claim::Mismatch);
@@ -100,38 +116,53 @@ pub async fn begin(
         .execute(
             "update idempotency_keys set locked_until = $1
              where api_key_id = $2 and key = $3 and state = 'running' and locked_until = $4",
-            args![now.plus_millis(LEASE_MS), api_key, key, locked_until],
+            args![until, api_key, key, locked_until],
         )
         .await?;
     Ok(if taken == 1 {
-        Claim::Fresh
+        Claim::Fresh(Held(until))
     } else {
         Claim::InUse
     })
 }
 
-/// Stores the response of the request holding `key`. `resource_id` is the id of the object the
-/// response shows, so redaction can find it.
+/// Stores the response of the request holding `key` with claim `held`. `resource_id` is the id
+/// of the object the response shows, so redaction can find it.
+///
+/// Fails with 409 `idempotency_key_in_use` when the claim no longer holds the key (its lease ran
+/// out and a retry took the key over): the unit of work this runs in then rolls back, so the
+/// request's writes are made once, by the holder of the key.
 pub async fn complete(
     tx: &mut Tx,
     api_key: &ApiKeyId,
     key: &str,
+    held: Held,
     response: &StoredResponse,
     resource_id: Option<&str>,
 ) -> Result<(), Error> {
-    tx.execute(
-        "update idempotency_keys set state = 'done', locked_until = null, status_code = $1,
-         content_type = $2, body = $3, resource_id = $4 where api_key_id = $5 and key = $6",
-        args![
-            i64::from(response.status),
-            response.content_type.as_str(),
-            response.body.clone(),
-            resource_id,
-            api_key,
-            key
-        ],
-    )
-    .await?;
+    let stored = tx
+        .execute(
+            "update idempotency_keys set state = 'done', locked_until = null, status_code = $1,
+             content_type = $2, body = $3, resource_id = $4
+             where api_key_id = $5 and key = $6 and state = 'running' and locked_until = $7",
+            args![
+                i64::from(response.status),
+                response.content_type.as_str(),
+                response.body.clone(),
+                resource_id,
+                api_key,
+                key,
+                held.0
+            ],
+        )
+        .await?;
+    if stored != 1 {
+        return Err(Error::conflict(
+            tessera_core::codes::IDEMPOTENCY_KEY_IN_USE,
+            "this request's claim on its Idempotency-Key ran out and another request took it over",
+        )
+        .at_header("Idempotency-Key"));
+    }
     Ok(())
 }
 
@@ -172,12 +203,17 @@ pub async fn scrub(tx: &mut Tx, object_ids: &[String]) -> Result<(), Error> {
     Ok(())
 }
 
-/// Deletes records older than the retention period; returns how many.
+/// Deletes records older than the retention period; returns how many. That includes claims
+/// whose request never stored a response (its process died, or its client went away and the
+/// request was dropped) once their lease is over: nothing will complete them, and a retry after
+/// 24 hours would find the key free anyway.
 pub async fn purge(tx: &mut Tx) -> Result<u64, Error> {
-    let cutoff = tx.now().plus_millis(-RETENTION_MS);
+    let now = tx.now();
+    let cutoff = now.plus_millis(-RETENTION_MS);
     tx.execute(
-        "delete from idempotency_keys where created_at < $1 and state = 'done'",
-        args![cutoff],
+        "delete from idempotency_keys
+         where created_at < $1 and (state = 'done' or locked_until is null or locked_until < $2)",
+        args![cutoff, now],
     )
     .await
 }

@@ -20,6 +20,25 @@ pub struct CreatedOrganization {
 /// Longest organization name.
 pub const MAX_NAME_LEN: usize = 200;
 
+/// Most API keys of an environment that have not expired (each has its own rate limit, so this
+/// also bounds what one organization may send).
+pub const MAX_API_KEYS_PER_ENVIRONMENT: i64 = 100;
+
+/// Locks an environment's row until the unit of work ends, so that units counting the objects of
+/// the environment against a limit (webhooks, workflows, API keys) run one after another:
+/// without it, concurrent units on PostgreSQL would each count the same total and all insert.
+/// (SQLite runs one writing unit at a time already.)
+pub async fn lock_environment(tx: &mut Tx, scope: &Scope) -> Result<(), Error> {
+    if tx.dialect() == crate::Dialect::Postgres {
+        tx.fetch_optional(
+            "select id from environments where id = $1 for update",
+            args![&scope.env],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// Checks an organization or key name.
 pub fn check_name(name: &str, pointer: &str) -> Result<String, Error> {
     let name = name.trim();
@@ -227,6 +246,23 @@ pub async fn create_api_key(
     permissions: Permissions,
     expires_at: Option<Timestamp>,
 ) -> Result<(ApiKey, String), Error> {
+    lock_environment(tx, scope).await?;
+    let now = tx.now();
+    let row = tx
+        .fetch_one(
+            "select count(*) as n from api_keys
+             where environment_id = $1 and (expires_at is null or expires_at > $2)",
+            args![&scope.env, now],
+        )
+        .await?;
+    if row.i64("n")? >= MAX_API_KEYS_PER_ENVIRONMENT {
+        return Err(Error::invalid(
+            codes::API_KEY_LIMIT,
+            format!(
+                "an environment has at most {MAX_API_KEYS_PER_ENVIRONMENT} API keys that have not expired; expire one first"
+            ),
+        ));
+    }
     insert_api_key(tx, scope, name, permissions, expires_at).await
 }
 

@@ -53,6 +53,7 @@ pub struct NewWebhook {
 }
 
 pub async fn create(tx: &mut Tx, scope: &Scope, new: NewWebhook) -> Result<Webhook, Error> {
+    crate::ops::tenancy::lock_environment(tx, scope).await?;
     let row = tx
         .fetch_one(
             "select count(*) as n from webhooks where environment_id = $1 and status <> 'archived'",

@@ -102,6 +102,7 @@ pub struct NewWorkflow {
 
 pub async fn create(tx: &mut Tx, scope: &Scope, new: NewWorkflow) -> Result<Workflow, Error> {
     check_inputs(&new.trigger, &new.steps)?;
+    crate::ops::tenancy::lock_environment(tx, scope).await?;
     let row = tx
         .fetch_one(
             "select count(*) as n from workflows where environment_id = $1",
