@@ -356,6 +356,8 @@ struct SecretPage {
     chrome: Chrome,
     w: WorkflowRow,
     secret: String,
+    /// Whether a step uses the secret now (an edit can add one later, so it is shown anyway).
+    signs_requests: bool,
 }
 
 /// Creates a workflow and shows its signing secret, once.
@@ -384,6 +386,10 @@ pub async fn create(State(state): State<AppState>, signed: Signed, Form(form): F
                 ),
                 w: row(&w, state.store.clock().now()),
                 secret: w.secret.clone(),
+                signs_requests: w
+                    .steps
+                    .iter()
+                    .any(|s| matches!(s, Step::HttpRequest { .. })),
             };
             Ok(render(StatusCode::OK, &page))
         }

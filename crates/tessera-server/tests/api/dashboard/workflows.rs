@@ -3,11 +3,12 @@
 //! edit, disable and enable, runs with their steps after the worker, manual runs, what members
 //! may do, and another organization's workflows and runs are not found.
 
+use axum::http::Method;
 use serde_json::{Value, json};
 use tessera_store::on_both_backends;
 use tessera_store::testing::Backend;
 
-use super::{Browser, User, html, page, user};
+use super::{Browser, User, form, html, page, user};
 use crate::support::{ADMIN, App};
 
 /// A dashboard user of the same organization with another role.
@@ -135,6 +136,16 @@ async fn a_workflow_is_created_edited_and_switched_from_its_pages(backend: Backe
             Some("/trigger/conditions/0/path"),
         ),
         (
+            definition(
+                "typed-name-9",
+                approved.clone(),
+                json!([{"type": "tag-inquiry", "tag": "t"}, {"type": "http-request", "url": "http://10.0.0.1/hook"}]),
+            ),
+            422,
+            "",
+            Some("/steps/1/url"),
+        ),
+        (
             String::from(r#"{"name": "typed-name-6", "trigger": {"event": "inquiry.approved"}}"#),
             422,
             "Steps is required",
@@ -196,6 +207,10 @@ async fn a_workflow_is_created_edited_and_switched_from_its_pages(backend: Backe
     let secret = between(&body, "<code data-copy>", "<").to_owned();
     assert!(secret.starts_with("wflsec_"), "{secret}");
     assert!(body.contains("shown only once"));
+    assert!(
+        body.contains("no <code>http-request</code> step yet"),
+        "{body}"
+    );
     let shown = page(&web.get(&format!("/dashboard/workflows/{id}")).await, 200);
     assert!(!shown.contains(&secret), "the secret is shown once");
     for expected in [
@@ -313,6 +328,20 @@ async fn a_workflow_is_created_edited_and_switched_from_its_pages(backend: Backe
     let body = page(&web.get(r.header("location").unwrap()).await, 200);
     assert!(body.contains("Workflow enabled") && body.contains("s-active"));
     assert_eq!(api_workflows(&app, key).await.len(), 1);
+
+    // A workflow that sends requests: its secret is what signs them.
+    let (_, body) = create(
+        &mut web,
+        &definition(
+            "Tell our system",
+            json!({"event": "inquiry.declined"}),
+            json!([{"type": "http-request", "url": "https://93.184.216.34/hook"}]),
+        ),
+    )
+    .await;
+    assert!(between(&body, "<code data-copy>", "<").starts_with("wflsec_"));
+    assert!(!body.contains("step yet"), "{body}");
+    assert_eq!(api_workflows(&app, key).await.len(), 2);
 }
 
 async fn runs_show_their_steps(backend: Backend) {
@@ -582,8 +611,87 @@ async fn another_organizations_workflows_are_not_found(backend: Backend) {
     );
 }
 
+async fn workflow_forms_need_the_csrf_token(backend: Backend) {
+    let app = App::new(backend).await;
+    let a = user(&app, "Alpha", "admin").await;
+    let b = user(&app, "Bravo", "admin").await;
+    let key = &a.org.sandbox;
+    let mut web = Browser::new(&app);
+    web.sign_in(&a).await;
+    let mut other = Browser::new(&app);
+    other.sign_in(&b).await;
+    let (id, _) = create(
+        &mut web,
+        &definition(
+            "Tag completed",
+            json!({"event": "inquiry.completed"}),
+            json!([{"type": "tag-inquiry", "tag": "seen"}]),
+        ),
+    )
+    .await;
+    let inquiry = app.inquiry(key, json!({})).await;
+    let valid = definition(
+        "Forged",
+        json!({"event": "inquiry.completed"}),
+        json!([{"type": "approve-inquiry"}]),
+    );
+    let forms: Vec<(String, Vec<(&str, &str)>)> = vec![
+        ("/dashboard/workflows".into(), vec![("definition", &valid)]),
+        (
+            format!("/dashboard/workflows/{id}/edit"),
+            vec![("definition", &valid)],
+        ),
+        (format!("/dashboard/workflows/{id}/disable"), vec![]),
+        (
+            format!("/dashboard/workflows/{id}/trigger"),
+            vec![("object_id", &inquiry)],
+        ),
+    ];
+    for (path, fields) in &forms {
+        // No token, an empty one, and another session's.
+        for csrf in [None, Some(""), Some(other.csrf.as_str())] {
+            let mut all = fields.clone();
+            if let Some(c) = csrf {
+                all.push(("csrf_token", c));
+            }
+            let r = web.send(Method::POST, path, Some(form(&all))).await;
+            assert!(
+                page(&r, 403).contains("This form has expired"),
+                "{path} {csrf:?}"
+            );
+        }
+    }
+    // Nothing changed: one workflow, as it was, never run.
+    let all = api_workflows(&app, key).await;
+    assert_eq!(all.len(), 1);
+    let w = app
+        .get(&format!("/api/v1/workflows/{id}"))
+        .key(key)
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(
+        (w.attr("name"), w.attr("status")),
+        (&json!("Tag completed"), &json!("active"))
+    );
+    assert!(
+        app.all(
+            key,
+            &format!("/api/v1/workflow-runs?filter[workflow-id]={id}")
+        )
+        .await
+        .is_empty()
+    );
+    // With the session's own token, the same form works.
+    let r = web
+        .post(&format!("/dashboard/workflows/{id}/disable"), &[])
+        .await;
+    assert_eq!(r.status.as_u16(), 303, "{}", html(&r));
+}
+
 on_both_backends!(
     a_workflow_is_created_edited_and_switched_from_its_pages,
+    workflow_forms_need_the_csrf_token,
     runs_show_their_steps,
     another_organizations_workflows_are_not_found,
 );
