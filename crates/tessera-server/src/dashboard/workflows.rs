@@ -603,10 +603,11 @@ pub async fn act(
     let id = parse_id(&id)?;
     let scope = signed.0.scope.clone();
     let target = id.clone();
-    match action.as_str() {
+    let object_id = form.text("object_id");
+    // Where to go once done.
+    let done: Result<String, Error> = match action.as_str() {
         "enable" | "disable" => {
             signed.require_admin()?;
-            let session = signed.0;
             let status = if action == "enable" {
                 WorkflowStatus::Active
             } else {
@@ -616,80 +617,48 @@ pub async fn act(
                 status: Some(status),
                 ..WorkflowPatch::default()
             };
-            let done = state
+            state
                 .store
                 .write(move |tx| {
                     Box::pin(async move { workflows::update(tx, &scope, &target, patch).await })
                 })
-                .await;
-            match done {
-                Ok(_) => Ok(Redirect::to(&format!("{BASE}/{id}?done={action}")).into_response()),
-                Err(e) => {
-                    let error = form_error(e)?;
-                    show_page(
-                        &state,
-                        session,
-                        id,
-                        Fields::default(),
-                        String::new(),
-                        Some(error),
-                    )
-                    .await
-                }
-            }
+                .await
+                .map(|_| format!("{BASE}/{id}?done={action}"))
         }
+        "trigger" if object_id.is_empty() => Err(Error::invalid(
+            codes::MISSING_ATTRIBUTE,
+            "Enter the id of the inquiry, share token or connection to run the workflow on.",
+        )),
         "trigger" => {
-            let session = signed.0;
-            let object_id = form.text("object_id");
-            if object_id.is_empty() {
-                let error = (
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    String::from(
-                        "Enter the id of the inquiry, share token or connection to run the workflow on.",
-                    ),
-                );
-                return show_page(
-                    &state,
-                    session,
-                    id,
-                    Fields::default(),
-                    object_id,
-                    Some(error),
-                )
-                .await;
-            }
             let object = object_id.clone();
-            let done = state
+            state
                 .store
                 .write(move |tx| {
                     Box::pin(async move {
                         workflow_triggers::trigger_manually(tx, &scope, &target, &object).await
                     })
                 })
-                .await;
-            match done {
-                Ok(run) => Ok(Redirect::to(&format!(
-                    "/dashboard/workflow-runs/{}?done=trigger",
-                    run.id
-                ))
-                .into_response()),
-                Err(e) => {
-                    // (Another organization's workflow is the not-found page: `show_page` cannot
-                    // load it either.)
-                    let error = form_error(e)?;
-                    show_page(
-                        &state,
-                        session,
-                        id,
-                        Fields::default(),
-                        object_id,
-                        Some(error),
-                    )
-                    .await
-                }
-            }
+                .await
+                .map(|run| format!("/dashboard/workflow-runs/{}?done=trigger", run.id))
         }
-        _ => Err(PageError::not_found()),
+        _ => return Err(PageError::not_found()),
+    };
+    match done {
+        Ok(to) => Ok(Redirect::to(&to).into_response()),
+        Err(e) => {
+            // The workflow's page with the message (another organization's workflow is the
+            // not-found page: `show_page` cannot load it either).
+            let error = form_error(e)?;
+            show_page(
+                &state,
+                signed.0,
+                id,
+                Fields::default(),
+                object_id,
+                Some(error),
+            )
+            .await
+        }
     }
 }
 

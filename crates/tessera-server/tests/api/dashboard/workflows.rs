@@ -9,7 +9,7 @@ use tessera_store::on_both_backends;
 use tessera_store::testing::Backend;
 
 use super::{Browser, User, form, html, page, user};
-use crate::support::{ADMIN, App};
+use crate::support::{ADMIN, App, Resp};
 
 /// A dashboard user of the same organization with another role.
 async fn colleague(app: &App, of: &User, role: &str) -> User {
@@ -56,6 +56,25 @@ async fn create(web: &mut Browser<'_>, text: &str) -> (String, String) {
 
 async fn api_workflows(app: &App, key: &str) -> Vec<Value> {
     app.all(key, "/api/v1/workflows").await
+}
+
+/// A workflow as the API shows it.
+async fn api_workflow(app: &App, key: &str, id: &str) -> Resp {
+    app.get(&format!("/api/v1/workflows/{id}"))
+        .key(key)
+        .send()
+        .await
+        .expect(200)
+}
+
+/// How many runs a workflow has, as the API counts them.
+async fn api_runs(app: &App, key: &str, id: &str) -> usize {
+    app.all(
+        key,
+        &format!("/api/v1/workflow-runs?filter[workflow-id]={id}"),
+    )
+    .await
+    .len()
 }
 
 async fn a_workflow_is_created_edited_and_switched_from_its_pages(backend: Backend) {
@@ -234,12 +253,7 @@ async fn a_workflow_is_created_edited_and_switched_from_its_pages(backend: Backe
         assert!(row.contains(expected), "{expected} not in {row}");
     }
     assert!(!list.contains(&secret));
-    let w = app
-        .get(&format!("/api/v1/workflows/{id}"))
-        .key(key)
-        .send()
-        .await
-        .expect(200);
+    let w = api_workflow(&app, key, &id).await;
     assert_eq!(w.attr("name"), "Share approved");
 
     // Edit: the form holds the current definition; saving replaces it.
@@ -283,12 +297,7 @@ async fn a_workflow_is_created_edited_and_switched_from_its_pages(backend: Backe
         body.contains("id=\"error-pointer\">/steps/0/tag<"),
         "{body}"
     );
-    let w = app
-        .get(&format!("/api/v1/workflows/{id}"))
-        .key(key)
-        .send()
-        .await
-        .expect(200);
+    let w = api_workflow(&app, key, &id).await;
     assert_eq!(w.attr("name"), "Share and tag");
     assert_eq!(w.attr("steps").as_array().unwrap().len(), 2);
 
@@ -301,12 +310,7 @@ async fn a_workflow_is_created_edited_and_switched_from_its_pages(backend: Backe
     assert!(body.contains("Workflow disabled") && body.contains("s-inactive"));
     assert!(body.contains("id=\"inactive-note\"") && !body.contains("id=\"trigger-workflow\""));
     assert!(body.contains(&format!("/dashboard/workflows/{id}/enable")));
-    let w = app
-        .get(&format!("/api/v1/workflows/{id}"))
-        .key(key)
-        .send()
-        .await
-        .expect(200);
+    let w = api_workflow(&app, key, &id).await;
     assert_eq!(w.attr("status"), "inactive");
     // An inactive workflow cannot be run by hand: the page says so.
     let inquiry = app
@@ -494,12 +498,7 @@ async fn runs_show_their_steps(backend: Backend) {
     app.worker().drain().await.unwrap();
     let body = page(&member.get(r.header("location").unwrap()).await, 200);
     assert!(body.contains("s-completed") && body.contains("/dashboard/share-tokens/cnst_"));
-    let w = app
-        .get(&format!("/api/v1/workflows/{id}"))
-        .key(key)
-        .send()
-        .await
-        .expect(200);
+    let w = api_workflow(&app, key, &id).await;
     assert_eq!(w.attr("status"), "active");
 }
 
@@ -569,25 +568,12 @@ async fn another_organizations_workflows_are_not_found(backend: Backend) {
         assert!(body.contains("Not found"), "{path}: {body}");
     }
     // Alpha's workflow is as it was, with its one run; Bravo's list shows none of it.
-    let w = app
-        .get(&format!("/api/v1/workflows/{workflow}"))
-        .key(key)
-        .send()
-        .await
-        .expect(200);
+    let w = api_workflow(&app, key, &workflow).await;
     assert_eq!(
         (w.attr("name"), w.attr("status")),
         (&json!("Alpha's own"), &json!("active"))
     );
-    assert_eq!(
-        app.all(
-            key,
-            &format!("/api/v1/workflow-runs?filter[workflow-id]={workflow}")
-        )
-        .await
-        .len(),
-        1
-    );
+    assert_eq!(api_runs(&app, key, &workflow).await, 1);
     let list = page(&web.get("/dashboard/workflows").await, 200);
     assert!(!list.contains(&workflow) && list.contains("No workflows yet"));
     // Bravo's own workflow cannot use Alpha's objects either.
@@ -664,24 +650,12 @@ async fn workflow_forms_need_the_csrf_token(backend: Backend) {
     // Nothing changed: one workflow, as it was, never run.
     let all = api_workflows(&app, key).await;
     assert_eq!(all.len(), 1);
-    let w = app
-        .get(&format!("/api/v1/workflows/{id}"))
-        .key(key)
-        .send()
-        .await
-        .expect(200);
+    let w = api_workflow(&app, key, &id).await;
     assert_eq!(
         (w.attr("name"), w.attr("status")),
         (&json!("Tag completed"), &json!("active"))
     );
-    assert!(
-        app.all(
-            key,
-            &format!("/api/v1/workflow-runs?filter[workflow-id]={id}")
-        )
-        .await
-        .is_empty()
-    );
+    assert_eq!(api_runs(&app, key, &id).await, 0);
     // With the session's own token, the same form works.
     let r = web
         .post(&format!("/dashboard/workflows/{id}/disable"), &[])
