@@ -222,6 +222,13 @@ fn parse_json<T: DeserializeOwned>(content_type: Option<String>, bytes: &[u8]) -
             Error::bad_request(codes::MALFORMED_JSON, "the body must be a JSON object").at(""),
         );
     }
+    from_document(value)
+}
+
+/// Reads a request document that is already JSON into a DTO: the same normalization (any key
+/// inflection), envelope and text checks, and error pointers as a request body. The dashboard's
+/// JSON forms go through it too, so a definition typed there is read exactly as the API reads it.
+pub fn from_document<T: DeserializeOwned>(value: Value) -> Result<T, Error> {
     let value = normalize_document(value);
     check_envelope(&value)?;
     check_text(&value, &mut String::new())?;

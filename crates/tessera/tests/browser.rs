@@ -559,8 +559,31 @@ async fn the_dashboard_in_a_real_browser() {
     web.click("#create-key button").await;
     assert!(web.text("#secret code").await.starts_with("tsk_sandbox_"));
     web.shot("api-key-secret").await;
+
+    step(started, "workflows");
+    // A workflow made in the browser. Bravo has no outbound connection, so the example's
+    // connection is a placeholder: refused, with the pointer to it; fixed, the workflow is listed.
     web.go("/dashboard/workflows").await;
-    assert!(web.text("#workflows-coming").await.contains("coming"));
+    assert!(web.text("#no-workflows").await.contains("No workflows yet"));
+    web.click("#new-workflow").await;
+    assert!(web.text("#no-connection").await.contains("placeholder"));
+    web.click("#workflow-form button[type=submit]").await;
+    assert_eq!(web.text("#error-pointer").await, "/steps/0/connection-id");
+    web.shot("workflow-invalid").await;
+    web.fill(
+        "#workflow-form textarea[name=definition]",
+        r#"{"name": "Tag completed inquiries", "trigger": {"event": "inquiry.completed"}, "steps": [{"type": "tag-inquiry", "tag": "reviewed"}]}"#,
+    )
+    .await;
+    web.click("#workflow-form button[type=submit]").await;
+    assert!(web.text("#secret code").await.starts_with("wflsec_"));
+    web.go("/dashboard/workflows").await;
+    let listed = web.text("#workflows").await;
+    assert!(
+        listed.contains("Tag completed inquiries") && listed.contains("inquiry.completed"),
+        "{listed}"
+    );
+    web.shot("workflows").await;
 
     step(started, "environment");
     // The environment switch: production is empty.

@@ -12,7 +12,8 @@ use tessera_core::jsonapi::{Document, ErrorDocument, ListDocument};
 use tessera_core::secret::generate_workflow_secret;
 use tessera_core::workflow::run::RunResource;
 use tessera_core::workflow::{
-    Step, WorkflowResource, WorkflowStatus, check_inputs, check_name, parse_steps, parse_trigger,
+    Step, Trigger, WorkflowResource, WorkflowStatus, check_inputs, check_name, parse_steps,
+    parse_trigger,
 };
 use tessera_core::{Error, codes};
 use tessera_store::ops::workflow_triggers;
@@ -22,6 +23,7 @@ use utoipa::ToSchema;
 use crate::api::inquiries::double;
 use crate::api::{Body, CommonHeaders, IdempotencyHeader, PageParams, page_doc, required, single};
 use crate::extract::{Ctx, JsonBody, Reply, path_id};
+use crate::outbound::OutboundClient;
 use crate::query::Accepts;
 use crate::render::Doc;
 
@@ -75,16 +77,71 @@ fn status(raw: Option<String>) -> Result<Option<WorkflowStatus>, Error> {
 }
 
 /// Refuses an `http-request` URL the outbound guard would refuse, as webhooks do.
-async fn check_urls(ctx: &Ctx, steps: &[Step]) -> Result<(), Error> {
+async fn check_urls(outbound: &OutboundClient, steps: &[Step]) -> Result<(), Error> {
     for (i, step) in steps.iter().enumerate() {
         if let Step::HttpRequest { url } = step {
-            ctx.state.outbound.check_url(url).await.map_err(|e| {
+            outbound.check_url(url).await.map_err(|e| {
                 Error::invalid(codes::INVALID_URL, e.to_string())
                     .at(format!("/data/attributes/steps/{i}/url"))
             })?;
         }
     }
     Ok(())
+}
+
+/// A whole workflow definition, checked.
+#[derive(Debug, Clone)]
+pub struct Definition {
+    pub name: Option<String>,
+    pub status: Option<WorkflowStatus>,
+    pub trigger: Trigger,
+    pub steps: Vec<Step>,
+}
+
+impl Definition {
+    /// A new workflow of this definition (`active` unless it says otherwise), with a new secret.
+    pub fn into_new(self) -> NewWorkflow {
+        NewWorkflow {
+            name: self.name,
+            status: self.status.unwrap_or(WorkflowStatus::Active),
+            trigger: self.trigger,
+            steps: self.steps,
+            secret: generate_workflow_secret(),
+        }
+    }
+
+    /// A change that replaces a workflow's definition with this one (no name clears the name;
+    /// no status keeps the status).
+    pub fn into_replacement(self) -> WorkflowPatch {
+        WorkflowPatch {
+            name: Some(self.name),
+            status: self.status,
+            trigger: Some(self.trigger),
+            steps: Some(self.steps),
+        }
+    }
+}
+
+/// Checks a whole definition as `POST /api/v1/workflows` does — its shape, the inputs its
+/// trigger provides, the `http-request` URLs — with errors pointing into
+/// `/data/attributes`. The dashboard's create and edit forms call this too; the connections and
+/// templates a definition names are checked by the store's unit of work.
+pub async fn check_definition(
+    outbound: &OutboundClient,
+    a: NewWorkflowAttributes,
+) -> Result<Definition, Error> {
+    let name = a.name.map(|n| check_name(&n)).transpose()?;
+    let trigger = parse_trigger(&required(a.trigger, "trigger")?)?;
+    let steps = parse_steps(&required(a.steps, "steps")?)?;
+    let status = status(a.status)?;
+    check_inputs(&trigger, &steps)?;
+    check_urls(outbound, &steps).await?;
+    Ok(Definition {
+        name,
+        status,
+        trigger,
+        steps,
+    })
 }
 
 #[utoipa::path(post, path = "/api/v1/workflows", tag = "workflows",
@@ -94,20 +151,9 @@ async fn check_urls(ctx: &Ctx, steps: &[Step]) -> Result<(), Error> {
     responses((status = 201, body = Document<WorkflowResource>), (status = 422, body = ErrorDocument)))]
 pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewWorkflowAttributes>>) -> Reply {
     single(&ctx, &[])?;
-    let a = body.data.attributes;
-    let name = a.name.map(|n| check_name(&n)).transpose()?;
-    let trigger = parse_trigger(&required(a.trigger, "trigger")?)?;
-    let steps = parse_steps(&required(a.steps, "steps")?)?;
-    let status = status(a.status)?.unwrap_or(WorkflowStatus::Active);
-    check_inputs(&trigger, &steps)?;
-    check_urls(&ctx, &steps).await?;
-    let new = NewWorkflow {
-        name,
-        status,
-        trigger,
-        steps,
-        secret: generate_workflow_secret(),
-    };
+    let new = check_definition(&ctx.state.outbound, body.data.attributes)
+        .await?
+        .into_new();
     let scope = ctx.scope().clone();
     ctx.commit(
         StatusCode::CREATED,
@@ -181,7 +227,7 @@ pub async fn update(
         check_inputs(t, s)?;
     }
     if let Some(s) = &steps {
-        check_urls(&ctx, s).await?;
+        check_urls(&ctx.state.outbound, s).await?;
     }
     let patch = WorkflowPatch {
         name,

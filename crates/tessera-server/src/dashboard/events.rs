@@ -26,6 +26,8 @@ pub fn object_href(id: &str) -> Option<String> {
         "cxn" => "connections",
         "wbh" => "webhooks",
         "whd" => "webhook-deliveries",
+        "wfl" => "workflows",
+        "wfr" => "workflow-runs",
         _ => return None,
     };
     Some(format!("/dashboard/{page}/{id}"))

@@ -97,7 +97,18 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             get(api_keys::list).post(api_keys::create),
         )
         .route("/dashboard/api-keys/{id}/expire", post(api_keys::expire))
-        .route("/dashboard/workflows", get(workflows::index))
+        .route(
+            "/dashboard/workflows",
+            get(workflows::list).post(workflows::create),
+        )
+        .route("/dashboard/workflows/new", get(workflows::new))
+        .route("/dashboard/workflows/{id}", get(workflows::show))
+        .route(
+            "/dashboard/workflows/{id}/edit",
+            get(workflows::edit).post(workflows::update),
+        )
+        .route("/dashboard/workflows/{id}/{action}", post(workflows::act))
+        .route("/dashboard/workflow-runs/{id}", get(workflows::run))
         .layer(from_fn_with_state(state.clone(), csrf::guard))
         .layer(CatchPanicLayer::custom(page::panic_page))
         .layer(from_fn(page::security_headers))

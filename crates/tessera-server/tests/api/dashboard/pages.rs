@@ -47,7 +47,7 @@ async fn connect_story_through_the_dashboard(backend: Backend) {
             "Inquiries are created through the API",
         ),
         ("/dashboard/webhooks", "No webhooks yet"),
-        ("/dashboard/workflows", "coming with the workflows feature"),
+        ("/dashboard/workflows", "No workflows yet"),
     ] {
         assert!(page(&bravo.get(path).await, 200).contains(hint), "{path}");
     }
