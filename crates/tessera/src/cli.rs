@@ -143,6 +143,8 @@ struct FileConfig {
     webhook_timeout_ms: Option<u64>,
     webhook_retry_scale: Option<f64>,
     dashboard_secure_cookies: Option<bool>,
+    worker_lease_ms: Option<i64>,
+    idempotency_lease_ms: Option<i64>,
     log: Option<String>,
 }
 
@@ -197,8 +199,11 @@ fn build_config(
         webhook_timeout_ms: env("TESSERA_WEBHOOK_TIMEOUT_MS")?
             .or(file.webhook_timeout_ms)
             .unwrap_or(defaults.webhook_timeout_ms),
-        worker_lease_ms: env("TESSERA_WORKER_LEASE_MS")?.unwrap_or(defaults.worker_lease_ms),
+        worker_lease_ms: env("TESSERA_WORKER_LEASE_MS")?
+            .or(file.worker_lease_ms)
+            .unwrap_or(defaults.worker_lease_ms),
         idempotency_lease_ms: env("TESSERA_IDEMPOTENCY_LEASE_MS")?
+            .or(file.idempotency_lease_ms)
             .unwrap_or(defaults.idempotency_lease_ms),
         webhook_retry_scale: env("TESSERA_WEBHOOK_RETRY_SCALE")?
             .or(file.webhook_retry_scale)
