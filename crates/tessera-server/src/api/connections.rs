@@ -3,7 +3,7 @@
 use axum::extract::Path;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use tessera_core::connection::{ConnectionAction, ConnectionResource, ConnectionStatus, Direction};
+use tessera_core::connection::{ConnectionAction, ConnectionStatus, Direction};
 use tessera_core::id::{ConnectionId, OrganizationId};
 use tessera_core::jsonapi::{Document, ErrorDocument, ListDocument};
 use tessera_core::{Error, codes};
@@ -60,7 +60,7 @@ pub fn direction_filter(q: &Query) -> Result<Option<Direction>, Error> {
     params(CommonHeaders, IdempotencyHeader),
     request_body = Body<NewConnection>,
     security(("api_key" = ["connection.write"])),
-    responses((status = 201, body = Document<ConnectionResource>), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument), (status = 422, body = ErrorDocument)))]
+    responses((status = 201, body = Document<crate::api::schema::Resource<crate::api::schema::ConnectionAttributes, crate::api::schema::ConnectionRelationships>>), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument), (status = 422, body = ErrorDocument)))]
 pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewConnection>>) -> Reply {
     let a = body.data.attributes;
     let destination = id_attribute(
@@ -90,7 +90,7 @@ pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewConnection>>) -> 
 #[utoipa::path(get, path = "/api/v1/connect/connections", tag = "connections",
     params(PageParams, ConnectionFilters, CommonHeaders),
     security(("api_key" = ["connection.read"])),
-    responses((status = 200, body = ListDocument<ConnectionResource>), (status = 400, body = ErrorDocument)))]
+    responses((status = 200, body = ListDocument<crate::api::schema::Resource<crate::api::schema::ConnectionAttributes, crate::api::schema::ConnectionRelationships>>), (status = 400, body = ErrorDocument)))]
 pub async fn list(ctx: Ctx) -> Reply {
     let q = ctx.query(Accepts {
         list: true,
@@ -136,7 +136,7 @@ pub async fn list(ctx: Ctx) -> Reply {
 #[utoipa::path(get, path = "/api/v1/connect/connections/{id}", tag = "connections",
     params(("id" = String, Path), CommonHeaders),
     security(("api_key" = ["connection.read"])),
-    responses((status = 200, body = Document<ConnectionResource>), (status = 404, body = ErrorDocument)))]
+    responses((status = 200, body = Document<crate::api::schema::Resource<crate::api::schema::ConnectionAttributes, crate::api::schema::ConnectionRelationships>>), (status = 404, body = ErrorDocument)))]
 pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
     let q = single(&ctx, &[])?;
     let id = path_id(ConnectionId::parse, &id, "connection")?;
@@ -180,7 +180,7 @@ macro_rules! action_endpoint {
             params(("id" = String, Path), CommonHeaders, IdempotencyHeader),
             request_body(content = Option<EmptyBody>, description = "optional"),
             security(("api_key" = ["connection.write"])),
-            responses((status = 200, body = Document<ConnectionResource>), (status = 403, body = ErrorDocument), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument)))]
+            responses((status = 200, body = Document<crate::api::schema::Resource<crate::api::schema::ConnectionAttributes, crate::api::schema::ConnectionRelationships>>), (status = 403, body = ErrorDocument), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument)))]
         pub async fn $name(ctx: Ctx, Path(id): Path<String>, OptionalJsonBody(_body): OptionalJsonBody<EmptyBody>) -> Reply {
             act(ctx, id, $action).await
         }

@@ -224,3 +224,24 @@ pub fn single(ctx: &Ctx, includes: &[&str]) -> Result<Query, crate::error::ApiEr
         extra: &[],
     })
 }
+
+/// The resource types of the OpenAPI description, spelled out in full in each operation's
+/// responses (`Resource<Attributes, Relationships>`): utoipa names a generic schema after its
+/// arguments only when it sees them, and a type alias hides them (every document would be the
+/// same `Document_Resource`).
+pub mod schema {
+    pub use tessera_core::connection::{ConnectionAttributes, ConnectionRelationships};
+    pub use tessera_core::document::{DocumentAttributes, DocumentRelationships};
+    pub use tessera_core::event::EventAttributes;
+    pub use tessera_core::inquiry::{InquiryAttributes, InquiryRelationships};
+    pub use tessera_core::jsonapi::{NoRelationships, Resource};
+    pub use tessera_core::share_token::{ShareTokenAttributes, ShareTokenRelationships};
+    pub use tessera_core::template::TemplateAttributes;
+    pub use tessera_core::tenancy::{
+        ApiKeyAttributes, OrganizationAttributes, OrganizationRelationships,
+    };
+    pub use tessera_core::verification::{VerificationAttributes, VerificationRelationships};
+    pub use tessera_core::webhook::{DeliveryAttributes, DeliveryRelationships, WebhookAttributes};
+    pub use tessera_core::workflow::WorkflowAttributes;
+    pub use tessera_core::workflow::run::{RunAttributes, RunRelationships};
+}

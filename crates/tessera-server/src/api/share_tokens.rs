@@ -10,8 +10,8 @@ use tessera_core::id::{ConnectionId, InquiryId, ShareTokenId, TemplateId};
 use tessera_core::jsonapi::{Document, ErrorDocument, ListDocument};
 use tessera_core::mask::mask_field;
 use tessera_core::share_token::{
-    DEFAULT_EXPIRES_IN, FieldMapping, RedeemParams, ShareToken, ShareTokenResource,
-    ShareTokenStatus, check_expires_in, check_field_mappings,
+    DEFAULT_EXPIRES_IN, FieldMapping, RedeemParams, ShareToken, ShareTokenStatus, check_expires_in,
+    check_field_mappings,
 };
 use tessera_core::{Error, Timestamp, codes};
 use tessera_store::Tx;
@@ -93,7 +93,7 @@ fn view(t: &ShareToken, ctx: &Ctx, now: Timestamp, source_data: Option<Value>) -
     params(CommonHeaders, IdempotencyHeader),
     request_body = Body<NewShareToken>,
     security(("api_key" = ["share_token.write"])),
-    responses((status = 201, body = Document<ShareTokenResource>), (status = 403, body = ErrorDocument), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument), (status = 422, body = ErrorDocument)))]
+    responses((status = 201, body = Document<crate::api::schema::Resource<crate::api::schema::ShareTokenAttributes, crate::api::schema::ShareTokenRelationships>>), (status = 403, body = ErrorDocument), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument), (status = 422, body = ErrorDocument)))]
 pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewShareToken>>) -> Reply {
     let a = body.data.attributes;
     let connection = id_attribute(
@@ -128,7 +128,7 @@ pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewShareToken>>) -> 
 #[utoipa::path(get, path = "/api/v1/connect/share-tokens", tag = "share-tokens",
     params(PageParams, ShareTokenFilters, CommonHeaders),
     security(("api_key" = ["share_token.read"])),
-    responses((status = 200, body = ListDocument<ShareTokenResource>), (status = 400, body = ErrorDocument)))]
+    responses((status = 200, body = ListDocument<crate::api::schema::Resource<crate::api::schema::ShareTokenAttributes, crate::api::schema::ShareTokenRelationships>>), (status = 400, body = ErrorDocument)))]
 pub async fn list(ctx: Ctx) -> Reply {
     let q = ctx.query(Accepts {
         list: true,
@@ -215,7 +215,7 @@ pub async fn peek(tx: &mut Tx, t: &ShareToken) -> Result<Value, Error> {
 #[utoipa::path(get, path = "/api/v1/connect/share-tokens/{id}", tag = "share-tokens",
     params(("id" = String, Path), PeekParams, CommonHeaders),
     security(("api_key" = ["share_token.read"])),
-    responses((status = 200, body = Document<ShareTokenResource>), (status = 403, body = ErrorDocument), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument)))]
+    responses((status = 200, body = Document<crate::api::schema::Resource<crate::api::schema::ShareTokenAttributes, crate::api::schema::ShareTokenRelationships>>), (status = 403, body = ErrorDocument), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument)))]
 pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
     let q = ctx.query(Accepts {
         extra: &["peek-source-data"],
@@ -296,7 +296,7 @@ fn redeem_params(body: Body<RedeemAttributes>) -> Result<RedeemParams, Error> {
     params(("id" = String, Path), CommonHeaders, IdempotencyHeader),
     request_body(content = Body<RedeemAttributes>, description = "optional; `meta.field-mappings`: [{source-field-name, destination-field-name}]"),
     security(("api_key" = ["share_token.redeem"])),
-    responses((status = 200, body = Document<ShareTokenResource>), (status = 403, body = ErrorDocument), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument)))]
+    responses((status = 200, body = Document<crate::api::schema::Resource<crate::api::schema::ShareTokenAttributes, crate::api::schema::ShareTokenRelationships>>), (status = 403, body = ErrorDocument), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument)))]
 pub async fn redeem(
     ctx: Ctx,
     Path(id): Path<String>,
@@ -321,7 +321,7 @@ pub async fn redeem(
     params(("id" = String, Path), CommonHeaders, IdempotencyHeader),
     request_body(content = Option<EmptyBody>, description = "optional"),
     security(("api_key" = ["share_token.write"])),
-    responses((status = 200, body = Document<ShareTokenResource>), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument)))]
+    responses((status = 200, body = Document<crate::api::schema::Resource<crate::api::schema::ShareTokenAttributes, crate::api::schema::ShareTokenRelationships>>), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument)))]
 pub async fn expire(
     ctx: Ctx,
     Path(id): Path<String>,

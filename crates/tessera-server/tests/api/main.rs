@@ -27,6 +27,7 @@ mod robustness;
 mod share_token_rules;
 mod share_token_views;
 mod share_tokens;
+mod state_machine;
 mod templates;
 mod tenancy;
 mod verifications;
