@@ -128,7 +128,7 @@ impl Store {
     {
         let now = self.inner.clock.now();
         let mut tx = match &self.inner.backend {
-            Backend::Sqlite(b) => b.reader(now).await?,
+            Backend::Sqlite(b) => b.reader(now)?,
             Backend::Postgres(b) => b.reader(now).await?,
         };
         f(&mut tx).await

@@ -6,8 +6,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::PgRow;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Postgres, Row as _, Sqlite, SqliteConnection, Transaction};
+use sqlx::{Postgres, Row as _, Transaction};
+
+use crate::sqlite::{self, SqliteRow};
 use tessera_core::workflow::Cause;
 use tessera_core::{Error, Timestamp};
 
@@ -188,8 +189,8 @@ impl Sql {
 }
 
 pub(crate) enum Conn {
-    Sqlite(SqliteConnection),
-    SqliteRead(PoolConnection<Sqlite>),
+    Sqlite(rusqlite::Connection),
+    SqliteRead(sqlite::ReadConn),
     Postgres(Transaction<'static, Postgres>),
     PostgresRead(PoolConnection<Postgres>),
 }
@@ -216,7 +217,7 @@ pub enum Row {
     Postgres(PgRow),
 }
 
-fn db_err(e: sqlx::Error) -> Error {
+pub(crate) fn db_err(e: sqlx::Error) -> Error {
     // A unique violation means another unit of work made a conflicting change first (units
     // check uniqueness before they write; this is the race they can lose).
     if e.as_database_error()
@@ -291,16 +292,6 @@ impl Tx {
     /// Runs a statement; returns the number of rows it changed.
     pub async fn execute(&mut self, sql: &str, args: Vec<Arg>) -> Result<u64, Error> {
         match self.conn()? {
-            Conn::Sqlite(c) => Ok(bind_all!(sqlx::query(sql), args)
-                .execute(&mut *c)
-                .await
-                .map_err(db_err)?
-                .rows_affected()),
-            Conn::SqliteRead(c) => Ok(bind_all!(sqlx::query(sql), args)
-                .execute(&mut **c)
-                .await
-                .map_err(db_err)?
-                .rows_affected()),
             Conn::Postgres(c) => Ok(bind_all!(sqlx::query(sql), args)
                 .execute(&mut **c)
                 .await
@@ -311,26 +302,13 @@ impl Tx {
                 .await
                 .map_err(db_err)?
                 .rows_affected()),
+            other => sqlite::execute(sqlite_conn(other)?, sql, &args),
         }
     }
 
     /// Runs a query and returns every row.
     pub async fn fetch_all(&mut self, sql: &str, args: Vec<Arg>) -> Result<Vec<Row>, Error> {
         match self.conn()? {
-            Conn::Sqlite(c) => Ok(bind_all!(sqlx::query(sql), args)
-                .fetch_all(&mut *c)
-                .await
-                .map_err(db_err)?
-                .into_iter()
-                .map(Row::Sqlite)
-                .collect()),
-            Conn::SqliteRead(c) => Ok(bind_all!(sqlx::query(sql), args)
-                .fetch_all(&mut **c)
-                .await
-                .map_err(db_err)?
-                .into_iter()
-                .map(Row::Sqlite)
-                .collect()),
             Conn::Postgres(c) => Ok(bind_all!(sqlx::query(sql), args)
                 .fetch_all(&mut **c)
                 .await
@@ -344,6 +322,10 @@ impl Tx {
                 .map_err(db_err)?
                 .into_iter()
                 .map(Row::Postgres)
+                .collect()),
+            other => Ok(sqlite::query(sqlite_conn(other)?, sql, &args)?
+                .into_iter()
+                .map(Row::Sqlite)
                 .collect()),
         }
     }
@@ -355,16 +337,6 @@ impl Tx {
         args: Vec<Arg>,
     ) -> Result<Option<Row>, Error> {
         match self.conn()? {
-            Conn::Sqlite(c) => Ok(bind_all!(sqlx::query(sql), args)
-                .fetch_optional(&mut *c)
-                .await
-                .map_err(db_err)?
-                .map(Row::Sqlite)),
-            Conn::SqliteRead(c) => Ok(bind_all!(sqlx::query(sql), args)
-                .fetch_optional(&mut **c)
-                .await
-                .map_err(db_err)?
-                .map(Row::Sqlite)),
             Conn::Postgres(c) => Ok(bind_all!(sqlx::query(sql), args)
                 .fetch_optional(&mut **c)
                 .await
@@ -375,6 +347,10 @@ impl Tx {
                 .await
                 .map_err(db_err)?
                 .map(Row::Postgres)),
+            other => Ok(sqlite::query(sqlite_conn(other)?, sql, &args)?
+                .into_iter()
+                .next()
+                .map(Row::Sqlite)),
         }
     }
 
@@ -401,7 +377,8 @@ impl Tx {
             return Ok(());
         }
         self.after.wake_jobs = true;
-        if let (Some(Conn::Postgres(_)), Some(channel)) = (&self.conn, self.jobs_channel.clone()) {
+        let on_postgres = matches!(self.conn, Some(Conn::Postgres(_)));
+        if let (true, Some(channel)) = (on_postgres, self.jobs_channel.clone()) {
             // NOTIFY is transactional: delivered to listeners only if this unit commits.
             self.execute("select pg_notify($1, '')", vec![Arg::Text(channel)])
                 .await?;
@@ -410,26 +387,51 @@ impl Tx {
     }
 }
 
+fn sqlite_conn(conn: &Conn) -> Result<&rusqlite::Connection, Error> {
+    sqlite::conn_of(conn)
+        .ok_or_else(|| Error::internal(std::io::Error::other("not a SQLite connection")))
+}
+
+fn wrong_type(col: &str) -> Error {
+    Error::internal(std::io::Error::other(format!(
+        "column {col} has an unexpected type"
+    )))
+}
+
+/// Reads a column of either backend: `$pg` is the sqlx type, `$lite` converts SQLite's value.
 macro_rules! get {
-    ($self:expr, $col:expr, $t:ty) => {
+    ($self:expr, $col:expr, $pg:ty, $lite:expr) => {
         match $self {
-            Row::Sqlite(r) => r.try_get::<$t, _>($col).map_err(db_err),
-            Row::Postgres(r) => r.try_get::<$t, _>($col).map_err(db_err),
+            Row::Sqlite(r) => ($lite)(r.value($col)?).ok_or_else(|| wrong_type($col)),
+            Row::Postgres(r) => r.try_get::<$pg, _>($col).map_err(db_err),
         }
     };
 }
 
+use rusqlite::types::Value as Lite;
+
 impl Row {
     pub fn i64(&self, col: &str) -> Result<i64, Error> {
-        get!(self, col, i64)
+        get!(self, col, i64, |v: &Lite| match v {
+            Lite::Integer(i) => Some(*i),
+            _ => None,
+        })
     }
 
     pub fn opt_i64(&self, col: &str) -> Result<Option<i64>, Error> {
-        get!(self, col, Option<i64>)
+        get!(self, col, Option<i64>, |v: &Lite| match v {
+            Lite::Integer(i) => Some(Some(*i)),
+            Lite::Null => Some(None),
+            _ => None,
+        })
     }
 
     pub fn f64(&self, col: &str) -> Result<f64, Error> {
-        get!(self, col, f64)
+        get!(self, col, f64, |v: &Lite| match v {
+            Lite::Real(f) => Some(*f),
+            Lite::Integer(i) => Some(*i as f64),
+            _ => None,
+        })
     }
 
     pub fn bool(&self, col: &str) -> Result<bool, Error> {
@@ -437,19 +439,35 @@ impl Row {
     }
 
     pub fn text(&self, col: &str) -> Result<String, Error> {
-        get!(self, col, String)
+        get!(self, col, String, |v: &Lite| match v {
+            Lite::Text(s) => Some(s.clone()),
+            _ => None,
+        })
     }
 
     pub fn opt_text(&self, col: &str) -> Result<Option<String>, Error> {
-        get!(self, col, Option<String>)
+        get!(self, col, Option<String>, |v: &Lite| match v {
+            Lite::Text(s) => Some(Some(s.clone())),
+            Lite::Null => Some(None),
+            _ => None,
+        })
     }
 
     pub fn bytes(&self, col: &str) -> Result<Vec<u8>, Error> {
-        get!(self, col, Vec<u8>)
+        get!(self, col, Vec<u8>, |v: &Lite| match v {
+            Lite::Blob(b) => Some(b.clone()),
+            Lite::Text(s) => Some(s.clone().into_bytes()),
+            _ => None,
+        })
     }
 
     pub fn opt_bytes(&self, col: &str) -> Result<Option<Vec<u8>>, Error> {
-        get!(self, col, Option<Vec<u8>>)
+        get!(self, col, Option<Vec<u8>>, |v: &Lite| match v {
+            Lite::Blob(b) => Some(Some(b.clone())),
+            Lite::Text(s) => Some(Some(s.clone().into_bytes())),
+            Lite::Null => Some(None),
+            _ => None,
+        })
     }
 
     pub fn time(&self, col: &str) -> Result<Timestamp, Error> {
