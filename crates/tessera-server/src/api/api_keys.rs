@@ -19,6 +19,7 @@ use crate::render::Doc;
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct NewApiKey {
+    #[schema(required = true, value_type = String)]
     pub name: Option<String>,
     /// A subset of the caller's permissions; default: all of them.
     pub permissions: Option<Vec<String>>,

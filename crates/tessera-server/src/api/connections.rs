@@ -22,6 +22,7 @@ use crate::render::Doc;
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct NewConnection {
     /// The partner that may receive share tokens (may be the caller's own organization).
+    #[schema(required = true, value_type = String)]
     pub destination_organization_id: Option<String>,
     pub name: Option<String>,
 }
@@ -31,11 +32,15 @@ pub struct NewConnection {
 #[into_params(parameter_in = Query)]
 pub struct ConnectionFilters {
     /// `pending`, `active`, `inactive` (comma-separated).
-    #[param(rename = "filter[status]")]
+    #[param(
+        rename = "filter[status]",
+        max_length = 1000,
+        pattern = "^\\s*(pending|active|inactive)?\\s*(,\\s*(pending|active|inactive)?\\s*)*$"
+    )]
     #[serde(rename = "filter[status]")]
     pub status: Option<String>,
     /// `outbound` or `inbound`.
-    #[param(rename = "filter[direction]")]
+    #[param(rename = "filter[direction]", pattern = "^(outbound|inbound)$")]
     #[serde(rename = "filter[direction]")]
     pub direction: Option<String>,
 }
@@ -178,7 +183,7 @@ macro_rules! action_endpoint {
         #[doc = $doc]
         #[utoipa::path(post, path = $path, tag = "connections",
             params(("id" = String, Path), CommonHeaders, IdempotencyHeader),
-            request_body(content = Option<EmptyBody>, description = "optional"),
+            request_body(content = EmptyBody, description = "optional"),
             security(("api_key" = ["connection.write"])),
             responses((status = 200, body = Document<crate::api::schema::Resource<crate::api::schema::ConnectionAttributes, crate::api::schema::ConnectionRelationships>>), (status = 403, body = ErrorDocument), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument)))]
         pub async fn $name(ctx: Ctx, Path(id): Path<String>, OptionalJsonBody(_body): OptionalJsonBody<EmptyBody>) -> Reply {

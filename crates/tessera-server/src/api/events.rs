@@ -17,11 +17,11 @@ use crate::render::Doc;
 #[into_params(parameter_in = Query)]
 pub struct EventFilters {
     /// One or more event names, comma-separated.
-    #[param(rename = "filter[name]")]
+    #[param(rename = "filter[name]", max_length = 1000)]
     #[serde(rename = "filter[name]")]
     pub name: Option<String>,
     /// The id of the object the events are about.
-    #[param(rename = "filter[object-id]")]
+    #[param(rename = "filter[object-id]", max_length = 1000)]
     #[serde(rename = "filter[object-id]")]
     pub object_id: Option<String>,
 }

@@ -76,13 +76,20 @@ pub struct ActionMeta {
 #[into_params(parameter_in = Query)]
 pub struct InquiryFilters {
     /// One or more statuses, comma-separated.
-    #[param(rename = "filter[status]")]
+    #[param(
+        rename = "filter[status]",
+        max_length = 1000,
+        pattern = "^\\s*(created|pending|completed|approved|declined|needs_review|expired|failed)?\\s*(,\\s*(created|pending|completed|approved|declined|needs_review|expired|failed)?\\s*)*$"
+    )]
     #[serde(rename = "filter[status]")]
     pub status: Option<String>,
-    #[param(rename = "filter[reference-id]")]
+    #[param(rename = "filter[reference-id]", max_length = 1000)]
     #[serde(rename = "filter[reference-id]")]
     pub reference_id: Option<String>,
-    #[param(rename = "filter[inquiry-template-id]")]
+    #[param(
+        rename = "filter[inquiry-template-id]",
+        pattern = "^itmpl_[0-9A-Za-z]{16,64}$"
+    )]
     #[serde(rename = "filter[inquiry-template-id]")]
     pub template_id: Option<String>,
 }
@@ -184,6 +191,9 @@ pub async fn list(ctx: Ctx) -> Reply {
 #[into_params(parameter_in = Query)]
 pub struct IncludeParams {
     /// `verifications`, `documents` (comma-separated).
+    #[param(
+        pattern = "^\\s*(verifications|documents)?\\s*(,\\s*(verifications|documents)?\\s*)*$"
+    )]
     pub include: Option<String>,
 }
 
@@ -293,7 +303,7 @@ macro_rules! transition_endpoint {
         #[doc = $doc]
         #[utoipa::path(post, path = $path, tag = "inquiries",
             params(("id" = String, Path), CommonHeaders, IdempotencyHeader),
-            request_body(content = Option<ActionBody>, description = "optional"),
+            request_body(content = ActionBody, description = "optional"),
             security(("api_key" = ["inquiry.write"])),
             responses((status = 200, body = Document<crate::api::schema::Resource<crate::api::schema::InquiryAttributes, crate::api::schema::InquiryRelationships>>), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument)))]
         pub async fn $name(ctx: Ctx, Path(id): Path<String>, OptionalJsonBody(_body): OptionalJsonBody<ActionBody>) -> Reply {

@@ -32,8 +32,10 @@ use crate::render::Doc;
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct NewShareToken {
     /// An active outbound connection of the caller.
+    #[schema(required = true, value_type = String)]
     pub connection_id: Option<String>,
     /// The inquiry to share (completed or approved, not redacted).
+    #[schema(required = true, value_type = String)]
     pub source_id: Option<String>,
     /// 60–1814400; default 1209600 (14 days).
     pub expires_in_seconds: Option<i64>,
@@ -62,14 +64,18 @@ pub struct RedeemMeta {
 #[into_params(parameter_in = Query)]
 pub struct ShareTokenFilters {
     /// `created`, `pending`, `redeemed`, `expired`, `failed` (comma-separated).
-    #[param(rename = "filter[status]")]
+    #[param(
+        rename = "filter[status]",
+        max_length = 1000,
+        pattern = "^\\s*(created|pending|redeemed|expired|failed)?\\s*(,\\s*(created|pending|redeemed|expired|failed)?\\s*)*$"
+    )]
     #[serde(rename = "filter[status]")]
     pub status: Option<String>,
     /// `outbound` or `inbound`.
-    #[param(rename = "filter[direction]")]
+    #[param(rename = "filter[direction]", pattern = "^(outbound|inbound)$")]
     #[serde(rename = "filter[direction]")]
     pub direction: Option<String>,
-    #[param(rename = "filter[connection-id]")]
+    #[param(rename = "filter[connection-id]", pattern = "^cxn_[0-9A-Za-z]{16,64}$")]
     #[serde(rename = "filter[connection-id]")]
     pub connection_id: Option<String>,
 }
@@ -319,7 +325,7 @@ pub async fn redeem(
 
 #[utoipa::path(post, path = "/api/v1/connect/share-tokens/{id}/expire", tag = "share-tokens",
     params(("id" = String, Path), CommonHeaders, IdempotencyHeader),
-    request_body(content = Option<EmptyBody>, description = "optional"),
+    request_body(content = EmptyBody, description = "optional"),
     security(("api_key" = ["share_token.write"])),
     responses((status = 200, body = Document<crate::api::schema::Resource<crate::api::schema::ShareTokenAttributes, crate::api::schema::ShareTokenRelationships>>), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument)))]
 pub async fn expire(

@@ -18,6 +18,7 @@ use crate::render::Doc;
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct NewTemplate {
+    #[schema(required = true, value_type = String)]
     pub name: Option<String>,
     #[serde(default)]
     pub required_fields: Vec<String>,

@@ -21,11 +21,14 @@ use crate::render::Doc;
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct NewVerificationAttributes {
+    #[schema(required = true, value_type = String)]
     pub inquiry_id: Option<String>,
     /// `government-id`, `selfie`, `database`, `document`, `phone-number` or `email-address`.
     #[serde(rename = "type")]
+    #[schema(required = true, value_type = String)]
     pub kind: Option<String>,
     /// `passed` or `failed`.
+    #[schema(required = true, value_type = String)]
     pub status: Option<String>,
     #[serde(default)]
     pub checks: Vec<Check>,

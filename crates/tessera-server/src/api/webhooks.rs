@@ -25,8 +25,10 @@ use crate::render::Doc;
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct NewWebhookAttributes {
     /// `https://…` (plain http only to networks the operator allows).
+    #[schema(required = true, value_type = String)]
     pub url: Option<String>,
     /// Event names, or `["*"]` for all.
+    #[schema(required = true, value_type = Vec<String>)]
     pub enabled_events: Option<Vec<String>>,
     /// `kebab` (default), `camel` or `snake`.
     pub api_key_inflection: Option<String>,
@@ -187,7 +189,7 @@ macro_rules! status_endpoint {
         #[doc = $doc]
         #[utoipa::path(post, path = $path, tag = "webhooks",
             params(("id" = String, Path), CommonHeaders, IdempotencyHeader),
-            request_body(content = Option<EmptyBody>, description = "optional"),
+            request_body(content = EmptyBody, description = "optional"),
             security(("api_key" = ["webhook.write"])),
             responses((status = 200, body = Document<crate::api::schema::Resource<crate::api::schema::WebhookAttributes, crate::api::schema::NoRelationships>>), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument)))]
         pub async fn $name(ctx: Ctx, Path(id): Path<String>, OptionalJsonBody(_body): OptionalJsonBody<EmptyBody>) -> Reply {
@@ -218,7 +220,7 @@ status_endpoint!(
 /// A new secret in `meta.secret`; the previous one keeps signing alongside for the overlap.
 #[utoipa::path(post, path = "/api/v1/webhooks/{id}/rotate-secret", tag = "webhooks",
     params(("id" = String, Path), CommonHeaders, IdempotencyHeader),
-    request_body(content = Option<EmptyBody>, description = "optional"),
+    request_body(content = EmptyBody, description = "optional"),
     security(("api_key" = ["webhook.write"])),
     responses((status = 200, body = Document<crate::api::schema::Resource<crate::api::schema::WebhookAttributes, crate::api::schema::NoRelationships>>), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument)))]
 pub async fn rotate_secret(
@@ -284,7 +286,7 @@ pub async fn delivery(ctx: Ctx, Path(id): Path<String>) -> Reply {
 /// A new attempt now for a `failed` or `canceled` delivery.
 #[utoipa::path(post, path = "/api/v1/webhook-deliveries/{id}/retry", tag = "webhooks",
     params(("id" = String, Path), CommonHeaders, IdempotencyHeader),
-    request_body(content = Option<EmptyBody>, description = "optional"),
+    request_body(content = EmptyBody, description = "optional"),
     security(("api_key" = ["webhook.write"])),
     responses((status = 200, body = Document<crate::api::schema::Resource<crate::api::schema::DeliveryAttributes, crate::api::schema::DeliveryRelationships>>), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument)))]
 pub async fn retry(

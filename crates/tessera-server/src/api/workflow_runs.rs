@@ -18,7 +18,7 @@ use crate::render::Doc;
 #[into_params(parameter_in = Query)]
 pub struct RunFilters {
     /// Only the runs of this workflow.
-    #[param(rename = "filter[workflow-id]")]
+    #[param(rename = "filter[workflow-id]", pattern = "^wfl_[0-9A-Za-z]{16,64}$")]
     #[serde(rename = "filter[workflow-id]")]
     pub workflow_id: Option<String>,
 }

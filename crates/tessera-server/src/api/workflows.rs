@@ -31,10 +31,10 @@ pub struct NewWorkflowAttributes {
     /// 1–200 characters.
     pub name: Option<String>,
     /// `{"event": "inquiry.approved", "conditions": [{"path", "op", "value"}]}`.
-    #[schema(value_type = Object)]
+    #[schema(required = true, value_type = Object)]
     pub trigger: Option<Value>,
     /// 1–10 steps: `[{"type": "create-share-token", "connection-id": "cxn_…"}, …]`.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(required = true, value_type = Vec<Object>)]
     pub steps: Option<Value>,
     /// `active` (default) or `inactive`.
     pub status: Option<String>,
@@ -60,6 +60,7 @@ pub struct WorkflowChanges {
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct TriggerAttributes {
     /// The inquiry, share token or connection to run on.
+    #[schema(required = true, value_type = String)]
     pub object_id: Option<String>,
 }
 

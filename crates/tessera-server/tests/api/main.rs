@@ -13,6 +13,7 @@ mod conventions;
 mod dashboard;
 mod documents;
 mod events;
+mod fuzz;
 mod idempotency;
 mod inquiries;
 mod ops;
