@@ -179,9 +179,9 @@ async fn schemathesis_finds_no_contract_violation() {
         .expect("schemathesis could not be started");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    // The summary, for the record: operations, phases, test cases generated.
+    // For the record: operations, phases (stateful scenarios and links covered), test cases.
     let summary = stdout
-        .find("SUMMARY")
+        .find("Coverage (in")
         .map_or(&stdout[..], |at| &stdout[at..]);
     eprintln!(
         "schemathesis ({:.0} s, exit {}):\n{summary}",

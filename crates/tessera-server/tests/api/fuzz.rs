@@ -7,7 +7,7 @@
 //! accepted, an idempotent retry replays its first answer.
 //!
 //! Parsers do not depend on the storage backend: these run on SQLite. Cases per property:
-//! `PROPTEST_CASES` (default 64).
+//! `PROPTEST_CASES` (default 256).
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -26,7 +26,7 @@ fn cases() -> u32 {
     std::env::var("PROPTEST_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(64)
+        .unwrap_or(256)
 }
 
 /// The contract for any answer to any input: no 5xx; a refusal is an error document.
