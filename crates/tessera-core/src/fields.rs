@@ -322,4 +322,117 @@ mod tests {
         )));
         assert!(w.contains(&("gone".into(), None)));
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Any JSON value, a few levels deep.
+        fn json_value() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::Bool),
+                any::<i64>().prop_map(Value::from),
+                any::<f64>().prop_map(Value::from),
+                any::<u64>().prop_map(Value::from),
+                ".{0,40}".prop_map(Value::String),
+                "[0-9]{4}-[0-9]{2}-[0-9]{2}".prop_map(Value::String),
+                "[a-zA-Z]{1,3}".prop_map(Value::String),
+                proptest::sample::select(IDENTIFICATION_CLASSES)
+                    .prop_map(|c| Value::from(c.to_uppercase())),
+                (1usize..1100).prop_map(|n| Value::String("é".repeat(n))),
+            ];
+            leaf.prop_recursive(3, 16, 4, |inner| {
+                prop_oneof![
+                    proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                    proptest::collection::btree_map(".{0,8}", inner, 0..4)
+                        .prop_map(|m| Value::Object(m.into_iter().collect())),
+                ]
+            })
+        }
+
+        /// Standard names in every inflection, and arbitrary ones.
+        fn field_name() -> impl Strategy<Value = String> {
+            let standard: Vec<&'static str> = standard_names().collect();
+            prop_oneof![
+                proptest::sample::select(standard.clone()).prop_map(str::to_owned),
+                proptest::sample::select(standard.clone()).prop_map(|n| n.replace('-', "_")),
+                proptest::sample::select(standard).prop_map(|n| {
+                    crate::inflect::from_kebab(n, crate::inflect::Inflection::Camel)
+                }),
+                "[a-zA-Z0-9._-]{1,70}",
+                ".{0,20}",
+            ]
+        }
+
+        proptest! {
+            /// Untrusted field maps never panic; whatever is accepted is stored under a valid
+            /// name, typed as its standard requires, and reads back unchanged (parsing a stored
+            /// value again is the identity); whatever is refused points into the map.
+            #[test]
+            fn field_writes_are_total_and_stable(
+                entries in proptest::collection::vec((field_name(), json_value()), 0..8)
+            ) {
+                let map: Map<String, Value> = entries.into_iter().collect();
+                match parse_writes(&map, "/data/attributes/fields") {
+                    Ok(writes) => {
+                        prop_assert_eq!(writes.len(), map.len());
+                        for (name, value) in writes {
+                            prop_assert!(valid_name(&name), "{name}");
+                            let Some(v) = value else { continue };
+                            let again = parse_value(&name, &v.value, "/x").ok().flatten();
+                            prop_assert_eq!(again.as_ref(), Some(&v));
+                            match standard(&name) {
+                                Some(Standard::Date) => {
+                                    prop_assert_eq!(v.kind, FieldType::Date);
+                                    prop_assert!(parse_date(v.value.as_str().unwrap_or("")).is_some());
+                                }
+                                Some(Standard::Country) => {
+                                    let s = v.value.as_str().unwrap_or("");
+                                    prop_assert!(s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase()));
+                                }
+                                Some(Standard::Choices(c)) => {
+                                    prop_assert!(c.contains(&v.value.as_str().unwrap_or("")));
+                                }
+                                Some(Standard::Text) => prop_assert_eq!(v.kind, FieldType::String),
+                                None => prop_assert!(!v.value.is_array() && !v.value.is_object()),
+                            }
+                            if let Value::String(s) = &v.value {
+                                prop_assert!(s.chars().count() <= MAX_STRING_LEN);
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        let pointer = match e.location {
+                            Some(crate::error::Source::Pointer(p)) => p,
+                            other => return Err(TestCaseError::fail(format!("no pointer: {other:?}"))),
+                        };
+                        prop_assert!(pointer.starts_with("/data/attributes/fields"), "{pointer}");
+                        prop_assert_eq!(e.status.code(), 422);
+                    }
+                }
+            }
+
+            /// Dates: never a panic, and only real `YYYY-MM-DD` dates.
+            #[test]
+            fn dates_are_exactly_iso(s in ".{0,12}", y in 0i32..10000, m in 1u32..13, d in 1u32..32) {
+                if let Some(date) = parse_date(&s) {
+                    prop_assert_eq!(date.format("%Y-%m-%d").to_string(), s);
+                }
+                let written = format!("{y:04}-{m:02}-{d:02}");
+                prop_assert_eq!(
+                    parse_date(&written).is_some(),
+                    NaiveDate::from_ymd_opt(y, m, d).is_some()
+                );
+            }
+
+            /// Pointer escaping is reversible (RFC 6901).
+            #[test]
+            fn pointer_segments_round_trip(s in ".{0,20}") {
+                let escaped = escape_pointer(&s);
+                prop_assert!(!escaped.contains('/'));
+                prop_assert_eq!(escaped.replace("~1", "/").replace("~0", "~"), s);
+            }
+        }
+    }
 }

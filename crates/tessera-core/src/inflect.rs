@@ -189,4 +189,80 @@ mod tests {
             }
         }
     }
+
+    /// A kebab-case key as Tessera writes them: words, optionally ending in a number.
+    fn kebab_key() -> impl Strategy<Value = String> {
+        (
+            proptest::collection::vec("[a-z]{1,8}", 1..4),
+            proptest::option::of(1u8..10),
+        )
+            .prop_map(|(words, digit)| {
+                let mut key = words.join("-");
+                if let Some(d) = digit {
+                    key.push_str(&format!("-{d}"));
+                }
+                key
+            })
+    }
+
+    /// A kebab-case document: nested objects and arrays, with some free-form maps whose keys are
+    /// anything at all.
+    fn kebab_document() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            ".{0,10}".prop_map(Value::String),
+            proptest::collection::btree_map(".{0,10}", ".{0,5}", 0..3).prop_map(|m| {
+                // A free-form map (`fields`) holding keys of any shape.
+                let inner: Map<String, Value> =
+                    m.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+                json!({"fields": inner, "metadata": inner.clone()})
+            }),
+        ];
+        leaf.prop_recursive(4, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
+                proptest::collection::btree_map(kebab_key(), inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        /// Any key, however odd, converts without a panic, and converting twice changes
+        /// nothing more.
+        #[test]
+        fn to_kebab_is_total_and_idempotent(key in ".{0,30}") {
+            let once = to_kebab(&key);
+            prop_assert_eq!(to_kebab(&once), once.clone());
+            for inflection in [Inflection::Kebab, Inflection::Camel, Inflection::Snake] {
+                let _ = from_kebab(&key, inflection);
+            }
+        }
+
+        /// A response document in any inflection, read back as a request, is the document
+        /// Tessera wrote: free-form maps keep their keys both ways.
+        #[test]
+        fn documents_round_trip_through_every_inflection(doc in kebab_document()) {
+            let doc = json!({"data": {"attributes": doc}});
+            for inflection in [Inflection::Kebab, Inflection::Camel, Inflection::Snake] {
+                let shown = inflect_document(doc.clone(), inflection);
+                prop_assert_eq!(normalize_document(shown), doc.clone());
+            }
+        }
+
+        /// Normalising an arbitrary (hostile) request document never panics and keeps its shape:
+        /// the same number of members at the top level, every value kind in place.
+        #[test]
+        fn normalising_any_document_is_total(
+            entries in proptest::collection::btree_map(".{0,12}", ".{0,5}", 0..6)
+        ) {
+            let doc = Value::Object(entries.into_iter().map(|(k, v)| (k, Value::String(v))).collect());
+            let normal = normalize_document(doc.clone());
+            let n = normal.as_object().map_or(0, Map::len);
+            // Two spellings of one key collapse into one member; never more members than sent.
+            prop_assert!(n <= doc.as_object().map_or(0, Map::len));
+        }
+    }
 }

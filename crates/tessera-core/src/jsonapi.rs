@@ -25,8 +25,16 @@ impl Ref {
 /// A relationship: `{"data": ref | [refs] | null}`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Relationship {
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<RelationshipData>)]
     pub data: Value,
+}
+
+/// What a relationship's `data` holds (for the OpenAPI description): one reference or a list.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum RelationshipData {
+    One(Ref),
+    Many(Vec<Ref>),
 }
 
 impl Relationship {

@@ -135,8 +135,7 @@ mod tests {
             prop_assert_eq!(m["visibility"].as_str(), Some("masked"));
             let shown = m["value"].as_str().unwrap_or("").trim_end_matches('*').to_owned();
             prop_assert!(shown.chars().count() <= 1);
-            // (The shown value, not the whole document: a value such as "lu" is inside the
-            // member name "value".)
+            // The masked value, not the whole peek: `"visibility"` itself contains e.g. "ty".
             prop_assert!(!m["value"].as_str().unwrap_or("").contains(&value));
         }
 

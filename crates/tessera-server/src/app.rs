@@ -20,7 +20,7 @@ use crate::{admin, api, dashboard, ops};
 
 /// The generated OpenAPI description of the tenant API.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api::routes().split_for_parts().1
+    api::openapi::finish(api::routes().split_for_parts().1)
 }
 
 /// The operator token's hash: from configuration, or generated once per database (the token
@@ -71,7 +71,8 @@ fn write_secret_file(path: &Path, contents: &str) -> std::io::Result<()> {
 pub async fn build(store: Store, config: Config) -> anyhow::Result<(Router, AppState)> {
     ops::metrics_handle();
     let (api_router, openapi) = api::routes().split_for_parts();
-    let openapi_json = Arc::new(openapi.to_pretty_json()?);
+    let openapi = api::openapi::finish(openapi);
+    let openapi_json = Arc::new(api::openapi::to_json(&openapi)?);
     let admin_token_hash = admin_token_hash(&store, &config).await?;
     let state = AppState {
         store,

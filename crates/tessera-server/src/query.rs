@@ -237,4 +237,111 @@ mod tests {
         };
         assert!(Query::parse(Some("page[size]=2"), one).is_err());
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Query strings as clients (and attackers) write them: known and unknown parameters,
+        /// percent-encoded or not, repeated, with odd values.
+        fn query_string() -> impl Strategy<Value = String> {
+            let key = prop_oneof![
+                Just("page[size]".to_owned()),
+                Just("page[after]".to_owned()),
+                Just("page[before]".to_owned()),
+                Just("page%5Bsize%5D".to_owned()),
+                Just("filter[status]".to_owned()),
+                Just("filter[referenceId]".to_owned()),
+                Just("filter[reference_id]".to_owned()),
+                Just("fields[inquiry]".to_owned()),
+                Just("include".to_owned()),
+                "[a-z\\[\\]%]{0,12}",
+                ".{0,12}",
+            ];
+            let value = prop_oneof![
+                (0u64..200).prop_map(|n| n.to_string()),
+                "-?[0-9]{1,25}",
+                "[a-zA-Z0-9_,]{0,20}",
+                ".{0,30}",
+                "%[0-9A-Fa-f]{0,2}.{0,4}",
+            ];
+            proptest::collection::vec((key, value, any::<bool>()), 0..6).prop_map(|pairs| {
+                pairs
+                    .into_iter()
+                    .map(|(k, v, has_value)| if has_value { format!("{k}={v}") } else { k })
+                    .collect::<Vec<_>>()
+                    .join("&")
+            })
+        }
+
+        proptest! {
+            /// Any query string parses or is refused with a 400 that names a parameter; never a
+            /// panic, and whatever is accepted is within the documented bounds.
+            #[test]
+            fn any_query_string_parses_or_is_a_400(raw in query_string()) {
+                match Query::parse(Some(&raw), LIST) {
+                    Ok(q) => {
+                        prop_assert!((1..=MAX_PAGE_SIZE).contains(&q.page.size));
+                        if let Some(Cursor::After(c) | Cursor::Before(c)) = &q.page.cursor {
+                            prop_assert!(!c.is_empty() && c.len() <= 100);
+                        }
+                        for name in q.filters.keys() {
+                            prop_assert!(LIST.filters.contains(&name.as_str()));
+                        }
+                    }
+                    Err(e) => {
+                        prop_assert_eq!(e.status.code(), 400);
+                        prop_assert_eq!(e.code, codes::INVALID_QUERY_PARAMETER);
+                        let named = matches!(e.location, Some(tessera_core::error::Source::Parameter(_)));
+                        prop_assert!(named);
+                    }
+                }
+            }
+
+            /// Arbitrary bytes, too (the raw query of a request is not necessarily UTF-8 text
+            /// that makes sense).
+            #[test]
+            fn any_text_is_total(raw in ".{0,60}") {
+                let _ = Query::parse(Some(&raw), LIST);
+            }
+
+            /// The pagination links round-trip: the `next` link's query, parsed again, asks for
+            /// the same filters, sparse fields and page size, after the last id of the page (and
+            /// `prev` before the first).
+            #[test]
+            fn pagination_links_round_trip(
+                size in 1u32..=MAX_PAGE_SIZE,
+                status in proptest::option::of("[a-z,]{1,20}"),
+                reference in proptest::option::of("[^\\x00]{1,30}"),
+                fields in proptest::option::of("[a-z-]{1,10}(,[a-z-]{1,10}){0,3}"),
+                first in "[a-z]{3}_[A-Za-z0-9]{1,24}",
+                last in "[a-z]{3}_[A-Za-z0-9]{1,24}",
+            ) {
+                let mut pairs = vec![("page[size]".to_owned(), size.to_string())];
+                if let Some(s) = &status { pairs.push(("filter[status]".into(), s.clone())); }
+                if let Some(r) = &reference { pairs.push(("filter[reference-id]".into(), r.clone())); }
+                if let Some(f) = &fields { pairs.push(("fields[inquiry]".into(), f.clone())); }
+                let raw = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+                let q = Query::parse(Some(&raw), LIST);
+                prop_assert!(q.is_ok(), "{raw}");
+                let q = q.unwrap_or_default();
+                let links = q.links("/api/v1/inquiries", Some(&first), Some(&last), true, true);
+                for (link, cursor) in [
+                    (links.next, Cursor::After(last.clone())),
+                    (links.prev, Cursor::Before(first.clone())),
+                ] {
+                    let link = link.unwrap_or_default();
+                    let query = link.strip_prefix("/api/v1/inquiries?");
+                    prop_assert!(query.is_some(), "{link}");
+                    let again = Query::parse(query, LIST);
+                    prop_assert!(again.is_ok(), "{link}");
+                    let again = again.unwrap_or_default();
+                    prop_assert_eq!(again.page.size, size);
+                    prop_assert_eq!(again.page.cursor, Some(cursor));
+                    prop_assert_eq!(&again.filters, &q.filters);
+                    prop_assert_eq!(&again.fields, &q.fields);
+                }
+            }
+        }
+    }
 }

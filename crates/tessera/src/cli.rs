@@ -385,7 +385,10 @@ pub async fn main() -> anyhow::Result<()> {
             .await
         }
         Command::Openapi => {
-            println!("{}", tessera_server::app::openapi().to_pretty_json()?);
+            println!(
+                "{}",
+                tessera_server::api::openapi::to_json(&tessera_server::app::openapi())?
+            );
             Ok(())
         }
     }

@@ -6,7 +6,6 @@ use serde::Deserialize;
 use tessera_core::id::ApiKeyId;
 use tessera_core::jsonapi::{Document, ErrorDocument, ListDocument};
 use tessera_core::permission::Permissions;
-use tessera_core::tenancy::ApiKeyResource;
 use tessera_core::{Error, Timestamp, codes};
 use tessera_store::ops::tenancy;
 use utoipa::ToSchema;
@@ -20,6 +19,7 @@ use crate::render::Doc;
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct NewApiKey {
+    #[schema(required = true, value_type = String)]
     pub name: Option<String>,
     /// A subset of the caller's permissions; default: all of them.
     pub permissions: Option<Vec<String>>,
@@ -31,7 +31,7 @@ pub struct NewApiKey {
 #[utoipa::path(get, path = "/api/v1/api-keys", tag = "api-keys",
     params(PageParams, CommonHeaders),
     security(("api_key" = ["api_key.read"])),
-    responses((status = 200, body = ListDocument<ApiKeyResource>), (status = 400, body = ErrorDocument)))]
+    responses((status = 200, body = ListDocument<crate::api::schema::Resource<crate::api::schema::ApiKeyAttributes, crate::api::schema::NoRelationships>>), (status = 400, body = ErrorDocument)))]
 pub async fn list(ctx: Ctx) -> Reply {
     let q = ctx.query(Accepts {
         list: true,
@@ -57,7 +57,7 @@ pub async fn list(ctx: Ctx) -> Reply {
     params(CommonHeaders, IdempotencyHeader),
     request_body = Body<NewApiKey>,
     security(("api_key" = ["api_key.write"])),
-    responses((status = 201, body = Document<ApiKeyResource>), (status = 403, body = ErrorDocument), (status = 422, body = ErrorDocument)))]
+    responses((status = 201, body = Document<crate::api::schema::Resource<crate::api::schema::ApiKeyAttributes, crate::api::schema::NoRelationships>>), (status = 403, body = ErrorDocument), (status = 422, body = ErrorDocument)))]
 pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewApiKey>>) -> Reply {
     single(&ctx, &[])?;
     let a = body.data.attributes;
@@ -114,7 +114,7 @@ pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewApiKey>>) -> Repl
 #[utoipa::path(post, path = "/api/v1/api-keys/{id}/expire", tag = "api-keys",
     params(("id" = String, Path), CommonHeaders, IdempotencyHeader),
     security(("api_key" = ["api_key.write"])),
-    responses((status = 200, body = Document<ApiKeyResource>), (status = 404, body = ErrorDocument)))]
+    responses((status = 200, body = Document<crate::api::schema::Resource<crate::api::schema::ApiKeyAttributes, crate::api::schema::NoRelationships>>), (status = 404, body = ErrorDocument)))]
 pub async fn expire(ctx: Ctx, Path(id): Path<String>) -> Reply {
     single(&ctx, &[])?;
     let id = path_id(ApiKeyId::parse, &id, "api key")?;

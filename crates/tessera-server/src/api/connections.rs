@@ -3,7 +3,7 @@
 use axum::extract::Path;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use tessera_core::connection::{ConnectionAction, ConnectionResource, ConnectionStatus, Direction};
+use tessera_core::connection::{ConnectionAction, ConnectionStatus, Direction};
 use tessera_core::id::{ConnectionId, OrganizationId};
 use tessera_core::jsonapi::{Document, ErrorDocument, ListDocument};
 use tessera_core::{Error, codes};
@@ -22,6 +22,7 @@ use crate::render::Doc;
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct NewConnection {
     /// The partner that may receive share tokens (may be the caller's own organization).
+    #[schema(required = true, value_type = String)]
     pub destination_organization_id: Option<String>,
     pub name: Option<String>,
 }
@@ -31,11 +32,15 @@ pub struct NewConnection {
 #[into_params(parameter_in = Query)]
 pub struct ConnectionFilters {
     /// `pending`, `active`, `inactive` (comma-separated).
-    #[param(rename = "filter[status]")]
+    #[param(
+        rename = "filter[status]",
+        max_length = 1000,
+        pattern = "^\\s*(pending|active|inactive)?\\s*(,\\s*(pending|active|inactive)?\\s*)*$"
+    )]
     #[serde(rename = "filter[status]")]
     pub status: Option<String>,
     /// `outbound` or `inbound`.
-    #[param(rename = "filter[direction]")]
+    #[param(rename = "filter[direction]", pattern = "^(outbound|inbound)$")]
     #[serde(rename = "filter[direction]")]
     pub direction: Option<String>,
 }
@@ -60,7 +65,7 @@ pub fn direction_filter(q: &Query) -> Result<Option<Direction>, Error> {
     params(CommonHeaders, IdempotencyHeader),
     request_body = Body<NewConnection>,
     security(("api_key" = ["connection.write"])),
-    responses((status = 201, body = Document<ConnectionResource>), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument), (status = 422, body = ErrorDocument)))]
+    responses((status = 201, body = Document<crate::api::schema::Resource<crate::api::schema::ConnectionAttributes, crate::api::schema::ConnectionRelationships>>), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument), (status = 422, body = ErrorDocument)))]
 pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewConnection>>) -> Reply {
     let a = body.data.attributes;
     let destination = id_attribute(
@@ -90,7 +95,7 @@ pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewConnection>>) -> 
 #[utoipa::path(get, path = "/api/v1/connect/connections", tag = "connections",
     params(PageParams, ConnectionFilters, CommonHeaders),
     security(("api_key" = ["connection.read"])),
-    responses((status = 200, body = ListDocument<ConnectionResource>), (status = 400, body = ErrorDocument)))]
+    responses((status = 200, body = ListDocument<crate::api::schema::Resource<crate::api::schema::ConnectionAttributes, crate::api::schema::ConnectionRelationships>>), (status = 400, body = ErrorDocument)))]
 pub async fn list(ctx: Ctx) -> Reply {
     let q = ctx.query(Accepts {
         list: true,
@@ -136,7 +141,7 @@ pub async fn list(ctx: Ctx) -> Reply {
 #[utoipa::path(get, path = "/api/v1/connect/connections/{id}", tag = "connections",
     params(("id" = String, Path), CommonHeaders),
     security(("api_key" = ["connection.read"])),
-    responses((status = 200, body = Document<ConnectionResource>), (status = 404, body = ErrorDocument)))]
+    responses((status = 200, body = Document<crate::api::schema::Resource<crate::api::schema::ConnectionAttributes, crate::api::schema::ConnectionRelationships>>), (status = 404, body = ErrorDocument)))]
 pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
     let q = single(&ctx, &[])?;
     let id = path_id(ConnectionId::parse, &id, "connection")?;
@@ -178,9 +183,9 @@ macro_rules! action_endpoint {
         #[doc = $doc]
         #[utoipa::path(post, path = $path, tag = "connections",
             params(("id" = String, Path), CommonHeaders, IdempotencyHeader),
-            request_body(content = Option<EmptyBody>, description = "optional"),
+            request_body(content = EmptyBody, description = "optional"),
             security(("api_key" = ["connection.write"])),
-            responses((status = 200, body = Document<ConnectionResource>), (status = 403, body = ErrorDocument), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument)))]
+            responses((status = 200, body = Document<crate::api::schema::Resource<crate::api::schema::ConnectionAttributes, crate::api::schema::ConnectionRelationships>>), (status = 403, body = ErrorDocument), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument)))]
         pub async fn $name(ctx: Ctx, Path(id): Path<String>, OptionalJsonBody(_body): OptionalJsonBody<EmptyBody>) -> Reply {
             act(ctx, id, $action).await
         }

@@ -5,7 +5,7 @@ use axum::extract::{FromRequest, Multipart, Path, Request};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
-use tessera_core::document::{DocumentKind, DocumentResource, clean_filename, valid_content_type};
+use tessera_core::document::{DocumentKind, clean_filename, valid_content_type};
 use tessera_core::id::{DocumentId, InquiryId};
 use tessera_core::jsonapi::{Document, ErrorDocument};
 use tessera_core::{Error, Status, codes};
@@ -148,7 +148,7 @@ async fn read_form(req: Request, limit: usize) -> Result<NewDocument, Error> {
     params(("id" = String, Path), CommonHeaders, IdempotencyHeader),
     request_body(content = UploadForm, content_type = "multipart/form-data"),
     security(("api_key" = ["inquiry.write"])),
-    responses((status = 201, body = Document<DocumentResource>), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument), (status = 413, body = ErrorDocument), (status = 415, body = ErrorDocument)))]
+    responses((status = 201, body = Document<crate::api::schema::Resource<crate::api::schema::DocumentAttributes, crate::api::schema::DocumentRelationships>>), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument), (status = 413, body = ErrorDocument), (status = 415, body = ErrorDocument)))]
 pub async fn upload(ctx: Ctx, Path(id): Path<String>, req: Request) -> Reply {
     single(&ctx, &[])?;
     let id = path_id(InquiryId::parse, &id, "inquiry")?;
@@ -165,7 +165,7 @@ pub async fn upload(ctx: Ctx, Path(id): Path<String>, req: Request) -> Reply {
 #[utoipa::path(get, path = "/api/v1/documents/{id}", tag = "documents",
     params(("id" = String, Path), CommonHeaders),
     security(("api_key" = ["inquiry.read"])),
-    responses((status = 200, body = Document<DocumentResource>), (status = 404, body = ErrorDocument)))]
+    responses((status = 200, body = Document<crate::api::schema::Resource<crate::api::schema::DocumentAttributes, crate::api::schema::DocumentRelationships>>), (status = 404, body = ErrorDocument)))]
 pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
     let q = single(&ctx, &[])?;
     let id = path_id(DocumentId::parse, &id, "document")?;

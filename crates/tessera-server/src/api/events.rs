@@ -3,7 +3,6 @@
 use axum::extract::Path;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use tessera_core::event::EventResource;
 use tessera_core::id::EventId;
 use tessera_core::jsonapi::{Document, ErrorDocument, ListDocument};
 use tessera_store::ops::events::{self, EventFilter};
@@ -18,11 +17,11 @@ use crate::render::Doc;
 #[into_params(parameter_in = Query)]
 pub struct EventFilters {
     /// One or more event names, comma-separated.
-    #[param(rename = "filter[name]")]
+    #[param(rename = "filter[name]", max_length = 1000)]
     #[serde(rename = "filter[name]")]
     pub name: Option<String>,
     /// The id of the object the events are about.
-    #[param(rename = "filter[object-id]")]
+    #[param(rename = "filter[object-id]", max_length = 1000)]
     #[serde(rename = "filter[object-id]")]
     pub object_id: Option<String>,
 }
@@ -30,7 +29,7 @@ pub struct EventFilters {
 #[utoipa::path(get, path = "/api/v1/events", tag = "events",
     params(PageParams, EventFilters, CommonHeaders),
     security(("api_key" = ["event.read"])),
-    responses((status = 200, body = ListDocument<EventResource>), (status = 400, body = ErrorDocument)))]
+    responses((status = 200, body = ListDocument<crate::api::schema::Resource<crate::api::schema::EventAttributes, crate::api::schema::NoRelationships>>), (status = 400, body = ErrorDocument)))]
 pub async fn list(ctx: Ctx) -> Reply {
     let q = ctx.query(Accepts {
         list: true,
@@ -55,7 +54,7 @@ pub async fn list(ctx: Ctx) -> Reply {
 #[utoipa::path(get, path = "/api/v1/events/{id}", tag = "events",
     params(("id" = String, Path), CommonHeaders),
     security(("api_key" = ["event.read"])),
-    responses((status = 200, body = Document<EventResource>), (status = 404, body = ErrorDocument)))]
+    responses((status = 200, body = Document<crate::api::schema::Resource<crate::api::schema::EventAttributes, crate::api::schema::NoRelationships>>), (status = 404, body = ErrorDocument)))]
 pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
     let q = single(&ctx, &[])?;
     let id = path_id(EventId::parse, &id, "event")?;

@@ -7,8 +7,7 @@ use serde_json::{Map, Value};
 use tessera_core::fields::parse_writes;
 use tessera_core::id::{InquiryId, TemplateId};
 use tessera_core::inquiry::{
-    InquiryAction, InquiryResource, InquiryStatus, MAX_NOTE_LEN, MAX_REFERENCE_ID_LEN, check_len,
-    parse_tags,
+    InquiryAction, InquiryStatus, MAX_NOTE_LEN, MAX_REFERENCE_ID_LEN, check_len, parse_tags,
 };
 use tessera_core::jsonapi::{Document, ErrorDocument, ListDocument};
 use tessera_core::{Error, codes};
@@ -77,13 +76,20 @@ pub struct ActionMeta {
 #[into_params(parameter_in = Query)]
 pub struct InquiryFilters {
     /// One or more statuses, comma-separated.
-    #[param(rename = "filter[status]")]
+    #[param(
+        rename = "filter[status]",
+        max_length = 1000,
+        pattern = "^\\s*(created|pending|completed|approved|declined|needs_review|expired|failed)?\\s*(,\\s*(created|pending|completed|approved|declined|needs_review|expired|failed)?\\s*)*$"
+    )]
     #[serde(rename = "filter[status]")]
     pub status: Option<String>,
-    #[param(rename = "filter[reference-id]")]
+    #[param(rename = "filter[reference-id]", max_length = 1000)]
     #[serde(rename = "filter[reference-id]")]
     pub reference_id: Option<String>,
-    #[param(rename = "filter[inquiry-template-id]")]
+    #[param(
+        rename = "filter[inquiry-template-id]",
+        pattern = "^itmpl_[0-9A-Za-z]{16,64}$"
+    )]
     #[serde(rename = "filter[inquiry-template-id]")]
     pub template_id: Option<String>,
 }
@@ -92,7 +98,7 @@ pub struct InquiryFilters {
     params(CommonHeaders, IdempotencyHeader),
     request_body = Body<NewInquiryAttributes>,
     security(("api_key" = ["inquiry.write"])),
-    responses((status = 201, body = Document<InquiryResource>), (status = 400, body = ErrorDocument), (status = 422, body = ErrorDocument)))]
+    responses((status = 201, body = Document<crate::api::schema::Resource<crate::api::schema::InquiryAttributes, crate::api::schema::InquiryRelationships>>), (status = 400, body = ErrorDocument), (status = 422, body = ErrorDocument)))]
 pub async fn create(
     ctx: Ctx,
     OptionalJsonBody(body): OptionalJsonBody<Body<NewInquiryAttributes>>,
@@ -135,7 +141,7 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v1/inquiries", tag = "inquiries",
     params(PageParams, InquiryFilters, CommonHeaders),
     security(("api_key" = ["inquiry.read"])),
-    responses((status = 200, body = ListDocument<InquiryResource>), (status = 400, body = ErrorDocument)))]
+    responses((status = 200, body = ListDocument<crate::api::schema::Resource<crate::api::schema::InquiryAttributes, crate::api::schema::InquiryRelationships>>), (status = 400, body = ErrorDocument)))]
 pub async fn list(ctx: Ctx) -> Reply {
     let q = ctx.query(Accepts {
         list: true,
@@ -185,13 +191,16 @@ pub async fn list(ctx: Ctx) -> Reply {
 #[into_params(parameter_in = Query)]
 pub struct IncludeParams {
     /// `verifications`, `documents` (comma-separated).
+    #[param(
+        pattern = "^\\s*(verifications|documents)?\\s*(,\\s*(verifications|documents)?\\s*)*$"
+    )]
     pub include: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/inquiries/{id}", tag = "inquiries",
     params(("id" = String, Path), IncludeParams, CommonHeaders),
     security(("api_key" = ["inquiry.read"])),
-    responses((status = 200, body = Document<InquiryResource>), (status = 404, body = ErrorDocument)))]
+    responses((status = 200, body = Document<crate::api::schema::Resource<crate::api::schema::InquiryAttributes, crate::api::schema::InquiryRelationships>>), (status = 404, body = ErrorDocument)))]
 pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
     let q = single(&ctx, &["verifications", "documents"])?;
     let id = path_id(InquiryId::parse, &id, "inquiry")?;
@@ -227,7 +236,7 @@ pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
     params(("id" = String, Path), CommonHeaders),
     request_body = Body<InquiryChanges>,
     security(("api_key" = ["inquiry.write"])),
-    responses((status = 200, body = Document<InquiryResource>), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument), (status = 422, body = ErrorDocument)))]
+    responses((status = 200, body = Document<crate::api::schema::Resource<crate::api::schema::InquiryAttributes, crate::api::schema::InquiryRelationships>>), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument), (status = 422, body = ErrorDocument)))]
 pub async fn update(
     ctx: Ctx,
     Path(id): Path<String>,
@@ -264,7 +273,7 @@ pub async fn update(
 #[utoipa::path(delete, path = "/api/v1/inquiries/{id}", tag = "inquiries",
     params(("id" = String, Path), CommonHeaders),
     security(("api_key" = ["inquiry.write"])),
-    responses((status = 200, body = Document<InquiryResource>), (status = 404, body = ErrorDocument)))]
+    responses((status = 200, body = Document<crate::api::schema::Resource<crate::api::schema::InquiryAttributes, crate::api::schema::InquiryRelationships>>), (status = 404, body = ErrorDocument)))]
 pub async fn redact(ctx: Ctx, Path(id): Path<String>) -> Reply {
     single(&ctx, &[])?;
     let id = path_id(InquiryId::parse, &id, "inquiry")?;
@@ -294,9 +303,9 @@ macro_rules! transition_endpoint {
         #[doc = $doc]
         #[utoipa::path(post, path = $path, tag = "inquiries",
             params(("id" = String, Path), CommonHeaders, IdempotencyHeader),
-            request_body(content = Option<ActionBody>, description = "optional"),
+            request_body(content = ActionBody, description = "optional"),
             security(("api_key" = ["inquiry.write"])),
-            responses((status = 200, body = Document<InquiryResource>), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument)))]
+            responses((status = 200, body = Document<crate::api::schema::Resource<crate::api::schema::InquiryAttributes, crate::api::schema::InquiryRelationships>>), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument)))]
         pub async fn $name(ctx: Ctx, Path(id): Path<String>, OptionalJsonBody(_body): OptionalJsonBody<ActionBody>) -> Reply {
             transition(ctx, id, $action).await
         }

@@ -7,6 +7,7 @@ pub mod connections;
 pub mod documents;
 pub mod events;
 pub mod inquiries;
+pub mod openapi;
 pub mod organization;
 pub mod share_tokens;
 pub mod templates;
@@ -110,11 +111,11 @@ pub struct PageParams {
     #[serde(rename = "page[size]")]
     pub size: Option<u32>,
     /// Objects older than this id.
-    #[param(rename = "page[after]")]
+    #[param(rename = "page[after]", min_length = 1, max_length = 100)]
     #[serde(rename = "page[after]")]
     pub after: Option<String>,
     /// Objects newer than this id.
-    #[param(rename = "page[before]")]
+    #[param(rename = "page[before]", min_length = 1, max_length = 100)]
     #[serde(rename = "page[before]")]
     pub before: Option<String>,
 }
@@ -124,9 +125,18 @@ pub struct PageParams {
 #[into_params(parameter_in = Header)]
 pub struct CommonHeaders {
     /// `kebab` (default), `camel` or `snake`: the keys of the response.
-    #[param(rename = "Key-Inflection")]
+    #[param(rename = "Key-Inflection", value_type = Option<KeyInflection>, inline)]
     #[serde(rename = "Key-Inflection")]
     pub key_inflection: Option<String>,
+}
+
+/// The values of `Key-Inflection` (for the OpenAPI description).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyInflection {
+    Kebab,
+    Camel,
+    Snake,
 }
 
 /// The `Idempotency-Key` header of POST requests.
@@ -134,7 +144,12 @@ pub struct CommonHeaders {
 #[into_params(parameter_in = Header)]
 pub struct IdempotencyHeader {
     /// 1–255 visible ASCII characters; the first response is replayed for a retry.
-    #[param(rename = "Idempotency-Key")]
+    #[param(
+        rename = "Idempotency-Key",
+        min_length = 1,
+        max_length = 255,
+        pattern = "^[\\x21-\\x7e]+$"
+    )]
     #[serde(rename = "Idempotency-Key")]
     pub idempotency_key: Option<String>,
 }
@@ -223,4 +238,25 @@ pub fn single(ctx: &Ctx, includes: &[&str]) -> Result<Query, crate::error::ApiEr
         includes,
         extra: &[],
     })
+}
+
+/// The resource types of the OpenAPI description, spelled out in full in each operation's
+/// responses (`Resource<Attributes, Relationships>`): utoipa names a generic schema after its
+/// arguments only when it sees them, and a type alias hides them (every document would be the
+/// same `Document_Resource`).
+pub mod schema {
+    pub use tessera_core::connection::{ConnectionAttributes, ConnectionRelationships};
+    pub use tessera_core::document::{DocumentAttributes, DocumentRelationships};
+    pub use tessera_core::event::EventAttributes;
+    pub use tessera_core::inquiry::{InquiryAttributes, InquiryRelationships};
+    pub use tessera_core::jsonapi::{NoRelationships, Resource};
+    pub use tessera_core::share_token::{ShareTokenAttributes, ShareTokenRelationships};
+    pub use tessera_core::template::TemplateAttributes;
+    pub use tessera_core::tenancy::{
+        ApiKeyAttributes, OrganizationAttributes, OrganizationRelationships,
+    };
+    pub use tessera_core::verification::{VerificationAttributes, VerificationRelationships};
+    pub use tessera_core::webhook::{DeliveryAttributes, DeliveryRelationships, WebhookAttributes};
+    pub use tessera_core::workflow::WorkflowAttributes;
+    pub use tessera_core::workflow::run::{RunAttributes, RunRelationships};
 }

@@ -3,7 +3,6 @@
 use axum::http::StatusCode;
 use serde_json::json;
 use tessera_core::jsonapi::Document;
-use tessera_core::tenancy::OrganizationResource;
 use tessera_store::ops::tenancy;
 
 use crate::api::{CommonHeaders, single};
@@ -14,7 +13,7 @@ use crate::render::Doc;
 #[utoipa::path(get, path = "/api/v1/organization", tag = "organization",
     params(CommonHeaders),
     security(("api_key" = [])),
-    responses((status = 200, body = Document<OrganizationResource>),
+    responses((status = 200, body = Document<crate::api::schema::Resource<crate::api::schema::OrganizationAttributes, crate::api::schema::OrganizationRelationships>>),
               (status = 401, body = tessera_core::jsonapi::ErrorDocument)))]
 pub async fn show(ctx: Ctx) -> Reply {
     let q = single(&ctx, &[])?;

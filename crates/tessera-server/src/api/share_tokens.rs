@@ -10,8 +10,8 @@ use tessera_core::id::{ConnectionId, InquiryId, ShareTokenId, TemplateId};
 use tessera_core::jsonapi::{Document, ErrorDocument, ListDocument};
 use tessera_core::mask::mask_field;
 use tessera_core::share_token::{
-    DEFAULT_EXPIRES_IN, FieldMapping, RedeemParams, ShareToken, ShareTokenResource,
-    ShareTokenStatus, check_expires_in, check_field_mappings,
+    DEFAULT_EXPIRES_IN, FieldMapping, RedeemParams, ShareToken, ShareTokenStatus, check_expires_in,
+    check_field_mappings,
 };
 use tessera_core::{Error, Timestamp, codes};
 use tessera_store::Tx;
@@ -32,8 +32,10 @@ use crate::render::Doc;
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct NewShareToken {
     /// An active outbound connection of the caller.
+    #[schema(required = true, value_type = String)]
     pub connection_id: Option<String>,
     /// The inquiry to share (completed or approved, not redacted).
+    #[schema(required = true, value_type = String)]
     pub source_id: Option<String>,
     /// 60–1814400; default 1209600 (14 days).
     pub expires_in_seconds: Option<i64>,
@@ -62,14 +64,18 @@ pub struct RedeemMeta {
 #[into_params(parameter_in = Query)]
 pub struct ShareTokenFilters {
     /// `created`, `pending`, `redeemed`, `expired`, `failed` (comma-separated).
-    #[param(rename = "filter[status]")]
+    #[param(
+        rename = "filter[status]",
+        max_length = 1000,
+        pattern = "^\\s*(created|pending|redeemed|expired|failed)?\\s*(,\\s*(created|pending|redeemed|expired|failed)?\\s*)*$"
+    )]
     #[serde(rename = "filter[status]")]
     pub status: Option<String>,
     /// `outbound` or `inbound`.
-    #[param(rename = "filter[direction]")]
+    #[param(rename = "filter[direction]", pattern = "^(outbound|inbound)$")]
     #[serde(rename = "filter[direction]")]
     pub direction: Option<String>,
-    #[param(rename = "filter[connection-id]")]
+    #[param(rename = "filter[connection-id]", pattern = "^cxn_[0-9A-Za-z]{16,64}$")]
     #[serde(rename = "filter[connection-id]")]
     pub connection_id: Option<String>,
 }
@@ -93,7 +99,7 @@ fn view(t: &ShareToken, ctx: &Ctx, now: Timestamp, source_data: Option<Value>) -
     params(CommonHeaders, IdempotencyHeader),
     request_body = Body<NewShareToken>,
     security(("api_key" = ["share_token.write"])),
-    responses((status = 201, body = Document<ShareTokenResource>), (status = 403, body = ErrorDocument), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument), (status = 422, body = ErrorDocument)))]
+    responses((status = 201, body = Document<crate::api::schema::Resource<crate::api::schema::ShareTokenAttributes, crate::api::schema::ShareTokenRelationships>>), (status = 403, body = ErrorDocument), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument), (status = 422, body = ErrorDocument)))]
 pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewShareToken>>) -> Reply {
     let a = body.data.attributes;
     let connection = id_attribute(
@@ -128,7 +134,7 @@ pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewShareToken>>) -> 
 #[utoipa::path(get, path = "/api/v1/connect/share-tokens", tag = "share-tokens",
     params(PageParams, ShareTokenFilters, CommonHeaders),
     security(("api_key" = ["share_token.read"])),
-    responses((status = 200, body = ListDocument<ShareTokenResource>), (status = 400, body = ErrorDocument)))]
+    responses((status = 200, body = ListDocument<crate::api::schema::Resource<crate::api::schema::ShareTokenAttributes, crate::api::schema::ShareTokenRelationships>>), (status = 400, body = ErrorDocument)))]
 pub async fn list(ctx: Ctx) -> Reply {
     let q = ctx.query(Accepts {
         list: true,
@@ -215,7 +221,7 @@ pub async fn peek(tx: &mut Tx, t: &ShareToken) -> Result<Value, Error> {
 #[utoipa::path(get, path = "/api/v1/connect/share-tokens/{id}", tag = "share-tokens",
     params(("id" = String, Path), PeekParams, CommonHeaders),
     security(("api_key" = ["share_token.read"])),
-    responses((status = 200, body = Document<ShareTokenResource>), (status = 403, body = ErrorDocument), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument)))]
+    responses((status = 200, body = Document<crate::api::schema::Resource<crate::api::schema::ShareTokenAttributes, crate::api::schema::ShareTokenRelationships>>), (status = 403, body = ErrorDocument), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument)))]
 pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
     let q = ctx.query(Accepts {
         extra: &["peek-source-data"],
@@ -296,7 +302,7 @@ fn redeem_params(body: Body<RedeemAttributes>) -> Result<RedeemParams, Error> {
     params(("id" = String, Path), CommonHeaders, IdempotencyHeader),
     request_body(content = Body<RedeemAttributes>, description = "optional; `meta.field-mappings`: [{source-field-name, destination-field-name}]"),
     security(("api_key" = ["share_token.redeem"])),
-    responses((status = 200, body = Document<ShareTokenResource>), (status = 403, body = ErrorDocument), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument)))]
+    responses((status = 200, body = Document<crate::api::schema::Resource<crate::api::schema::ShareTokenAttributes, crate::api::schema::ShareTokenRelationships>>), (status = 403, body = ErrorDocument), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument)))]
 pub async fn redeem(
     ctx: Ctx,
     Path(id): Path<String>,
@@ -319,9 +325,9 @@ pub async fn redeem(
 
 #[utoipa::path(post, path = "/api/v1/connect/share-tokens/{id}/expire", tag = "share-tokens",
     params(("id" = String, Path), CommonHeaders, IdempotencyHeader),
-    request_body(content = Option<EmptyBody>, description = "optional"),
+    request_body(content = EmptyBody, description = "optional"),
     security(("api_key" = ["share_token.write"])),
-    responses((status = 200, body = Document<ShareTokenResource>), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument)))]
+    responses((status = 200, body = Document<crate::api::schema::Resource<crate::api::schema::ShareTokenAttributes, crate::api::schema::ShareTokenRelationships>>), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument)))]
 pub async fn expire(
     ctx: Ctx,
     Path(id): Path<String>,

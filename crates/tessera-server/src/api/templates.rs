@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use tessera_core::id::TemplateId;
 use tessera_core::jsonapi::{Document, ErrorDocument, ListDocument};
-use tessera_core::template::{RequiredVerification, TemplateResource, TemplateSpec};
+use tessera_core::template::{RequiredVerification, TemplateSpec};
 use tessera_store::ops::templates;
 use utoipa::ToSchema;
 
@@ -18,6 +18,7 @@ use crate::render::Doc;
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct NewTemplate {
+    #[schema(required = true, value_type = String)]
     pub name: Option<String>,
     #[serde(default)]
     pub required_fields: Vec<String>,
@@ -32,7 +33,7 @@ pub struct NewTemplate {
     params(CommonHeaders, IdempotencyHeader),
     request_body = Body<NewTemplate>,
     security(("api_key" = ["inquiry.write"])),
-    responses((status = 201, body = Document<TemplateResource>), (status = 422, body = ErrorDocument)))]
+    responses((status = 201, body = Document<crate::api::schema::Resource<crate::api::schema::TemplateAttributes, crate::api::schema::NoRelationships>>), (status = 422, body = ErrorDocument)))]
 pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewTemplate>>) -> Reply {
     single(&ctx, &[])?;
     let a = body.data.attributes;
@@ -55,7 +56,7 @@ pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewTemplate>>) -> Re
 #[utoipa::path(get, path = "/api/v1/inquiry-templates", tag = "inquiry-templates",
     params(PageParams, CommonHeaders),
     security(("api_key" = ["inquiry.read"])),
-    responses((status = 200, body = ListDocument<TemplateResource>), (status = 400, body = ErrorDocument)))]
+    responses((status = 200, body = ListDocument<crate::api::schema::Resource<crate::api::schema::TemplateAttributes, crate::api::schema::NoRelationships>>), (status = 400, body = ErrorDocument)))]
 pub async fn list(ctx: Ctx) -> Reply {
     let q = ctx.query(Accepts {
         list: true,
@@ -77,7 +78,7 @@ pub async fn list(ctx: Ctx) -> Reply {
 #[utoipa::path(get, path = "/api/v1/inquiry-templates/{id}", tag = "inquiry-templates",
     params(("id" = String, Path), CommonHeaders),
     security(("api_key" = ["inquiry.read"])),
-    responses((status = 200, body = Document<TemplateResource>), (status = 404, body = ErrorDocument)))]
+    responses((status = 200, body = Document<crate::api::schema::Resource<crate::api::schema::TemplateAttributes, crate::api::schema::NoRelationships>>), (status = 404, body = ErrorDocument)))]
 pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
     let q = single(&ctx, &[])?;
     let id = path_id(TemplateId::parse, &id, "inquiry template")?;

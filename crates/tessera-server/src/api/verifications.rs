@@ -7,8 +7,7 @@ use serde_json::{Map, Value};
 use tessera_core::id::{InquiryId, VerificationId};
 use tessera_core::jsonapi::{Document, ErrorDocument};
 use tessera_core::verification::{
-    Check, VerificationKind, VerificationResource, VerificationStatus, validate_attributes,
-    validate_checks,
+    Check, VerificationKind, VerificationStatus, validate_attributes, validate_checks,
 };
 use tessera_core::{Error, Timestamp, codes};
 use tessera_store::ops::verifications::{self, NewVerification};
@@ -22,11 +21,14 @@ use crate::render::Doc;
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct NewVerificationAttributes {
+    #[schema(required = true, value_type = String)]
     pub inquiry_id: Option<String>,
     /// `government-id`, `selfie`, `database`, `document`, `phone-number` or `email-address`.
     #[serde(rename = "type")]
+    #[schema(required = true, value_type = String)]
     pub kind: Option<String>,
     /// `passed` or `failed`.
+    #[schema(required = true, value_type = String)]
     pub status: Option<String>,
     #[serde(default)]
     pub checks: Vec<Check>,
@@ -42,7 +44,7 @@ pub struct NewVerificationAttributes {
     params(CommonHeaders, IdempotencyHeader),
     request_body = Body<NewVerificationAttributes>,
     security(("api_key" = ["inquiry.write"])),
-    responses((status = 201, body = Document<VerificationResource>), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument), (status = 422, body = ErrorDocument)))]
+    responses((status = 201, body = Document<crate::api::schema::Resource<crate::api::schema::VerificationAttributes, crate::api::schema::VerificationRelationships>>), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument), (status = 422, body = ErrorDocument)))]
 pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewVerificationAttributes>>) -> Reply {
     single(&ctx, &[])?;
     let a = body.data.attributes;
@@ -104,7 +106,7 @@ pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewVerificationAttri
 #[utoipa::path(get, path = "/api/v1/verifications/{id}", tag = "verifications",
     params(("id" = String, Path), CommonHeaders),
     security(("api_key" = ["inquiry.read"])),
-    responses((status = 200, body = Document<VerificationResource>), (status = 404, body = ErrorDocument)))]
+    responses((status = 200, body = Document<crate::api::schema::Resource<crate::api::schema::VerificationAttributes, crate::api::schema::VerificationRelationships>>), (status = 404, body = ErrorDocument)))]
 pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
     let q = single(&ctx, &[])?;
     let id = path_id(VerificationId::parse, &id, "verification")?;

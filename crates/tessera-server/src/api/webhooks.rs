@@ -9,9 +9,7 @@ use tessera_core::id::{DeliveryId, WebhookId};
 use tessera_core::inflect::Inflection;
 use tessera_core::jsonapi::{Document, ErrorDocument, ListDocument};
 use tessera_core::secret::generate_webhook_secret;
-use tessera_core::webhook::{
-    DeliveryResource, MAX_URL_LEN, WebhookResource, WebhookStatus, parse_enabled_events,
-};
+use tessera_core::webhook::{MAX_URL_LEN, WebhookStatus, parse_enabled_events};
 use tessera_core::{Error, codes};
 use tessera_store::ops::webhooks::{self, NewWebhook, WebhookPatch};
 use utoipa::ToSchema;
@@ -27,8 +25,10 @@ use crate::render::Doc;
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct NewWebhookAttributes {
     /// `https://…` (plain http only to networks the operator allows).
+    #[schema(required = true, value_type = String)]
     pub url: Option<String>,
     /// Event names, or `["*"]` for all.
+    #[schema(required = true, value_type = Vec<String>)]
     pub enabled_events: Option<Vec<String>>,
     /// `kebab` (default), `camel` or `snake`.
     pub api_key_inflection: Option<String>,
@@ -81,7 +81,7 @@ fn inflection(raw: Option<String>) -> Result<Option<Inflection>, Error> {
     params(CommonHeaders, IdempotencyHeader),
     request_body = Body<NewWebhookAttributes>,
     security(("api_key" = ["webhook.write"])),
-    responses((status = 201, body = Document<WebhookResource>), (status = 422, body = ErrorDocument)))]
+    responses((status = 201, body = Document<crate::api::schema::Resource<crate::api::schema::WebhookAttributes, crate::api::schema::NoRelationships>>), (status = 422, body = ErrorDocument)))]
 pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewWebhookAttributes>>) -> Reply {
     let a = body.data.attributes;
     let enabled_events = parse_enabled_events(&required(a.enabled_events, "enabled-events")?)?;
@@ -103,7 +103,7 @@ pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewWebhookAttributes
 #[utoipa::path(get, path = "/api/v1/webhooks", tag = "webhooks",
     params(PageParams, CommonHeaders),
     security(("api_key" = ["webhook.read"])),
-    responses((status = 200, body = ListDocument<WebhookResource>), (status = 400, body = ErrorDocument)))]
+    responses((status = 200, body = ListDocument<crate::api::schema::Resource<crate::api::schema::WebhookAttributes, crate::api::schema::NoRelationships>>), (status = 400, body = ErrorDocument)))]
 pub async fn list(ctx: Ctx) -> Reply {
     let q = ctx.query(Accepts {
         list: true,
@@ -123,7 +123,7 @@ pub async fn list(ctx: Ctx) -> Reply {
 #[utoipa::path(get, path = "/api/v1/webhooks/{id}", tag = "webhooks",
     params(("id" = String, Path), CommonHeaders),
     security(("api_key" = ["webhook.read"])),
-    responses((status = 200, body = Document<WebhookResource>), (status = 404, body = ErrorDocument)))]
+    responses((status = 200, body = Document<crate::api::schema::Resource<crate::api::schema::WebhookAttributes, crate::api::schema::NoRelationships>>), (status = 404, body = ErrorDocument)))]
 pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
     let q = single(&ctx, &[])?;
     let id = path_id(WebhookId::parse, &id, "webhook")?;
@@ -142,7 +142,7 @@ pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
     params(("id" = String, Path), CommonHeaders),
     request_body = Body<WebhookChanges>,
     security(("api_key" = ["webhook.write"])),
-    responses((status = 200, body = Document<WebhookResource>), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument), (status = 422, body = ErrorDocument)))]
+    responses((status = 200, body = Document<crate::api::schema::Resource<crate::api::schema::WebhookAttributes, crate::api::schema::NoRelationships>>), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument), (status = 422, body = ErrorDocument)))]
 pub async fn update(
     ctx: Ctx,
     Path(id): Path<String>,
@@ -189,9 +189,9 @@ macro_rules! status_endpoint {
         #[doc = $doc]
         #[utoipa::path(post, path = $path, tag = "webhooks",
             params(("id" = String, Path), CommonHeaders, IdempotencyHeader),
-            request_body(content = Option<EmptyBody>, description = "optional"),
+            request_body(content = EmptyBody, description = "optional"),
             security(("api_key" = ["webhook.write"])),
-            responses((status = 200, body = Document<WebhookResource>), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument)))]
+            responses((status = 200, body = Document<crate::api::schema::Resource<crate::api::schema::WebhookAttributes, crate::api::schema::NoRelationships>>), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument)))]
         pub async fn $name(ctx: Ctx, Path(id): Path<String>, OptionalJsonBody(_body): OptionalJsonBody<EmptyBody>) -> Reply {
             set_status(ctx, id, $to).await
         }
@@ -220,9 +220,9 @@ status_endpoint!(
 /// A new secret in `meta.secret`; the previous one keeps signing alongside for the overlap.
 #[utoipa::path(post, path = "/api/v1/webhooks/{id}/rotate-secret", tag = "webhooks",
     params(("id" = String, Path), CommonHeaders, IdempotencyHeader),
-    request_body(content = Option<EmptyBody>, description = "optional"),
+    request_body(content = EmptyBody, description = "optional"),
     security(("api_key" = ["webhook.write"])),
-    responses((status = 200, body = Document<WebhookResource>), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument)))]
+    responses((status = 200, body = Document<crate::api::schema::Resource<crate::api::schema::WebhookAttributes, crate::api::schema::NoRelationships>>), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument)))]
 pub async fn rotate_secret(
     ctx: Ctx,
     Path(id): Path<String>,
@@ -246,7 +246,7 @@ pub async fn rotate_secret(
 #[utoipa::path(get, path = "/api/v1/webhooks/{id}/deliveries", tag = "webhooks",
     params(("id" = String, Path), PageParams, CommonHeaders),
     security(("api_key" = ["webhook.read"])),
-    responses((status = 200, body = ListDocument<DeliveryResource>), (status = 404, body = ErrorDocument)))]
+    responses((status = 200, body = ListDocument<crate::api::schema::Resource<crate::api::schema::DeliveryAttributes, crate::api::schema::DeliveryRelationships>>), (status = 404, body = ErrorDocument)))]
 pub async fn deliveries(ctx: Ctx, Path(id): Path<String>) -> Reply {
     let q = ctx.query(Accepts {
         list: true,
@@ -268,7 +268,7 @@ pub async fn deliveries(ctx: Ctx, Path(id): Path<String>) -> Reply {
 #[utoipa::path(get, path = "/api/v1/webhook-deliveries/{id}", tag = "webhooks",
     params(("id" = String, Path), CommonHeaders),
     security(("api_key" = ["webhook.read"])),
-    responses((status = 200, body = Document<DeliveryResource>), (status = 404, body = ErrorDocument)))]
+    responses((status = 200, body = Document<crate::api::schema::Resource<crate::api::schema::DeliveryAttributes, crate::api::schema::DeliveryRelationships>>), (status = 404, body = ErrorDocument)))]
 pub async fn delivery(ctx: Ctx, Path(id): Path<String>) -> Reply {
     let q = single(&ctx, &[])?;
     let id = path_id(DeliveryId::parse, &id, "webhook delivery")?;
@@ -286,9 +286,9 @@ pub async fn delivery(ctx: Ctx, Path(id): Path<String>) -> Reply {
 /// A new attempt now for a `failed` or `canceled` delivery.
 #[utoipa::path(post, path = "/api/v1/webhook-deliveries/{id}/retry", tag = "webhooks",
     params(("id" = String, Path), CommonHeaders, IdempotencyHeader),
-    request_body(content = Option<EmptyBody>, description = "optional"),
+    request_body(content = EmptyBody, description = "optional"),
     security(("api_key" = ["webhook.write"])),
-    responses((status = 200, body = Document<DeliveryResource>), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument)))]
+    responses((status = 200, body = Document<crate::api::schema::Resource<crate::api::schema::DeliveryAttributes, crate::api::schema::DeliveryRelationships>>), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument)))]
 pub async fn retry(
     ctx: Ctx,
     Path(id): Path<String>,

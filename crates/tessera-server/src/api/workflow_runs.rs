@@ -5,7 +5,6 @@ use axum::extract::Path;
 use axum::http::StatusCode;
 use tessera_core::id::{WorkflowId, WorkflowRunId};
 use tessera_core::jsonapi::{Document, ErrorDocument, ListDocument};
-use tessera_core::workflow::run::RunResource;
 use tessera_core::{Error, codes};
 use tessera_store::ops::workflow_runs::{self, RunFilter};
 
@@ -19,7 +18,7 @@ use crate::render::Doc;
 #[into_params(parameter_in = Query)]
 pub struct RunFilters {
     /// Only the runs of this workflow.
-    #[param(rename = "filter[workflow-id]")]
+    #[param(rename = "filter[workflow-id]", pattern = "^wfl_[0-9A-Za-z]{16,64}$")]
     #[serde(rename = "filter[workflow-id]")]
     pub workflow_id: Option<String>,
 }
@@ -27,7 +26,7 @@ pub struct RunFilters {
 #[utoipa::path(get, path = "/api/v1/workflow-runs", tag = "workflows",
     params(PageParams, RunFilters, CommonHeaders),
     security(("api_key" = ["workflow.read"])),
-    responses((status = 200, body = ListDocument<RunResource>), (status = 400, body = ErrorDocument)))]
+    responses((status = 200, body = ListDocument<crate::api::schema::Resource<crate::api::schema::RunAttributes, crate::api::schema::RunRelationships>>), (status = 400, body = ErrorDocument)))]
 pub async fn list(ctx: Ctx) -> Reply {
     let q = ctx.query(Accepts {
         list: true,
@@ -66,7 +65,7 @@ pub async fn list(ctx: Ctx) -> Reply {
 #[utoipa::path(get, path = "/api/v1/workflow-runs/{id}", tag = "workflows",
     params(("id" = String, Path), CommonHeaders),
     security(("api_key" = ["workflow.read"])),
-    responses((status = 200, body = Document<RunResource>), (status = 404, body = ErrorDocument)))]
+    responses((status = 200, body = Document<crate::api::schema::Resource<crate::api::schema::RunAttributes, crate::api::schema::RunRelationships>>), (status = 404, body = ErrorDocument)))]
 pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
     let q = single(&ctx, &[])?;
     let id = path_id(WorkflowRunId::parse, &id, "workflow run")?;

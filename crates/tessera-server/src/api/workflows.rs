@@ -10,10 +10,8 @@ use serde_json::{Value, json};
 use tessera_core::id::WorkflowId;
 use tessera_core::jsonapi::{Document, ErrorDocument, ListDocument};
 use tessera_core::secret::generate_workflow_secret;
-use tessera_core::workflow::run::RunResource;
 use tessera_core::workflow::{
-    Step, Trigger, WorkflowResource, WorkflowStatus, check_inputs, check_name, parse_steps,
-    parse_trigger,
+    Step, Trigger, WorkflowStatus, check_inputs, check_name, parse_steps, parse_trigger,
 };
 use tessera_core::{Error, codes};
 use tessera_store::ops::workflow_triggers;
@@ -34,10 +32,10 @@ pub struct NewWorkflowAttributes {
     /// 1–200 characters.
     pub name: Option<String>,
     /// `{"event": "inquiry.approved", "conditions": [{"path", "op", "value"}]}`.
-    #[schema(value_type = Object)]
+    #[schema(required = true, value_type = Object)]
     pub trigger: Option<Value>,
     /// 1–10 steps: `[{"type": "create-share-token", "connection-id": "cxn_…"}, …]`.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(required = true, value_type = Vec<Object>)]
     pub steps: Option<Value>,
     /// `active` (default) or `inactive`.
     pub status: Option<String>,
@@ -63,6 +61,7 @@ pub struct WorkflowChanges {
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct TriggerAttributes {
     /// The inquiry, share token or connection to run on.
+    #[schema(required = true, value_type = String)]
     pub object_id: Option<String>,
 }
 
@@ -148,7 +147,7 @@ pub async fn check_definition(
     params(CommonHeaders, IdempotencyHeader),
     request_body = Body<NewWorkflowAttributes>,
     security(("api_key" = ["workflow.write"])),
-    responses((status = 201, body = Document<WorkflowResource>), (status = 422, body = ErrorDocument)))]
+    responses((status = 201, body = Document<crate::api::schema::Resource<crate::api::schema::WorkflowAttributes, crate::api::schema::NoRelationships>>), (status = 422, body = ErrorDocument)))]
 pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewWorkflowAttributes>>) -> Reply {
     single(&ctx, &[])?;
     let new = check_definition(&ctx.state.outbound, body.data.attributes)
@@ -166,7 +165,7 @@ pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewWorkflowAttribute
 #[utoipa::path(get, path = "/api/v1/workflows", tag = "workflows",
     params(PageParams, CommonHeaders),
     security(("api_key" = ["workflow.read"])),
-    responses((status = 200, body = ListDocument<WorkflowResource>), (status = 400, body = ErrorDocument)))]
+    responses((status = 200, body = ListDocument<crate::api::schema::Resource<crate::api::schema::WorkflowAttributes, crate::api::schema::NoRelationships>>), (status = 400, body = ErrorDocument)))]
 pub async fn list(ctx: Ctx) -> Reply {
     let q = ctx.query(Accepts {
         list: true,
@@ -188,7 +187,7 @@ pub async fn list(ctx: Ctx) -> Reply {
 #[utoipa::path(get, path = "/api/v1/workflows/{id}", tag = "workflows",
     params(("id" = String, Path), CommonHeaders),
     security(("api_key" = ["workflow.read"])),
-    responses((status = 200, body = Document<WorkflowResource>), (status = 404, body = ErrorDocument)))]
+    responses((status = 200, body = Document<crate::api::schema::Resource<crate::api::schema::WorkflowAttributes, crate::api::schema::NoRelationships>>), (status = 404, body = ErrorDocument)))]
 pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
     let q = single(&ctx, &[])?;
     let id = path_id(WorkflowId::parse, &id, "workflow")?;
@@ -208,7 +207,7 @@ pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
     params(("id" = String, Path), CommonHeaders),
     request_body = Body<WorkflowChanges>,
     security(("api_key" = ["workflow.write"])),
-    responses((status = 200, body = Document<WorkflowResource>), (status = 404, body = ErrorDocument), (status = 422, body = ErrorDocument)))]
+    responses((status = 200, body = Document<crate::api::schema::Resource<crate::api::schema::WorkflowAttributes, crate::api::schema::NoRelationships>>), (status = 404, body = ErrorDocument), (status = 422, body = ErrorDocument)))]
 pub async fn update(
     ctx: Ctx,
     Path(id): Path<String>,
@@ -250,7 +249,7 @@ pub async fn update(
     params(("id" = String, Path), CommonHeaders, IdempotencyHeader),
     request_body = Body<TriggerAttributes>,
     security(("api_key" = ["workflow.trigger"])),
-    responses((status = 201, body = Document<RunResource>), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument), (status = 422, body = ErrorDocument)))]
+    responses((status = 201, body = Document<crate::api::schema::Resource<crate::api::schema::RunAttributes, crate::api::schema::RunRelationships>>), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument), (status = 422, body = ErrorDocument)))]
 pub async fn trigger(
     ctx: Ctx,
     Path(id): Path<String>,
