@@ -93,7 +93,8 @@ struct Bench {
     inquiries: Arc<Vec<String>>,
     fsync: f64,
     rows: Vec<Row>,
-    sweep: Vec<Stats>,
+    /// The sweep's rates, each with the SQLite units per commit it saw.
+    sweep: Vec<(Stats, Option<f64>)>,
     created: u64,
     server: Server,
     binary: PathBuf,
@@ -243,7 +244,12 @@ impl Bench {
         for rate in [
             100.0, 200.0, 400.0, 800.0, 1200.0, 1600.0, 2400.0, 3200.0, 4800.0, 6400.0,
         ] {
+            let before = self.commit_counters().await;
             let s = open_loop(rate, self.phase, 2000, create.clone()).await;
+            let per_commit = match (before, self.commit_counters().await) {
+                (Some((c0, u0)), Some((c1, u1))) if c1 > c0 => Some((u1 - u0) / (c1 - c0)),
+                _ => None,
+            };
             self.created += s.ok;
             eprintln!(
                 "create at {rate}/s offered: {} (errors {}, dropped {})",
@@ -252,7 +258,7 @@ impl Bench {
                 s.dropped
             );
             let kept_up = s.errors == 0 && s.dropped == 0 && s.throughput() >= 0.95 * rate;
-            self.sweep.push(s.clone());
+            self.sweep.push((s.clone(), per_commit));
             if kept_up && s.p99_ms <= 25.0 {
                 knee = Some(s);
             } else if !kept_up || s.p99_ms > 250.0 {
@@ -472,6 +478,30 @@ impl Bench {
         Ok(())
     }
 
+    /// SQLite's group-commit counters from `/metrics`: (commits, units committed).
+    async fn commit_counters(&self) -> Option<(f64, f64)> {
+        let text = self
+            .api
+            .http
+            .get(format!("{}/metrics", self.api.base))
+            .send()
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        let value = |name: &str| {
+            text.lines()
+                .find(|l| l.split_whitespace().next() == Some(name))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<f64>().ok())
+        };
+        Some((
+            value("tessera_sqlite_commits_total")?,
+            value("tessera_sqlite_units_committed_total")?,
+        ))
+    }
+
     /// Replaces the server with `tessera <args…>` on the same database (SIGKILL: every
     /// acknowledged write is durable, so this is also a small crash test).
     async fn restart(&mut self, args: &[&str]) -> anyhow::Result<()> {
@@ -497,18 +527,19 @@ impl Bench {
             return;
         }
         println!("\nOffered-rate sweep of share-token creation:\n");
-        println!("| offered | achieved | p50 | p99 | max | errors | dropped |");
-        println!("|---|---|---|---|---|---|---|");
-        for s in &self.sweep {
+        println!("| offered | achieved | p50 | p99 | max | errors | dropped | units per commit |");
+        println!("|---|---|---|---|---|---|---|---|");
+        for (s, per_commit) in &self.sweep {
             println!(
-                "| {:.0}/s | {:.0}/s | {:.1} ms | {:.1} ms | {:.1} ms | {} | {} |",
+                "| {:.0}/s | {:.0}/s | {:.1} ms | {:.1} ms | {:.1} ms | {} | {} | {} |",
                 s.offered.unwrap_or(0.0),
                 s.throughput(),
                 s.p50_ms,
                 s.p99_ms,
                 s.max_ms,
                 s.errors,
-                s.dropped
+                s.dropped,
+                per_commit.map_or_else(|| "—".to_owned(), |u| format!("{u:.1}"))
             );
         }
     }
