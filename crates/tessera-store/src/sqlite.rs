@@ -66,10 +66,6 @@ fn open_connection(path: &str, read_only: bool) -> rusqlite::Result<rusqlite::Co
     conn.pragma_update(None, "synchronous", "FULL")?;
     if !read_only {
         conn.pragma_update(None, "journal_mode", "WAL")?;
-        // The writer keeps the hot pages of every table and index (32 MiB; readers keep the
-        // default 2 MiB each), and savepoint journals in memory.
-        conn.pragma_update(None, "cache_size", -32 * 1024)?;
-        conn.pragma_update(None, "temp_store", "MEMORY")?;
     }
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(conn)
