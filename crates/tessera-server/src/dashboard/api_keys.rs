@@ -10,7 +10,6 @@ use tessera_core::Timestamp;
 use tessera_core::id::ApiKeyId;
 use tessera_core::permission::Permissions;
 use tessera_core::tenancy::ApiKey;
-use tessera_store::PageRequest;
 use tessera_store::ops::sessions::Session;
 use tessera_store::ops::tenancy;
 
@@ -19,7 +18,7 @@ use crate::dashboard::page::{Chrome, PageError, PageResult, render};
 use crate::dashboard::session::Signed;
 use crate::dashboard::share_tokens::form_error;
 use crate::dashboard::view::{
-    Badge, Choice, Pager, When, badge, choices, is_bad_cursor, page_request, when, when_opt,
+    Badge, Choice, Pager, When, badge, choices, or_first_page, page_request, when, when_opt,
 };
 use crate::state::AppState;
 
@@ -90,22 +89,7 @@ async fn list_page(
     let list = state
         .store
         .read(move |tx| {
-            Box::pin(async move {
-                match tenancy::list_api_keys(tx, &scope, &page).await {
-                    Err(e) if is_bad_cursor(&e) => {
-                        tenancy::list_api_keys(
-                            tx,
-                            &scope,
-                            &PageRequest {
-                                cursor: None,
-                                ..page
-                            },
-                        )
-                        .await
-                    }
-                    other => other,
-                }
-            })
+            Box::pin(async move { or_first_page!(page, |p| tenancy::list_api_keys(tx, &scope, p)) })
         })
         .await?;
     let now = state.store.clock().now();

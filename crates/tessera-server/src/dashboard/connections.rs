@@ -21,7 +21,7 @@ use crate::dashboard::page::{Chrome, PageError, PageResult, render};
 use crate::dashboard::session::Signed;
 use crate::dashboard::share_tokens::{TokenRow, form_error};
 use crate::dashboard::view::{
-    Badge, Choice, Pager, When, badge, choices, is_bad_cursor, org_names, page_request, when,
+    Badge, Choice, Pager, When, badge, choices, or_first_page, org_names, page_request, when,
     when_opt,
 };
 use crate::state::AppState;
@@ -137,16 +137,7 @@ async fn list_page(
         .store
         .read(move |tx| {
             Box::pin(async move {
-                let list = match connections::list(tx, &scope, &filter, &page).await {
-                    Err(e) if is_bad_cursor(&e) => {
-                        let first = PageRequest {
-                            cursor: None,
-                            ..page
-                        };
-                        connections::list(tx, &scope, &filter, &first).await?
-                    }
-                    other => other?,
-                };
+                let list = or_first_page!(page, |p| connections::list(tx, &scope, &filter, p))?;
                 let partners: Vec<OrganizationId> =
                     list.items.iter().map(|c| partner_of(c, &s)).collect();
                 let names = org_names(tx, partners).await?;

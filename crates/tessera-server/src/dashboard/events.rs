@@ -6,13 +6,12 @@ use axum::http::StatusCode;
 use tessera_core::Timestamp;
 use tessera_core::event::{Event, names};
 use tessera_core::id::EventId;
-use tessera_store::PageRequest;
 use tessera_store::ops::events::{self, EventFilter};
 
 use crate::dashboard::form::Fields;
 use crate::dashboard::page::{Chrome, PageError, PageResult, render};
 use crate::dashboard::session::Signed;
-use crate::dashboard::view::{Choice, Pager, When, is_bad_cursor, page_request, when};
+use crate::dashboard::view::{Choice, Pager, When, or_first_page, page_request, when};
 use crate::state::AppState;
 
 const SECTION: &str = "events";
@@ -84,18 +83,7 @@ pub async fn list(
     let list = state
         .store
         .read(move |tx| {
-            Box::pin(async move {
-                match events::list(tx, &scope, &filter, &page).await {
-                    Err(e) if is_bad_cursor(&e) => {
-                        let first = PageRequest {
-                            cursor: None,
-                            ..page
-                        };
-                        events::list(tx, &scope, &filter, &first).await
-                    }
-                    other => other,
-                }
-            })
+            Box::pin(async move { or_first_page!(page, |p| events::list(tx, &scope, &filter, p)) })
         })
         .await?;
     let now = state.store.clock().now();

@@ -21,7 +21,7 @@ use crate::dashboard::form::Fields;
 use crate::dashboard::page::{Chrome, PageError, PageResult, render};
 use crate::dashboard::session::Signed;
 use crate::dashboard::view::{
-    Badge, Choice, Pager, When, badge, choices, is_bad_cursor, org_names, page_request, when,
+    Badge, Choice, Pager, When, badge, choices, or_first_page, org_names, page_request, when,
     when_opt,
 };
 use crate::state::AppState;
@@ -88,18 +88,9 @@ pub async fn list(
     let list = state
         .store
         .read(move |tx| {
-            Box::pin(async move {
-                match inquiries::list(tx, &scope, &filter, &page).await {
-                    Err(e) if is_bad_cursor(&e) => {
-                        let first = PageRequest {
-                            cursor: None,
-                            ..page
-                        };
-                        inquiries::list(tx, &scope, &filter, &first).await
-                    }
-                    other => other,
-                }
-            })
+            Box::pin(
+                async move { or_first_page!(page, |p| inquiries::list(tx, &scope, &filter, p)) },
+            )
         })
         .await?;
     let now = state.store.clock().now();

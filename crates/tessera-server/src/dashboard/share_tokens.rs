@@ -25,7 +25,7 @@ use crate::dashboard::form::{Fields, Form};
 use crate::dashboard::page::{Chrome, PageError, PageResult, render, sentence};
 use crate::dashboard::session::Signed;
 use crate::dashboard::view::{
-    Badge, Choice, Pager, When, badge, choices, is_bad_cursor, org_names, page_request, when,
+    Badge, Choice, Pager, When, badge, choices, or_first_page, org_names, page_request, when,
     when_opt,
 };
 use crate::state::AppState;
@@ -152,16 +152,7 @@ async fn list_page(
         .store
         .read(move |tx| {
             Box::pin(async move {
-                let tokens = match share_tokens::list(tx, &scope, &filter, &page).await {
-                    Err(e) if is_bad_cursor(&e) => {
-                        let first = PageRequest {
-                            cursor: None,
-                            ..page
-                        };
-                        share_tokens::list(tx, &scope, &filter, &first).await?
-                    }
-                    other => other?,
-                };
+                let tokens = or_first_page!(page, |p| share_tokens::list(tx, &scope, &filter, p))?;
                 let outbound = connections::list(
                     tx,
                     &scope,

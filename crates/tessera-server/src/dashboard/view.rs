@@ -197,10 +197,29 @@ pub async fn org_names(
     Ok(names)
 }
 
-/// A list query that named an object outside the list (an old link) shows the first page.
-pub fn is_bad_cursor(e: &Error) -> bool {
-    e.is(tessera_core::codes::INVALID_QUERY_PARAMETER)
+/// Runs a list query on a page: `or_first_page!(page, |p| store::list(tx, …, p))`. A cursor that
+/// names no object of the list (an old link) shows the first page instead of an error. (A macro:
+/// an async closure over the unit's `tx` is not `Send` enough for the store today.)
+macro_rules! or_first_page {
+    ($page:expr, |$p:ident| $list:expr) => {{
+        let page: &tessera_store::PageRequest = &$page;
+        let first = {
+            let $p = page;
+            $list.await
+        };
+        match first {
+            Err(e) if e.is(tessera_core::codes::INVALID_QUERY_PARAMETER) => {
+                let $p = &tessera_store::PageRequest {
+                    cursor: None,
+                    ..page.clone()
+                };
+                $list.await
+            }
+            other => other,
+        }
+    }};
 }
+pub(crate) use or_first_page;
 
 #[cfg(test)]
 mod tests {

@@ -12,7 +12,6 @@ use tessera_core::id::{DeliveryId, WebhookId};
 use tessera_core::inflect::Inflection;
 use tessera_core::secret::generate_webhook_secret;
 use tessera_core::webhook::{Delivery, Webhook, WebhookStatus, parse_enabled_events};
-use tessera_store::PageRequest;
 use tessera_store::ops::sessions::Session;
 use tessera_store::ops::webhooks::{self, NewWebhook};
 
@@ -21,7 +20,7 @@ use crate::dashboard::page::{Chrome, PageError, PageResult, render};
 use crate::dashboard::session::Signed;
 use crate::dashboard::share_tokens::form_error;
 use crate::dashboard::view::{
-    Badge, Pager, When, badge, is_bad_cursor, page_request, when, when_opt,
+    Badge, Pager, When, badge, or_first_page, page_request, when, when_opt,
 };
 use crate::state::AppState;
 
@@ -73,22 +72,7 @@ async fn list_page(
     let list = state
         .store
         .read(move |tx| {
-            Box::pin(async move {
-                match webhooks::list(tx, &scope, &page).await {
-                    Err(e) if is_bad_cursor(&e) => {
-                        webhooks::list(
-                            tx,
-                            &scope,
-                            &PageRequest {
-                                cursor: None,
-                                ..page
-                            },
-                        )
-                        .await
-                    }
-                    other => other,
-                }
-            })
+            Box::pin(async move { or_first_page!(page, |p| webhooks::list(tx, &scope, p)) })
         })
         .await?;
     let now = state.store.clock().now();
@@ -252,21 +236,7 @@ async fn show_page(
         .read(move |tx| {
             Box::pin(async move {
                 let w = webhooks::get(tx, &scope, &hook).await?;
-                let d = match webhooks::deliveries(tx, &scope, &hook, &page).await {
-                    Err(e) if is_bad_cursor(&e) => {
-                        webhooks::deliveries(
-                            tx,
-                            &scope,
-                            &hook,
-                            &PageRequest {
-                                cursor: None,
-                                ..page
-                            },
-                        )
-                        .await?
-                    }
-                    other => other?,
-                };
+                let d = or_first_page!(page, |p| webhooks::deliveries(tx, &scope, &hook, p))?;
                 Ok((w, d))
             })
         })

@@ -32,7 +32,7 @@ use crate::dashboard::page::{Chrome, PageError, PageResult, render, sentence};
 use crate::dashboard::session::Signed;
 use crate::dashboard::share_tokens::form_error;
 use crate::dashboard::view::{
-    Badge, Pager, When, badge, is_bad_cursor, org_names, page_request, when, when_opt,
+    Badge, Pager, When, badge, or_first_page, org_names, page_request, when, when_opt,
 };
 use crate::extract::from_document;
 use crate::state::AppState;
@@ -107,18 +107,7 @@ pub async fn list(
     let list = state
         .store
         .read(move |tx| {
-            Box::pin(async move {
-                match workflows::list(tx, &scope, &page).await {
-                    Err(e) if is_bad_cursor(&e) => {
-                        let first = PageRequest {
-                            cursor: None,
-                            ..page
-                        };
-                        workflows::list(tx, &scope, &first).await
-                    }
-                    other => other,
-                }
-            })
+            Box::pin(async move { or_first_page!(page, |p| workflows::list(tx, &scope, p)) })
         })
         .await?;
     let now = state.store.clock().now();
@@ -551,16 +540,7 @@ async fn show_page(
                 let filter = RunFilter {
                     workflow_id: Some(target),
                 };
-                let runs = match workflow_runs::list(tx, &scope, &filter, &page).await {
-                    Err(e) if is_bad_cursor(&e) => {
-                        let first = PageRequest {
-                            cursor: None,
-                            ..page
-                        };
-                        workflow_runs::list(tx, &scope, &filter, &first).await?
-                    }
-                    other => other?,
-                };
+                let runs = or_first_page!(page, |p| workflow_runs::list(tx, &scope, &filter, p))?;
                 Ok((w, runs))
             })
         })
