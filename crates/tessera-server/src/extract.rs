@@ -172,6 +172,43 @@ fn is_json_content_type(ct: &str) -> bool {
     essence == "application/json" || essence == "application/vnd.api+json"
 }
 
+/// Whether a request's body is `multipart/form-data` (an upload).
+pub fn is_multipart(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        })
+}
+
+/// Reads a whole body of at most `limit` bytes, else 413. An announced `Content-Length` over the
+/// limit is refused before a byte is waited for (a client announcing a large body and sending
+/// nothing would otherwise hold the request open).
+pub async fn read_limited(
+    headers: &axum::http::HeaderMap,
+    body: axum::body::Body,
+    limit: usize,
+) -> Result<bytes::Bytes, Error> {
+    let too_large = || {
+        Error::new(
+            Status::PayloadTooLarge,
+            codes::PAYLOAD_TOO_LARGE,
+            format!("the request body is larger than {limit} bytes"),
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    to_bytes(body, limit).await.map_err(|_| too_large())
+}
+
 async fn read_body<S>(req: Request, state: &S) -> Result<(Option<String>, bytes::Bytes), Error>
 where
     AppState: FromRef<S>,
@@ -181,24 +218,8 @@ where
         .headers()
         .get(header::CONTENT_TYPE)
         .map(|v| v.to_str().unwrap_or("invalid").to_owned());
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    let too_large = || {
-        Error::new(
-            Status::PayloadTooLarge,
-            codes::PAYLOAD_TOO_LARGE,
-            format!("the request body is larger than {limit} bytes"),
-        )
-    };
-    if declared.is_some_and(|n| n > limit) {
-        return Err(too_large());
-    }
-    let bytes = to_bytes(req.into_body(), limit)
-        .await
-        .map_err(|_| too_large())?;
+    let (parts, body) = req.into_parts();
+    let bytes = read_limited(&parts.headers, body, limit).await?;
     Ok((content_type, bytes))
 }
 

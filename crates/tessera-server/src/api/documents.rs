@@ -47,12 +47,7 @@ fn from_multipart_error(e: axum::extract::multipart::MultipartError) -> Error {
 }
 
 async fn read_form(req: Request, limit: usize) -> Result<NewDocument, Error> {
-    let is_multipart = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("multipart/form-data"));
-    if !is_multipart {
+    if !crate::extract::is_multipart(req.headers()) {
         return Err(Error::new(
             Status::UnsupportedMediaType,
             codes::UNSUPPORTED_MEDIA_TYPE,

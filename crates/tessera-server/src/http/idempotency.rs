@@ -12,7 +12,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use tessera_core::id::ApiKeyId;
-use tessera_core::{Error, Status, codes};
+use tessera_core::{Error, codes};
 use tessera_store::ops::idempotency::{self, Claim, Held, StoredResponse};
 
 use crate::error::error_response;
@@ -78,41 +78,15 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
     };
     // Buffered to fingerprint it, within the limit of the body's kind: an upload's for a
     // multipart body, the JSON limit for anything else (no other route reads more).
-    let multipart = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| {
-            ct.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("multipart/form-data")
-        });
-    let limit = if multipart {
+    let limit = if crate::extract::is_multipart(req.headers()) {
         state.config.max_request_body()
     } else {
         state.config.body_limit
     };
     let (mut parts, body) = req.into_parts();
-    let too_large = parts
-        .headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok())
-        .is_some_and(|n| n > limit);
-    let refuse = || {
-        error_response(Error::new(
-            Status::PayloadTooLarge,
-            codes::PAYLOAD_TOO_LARGE,
-            format!("the request body is larger than {limit} bytes"),
-        ))
-    };
-    // An announced length over the limit is refused before a byte of the body is waited for
-    // (else a client announcing a large body and sending nothing holds the request open).
-    if too_large {
-        return refuse();
-    }
-    let Ok(bytes) = to_bytes(body, limit).await else {
-        return refuse();
+    let bytes = match crate::extract::read_limited(&parts.headers, body, limit).await {
+        Ok(b) => b,
+        Err(e) => return error_response(e),
     };
     let path = parts
         .uri
