@@ -216,7 +216,10 @@ pub struct ConnectionAttributes {
 /// Relationships of a `connect/connection` resource.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ConnectionRelationships {
-    pub creator: Relationship,
+    /// The source's view only: the creator is an actor of the source organization (Persona's
+    /// schema has no null creator, so the destination's view leaves the member out).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub creator: Option<Relationship>,
 }
 
 /// A `connect/connection` resource.
@@ -240,13 +243,11 @@ impl Connection {
                 deactivated_at: self.deactivated_at,
             },
             ConnectionRelationships {
-                // The creator is an actor of the source organization: the destination sees null.
-                creator: Relationship::optional(
-                    self.creator
-                        .as_ref()
-                        .filter(|_| direction == Direction::Outbound)
-                        .map(Actor::to_ref),
-                ),
+                creator: self
+                    .creator
+                    .as_ref()
+                    .filter(|_| direction == Direction::Outbound)
+                    .map(|a| Relationship::one(a.to_ref())),
             },
         )
     }

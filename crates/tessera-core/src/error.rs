@@ -124,6 +124,20 @@ impl Error {
         )
     }
 
+    /// A 404 about an object that a request body names (not the path): Persona answers such a
+    /// reference with 422, so the body member is what is wrong. Other errors pass unchanged.
+    pub fn as_reference(self) -> Self {
+        if self.status == Status::NotFound {
+            Self {
+                status: Status::Unprocessable,
+                code: Cow::Borrowed(codes::REFERENCE_NOT_FOUND),
+                ..self
+            }
+        } else {
+            self
+        }
+    }
+
     /// 500: something that is not the client's fault. The cause is logged, not shown.
     pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         Self {

@@ -1,6 +1,7 @@
 //! Tessera's pure domain: identifiers, statuses and their transitions, field types, checks,
 //! event names, errors and the clock. No I/O lives here.
 
+pub mod api_version;
 pub mod checks;
 pub mod connection;
 pub mod document;

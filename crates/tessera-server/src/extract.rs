@@ -9,6 +9,7 @@ use axum::response::Response;
 use futures::future::BoxFuture;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use tessera_core::api_version::ApiVersion;
 use tessera_core::inflect::{Inflection, normalize_document};
 use tessera_core::tenancy::{Actor, ApiKey, Scope};
 use tessera_core::{Error, Status, codes};
@@ -60,8 +61,13 @@ pub fn refuse_query_on_writes(parts: &Parts) -> Result<(), Error> {
 pub struct Ctx {
     pub state: AppState,
     pub key: ApiKey,
+    /// The `Persona-Version` asked for (checked by the tenant gate).
+    pub version: ApiVersion,
     pub inflection: Inflection,
     raw_query: Option<String>,
+    /// The query as last parsed: by the extractor for a write (`include` and `fields` only),
+    /// then by the handler's [`Ctx::query`]. [`Ctx::commit`] renders with it.
+    query: std::sync::Mutex<Query>,
     claim: Option<IdempotencyClaim>,
 }
 
@@ -72,12 +78,27 @@ impl FromRequestParts<AppState> for Ctx {
         let Caller(key) = parts.extensions.get::<Caller>().cloned().ok_or_else(|| {
             Error::internal(std::io::Error::other("tenant route without its gate"))
         })?;
-        refuse_query_on_writes(parts)?;
+        let raw_query = parts.uri.query().map(str::to_owned);
+        let read =
+            parts.method == axum::http::Method::GET || parts.method == axum::http::Method::HEAD;
+        // A write takes `include` and `fields[TYPE]` and nothing else, whether or not its handler
+        // looks at the query: no write endpoint can forget to refuse a filter.
+        let query = if read {
+            Query::default()
+        } else {
+            Query::parse(raw_query.as_deref(), Accepts::WRITE)?
+        };
         Ok(Self {
             state: state.clone(),
             key,
+            version: parts
+                .extensions
+                .get::<ApiVersion>()
+                .copied()
+                .unwrap_or_default(),
             inflection: inflection_of(parts)?,
-            raw_query: parts.uri.query().map(str::to_owned),
+            raw_query,
+            query: std::sync::Mutex::new(query),
             claim: parts.extensions.get::<IdempotencyClaim>().cloned(),
         })
     }
@@ -94,7 +115,15 @@ impl Ctx {
 
     /// Parses the query string against what the endpoint accepts.
     pub fn query(&self, accepts: Accepts<'_>) -> Result<Query, ApiError> {
-        Ok(Query::parse(self.raw_query.as_deref(), accepts)?)
+        let q = Query::parse(self.raw_query.as_deref(), accepts)?;
+        *self.parsed() = q.clone();
+        Ok(q)
+    }
+
+    fn parsed(&self) -> std::sync::MutexGuard<'_, Query> {
+        self.query
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Runs a read-only unit of work.
@@ -120,9 +149,10 @@ impl Ctx {
         R: FnOnce(T) -> Doc + Send + 'static,
     {
         let inflection = self.inflection;
+        let query = self.parsed().clone();
         let Some(claim) = self.claim.clone() else {
             let value = self.state.store.write(unit).await?;
-            return Ok(render(value).into_response(status, None, inflection));
+            return Ok(render(value).into_response(status, Some(&query), inflection));
         };
         let body = self
             .state
@@ -134,7 +164,7 @@ impl Ctx {
                     let stored = StoredResponse {
                         status: status.as_u16(),
                         content_type: "application/json".into(),
-                        body: doc.without_secrets().to_bytes(None, inflection),
+                        body: doc.without_secrets().to_bytes(Some(&query), inflection),
                     };
                     idempotency::complete(
                         tx,
@@ -145,7 +175,7 @@ impl Ctx {
                         doc.resource_id().as_deref(),
                     )
                     .await?;
-                    Ok(doc.to_bytes(None, inflection))
+                    Ok(doc.to_bytes(Some(&query), inflection))
                 })
             })
             .await?;

@@ -20,6 +20,9 @@ pub struct Query {
     /// `fields[type]` → attribute names (kebab-case).
     pub fields: HashMap<String, Vec<String>>,
     pub include: Vec<String>,
+    /// Whether `include` was given at all (even empty): the response then carries `included`,
+    /// an empty array when nothing is included (Persona's `empty-included-objects`).
+    pub include_given: bool,
     /// Other allowed parameters (e.g. `peek-source-data`).
     pub extra: HashMap<String, String>,
     /// Every parameter but `page[…]`, in the order given, to rebuild pagination links.
@@ -31,12 +34,37 @@ pub struct Query {
 pub struct Accepts<'a> {
     pub list: bool,
     pub filters: &'a [&'a str],
+    /// Relationship names `include` may name; [`ANY_INCLUDE`] accepts every name.
     pub includes: &'a [&'a str],
     pub extra: &'a [&'a str],
 }
 
+/// In [`Accepts::includes`]: any relationship name.
+pub const ANY_INCLUDE: &str = "*";
+
+impl Accepts<'static> {
+    /// What every write (POST, PATCH, DELETE) accepts before its handler says more: Persona lets
+    /// writes take `include` and `fields[TYPE]`, and nothing else.
+    pub const WRITE: Accepts<'static> = Accepts {
+        list: false,
+        filters: &[],
+        includes: &[ANY_INCLUDE],
+        extra: &[],
+    };
+}
+
 fn bad(name: &str, detail: impl Into<String>) -> Error {
     Error::bad_request(codes::INVALID_QUERY_PARAMETER, detail).at_parameter(name)
+}
+
+/// `page[size]`: Persona types it as a number, so `10` and `10.0` both mean ten.
+fn page_size(value: &str) -> Option<u32> {
+    value.parse::<u32>().ok().or_else(|| {
+        let (whole, fraction) = value.split_once('.')?;
+        (!fraction.is_empty() && fraction.bytes().all(|b| b == b'0'))
+            .then(|| whole.parse::<u32>().ok())
+            .flatten()
+    })
 }
 
 fn bracket<'a>(key: &'a str, family: &str) -> Option<&'a str> {
@@ -74,9 +102,7 @@ impl Query {
                 }
                 match p {
                     "size" => {
-                        q.page.size = value
-                            .parse::<u32>()
-                            .ok()
+                        q.page.size = page_size(&value)
                             .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
                             .ok_or_else(|| {
                                 bad(&key, format!("page[size] is between 1 and {MAX_PAGE_SIZE}"))
@@ -126,9 +152,12 @@ impl Query {
                     .collect();
                 q.fields.insert(t.to_owned(), names);
             } else if key == "include" {
+                q.include_given = true;
                 for inc in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
                     let inc = to_kebab(inc);
-                    if !accepts.includes.contains(&inc.as_str()) {
+                    if !accepts.includes.contains(&inc.as_str())
+                        && !accepts.includes.contains(&ANY_INCLUDE)
+                    {
                         return Err(bad(&key, format!("cannot include {inc} here")));
                     }
                     q.include.push(inc);
@@ -215,6 +244,22 @@ mod tests {
             Some("r1")
         );
         assert_eq!(q.fields["inquiry"], vec!["status", "reference-id"]);
+        assert!(!q.include_given);
+        let q = Query::parse(Some("page[size]=7.00"), LIST).unwrap_or_default();
+        assert_eq!(q.page.size, 7);
+    }
+
+    #[test]
+    fn writes_take_include_and_fields_only() {
+        let q = Query::parse(Some("include=&fields[inquiry]=status"), Accepts::WRITE)
+            .unwrap_or_default();
+        assert!(q.include_given && q.include.is_empty());
+        let q = Query::parse(Some("include=destination,connection"), Accepts::WRITE)
+            .unwrap_or_default();
+        assert_eq!(q.include, vec!["destination", "connection"]);
+        for bad in ["filter[status]=x", "page[size]=1", "peek-source-data=true"] {
+            assert!(Query::parse(Some(bad), Accepts::WRITE).is_err(), "{bad}");
+        }
     }
 
     #[test]
@@ -223,6 +268,8 @@ mod tests {
             "page[size]=0",
             "page[size]=101",
             "page[size]=x",
+            "page[size]=1.5",
+            "page[size]=.0",
             "filter[nope]=1",
             "nope=1",
             "page[after]=a&page[before]=b",

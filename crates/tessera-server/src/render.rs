@@ -83,7 +83,7 @@ impl Doc {
         }
         let mut doc = Map::new();
         doc.insert("data".into(), data);
-        if !included.is_empty() {
+        if !included.is_empty() || query.is_some_and(|q| q.include_given) {
             doc.insert("included".into(), Value::Array(included));
         }
         let mut meta = self.meta.clone();

@@ -237,7 +237,8 @@ async fn transitions_are_checked_and_atomic(backend: Backend) {
                     &s,
                     &events::EventFilter {
                         names: vec!["inquiry.approved".into()],
-                        object_id: Some(i.to_string()),
+                        object_ids: vec![i.to_string()],
+                        ids: Vec::new(),
                     },
                     &PageRequest::default(),
                 )

@@ -43,6 +43,10 @@ pub struct ConnectionFilters {
     #[param(rename = "filter[direction]", pattern = "^(outbound|inbound)$")]
     #[serde(rename = "filter[direction]")]
     pub direction: Option<String>,
+    /// Connections to this organization (an id that names no partner matches nothing).
+    #[param(rename = "filter[destination-organization-id]", max_length = 100)]
+    #[serde(rename = "filter[destination-organization-id]")]
+    pub destination_organization_id: Option<String>,
 }
 
 /// Parses `filter[direction]`.
@@ -65,7 +69,7 @@ pub fn direction_filter(q: &Query) -> Result<Option<Direction>, Error> {
     params(CommonHeaders, IdempotencyHeader),
     request_body = Body<NewConnection>,
     security(("api_key" = ["connection.write"])),
-    responses((status = 201, body = Document<crate::api::schema::Resource<crate::api::schema::ConnectionAttributes, crate::api::schema::ConnectionRelationships>>), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument), (status = 422, body = ErrorDocument)))]
+    responses((status = 201, body = Document<crate::api::schema::Resource<crate::api::schema::ConnectionAttributes, crate::api::schema::ConnectionRelationships>>), (status = 409, body = ErrorDocument), (status = 422, body = ErrorDocument)))]
 pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewConnection>>) -> Reply {
     let a = body.data.attributes;
     let destination = id_attribute(
@@ -99,7 +103,7 @@ pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewConnection>>) -> 
 pub async fn list(ctx: Ctx) -> Reply {
     let q = ctx.query(Accepts {
         list: true,
-        filters: &["status", "direction"],
+        filters: &["status", "direction", "destination-organization-id"],
         ..Default::default()
     })?;
     let statuses = q
@@ -119,6 +123,11 @@ pub async fn list(ctx: Ctx) -> Reply {
     let filter = ConnectionFilter {
         statuses,
         direction,
+        // Persona's filter takes any string: one that is not an organization id matches nothing.
+        destination_org: q
+            .filters
+            .get("destination-organization-id")
+            .map(|o| OrganizationId::from_db(o.trim().to_owned())),
     };
     let (scope, page) = (ctx.scope().clone(), q.page.clone());
     let list = ctx
@@ -156,14 +165,34 @@ pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
     )
 }
 
-/// An optional, empty body of the action endpoints.
+/// An optional body of the action endpoints: `{}`, `{"meta": {…}}` or a JSON:API document with
+/// no attributes (`{"data": {"attributes": {}}}`, as generic Persona clients send).
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EmptyBody {
     #[serde(default)]
+    pub data: Option<EmptyData>,
+    #[serde(default)]
     #[schema(value_type = Option<Object>)]
     pub meta: Option<serde_json::Value>,
 }
+
+/// The `data` of an [`EmptyBody`]: its type and id are not checked; it has no attributes.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmptyData {
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub attributes: Option<NoAttributes>,
+}
+
+/// No attributes: `{}` (any member is refused with its pointer).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoAttributes {}
 
 async fn act(ctx: Ctx, id: String, action: ConnectionAction) -> Reply {
     single(&ctx, &[])?;

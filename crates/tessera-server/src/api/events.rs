@@ -20,10 +20,14 @@ pub struct EventFilters {
     #[param(rename = "filter[name]", max_length = 1000)]
     #[serde(rename = "filter[name]")]
     pub name: Option<String>,
-    /// The id of the object the events are about.
+    /// The ids of the objects the events are about, comma-separated.
     #[param(rename = "filter[object-id]", max_length = 1000)]
     #[serde(rename = "filter[object-id]")]
     pub object_id: Option<String>,
+    /// Event ids, comma-separated.
+    #[param(rename = "filter[id]", max_length = 1000)]
+    #[serde(rename = "filter[id]")]
+    pub id: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/events", tag = "events",
@@ -33,12 +37,13 @@ pub struct EventFilters {
 pub async fn list(ctx: Ctx) -> Reply {
     let q = ctx.query(Accepts {
         list: true,
-        filters: &["name", "object-id"],
+        filters: &["name", "object-id", "id"],
         ..Default::default()
     })?;
     let filter = EventFilter {
         names: q.filter_list("name"),
-        object_id: q.filters.get("object-id").cloned(),
+        object_ids: q.filter_list("object-id"),
+        ids: q.filter_list("id"),
     };
     let (scope, page) = (ctx.scope().clone(), q.page.clone());
     let list = ctx

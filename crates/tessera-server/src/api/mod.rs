@@ -128,6 +128,32 @@ pub struct CommonHeaders {
     #[param(rename = "Key-Inflection", value_type = Option<KeyInflection>, inline)]
     #[serde(rename = "Key-Inflection")]
     pub key_inflection: Option<String>,
+    /// The API version (default and served shape: `2025-12-08`); any value of Persona's
+    /// `api-version` enum is accepted, anything else is a 400.
+    #[param(rename = "Persona-Version", value_type = Option<PersonaVersion>, inline)]
+    #[serde(rename = "Persona-Version")]
+    pub persona_version: Option<String>,
+}
+
+/// The values of `Persona-Version` (for the OpenAPI description).
+#[derive(Debug, Deserialize, ToSchema)]
+pub enum PersonaVersion {
+    #[serde(rename = "2025-12-08")]
+    V2025_12_08,
+    #[serde(rename = "2025-10-27")]
+    V2025_10_27,
+    #[serde(rename = "2023-01-05")]
+    V2023_01_05,
+    #[serde(rename = "2022-09-01")]
+    V2022_09_01,
+    #[serde(rename = "2021-08-18")]
+    V2021_08_18,
+    #[serde(rename = "2021-07-05")]
+    V2021_07_05,
+    #[serde(rename = "2021-02-21")]
+    V2021_02_21,
+    #[serde(rename = "2020-05-18")]
+    V2020_05_18,
 }
 
 /// The values of `Key-Inflection` (for the OpenAPI description).

@@ -129,6 +129,7 @@ async fn list_page(
     let filter = ConnectionFilter {
         statuses: ConnectionStatus::parse(&status).into_iter().collect(),
         direction: Direction::parse(&direction),
+        destination_org: None,
     };
     let page = page_request(&q);
     let scope = session.scope.clone();

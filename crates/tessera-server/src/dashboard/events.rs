@@ -76,7 +76,8 @@ pub async fn list(
             .then(|| name.clone())
             .into_iter()
             .collect(),
-        object_id: None,
+        object_ids: Vec::new(),
+        ids: Vec::new(),
     };
     let page = page_request(&q);
     let scope = session.scope.clone();

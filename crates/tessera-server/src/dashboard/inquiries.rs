@@ -249,7 +249,8 @@ pub async fn show(
                     &scope,
                     &EventFilter {
                         names: Vec::new(),
-                        object_id: Some(id.to_string()),
+                        object_ids: vec![id.to_string()],
+                        ids: Vec::new(),
                     },
                     &PageRequest {
                         size: 50,

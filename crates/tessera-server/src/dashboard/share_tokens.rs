@@ -159,6 +159,7 @@ async fn list_page(
                     &ConnectionFilter {
                         statuses: vec![ConnectionStatus::Active],
                         direction: Some(Direction::Outbound),
+                        destination_org: None,
                     },
                     &PageRequest {
                         size: 100,
@@ -584,7 +585,8 @@ async fn show_page(
                     &scope,
                     &EventFilter {
                         names: Vec::new(),
-                        object_id: Some(t.id.to_string()),
+                        object_ids: vec![t.id.to_string()],
+                        ids: Vec::new(),
                     },
                     &PageRequest {
                         size: 50,

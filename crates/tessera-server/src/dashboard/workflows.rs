@@ -255,6 +255,7 @@ async fn example(state: &AppState, session: &Session) -> Result<(String, bool), 
                     &ConnectionFilter {
                         statuses: vec![ConnectionStatus::Active],
                         direction: Some(Direction::Outbound),
+                        destination_org: None,
                     },
                     &PageRequest {
                         size: 1,

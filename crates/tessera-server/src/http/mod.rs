@@ -11,6 +11,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use tessera_core::api_version::ApiVersion;
 use tessera_core::id::RequestId;
 use tessera_core::secret::{constant_time_eq, hash_secret, looks_like_api_key};
 use tessera_core::tenancy::ApiKey;
@@ -155,49 +156,69 @@ pub async fn tenant_gate(State(state): State<AppState>, mut req: Request, next: 
             "the API key has expired",
         ));
     }
-    let decision = (!state.limiter.is_unlimited())
-        .then(|| state.limiter.check(key.id.as_str(), now.unix_seconds()));
-    let mut response = if decision.is_some_and(|d| !d.allowed) {
+    let (org, env) = (key.scope.org.clone(), key.scope.env.clone());
+    let decision = if state.limiter.is_unlimited() {
+        state.limiter.unlimited(now.unix_seconds())
+    } else {
+        state.limiter.check(key.id.as_str(), now.unix_seconds())
+    };
+    let mut response = if !decision.allowed {
         let mut r = error_response(Error::new(
             Status::TooManyRequests,
             codes::RATE_LIMITED,
             "too many requests for this API key; retry after the window resets",
         ));
-        if let Some(d) = decision {
-            r.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(d.reset_secs.max(1)));
-        }
+        r.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(decision.reset_secs.max(1)),
+        );
         r
     } else {
-        let path = req
-            .extensions()
-            .get::<MatchedPath>()
-            .map(|m| m.as_str().to_owned())
-            .unwrap_or_default();
-        match state.routes.access(req.method(), &path) {
-            Some(Access::AnyKey) => {
-                req.extensions_mut().insert(Caller(key));
-                next.run(req).await
+        match ApiVersion::from_header(
+            req.headers()
+                .get("persona-version")
+                .map(HeaderValue::as_bytes),
+        ) {
+            Err(e) => error_response(e),
+            Ok(version) => {
+                let path = req
+                    .extensions()
+                    .get::<MatchedPath>()
+                    .map(|m| m.as_str().to_owned())
+                    .unwrap_or_default();
+                match state.routes.access(req.method(), &path) {
+                    Some(Access::Needs(p)) if !key.permissions.contains(p) => {
+                        error_response(Error::forbidden(
+                            codes::PERMISSION_DENIED,
+                            format!("the API key lacks the {} permission", p.as_str()),
+                        ))
+                    }
+                    // `None`: no operation for this method, the router answers 405. (A handler
+                    // that declares no permission finds no caller and fails closed.)
+                    Some(_) => {
+                        req.extensions_mut().insert(Caller(key));
+                        req.extensions_mut().insert(version);
+                        next.run(req).await
+                    }
+                    None => next.run(req).await,
+                }
             }
-            Some(Access::Needs(p)) if key.permissions.contains(p) => {
-                req.extensions_mut().insert(Caller(key));
-                next.run(req).await
-            }
-            Some(Access::Needs(p)) => error_response(Error::forbidden(
-                codes::PERMISSION_DENIED,
-                format!("the API key lacks the {} permission", p.as_str()),
-            )),
-            // No operation for this method: the router answers 405. (A handler that declares no
-            // permission finds no caller and fails closed.)
-            None => next.run(req).await,
         }
     };
-    if let Some(d) = decision {
-        let h = response.headers_mut();
-        h.insert("ratelimit-limit", HeaderValue::from(d.limit));
-        h.insert("ratelimit-remaining", HeaderValue::from(d.remaining));
-        h.insert("ratelimit-reset", HeaderValue::from(d.reset_secs));
+    // Every authenticated response, errors included, says whose it is and where the key stands
+    // in its rate limit window.
+    let h = response.headers_mut();
+    for (name, value) in [
+        ("persona-organization-id", org.as_str()),
+        ("persona-environment-id", env.as_str()),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            h.insert(name, v);
+        }
     }
+    h.insert("ratelimit-limit", HeaderValue::from(decision.limit));
+    h.insert("ratelimit-remaining", HeaderValue::from(decision.remaining));
+    h.insert("ratelimit-reset", HeaderValue::from(decision.reset_secs));
     response
 }
 

@@ -38,6 +38,17 @@ impl RateLimiter {
         self.per_minute == 0
     }
 
+    /// The window an unlimited limiter reports (`RateLimit-*` are sent on every authenticated
+    /// response): the largest limit, nothing used, resetting with the minute.
+    pub fn unlimited(&self, now_secs: i64) -> Decision {
+        Decision {
+            allowed: true,
+            limit: u32::MAX,
+            remaining: u32::MAX,
+            reset_secs: u64::try_from(WINDOW_SECS - now_secs.rem_euclid(WINDOW_SECS)).unwrap_or(0),
+        }
+    }
+
     /// Counts one request of `key` at `now_secs` (unix seconds).
     pub fn check(&self, key: &str, now_secs: i64) -> Decision {
         let window = now_secs - now_secs.rem_euclid(WINDOW_SECS);

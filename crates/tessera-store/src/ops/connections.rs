@@ -92,7 +92,10 @@ pub async fn create(
 ) -> Result<Connection, Error> {
     let dest = tenancy::scope_of(tx, destination, scope.kind)
         .await
-        .map_err(|e| e.at("/data/attributes/destination-organization-id"))?;
+        .map_err(|e| {
+            e.as_reference()
+                .at("/data/attributes/destination-organization-id")
+        })?;
     if open_exists(tx, &scope.org, destination, scope.kind).await? {
         return Err(exists_error().at("/data/attributes/destination-organization-id"));
     }
@@ -230,6 +233,7 @@ pub async fn act(
 pub struct ConnectionFilter {
     pub statuses: Vec<ConnectionStatus>,
     pub direction: Option<Direction>,
+    pub destination_org: Option<OrganizationId>,
 }
 
 /// Both directions, newest first.
@@ -248,6 +252,10 @@ pub async fn list(
         "status",
         filter.statuses.iter().map(|s| s.as_str()).collect(),
     );
+    let f = match &filter.destination_org {
+        Some(org) => f.and("destination_org = ?", org),
+        None => f,
+    };
     fetch_page(tx, "connections", COLUMNS, f, page)
         .await?
         .try_map(|r| from_row(&r))

@@ -66,9 +66,12 @@ fn from_row(r: &Row) -> Result<Event, Error> {
 /// Filters of the event list.
 #[derive(Debug, Clone, Default)]
 pub struct EventFilter {
-    /// Any of these names.
+    /// Any of these names (none: every name).
     pub names: Vec<String>,
-    pub object_id: Option<String>,
+    /// About any of these objects (none: every object).
+    pub object_ids: Vec<String>,
+    /// Any of these event ids (none: every event).
+    pub ids: Vec<String>,
 }
 
 pub async fn list(
@@ -79,7 +82,8 @@ pub async fn list(
 ) -> Result<Page<Event>, Error> {
     let f = Filter::new()
         .and("environment_id = ?", &scope.env)
-        .and_opt("object_id = ?", filter.object_id.clone())
+        .and_in("object_id", filter.object_ids.clone())
+        .and_in("id", filter.ids.clone())
         .and_in("name", filter.names.clone());
     fetch_page(tx, "events", COLUMNS, f, page)
         .await?
