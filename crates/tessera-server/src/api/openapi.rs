@@ -49,6 +49,10 @@ pub fn finish(mut doc: OpenApi) -> OpenApi {
                 body.required = Some(Required::False);
             }
             add_errors(op, method, path);
+            add_headers(op);
+            if matches!(method, "patch" | "delete") {
+                add_idempotency_key(op);
+            }
             if method == "post"
                 && let Some(target) = created_at(path)
             {
@@ -159,7 +163,7 @@ fn add_errors(op: &mut Operation, method: &str, path: &str) {
     if path.contains('{') {
         add("404", "No such object visible to the caller.");
     }
-    if method == "post" {
+    if matches!(method, "post" | "patch" | "delete") {
         add(
             "409",
             "A request with this `Idempotency-Key` is still running.",
@@ -171,6 +175,72 @@ fn add_errors(op: &mut Operation, method: &str, path: &str) {
         add("422", "Well-formed but invalid.");
     }
     add("429", "Rate limited.");
+}
+
+/// `Idempotency-Key` on a PATCH or DELETE, described as on the POSTs (`IdempotencyHeader`).
+fn add_idempotency_key(op: &mut Operation) {
+    use utoipa::IntoParams;
+    let params = op.parameters.get_or_insert_with(Vec::new);
+    if !params.iter().any(|p| p.name == "Idempotency-Key") {
+        params.extend(crate::api::IdempotencyHeader::into_params(|| None));
+    }
+}
+
+/// The headers of every authenticated response (errors included; 401 is not authenticated).
+fn add_headers(op: &mut Operation) {
+    use utoipa::openapi::header::HeaderBuilder;
+    use utoipa::openapi::{Object, Type};
+    let headers = [
+        (
+            "Request-Id",
+            Type::String,
+            "This request's id (`req_…`), also in the log.",
+        ),
+        (
+            "Persona-Organization-Id",
+            Type::String,
+            "The organization of the API key (`org_…`).",
+        ),
+        (
+            "Persona-Environment-Id",
+            Type::String,
+            "The environment of the API key (`env_…`).",
+        ),
+        (
+            "RateLimit-Limit",
+            Type::Integer,
+            "Requests allowed in the window (4294967295 when limiting is off).",
+        ),
+        (
+            "RateLimit-Remaining",
+            Type::Integer,
+            "Requests left in the window.",
+        ),
+        (
+            "RateLimit-Reset",
+            Type::Integer,
+            "Seconds until the window resets.",
+        ),
+    ];
+    for (status, response) in &mut op.responses.responses {
+        let RefOr::T(response) = response else {
+            continue;
+        };
+        for (name, kind, description) in &headers {
+            let authenticated = status != "401";
+            if authenticated || *name == "Request-Id" {
+                response
+                    .headers
+                    .entry((*name).to_owned())
+                    .or_insert_with(|| {
+                        HeaderBuilder::new()
+                            .schema(Object::with_type(kind.clone()))
+                            .description(Some(*description))
+                            .build()
+                    });
+            }
+        }
+    }
 }
 
 /// Where the object a POST on `path` creates is found, when it creates one: its own collection,
@@ -233,5 +303,28 @@ mod tests {
         assert_eq!(redeem["operationId"], "post-connect-share-tokens-id-redeem");
         assert_eq!(redeem["parameters"]["id"], "$response.body#/data/id");
         assert!(redeem.get("operation_id").is_none());
+    }
+
+    #[test]
+    fn responses_document_the_persona_headers() {
+        let json = to_json(&crate::app::openapi()).unwrap_or_default();
+        let doc: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
+        let responses = &doc["paths"]["/api/v1/connect/share-tokens"]["post"]["responses"];
+        for status in ["201", "422"] {
+            let h = &responses[status]["headers"];
+            assert_eq!(
+                h["Persona-Environment-Id"]["schema"]["type"], "string",
+                "{status}"
+            );
+            assert_eq!(
+                h["RateLimit-Remaining"]["schema"]["type"], "integer",
+                "{status}"
+            );
+        }
+        assert!(
+            responses["401"]["headers"]
+                .get("Persona-Organization-Id")
+                .is_none()
+        );
     }
 }

@@ -1,4 +1,4 @@
-//! `Idempotency-Key` on POST requests: claim the key, run the request, store its first response
+//! `Idempotency-Key` on POST, PATCH and DELETE requests: claim the key, run the request, store its first response
 //! (status and body, 5xx included) and replay it byte for byte on a retry of the same request.
 //!
 //! A handler that writes stores the response inside its own unit of work (see
@@ -57,7 +57,7 @@ fn hex_digest(h: Sha256) -> String {
 
 /// The middleware (inside the tenant gate, so 401 and 429 are never stored).
 pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if req.method() != Method::POST {
+    if ![Method::POST, Method::PATCH, Method::DELETE].contains(req.method()) {
         return next.run(req).await;
     }
     let Some(raw) = req.headers().get("idempotency-key").cloned() else {

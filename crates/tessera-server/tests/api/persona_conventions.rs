@@ -325,3 +325,42 @@ on_both_backends!(
     connection_filters_and_references,
     event_filters,
 );
+
+/// `Idempotency-Key` on PATCH and DELETE replays the first response, as on POST.
+async fn patch_and_delete_replay_under_an_idempotency_key(backend: Backend) {
+    let app = App::new(backend).await;
+    let org = app.org("Acme").await;
+    let k = &org.sandbox;
+    let id = app.inquiry(k, json!({})).await;
+    let path = format!("/api/v1/inquiries/{id}");
+    let patch = |note: &'static str| {
+        app.patch(&path)
+            .key(k)
+            .header("idempotency-key", "patch-1")
+            .json(json!({"data": {"attributes": {"note": note}}}))
+    };
+    let first = patch("first").send().await.expect(200);
+    assert!(first.header("idempotent-replayed").is_none());
+    let again = patch("first").send().await.expect(200);
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(again.json, first.json);
+    let r = patch("second").send().await.expect(400);
+    assert_eq!(r.code(), "idempotency_key_reused");
+    let del = || {
+        app.delete(&path)
+            .key(k)
+            .header("idempotency-key", "delete-1")
+    };
+    let first = del().send().await.expect(200);
+    let again = del().send().await.expect(200);
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(again.json, first.json);
+    let events = app.event_names(k, Some(&id)).await;
+    assert_eq!(
+        events.iter().filter(|n| *n == "inquiry.redacted").count(),
+        1,
+        "{events:?}"
+    );
+}
+
+on_both_backends!(patch_and_delete_replay_under_an_idempotency_key);
