@@ -6,7 +6,49 @@ use tessera_store::on_both_backends;
 use tessera_store::testing::Backend;
 
 use super::{Run, Who, app, id_of, unknown_id};
-use crate::support::Part;
+use crate::support::{Part, Resp};
+
+/// What the description says of a share token only in prose (its schema requires nothing):
+/// `redeem-mode` is there (null until a redemption starts), the connection is the
+/// `connection` relationship, and `failure-reason` is one of the four documented values.
+fn prose(run: &mut Run<'_>, label: &str, r: &Resp) {
+    let items: Vec<serde_json::Value> = match &r.json["data"] {
+        serde_json::Value::Array(a) => a.clone(),
+        o @ serde_json::Value::Object(_) => vec![o.clone()],
+        _ => return,
+    };
+    for (i, t) in items.iter().enumerate() {
+        let a = &t["attributes"];
+        if a.as_object()
+            .is_some_and(|a| !a.contains_key("redeem-mode"))
+        {
+            run.problem(format!(
+                "[share-token prose] {label}: item {i}: no redeem-mode attribute"
+            ));
+        }
+        if t["relationships"]
+            .as_object()
+            .is_some_and(|r| !r.is_empty() && !r.contains_key("connection"))
+        {
+            run.problem(format!(
+                "[share-token prose] {label}: item {i}: no connection relationship"
+            ));
+        }
+        if let Some(reason) = a["failure-reason"].as_str().filter(|r| {
+            ![
+                "source_not_found",
+                "source_redacted",
+                "import_failed",
+                "unrecoverable_error",
+            ]
+            .contains(r)
+        }) {
+            run.problem(format!(
+                "[share-token prose] {label}: item {i}: failure-reason {reason:?} is not one Persona documents"
+            ));
+        }
+    }
+}
 
 async fn share_tokens_follow_persona(backend: Backend) {
     let app = app(backend).await;
@@ -300,6 +342,15 @@ async fn share_tokens_follow_persona(backend: Backend) {
     for who in [&src, &dst] {
         run.get(who, &format!("/connect/share-tokens/{failing}"), 200)
             .await;
+    }
+    // The prose rules, on every token as each side lists it at the end.
+    for who in [&src, &dst] {
+        let r = run.get(who, "/connect/share-tokens", 200).await;
+        prose(
+            &mut run,
+            &format!("GET /connect/share-tokens as {}", who.name),
+            &r,
+        );
     }
     run.finish();
 }
