@@ -21,6 +21,7 @@ mod matrix;
 mod ops;
 mod pagination;
 mod permissions;
+mod persona;
 mod persona_conventions;
 mod rate_limit;
 mod receiver;
