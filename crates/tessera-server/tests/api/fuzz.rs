@@ -66,7 +66,9 @@ fn assert_contract(what: &str, r: &Resp) {
     }
 }
 
-/// Counts answers by property and status, for the record.
+/// Counts answers by property and status: the record of what was checked. A case that made no
+/// request (its generated parts are not an HTTP request at all) checked nothing and is not
+/// counted, so [`run`] can tell a property that checked too little.
 #[derive(Default)]
 struct Tally(Mutex<BTreeMap<String, usize>>);
 
@@ -79,6 +81,32 @@ impl Tally {
             .entry(format!("{property} → {}", r.status.as_u16()))
             .or_default() += 1;
     }
+
+    /// How many cases of `property` were answered (and so checked).
+    fn checked(&self, property: &str) -> usize {
+        let prefix = format!("{property} → ");
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(k, _)| k.starts_with(&prefix))
+            .map(|(_, n)| n)
+            .sum()
+    }
+}
+
+/// The share of a property's cases that must reach the server and be checked: a property whose
+/// inputs mostly cannot be sent would pass having checked almost nothing.
+const MIN_CHECKED_PERCENT: usize = 25;
+
+/// Fails when fewer than [`MIN_CHECKED_PERCENT`] of `ran` cases were checked.
+fn assert_enough_checked(name: &str, checked: usize, ran: usize) {
+    assert!(
+        ran > 0 && checked * 100 >= ran * MIN_CHECKED_PERCENT,
+        "fuzz {name}: only {checked} of {ran} cases were checked (skipped: {}); at least \
+         {MIN_CHECKED_PERCENT}% must reach the server",
+        ran - checked.min(ran)
+    );
 }
 
 struct World {
@@ -163,9 +191,21 @@ fn run<S: Strategy>(
             Ok(())
         })
     });
-    eprintln!("fuzz {name}: {} cases", ran.get());
+    let checked = tally.checked(name);
+    eprintln!("fuzz {name}: {} cases, {checked} checked", ran.get());
     if let Err(e) = result {
         panic!("{name}: {e}");
+    }
+    assert_enough_checked(name, checked, ran.get());
+}
+
+#[test]
+fn a_property_that_checked_too_little_fails() {
+    assert_enough_checked("all checked", 256, 256);
+    assert_enough_checked("a quarter checked", 64, 256);
+    for (checked, ran) in [(63, 256), (0, 256), (0, 0)] {
+        let failed = std::panic::catch_unwind(|| assert_enough_checked("p", checked, ran));
+        assert!(failed.is_err(), "{checked} of {ran} must fail");
     }
 }
 
