@@ -771,7 +771,11 @@ async fn assert_copy(
     let t = h
         .get(&format!("/api/v1/connect/share-tokens/{token}"), dst_key)
         .await;
-    let source = t["data"]["attributes"]["source-id"].as_str().unwrap();
+    // `source-id` is the source's to see.
+    let outbound = h
+        .get(&format!("/api/v1/connect/share-tokens/{token}"), src_key)
+        .await;
+    let source = outbound["data"]["attributes"]["source-id"].as_str().unwrap();
     assert_eq!(
         t["data"]["relationships"]["destination"]["data"]["id"], copy,
         "{token}"

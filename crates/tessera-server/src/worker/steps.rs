@@ -67,7 +67,7 @@ pub(super) async fn apply(tx: &mut Tx, r: &Running, step: &Step) -> Result<Value
                 field_mappings: field_mappings.clone(),
             };
             let t = share_tokens::redeem(tx, scope, &token, params).await?;
-            Ok(json!({ "share-token-id": t.id, "status": t.status, "redeem-mode": t.redeem_mode }))
+            Ok(json!({ "share-token-id": t.id, "status": t.status }))
         }
         Step::ActivateConnection => {
             let id = object_id(r, ConnectionId::parse, "a connection")?;
