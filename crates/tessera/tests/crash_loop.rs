@@ -775,7 +775,9 @@ async fn assert_copy(
     let outbound = h
         .get(&format!("/api/v1/connect/share-tokens/{token}"), src_key)
         .await;
-    let source = outbound["data"]["attributes"]["source-id"].as_str().unwrap();
+    let source = outbound["data"]["attributes"]["source-id"]
+        .as_str()
+        .unwrap();
     assert_eq!(
         t["data"]["relationships"]["destination"]["data"]["id"], copy,
         "{token}"

@@ -85,7 +85,12 @@ fn row(t: &ShareToken, session: &Session, partner: String, now: Timestamp) -> To
         status: badge(t.status_at(now).as_str()),
         direction: badge(t.direction_for(&session.scope).as_str()),
         partner,
-        source_id: t.source_id().to_owned(),
+        // Like the API's `source-id`: the source organization's id, shown to the source only.
+        source_id: if t.is_source(&session.scope) {
+            t.source_id().to_owned()
+        } else {
+            String::new()
+        },
         created: when(t.created_at, now),
         expires: when(t.expires_at, now),
     }
@@ -494,6 +499,8 @@ struct ShowPage {
     partner_id: String,
     connection_id: String,
     source_id: String,
+    /// The inquiry the source link opens (for a shared verification, the one it belongs to).
+    source_inquiry: String,
     source_is_ours: bool,
     destination_id: Option<String>,
     destination_is_ours: bool,
@@ -651,6 +658,7 @@ async fn show_page(
         partner_id: partner_id.to_string(),
         connection_id: t.connection_id.to_string(),
         source_id: t.source_id().to_owned(),
+        source_inquiry: t.source_inquiry_id.to_string(),
         source_is_ours: t.is_source(&session.scope),
         destination_id: t.destination_inquiry_id.as_ref().map(ToString::to_string),
         destination_is_ours: t.is_destination(&session.scope),

@@ -136,6 +136,8 @@ async fn connect_story_through_the_dashboard(backend: Backend) {
         assert!(preview.contains(expected), "{expected}: {preview}");
     }
     assert!(!preview.contains("Jane") && !preview.contains("1990-04-01"));
+    // The source's inquiry id is the source's (as the API's `source-id`).
+    assert!(!body.contains(&inquiry), "{body}");
     let r = bravo
         .post(
             "/dashboard/share-tokens/redeem",
