@@ -393,7 +393,8 @@ impl Bench {
                             api.base
                         ))
                         .bearer_auth(&key);
-                    api.status(req).await == Some(200)
+                    // A redemption is accepted with 202 (Persona 2025-12-08).
+                    api.status(req).await == Some(202)
                 }
             }
         };

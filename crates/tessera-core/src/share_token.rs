@@ -1,4 +1,5 @@
-//! Share tokens: "the destination may take one copy of this inquiry, until then".
+//! Share tokens: "the destination may take one copy of this inquiry (or verification), until
+//! then".
 //! `created → pending → redeemed`, `created → expired`, `pending → failed`; nothing else.
 
 use serde::{Deserialize, Serialize};
@@ -7,10 +8,14 @@ use utoipa::ToSchema;
 
 use crate::connection::Direction;
 use crate::error::{Error, codes};
-use crate::id::{ConnectionId, EnvironmentId, InquiryId, OrganizationId, ShareTokenId, TemplateId};
+use crate::id::{
+    ConnectionId, EnvironmentId, InquiryId, OrganizationId, ShareTokenId, TemplateId,
+    VerificationId,
+};
 use crate::jsonapi::{Ref, Relationship, Resource};
 use crate::tenancy::{Actor, EnvKind, Scope};
 use crate::time::Timestamp;
+use crate::verification::VerificationKind;
 
 /// Shortest and longest lifetime, and the default (14 days).
 pub const MIN_EXPIRES_IN: i64 = 60;
@@ -64,11 +69,56 @@ impl ShareTokenStatus {
     }
 }
 
-/// Why a redemption failed.
+/// Why a redemption failed: Tessera's own codes, stored as they are and shown in the extension
+/// attribute `failure-code`. `failure-reason` shows them as one of Persona's four values
+/// ([`failure::persona_reason`]).
 pub mod failure {
+    pub const SOURCE_NOT_FOUND: &str = "source_not_found";
     pub const SOURCE_REDACTED: &str = "source_redacted";
     pub const DESTINATION_NOT_FILLABLE: &str = "destination_not_fillable";
     pub const REDEMPTION_ERROR: &str = "redemption_error";
+
+    /// Persona's `failure-reason` values.
+    pub const IMPORT_FAILED: &str = "import_failed";
+    pub const UNRECOVERABLE_ERROR: &str = "unrecoverable_error";
+
+    /// The Persona `failure-reason` of one of Tessera's failure codes: `source_not_found` and
+    /// `source_redacted` as they are, a destination that cannot take the copy
+    /// `import_failed`, anything else `unrecoverable_error`.
+    pub fn persona_reason(code: &str) -> &'static str {
+        match code {
+            SOURCE_NOT_FOUND => SOURCE_NOT_FOUND,
+            SOURCE_REDACTED => SOURCE_REDACTED,
+            DESTINATION_NOT_FILLABLE | IMPORT_FAILED => IMPORT_FAILED,
+            _ => UNRECOVERABLE_ERROR,
+        }
+    }
+}
+
+/// How a token was redeemed: `hydrate` fills an existing inquiry of the destination (the
+/// redemption named a `destination-id`), `clone` makes a new one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RedeemMode {
+    Clone,
+    Hydrate,
+}
+
+impl RedeemMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RedeemMode::Clone => "clone",
+            RedeemMode::Hydrate => "hydrate",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "clone" => Some(Self::Clone),
+            "hydrate" => Some(Self::Hydrate),
+            _ => None,
+        }
+    }
 }
 
 /// A rename of one field during redemption.
@@ -118,6 +168,31 @@ pub fn check_field_mappings(
     Ok(out)
 }
 
+/// What a token shares, as `source-id` names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceId {
+    Inquiry(InquiryId),
+    Verification(VerificationId),
+}
+
+impl SourceId {
+    /// An `inq_…` or `ver_…` id; anything else (`act_…`, `txn_…`: Tessera has no accounts or
+    /// transactions) is `invalid_source_type`.
+    pub fn parse(s: &str) -> Result<Self, Error> {
+        if let Ok(i) = InquiryId::parse(s) {
+            return Ok(Self::Inquiry(i));
+        }
+        if let Ok(v) = VerificationId::parse(s) {
+            return Ok(Self::Verification(v));
+        }
+        Err(Error::invalid(
+            codes::INVALID_SOURCE_TYPE,
+            "source-id must be an inquiry id (inq_…) or a verification id (ver_…); Tessera has no accounts or transactions",
+        )
+        .at("/data/attributes/source-id"))
+    }
+}
+
 /// What the destination asked for when it redeemed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -137,7 +212,11 @@ pub struct ShareToken {
     pub source_env: EnvironmentId,
     pub destination_org: OrganizationId,
     pub destination_env: EnvironmentId,
+    /// The shared inquiry; for a verification source, the inquiry the verification belongs to.
     pub source_inquiry_id: InquiryId,
+    /// Set when the token shares one verification (of `source_inquiry_id`) instead of the
+    /// whole inquiry.
+    pub source_verification: Option<(VerificationKind, VerificationId)>,
     /// As stored; see [`ShareToken::status_at`].
     pub status: ShareTokenStatus,
     pub creator: Option<Actor>,
@@ -148,7 +227,13 @@ pub struct ShareToken {
     pub expires_at: Timestamp,
     pub failed_at: Option<Timestamp>,
     pub failure_reason: Option<String>,
+    /// The destination's inquiry: the one a hydrate fills (known from the redeem call on), or
+    /// the one a clone made (known once redeemed; for a verification source, the inquiry
+    /// holding the copied verification).
     pub destination_inquiry_id: Option<InquiryId>,
+    /// For a verification source, the copy the destination got.
+    pub destination_verification_id: Option<VerificationId>,
+    pub redeem_mode: Option<RedeemMode>,
     pub redeem_params: Option<RedeemParams>,
 }
 
@@ -179,6 +264,37 @@ impl ShareToken {
         }
     }
 
+    /// The source as a relationship target: the inquiry, or the verification.
+    pub fn source_ref(&self) -> Ref {
+        match &self.source_verification {
+            Some((kind, id)) => Ref::new(kind.resource_type(), id.as_str()),
+            None => Ref::new("inquiry", self.source_inquiry_id.as_str()),
+        }
+    }
+
+    /// The id the source organization gave as `source-id`.
+    pub fn source_id(&self) -> &str {
+        match &self.source_verification {
+            Some((_, id)) => id.as_str(),
+            None => self.source_inquiry_id.as_str(),
+        }
+    }
+
+    /// What the destination got (or, for a hydrate, fills): the inquiry, or for a verification
+    /// source the copied verification.
+    pub fn destination_ref(&self) -> Option<Ref> {
+        match &self.source_verification {
+            Some((kind, _)) => self
+                .destination_verification_id
+                .as_ref()
+                .map(|id| Ref::new(kind.resource_type(), id.as_str())),
+            None => self
+                .destination_inquiry_id
+                .as_ref()
+                .map(|d| Ref::new("inquiry", d.as_str())),
+        }
+    }
+
     pub fn source_scope(&self) -> Scope {
         Scope {
             org: self.source_org.clone(),
@@ -202,8 +318,10 @@ impl ShareToken {
 pub struct ShareTokenAttributes {
     pub status: ShareTokenStatus,
     pub direction: Direction,
-    #[schema(value_type = String)]
-    pub source_id: InquiryId,
+    /// Tessera extension, source side only: the shared inquiry (`inq_…`) or verification
+    /// (`ver_…`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_id: Option<String>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
     #[schema(value_type = String, format = DateTime)]
@@ -216,70 +334,140 @@ pub struct ShareTokenAttributes {
     pub expires_at: Timestamp,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub failed_at: Option<Timestamp>,
-    /// `source_redacted`, `destination_not_fillable`, `redemption_error`, or null.
-    pub failure_reason: Option<String>,
-    /// Only with `peek-source-data=true`.
+    /// `source_not_found`, `source_redacted`, `import_failed`, `unrecoverable_error`, or null.
+    #[schema(value_type = Option<String>)]
+    pub failure_reason: Option<&'static str>,
+    /// Tessera extension: the finer reason (`source_redacted`, `destination_not_fillable`,
+    /// `redemption_error`), or null.
+    pub failure_code: Option<String>,
+    /// `clone` or `hydrate`; null until redemption starts.
+    pub redeem_mode: Option<RedeemMode>,
+    /// Only with `peek-source-data=true`, for the destination of a `created` token:
+    /// `connect/source-data/inquiry` or `connect/source-data/verification/<kind>`.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub source_data: Option<Value>,
 }
 
-/// Relationships of a `connect/share-token` resource.
+/// Relationships of a `connect/share-token` resource. Each side sees its own: the source
+/// `connection`, `creator` and `source`; the destination `connection` and `destination`.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct ShareTokenRelationships {
-    pub connect_connection: Relationship,
-    pub creator: Relationship,
-    pub source: Relationship,
-    pub destination: Relationship,
+    pub connection: Relationship,
+    /// Source side only (omitted when the token has no recorded creator).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub creator: Option<Relationship>,
+    /// Source side only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<Relationship>,
+    /// Destination side only; null until a clone has made its copy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destination: Option<Relationship>,
 }
 
 /// A `connect/share-token` resource.
 pub type ShareTokenResource = Resource<ShareTokenAttributes, ShareTokenRelationships>;
 
 impl ShareToken {
-    /// The token as one side sees it at `now`.
+    /// The token as one side sees it at `now`: the source (`Outbound`) its `creator`, `source`
+    /// and `source-id`, the destination (`Inbound`) its `destination`.
     pub fn to_resource(
         &self,
         direction: Direction,
         now: Timestamp,
         source_data: Option<Value>,
     ) -> ShareTokenResource {
+        let outbound = direction == Direction::Outbound;
+        self.resource(direction, outbound, !outbound, now, source_data)
+    }
+
+    /// The token as `scope` sees it, shown as `direction`: like [`ShareToken::to_resource`],
+    /// except that an organization that is both sides (a connection to itself) sees the members
+    /// of both.
+    pub fn view_for(
+        &self,
+        scope: &Scope,
+        direction: Direction,
+        now: Timestamp,
+        source_data: Option<Value>,
+    ) -> ShareTokenResource {
+        self.resource(
+            direction,
+            self.is_source(scope),
+            self.is_destination(scope),
+            now,
+            source_data,
+        )
+    }
+
+    fn resource(
+        &self,
+        direction: Direction,
+        source_side: bool,
+        destination_side: bool,
+        now: Timestamp,
+        source_data: Option<Value>,
+    ) -> ShareTokenResource {
+        let outbound = source_side;
         Resource::new(
             "connect/share-token",
             self.id.as_str(),
             ShareTokenAttributes {
                 status: self.status_at(now),
                 direction,
-                source_id: self.source_inquiry_id.clone(),
+                source_id: outbound.then(|| self.source_id().to_owned()),
                 created_at: self.created_at,
                 updated_at: self.updated_at,
                 pending_at: self.pending_at,
                 redeemed_at: self.redeemed_at,
                 expires_at: self.expires_at,
                 failed_at: self.failed_at,
-                failure_reason: self.failure_reason.clone(),
+                failure_reason: self.failure_reason.as_deref().map(failure::persona_reason),
+                failure_code: self.failure_reason.clone(),
+                redeem_mode: self.redeem_mode,
                 source_data,
             },
             ShareTokenRelationships {
-                connect_connection: Relationship::one(Ref::new(
+                connection: Relationship::one(Ref::new(
                     "connect/connection",
                     self.connection_id.as_str(),
                 )),
-                // The creator is an actor of the source organization: the destination sees null.
-                creator: Relationship::optional(
-                    self.creator
-                        .as_ref()
-                        .filter(|_| direction == Direction::Outbound)
-                        .map(Actor::to_ref),
-                ),
-                source: Relationship::one(Ref::new("inquiry", self.source_inquiry_id.as_str())),
-                destination: Relationship::optional(
-                    self.destination_inquiry_id
-                        .as_ref()
-                        .map(|d| Ref::new("inquiry", d.as_str())),
-                ),
+                // The creator is an actor of the source organization: only the source sees it.
+                creator: self
+                    .creator
+                    .as_ref()
+                    .filter(|_| outbound)
+                    .map(|a| Relationship::one(a.to_ref())),
+                source: outbound.then(|| Relationship::one(self.source_ref())),
+                destination: destination_side
+                    .then(|| Relationship::optional(self.destination_ref())),
             },
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failure_reasons_are_personas() {
+        assert_eq!(
+            failure::persona_reason(failure::SOURCE_REDACTED),
+            "source_redacted"
+        );
+        assert_eq!(
+            failure::persona_reason(failure::DESTINATION_NOT_FILLABLE),
+            "import_failed"
+        );
+        assert_eq!(
+            failure::persona_reason(failure::REDEMPTION_ERROR),
+            "unrecoverable_error"
+        );
+        assert_eq!(
+            failure::persona_reason("anything else"),
+            "unrecoverable_error"
+        );
     }
 }

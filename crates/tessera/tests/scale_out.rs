@@ -243,7 +243,7 @@ async fn two_api_processes_and_two_workers_share_postgres() {
     }
     let _ = worker1.wait().await;
     assert_eq!(
-        statuses.iter().filter(|s| **s == 200).count(),
+        statuses.iter().filter(|s| **s == 202).count(),
         TOKENS,
         "{statuses:?}"
     );

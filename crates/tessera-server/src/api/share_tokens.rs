@@ -1,5 +1,8 @@
-//! Share tokens: create (source), list and retrieve (both sides, with an optional masked peek
-//! for the destination), redeem (destination), expire (either side).
+//! Share tokens: create (source), list and retrieve (both sides, with an optional peek for the
+//! destination), redeem (destination), expire (either side). Each side sees its own view of a
+//! token (see `ShareToken::to_resource`); `include` names its related objects
+//! (`connection`, `source`, `destination`, `creator`) and `included` carries those the caller
+//! may see.
 
 use axum::extract::Path;
 use axum::http::StatusCode;
@@ -8,15 +11,17 @@ use serde_json::{Value, json};
 use tessera_core::connection::Direction;
 use tessera_core::id::{ConnectionId, InquiryId, ShareTokenId, TemplateId};
 use tessera_core::jsonapi::{Document, ErrorDocument, ListDocument};
-use tessera_core::mask::mask_field;
+use tessera_core::mask::{full, peek_field, peek_value};
 use tessera_core::share_token::{
-    DEFAULT_EXPIRES_IN, FieldMapping, RedeemParams, ShareToken, ShareTokenStatus, check_expires_in,
-    check_field_mappings,
+    DEFAULT_EXPIRES_IN, FieldMapping, RedeemParams, ShareToken, ShareTokenStatus, SourceId,
+    check_expires_in, check_field_mappings,
 };
+use tessera_core::tenancy::Scope;
+use tessera_core::verification::{Verification, VerificationKind};
 use tessera_core::{Error, Timestamp, codes};
 use tessera_store::Tx;
 use tessera_store::ops::share_tokens::{self, ShareTokenFilter};
-use tessera_store::ops::{inquiries, verifications};
+use tessera_store::ops::{connections, inquiries, verifications};
 use utoipa::ToSchema;
 
 use crate::api::connections::{EmptyBody, direction_filter};
@@ -34,7 +39,9 @@ pub struct NewShareToken {
     /// An active outbound connection of the caller.
     #[schema(required = true, value_type = String)]
     pub connection_id: Option<String>,
-    /// The inquiry to share (completed or approved, not redacted).
+    /// The inquiry (`inq_…`, completed or approved, not redacted) or verification (`ver_…`,
+    /// passed, its inquiry not redacted) to share. Accounts and transactions do not exist in
+    /// Tessera: `act_…`/`txn_…` are 422 `invalid_source_type`.
     #[schema(required = true, value_type = String)]
     pub source_id: Option<String>,
     /// 60–1814400; default 1209600 (14 days).
@@ -84,23 +91,96 @@ pub struct ShareTokenFilters {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PeekParams {
-    /// Destination only, status `created`: adds the masked `source-data`.
+    /// Adds `source-data` when the caller is the destination and the token is still `created`;
+    /// otherwise `source-data` is omitted (no error).
     #[param(rename = "peek-source-data")]
     #[serde(rename = "peek-source-data")]
     pub peek_source_data: Option<bool>,
 }
 
+/// What `include` may name on a share token.
+const INCLUDES: &[&str] = &["connection", "source", "destination", "creator"];
+
+/// The `include` parameter of share-token reads and writes.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ShareTokenIncludeParams {
+    /// `connection`, `source`, `destination`, `creator` (comma-separated). `included` then holds
+    /// the connection (either side), the source inquiry or verification (source side) and the
+    /// destination inquiry or verification (destination side, once there is one); `creator` is
+    /// accepted and adds nothing.
+    #[param(
+        pattern = "^\\s*(connection|source|destination|creator)?\\s*(,\\s*(connection|source|destination|creator)?\\s*)*$"
+    )]
+    pub include: Option<String>,
+}
+
 fn view(t: &ShareToken, ctx: &Ctx, now: Timestamp, source_data: Option<Value>) -> Value {
-    t.to_resource(t.direction_for(ctx.scope()), now, source_data)
+    let scope = ctx.scope();
+    t.view_for(scope, t.direction_for(scope), now, source_data)
         .to_value()
 }
 
+/// The related objects of `t` that `include` names and the caller (`scope`) may see.
+async fn included(
+    tx: &mut Tx,
+    scope: &Scope,
+    t: &ShareToken,
+    include: &[String],
+) -> Result<Vec<Value>, Error> {
+    let wants = |name: &str| include.iter().any(|i| i == name);
+    let mut out = Vec::new();
+    if wants("connection") {
+        let c = connections::get(tx, scope, &t.connection_id).await?;
+        out.push(c.to_resource(c.direction_for(scope)).to_value());
+    }
+    if wants("source") && t.is_source(scope) {
+        out.push(match &t.source_verification {
+            Some((_, id)) => verifications::get(tx, scope, id)
+                .await?
+                .to_resource()
+                .to_value(),
+            None => inquiries::get(tx, scope, &t.source_inquiry_id)
+                .await?
+                .to_resource()
+                .to_value(),
+        });
+    }
+    if wants("destination") && t.is_destination(scope) {
+        match (&t.source_verification, &t.destination_verification_id) {
+            (Some(_), Some(id)) => out.push(
+                verifications::get(tx, scope, id)
+                    .await?
+                    .to_resource()
+                    .to_value(),
+            ),
+            (Some(_), None) => {}
+            (None, _) => {
+                if let Some(id) = &t.destination_inquiry_id {
+                    out.push(
+                        inquiries::get(tx, scope, id)
+                            .await?
+                            .to_resource()
+                            .to_value(),
+                    );
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
 #[utoipa::path(post, path = "/api/v1/connect/share-tokens", tag = "share-tokens",
-    params(CommonHeaders, IdempotencyHeader),
+    params(ShareTokenIncludeParams, CommonHeaders, IdempotencyHeader),
     request_body = Body<NewShareToken>,
     security(("api_key" = ["share_token.write"])),
-    responses((status = 201, body = Document<crate::api::schema::Resource<crate::api::schema::ShareTokenAttributes, crate::api::schema::ShareTokenRelationships>>), (status = 403, body = ErrorDocument), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument), (status = 422, body = ErrorDocument)))]
+    responses((status = 201, body = Document<crate::api::schema::Resource<crate::api::schema::ShareTokenAttributes, crate::api::schema::ShareTokenRelationships>>), (status = 403, body = ErrorDocument), (status = 409, body = ErrorDocument), (status = 422, description = "invalid attributes; also a `connection-id` or `source-id` the caller cannot see (`reference_not_found`, with its pointer)", body = ErrorDocument)))]
 pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewShareToken>>) -> Reply {
+    let q = ctx.query(Accepts {
+        includes: INCLUDES,
+        ..Default::default()
+    })?;
+    let include = q.include.clone();
     let a = body.data.attributes;
     let connection = id_attribute(
         &required(a.connection_id, "connection-id")?,
@@ -108,24 +188,27 @@ pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewShareToken>>) -> 
         ConnectionId::parse,
         codes::INVALID_ID,
     )?;
-    let source = id_attribute(
-        &required(a.source_id, "source-id")?,
-        "source-id",
-        InquiryId::parse,
-        codes::INVALID_SOURCE_TYPE,
-    )?;
+    let source = SourceId::parse(&required(a.source_id, "source-id")?)?;
     let expires_in = check_expires_in(a.expires_in_seconds.unwrap_or(DEFAULT_EXPIRES_IN))?;
     let (scope, actor) = (ctx.scope().clone(), ctx.actor());
+    let viewer = scope.clone();
     ctx.commit(
         StatusCode::CREATED,
         move |tx| {
             Box::pin(async move {
-                share_tokens::create(tx, &scope, &connection, &source, expires_in, actor).await
+                let t = share_tokens::create(tx, &scope, &connection, &source, expires_in, actor)
+                    .await?;
+                let inc = included(tx, &scope, &t, &include).await?;
+                Ok((t, inc))
             })
         },
-        |t| {
+        move |(t, inc)| {
             let now = t.created_at;
-            Doc::one(t.to_resource(Direction::Outbound, now, None).to_value())
+            Doc::one(
+                t.view_for(&viewer, Direction::Outbound, now, None)
+                    .to_value(),
+            )
+            .with_included(inc)
         },
     )
     .await
@@ -186,78 +269,99 @@ pub async fn list(ctx: Ctx) -> Reply {
             // A token on a connection to oneself is both: listed by direction, it shows the one
             // asked for.
             let shown = direction.unwrap_or_else(|| t.direction_for(ctx.scope()));
-            t.to_resource(shown, now, None).to_value()
+            t.view_for(ctx.scope(), shown, now, None).to_value()
         }),
         Some(&q),
     )
 }
 
-/// The masked peek at a token's source: field names and statuses, personal values masked. (The
-/// dashboard shows the same peek on an inbound token's page.)
+/// A verification as Persona's `connect/source-data/verification/<kind>`: `status` and
+/// `completed-at` in full, its extracted attributes masked like inquiry fields.
+fn verification_source_data(v: &Verification) -> Value {
+    let mut attributes = serde_json::Map::new();
+    attributes.insert("status".into(), full(json!(v.status)));
+    attributes.insert("completed-at".into(), full(json!(v.completed_at)));
+    for (name, value) in &v.attributes {
+        if !attributes.contains_key(name) {
+            attributes.insert(name.clone(), peek_value(name, value));
+        }
+    }
+    json!({
+        "type": format!("connect/source-data/{}", v.kind.resource_type()),
+        "id": v.id,
+        "peekable-attributes": attributes,
+    })
+}
+
+/// The peek at a token's source (Persona's `source-data`): `connect/source-data/inquiry` with
+/// its `status` and `fields` and its verifications as `related-objects`, or, for a shared
+/// verification, `connect/source-data/verification/<kind>`. Every entry is a
+/// `{visibility, value}` wrapper (see `tessera_core::mask`). (The dashboard shows the same peek
+/// on an inbound token's page.)
 pub async fn peek(tx: &mut Tx, t: &ShareToken) -> Result<Value, Error> {
     let scope = t.source_scope();
+    if let Some((_, id)) = &t.source_verification {
+        let v = verifications::get(tx, &scope, id).await?;
+        return Ok(verification_source_data(&v));
+    }
     let inquiry = inquiries::get(tx, &scope, &t.source_inquiry_id).await?;
     let fields: serde_json::Map<String, Value> = inquiry
         .fields
         .iter()
-        .map(|(name, f)| (name.clone(), mask_field(name, f)))
+        .map(|(name, f)| (name.clone(), peek_field(name, f)))
         .collect();
+    // A share-token verification (of an inquiry that is itself a copy) has no Persona type.
     let related: Vec<Value> = verifications::for_inquiry(tx, &scope, &inquiry.id)
         .await?
         .iter()
-        .map(|v| {
-            json!({"type": v.kind.resource_type(), "id": v.id,
-                   "peekable-attributes": {"status": v.status, "completed-at": v.completed_at}})
-        })
+        .filter(|v| v.kind != VerificationKind::ShareToken)
+        .map(verification_source_data)
         .collect();
     Ok(json!({
-        "type": "inquiry",
+        "type": "connect/source-data/inquiry",
         "id": inquiry.id,
-        "peekable-attributes": {"fields": fields, "status": inquiry.status},
+        "peekable-attributes": {"status": full(json!(inquiry.status)), "fields": fields},
         "related-objects": related,
     }))
 }
 
 #[utoipa::path(get, path = "/api/v1/connect/share-tokens/{id}", tag = "share-tokens",
-    params(("id" = String, Path), PeekParams, CommonHeaders),
+    params(("id" = String, Path), PeekParams, ShareTokenIncludeParams, CommonHeaders),
     security(("api_key" = ["share_token.read"])),
-    responses((status = 200, body = Document<crate::api::schema::Resource<crate::api::schema::ShareTokenAttributes, crate::api::schema::ShareTokenRelationships>>), (status = 403, body = ErrorDocument), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument)))]
+    responses((status = 200, body = Document<crate::api::schema::Resource<crate::api::schema::ShareTokenAttributes, crate::api::schema::ShareTokenRelationships>>), (status = 400, body = ErrorDocument), (status = 404, body = ErrorDocument)))]
 pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
     let q = ctx.query(Accepts {
+        includes: INCLUDES,
         extra: &["peek-source-data"],
         ..Default::default()
     })?;
     let want_peek = q.flag("peek-source-data")?;
+    let include = q.include.clone();
     let id = path_id(ShareTokenId::parse, &id, "share token")?;
     let scope = ctx.scope().clone();
-    let (token, source_data) = ctx
+    let (token, source_data, inc) = ctx
         .read(move |tx| {
             Box::pin(async move {
                 let t = share_tokens::get(tx, &scope, &id).await?;
-                if !want_peek {
-                    return Ok((t, None));
-                }
-                if !t.is_destination(&scope) {
-                    return Err(Error::forbidden(
-                        codes::WRONG_SIDE,
-                        "only the destination organization can peek at the source data",
-                    ));
-                }
-                if t.status_at(tx.now()) != ShareTokenStatus::Created {
-                    return Err(Error::conflict(
-                        codes::SHARE_TOKEN_NOT_PEEKABLE,
-                        "only a share token that is still redeemable can be peeked at",
-                    ));
-                }
-                let data = peek(tx, &t).await?;
-                Ok((t, Some(data)))
+                let inc = included(tx, &scope, &t, &include).await?;
+                // Persona: `source-data` is present only for the destination (and, in Tessera,
+                // only while the token can still be redeemed); otherwise it is omitted.
+                let peekable = want_peek
+                    && t.is_destination(&scope)
+                    && t.status_at(tx.now()) == ShareTokenStatus::Created;
+                let data = if peekable {
+                    Some(peek(tx, &t).await?)
+                } else {
+                    None
+                };
+                Ok((t, data, inc))
             })
         })
         .await?;
     let now = ctx.state.store.clock().now();
     ctx.respond(
         StatusCode::OK,
-        Doc::one(view(&token, &ctx, now, source_data)),
+        Doc::one(view(&token, &ctx, now, source_data)).with_included(inc),
         Some(&q),
     )
 }
@@ -296,35 +400,51 @@ fn redeem_params(body: Body<RedeemAttributes>) -> Result<RedeemParams, Error> {
     })
 }
 
-/// Starts the redemption (destination only): the token moves to `pending` at once and the copy
-/// runs in the background; the token then ends `redeemed` (or `failed`).
+/// Starts the redemption (destination only): 202, the token `pending` with its `redeem-mode`
+/// (and, for a hydrate, its `destination`); the copy runs in the background and the token then
+/// ends `redeemed` (or `failed`).
 #[utoipa::path(post, path = "/api/v1/connect/share-tokens/{id}/redeem", tag = "share-tokens",
-    params(("id" = String, Path), CommonHeaders, IdempotencyHeader),
-    request_body(content = Body<RedeemAttributes>, description = "optional; `meta.field-mappings`: [{source-field-name, destination-field-name}]"),
+    params(("id" = String, Path), ShareTokenIncludeParams, CommonHeaders, IdempotencyHeader),
+    request_body(content = Body<RedeemAttributes>, description = "optional; `meta.field-mappings`: [{source-field-name, destination-field-name}] (hydrate or clone: every source field is copied under its own name, and a mapped field also under the mapped name)"),
     security(("api_key" = ["share_token.redeem"])),
-    responses((status = 200, body = Document<crate::api::schema::Resource<crate::api::schema::ShareTokenAttributes, crate::api::schema::ShareTokenRelationships>>), (status = 403, body = ErrorDocument), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument)))]
+    responses((status = 202, body = Document<crate::api::schema::Resource<crate::api::schema::ShareTokenAttributes, crate::api::schema::ShareTokenRelationships>>), (status = 403, body = ErrorDocument), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument), (status = 422, body = ErrorDocument)))]
 pub async fn redeem(
     ctx: Ctx,
     Path(id): Path<String>,
     OptionalJsonBody(body): OptionalJsonBody<Body<RedeemAttributes>>,
 ) -> Reply {
     let id = path_id(ShareTokenId::parse, &id, "share token")?;
-    ctx.query(Accepts::default())?;
+    let q = ctx.query(Accepts {
+        includes: INCLUDES,
+        ..Default::default()
+    })?;
+    let include = q.include.clone();
     let params = redeem_params(body)?;
     let scope = ctx.scope().clone();
+    let viewer = scope.clone();
     ctx.commit(
-        StatusCode::OK,
-        move |tx| Box::pin(async move { share_tokens::redeem(tx, &scope, &id, params).await }),
-        |t| {
+        StatusCode::ACCEPTED,
+        move |tx| {
+            Box::pin(async move {
+                let t = share_tokens::redeem(tx, &scope, &id, params).await?;
+                let inc = included(tx, &scope, &t, &include).await?;
+                Ok((t, inc))
+            })
+        },
+        move |(t, inc)| {
             let now = t.updated_at;
-            Doc::one(t.to_resource(Direction::Inbound, now, None).to_value())
+            Doc::one(
+                t.view_for(&viewer, Direction::Inbound, now, None)
+                    .to_value(),
+            )
+            .with_included(inc)
         },
     )
     .await
 }
 
 #[utoipa::path(post, path = "/api/v1/connect/share-tokens/{id}/expire", tag = "share-tokens",
-    params(("id" = String, Path), CommonHeaders, IdempotencyHeader),
+    params(("id" = String, Path), ShareTokenIncludeParams, CommonHeaders, IdempotencyHeader),
     request_body(content = EmptyBody, description = "optional"),
     security(("api_key" = ["share_token.write"])),
     responses((status = 200, body = Document<crate::api::schema::Resource<crate::api::schema::ShareTokenAttributes, crate::api::schema::ShareTokenRelationships>>), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument)))]
@@ -334,18 +454,29 @@ pub async fn expire(
     OptionalJsonBody(_body): OptionalJsonBody<EmptyBody>,
 ) -> Reply {
     let id = path_id(ShareTokenId::parse, &id, "share token")?;
-    ctx.query(Accepts::default())?;
+    let q = ctx.query(Accepts {
+        includes: INCLUDES,
+        ..Default::default()
+    })?;
+    let include = q.include.clone();
     let scope = ctx.scope().clone();
     let viewer = scope.clone();
     ctx.commit(
         StatusCode::OK,
-        move |tx| Box::pin(async move { share_tokens::expire(tx, &scope, &id).await }),
-        move |t| {
+        move |tx| {
+            Box::pin(async move {
+                let t = share_tokens::expire(tx, &scope, &id).await?;
+                let inc = included(tx, &scope, &t, &include).await?;
+                Ok((t, inc))
+            })
+        },
+        move |(t, inc)| {
             let now = t.updated_at;
             Doc::one(
-                t.to_resource(t.direction_for(&viewer), now, None)
+                t.view_for(&viewer, t.direction_for(&viewer), now, None)
                     .to_value(),
             )
+            .with_included(inc)
         },
     )
     .await

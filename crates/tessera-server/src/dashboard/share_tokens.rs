@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use tessera_core::connection::{ConnectionStatus, Direction};
 use tessera_core::id::{ConnectionId, InquiryId, ShareTokenId, TemplateId};
 use tessera_core::share_token::{
-    DEFAULT_EXPIRES_IN, RedeemParams, ShareToken, ShareTokenStatus, check_expires_in,
+    DEFAULT_EXPIRES_IN, RedeemParams, ShareToken, ShareTokenStatus, SourceId, check_expires_in,
 };
 use tessera_core::tenancy::Actor;
 use tessera_core::{Error, Timestamp};
@@ -85,7 +85,12 @@ fn row(t: &ShareToken, session: &Session, partner: String, now: Timestamp) -> To
         status: badge(t.status_at(now).as_str()),
         direction: badge(t.direction_for(&session.scope).as_str()),
         partner,
-        source_id: t.source_inquiry_id.to_string(),
+        // Like the API's `source-id`: the source organization's id, shown to the source only.
+        source_id: if t.is_source(&session.scope) {
+            t.source_id().to_owned()
+        } else {
+            String::new()
+        },
         created: when(t.created_at, now),
         expires: when(t.expires_at, now),
     }
@@ -307,6 +312,7 @@ pub async fn create(
         let connection = ConnectionId::parse(&typed.connection_id)
             .map_err(|_| invalid("Pick an active outbound connection."))?;
         let source = InquiryId::parse(&typed.inquiry_id)
+            .map(SourceId::Inquiry)
             .map_err(|_| invalid("Enter the id of one of your inquiries (it starts with inq_)."))?;
         let expires_in = typed
             .expires_in
@@ -494,6 +500,8 @@ struct ShowPage {
     partner_id: String,
     connection_id: String,
     source_id: String,
+    /// The inquiry the source link opens (for a shared verification, the one it belongs to).
+    source_inquiry: String,
     source_is_ours: bool,
     destination_id: Option<String>,
     destination_is_ours: bool,
@@ -516,43 +524,66 @@ pub struct Preview {
     pub verifications: Vec<(String, Badge, When)>,
 }
 
+/// The preview of the API's `source-data`: each peeked attribute is a `{visibility, value}`
+/// wrapper; a `presence` one shows its `hint` (the partial mask) or whether it has a value.
 fn preview(peek: &serde_json::Value, now: Timestamp) -> Preview {
-    let text = |v: &serde_json::Value| match v {
-        serde_json::Value::String(s) => s.clone(),
+    use serde_json::Value;
+    let text = |v: &Value| match v {
+        Value::String(s) => s.clone(),
         other => other.to_string(),
     };
+    let shown = |f: &Value| match (f["visibility"].as_str(), &f["hint"]) {
+        (Some("presence"), Value::Null) if f["value"] == true => String::from("(present)"),
+        (Some("presence"), Value::Null) => String::from("(empty)"),
+        (Some("presence"), hint) => text(hint),
+        _ => text(&f["value"]),
+    };
     let attributes = &peek["peekable-attributes"];
+    let status = |a: &Value| a["status"]["value"].as_str().unwrap_or("").to_owned();
+    let verification = |v: &Value| {
+        let a = &v["peekable-attributes"];
+        let completed = a["completed-at"]["value"]
+            .as_str()
+            .and_then(Timestamp::parse_rfc3339);
+        (
+            v["type"]
+                .as_str()
+                .unwrap_or("")
+                .trim_start_matches("connect/source-data/verification/")
+                .to_owned(),
+            badge(&status(a)),
+            when_opt(completed, now),
+        )
+    };
+    let is_verification = peek["type"]
+        .as_str()
+        .is_some_and(|t| t.starts_with("connect/source-data/verification/"));
+    // A shared verification: its extracted attributes are the "fields" of the preview.
+    let fields = if is_verification {
+        attributes.as_object().map(|m| {
+            m.iter()
+                .filter(|(name, _)| !matches!(name.as_str(), "status" | "completed-at"))
+                .map(|(name, f)| (name.clone(), shown(f), f["visibility"] == "presence"))
+                .collect()
+        })
+    } else {
+        attributes["fields"].as_object().map(|m| {
+            m.iter()
+                .map(|(name, f)| (name.clone(), shown(f), f["visibility"] == "presence"))
+                .collect()
+        })
+    };
     Preview {
-        status: badge(attributes["status"].as_str().unwrap_or("")),
-        fields: attributes["fields"]
-            .as_object()
-            .map(|m| {
-                m.iter()
-                    .map(|(name, f)| (name.clone(), text(&f["value"]), f["visibility"] == "masked"))
-                    .collect()
-            })
-            .unwrap_or_default(),
-        verifications: peek["related-objects"]
-            .as_array()
-            .map(|list| {
-                list.iter()
-                    .map(|v| {
-                        let completed = v["peekable-attributes"]["completed-at"]
-                            .as_str()
-                            .and_then(Timestamp::parse_rfc3339);
-                        (
-                            v["type"]
-                                .as_str()
-                                .unwrap_or("")
-                                .trim_start_matches("verification/")
-                                .to_owned(),
-                            badge(v["peekable-attributes"]["status"].as_str().unwrap_or("")),
-                            when_opt(completed, now),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default(),
+        status: badge(&status(attributes)),
+        fields: fields.unwrap_or_default(),
+        verifications: if is_verification {
+            vec![verification(peek)]
+        } else {
+            peek["related-objects"]
+                .as_array()
+                .map(|list| list.iter().map(verification).collect())
+                .unwrap_or_default()
+        },
     }
 }
 
@@ -628,7 +659,8 @@ async fn show_page(
             .unwrap_or_else(|| partner_id.to_string()),
         partner_id: partner_id.to_string(),
         connection_id: t.connection_id.to_string(),
-        source_id: t.source_inquiry_id.to_string(),
+        source_id: t.source_id().to_owned(),
+        source_inquiry: t.source_inquiry_id.to_string(),
         source_is_ours: t.is_source(&session.scope),
         destination_id: t.destination_inquiry_id.as_ref().map(ToString::to_string),
         destination_is_ours: t.is_destination(&session.scope),

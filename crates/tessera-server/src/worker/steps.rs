@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use tessera_core::connection::ConnectionAction;
 use tessera_core::id::{ConnectionId, IdError, InquiryId, ShareTokenId};
 use tessera_core::inquiry::{InquiryAction, parse_tags};
-use tessera_core::share_token::{DEFAULT_EXPIRES_IN, RedeemParams};
+use tessera_core::share_token::{DEFAULT_EXPIRES_IN, RedeemParams, SourceId};
 use tessera_core::tenancy::Actor;
 use tessera_core::workflow::Step;
 use tessera_core::{Error, codes};
@@ -51,7 +51,8 @@ pub(super) async fn apply(tx: &mut Tx, r: &Running, step: &Step) -> Result<Value
             let inquiry = object_id(r, InquiryId::parse, "an inquiry")?;
             let creator = Actor::Workflow(r.run.workflow_id.clone());
             let expires_in = expires_in_seconds.unwrap_or(DEFAULT_EXPIRES_IN);
-            let t = share_tokens::create(tx, scope, connection_id, &inquiry, expires_in, creator)
+            let source = SourceId::Inquiry(inquiry);
+            let t = share_tokens::create(tx, scope, connection_id, &source, expires_in, creator)
                 .await?;
             Ok(json!({ "share-token-id": t.id }))
         }

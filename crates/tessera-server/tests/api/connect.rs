@@ -1,6 +1,6 @@
 //! §3.4–§3.5: connections, share tokens and redemption.
 
-use serde_json::{Value, json};
+use serde_json::json;
 use tessera_store::on_both_backends;
 use tessera_store::testing::Backend;
 
@@ -63,14 +63,23 @@ async fn the_seed_example_works_verbatim(backend: Backend) {
     for t in ["created-at", "updated-at", "expires-at"] {
         assert!(a[t].as_str().unwrap().ends_with('Z'), "{t}");
     }
-    for n in ["pending-at", "redeemed-at", "failed-at", "failure-reason"] {
+    for n in [
+        "pending-at",
+        "redeemed-at",
+        "failed-at",
+        "failure-reason",
+        "failure-code",
+        "redeem-mode",
+    ] {
         assert!(a[n].is_null(), "{n}");
+        assert!(a.get(n).is_some(), "{n} is present (null)");
     }
     let rel = &d["relationships"];
     assert_eq!(
-        rel["connect-connection"]["data"],
+        rel["connection"]["data"],
         json!({"type": "connect/connection", "id": w.connection})
     );
+    assert!(rel.get("connect-connection").is_none());
     assert_eq!(rel["creator"]["data"]["type"], "api-key");
     assert!(
         rel["creator"]["data"]["id"]
@@ -82,7 +91,8 @@ async fn the_seed_example_works_verbatim(backend: Backend) {
         rel["source"]["data"],
         json!({"type": "inquiry", "id": w.inquiry})
     );
-    assert_eq!(rel["destination"]["data"], Value::Null);
+    // The source's view: no `destination` (that is the destination organization's object).
+    assert!(rel.get("destination").is_none(), "{rel}");
     // Default lifetime: 14 days.
     let created = chrono::DateTime::parse_from_rfc3339(a["created-at"].as_str().unwrap()).unwrap();
     let expires = chrono::DateTime::parse_from_rfc3339(a["expires-at"].as_str().unwrap()).unwrap();
@@ -125,11 +135,12 @@ async fn redemption_copies_and_verifies(backend: Backend) {
         .send()
         .await
         .expect(200);
-    // The destination requires a fresh government id, a first name and adulthood in the US.
+    // The destination requires a fresh government id, a first name, a tax id (the source has
+    // none) and adulthood in the US.
     let template = app
         .post("/api/v1/inquiry-templates")
         .key(&w.b.sandbox)
-        .json(json!({"data": {"attributes": {"name": "KYC", "required-fields": ["name-first", "birthdate"],
+        .json(json!({"data": {"attributes": {"name": "KYC", "required-fields": ["name-first", "birthdate", "tax-id"],
             "required-verifications": [{"type": "government-id", "max-age-days": 365}],
             "minimum-age": 18, "allowed-countries": ["US", "CA"]}}}))
         .send()
@@ -145,8 +156,9 @@ async fn redemption_copies_and_verifies(backend: Backend) {
                                                  {"source-field-name": "absent", "destination-field-name": "x"}]}}))
         .send()
         .await
-        .expect(200);
+        .expect(202);
     assert_eq!(r.attr("status"), "pending");
+    assert_eq!(r.attr("redeem-mode"), "clone");
     assert_eq!(r.attr("direction"), "inbound");
     assert!(r.attr("pending-at").is_string());
     assert_eq!(app.worker().drain().await.unwrap(), 1);
@@ -163,7 +175,7 @@ async fn redemption_copies_and_verifies(backend: Backend) {
         .as_str()
         .unwrap()
         .to_owned();
-    // The source sees the same token as outbound, with the destination relationship.
+    // The source sees the same token as outbound, without the destination's inquiry.
     let ts = app
         .get(&format!("/api/v1/connect/share-tokens/{token}"))
         .key(&w.a.sandbox)
@@ -174,10 +186,12 @@ async fn redemption_copies_and_verifies(backend: Backend) {
         (ts.attr("direction").as_str(), ts.attr("status").as_str()),
         (Some("outbound"), Some("redeemed"))
     );
-    assert_eq!(
-        ts.json["data"]["relationships"]["destination"]["data"]["id"],
-        dest.as_str()
+    assert!(
+        ts.json["data"]["relationships"]
+            .get("destination")
+            .is_none()
     );
+    assert_eq!(ts.attr("redeem-mode"), "clone");
 
     // Adding a source field after the fact does not reach the copy.
     app.patch(&format!("/api/v1/inquiries/{source}"))
@@ -195,11 +209,16 @@ async fn redemption_copies_and_verifies(backend: Backend) {
         .await
         .expect(200);
     let attrs = &d.json["data"]["attributes"];
+    // Same-named fields are copied; a mapping adds the mapped name (row 2.5.4).
     assert_eq!(
         attrs["fields"]["given-name"]["value"], "Jane",
-        "renamed by the mapping"
+        "added by the mapping"
     );
-    assert!(attrs["fields"].get("name-first").is_none());
+    assert_eq!(attrs["fields"]["name-first"]["value"], "Jane", "kept");
+    assert!(
+        attrs["fields"].get("x").is_none(),
+        "an absent field maps to nothing"
+    );
     assert!(
         attrs["fields"].get("name-last").is_none(),
         "the copy is a snapshot"
@@ -212,7 +231,7 @@ async fn redemption_copies_and_verifies(backend: Backend) {
         d.json["data"]["relationships"]["share-token"]["data"]["id"],
         token.as_str()
     );
-    // Required field name-first was renamed away: the check fails and the copy needs review.
+    // Required field tax-id is missing: the check fails and the copy needs review.
     assert_eq!(attrs["status"], "needs_review");
     let included = d.json["included"].as_array().unwrap();
     let gov = included
@@ -247,7 +266,7 @@ async fn redemption_copies_and_verifies(backend: Backend) {
         check("required_fields_present")["reasons"][0]
             .as_str()
             .unwrap()
-            .contains("name-first")
+            .contains("tax-id")
     );
     for n in [
         "required_verifications_passed",
@@ -304,7 +323,7 @@ async fn a_passing_copy_is_completed(backend: Backend) {
         .key(&w.b.sandbox)
         .send()
         .await
-        .expect(200);
+        .expect(202);
     w.app.worker().drain().await.unwrap();
     let t = w
         .app
@@ -338,7 +357,7 @@ async fn fifty_concurrent_redeems_make_one_copy(backend: Backend) {
     let path = format!("/api/v1/connect/share-tokens/{token}/redeem");
     let calls = (0..50).map(|_| w.app.post(&path).key(&w.b.sandbox).send());
     let results = futures::future::join_all(calls).await;
-    let ok = results.iter().filter(|r| r.status == 200).count();
+    let ok = results.iter().filter(|r| r.status == 202).count();
     let conflicts = results
         .iter()
         .filter(|r| r.status == 409 && r.code() == "share_token_not_redeemable")
@@ -375,7 +394,7 @@ async fn a_worker_dying_after_the_copy_leaves_one_copy(backend: Backend) {
         .key(&w.b.sandbox)
         .send()
         .await
-        .expect(200);
+        .expect(202);
     let worker = w.app.worker();
     worker
         .faults
@@ -434,7 +453,7 @@ async fn a_dead_workers_job_is_reclaimed_after_its_lease(backend: Backend) {
         .key(&w.b.sandbox)
         .send()
         .await
-        .expect(200);
+        .expect(202);
     // Another worker claims the job and dies without finishing it.
     let claimed = w
         .app

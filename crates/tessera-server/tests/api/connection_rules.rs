@@ -244,7 +244,7 @@ async fn a_connection_to_oneself_works(backend: Backend) {
     let token = app.share_token(&a.sandbox, &c, &inquiry).await;
     app.token_action(&a.sandbox, &token, "redeem")
         .await
-        .expect(200);
+        .expect(202);
     assert_eq!(app.drain().await, 1);
     let t = app
         .fetch(&a.sandbox, &format!("/api/v1/connect/share-tokens/{token}"))

@@ -94,6 +94,9 @@ struct Cell {
     partner: u16,
     /// The partner of this cell, when it is not the fixture's.
     partner_key: Option<String>,
+    /// What a third organization and the owner's other environment get, when it is not 404
+    /// for an object (and the owner's status otherwise).
+    stranger: Option<u16>,
     /// The owner's view of the object, compared before and after refused calls.
     watch: Option<String>,
 }
@@ -106,6 +109,7 @@ impl Cell {
             owner,
             partner: 404,
             partner_key: None,
+            stranger: None,
             watch: watch.into(),
         }
     }
@@ -117,8 +121,14 @@ impl Cell {
             owner,
             partner: owner,
             partner_key: None,
+            stranger: None,
             watch: None,
         }
+    }
+
+    fn stranger(mut self, status: u16) -> Self {
+        self.stranger = Some(status);
+        self
     }
 
     fn partner(mut self, status: u16) -> Self {
@@ -467,8 +477,9 @@ impl Fixture {
             let p = format!("/api/v1/connect/share-tokens/{id}");
             return vec![
                 Cell::object(Req::bare(p.clone()), 200, p.clone()).partner(200),
-                // The masked preview is the destination's alone.
-                Cell::object(Req::bare(format!("{p}?peek-source-data=true")), 403, p).partner(200),
+                // The preview is the destination's alone: the source gets the token without
+                // `source-data` (share_token_views.rs checks that it is left out).
+                Cell::object(Req::bare(format!("{p}?peek-source-data=true")), 200, p).partner(200),
             ];
         }
         vec![self.fill_one(method, path).await]
@@ -676,13 +687,15 @@ impl Fixture {
                     201,
                     format!("/api/v1/inquiries/{inquiry}"),
                 )
+                // Persona documents no 404 here: a connection the caller cannot see is 422.
+                .stranger(422)
                 .partner(403)
             }
             ("POST", "/api/v1/connect/share-tokens/{id}/redeem") => {
                 let id = self.token().await;
                 let p = format!("/api/v1/connect/share-tokens/{id}");
                 // Only the destination redeems.
-                Cell::object(Req::bare(format!("{p}/redeem")), 403, p).partner(200)
+                Cell::object(Req::bare(format!("{p}/redeem")), 403, p).partner(202)
             }
             ("POST", "/api/v1/connect/share-tokens/{id}/expire") => {
                 let id = self.token().await;
@@ -819,10 +832,10 @@ impl Fixture {
         let mut calls = 0;
         let path = cell.req.path.clone();
         let before = self.snapshot(cell.watch.as_deref()).await;
-        let stranger = if cell.kind == Kind::Object {
-            404
-        } else {
-            cell.owner
+        let stranger = match (cell.stranger, cell.kind) {
+            (Some(s), _) => s,
+            (None, Kind::Object) => 404,
+            (None, _) => cell.owner,
         };
         let mut callers: Vec<(Who, Option<String>, u16)> = vec![
             (Who::Third, Some(self.third.sandbox.clone()), stranger),

@@ -36,8 +36,11 @@ async fn a_token_is_redeemed_once(backend: Backend) {
     let r = app
         .token_action(&w.dst.sandbox, &token, "redeem")
         .await
-        .expect(200);
+        .expect(202);
     assert_eq!(r.attr("status"), "pending");
+    // A clone: its mode at once, its destination null until the copy exists.
+    assert_eq!(r.attr("redeem-mode"), "clone");
+    assert!(r.json["data"]["relationships"]["destination"]["data"].is_null());
     let before = w.token_snapshot(&token).await;
     app.token_action(&w.dst.sandbox, &token, "redeem")
         .await
@@ -72,7 +75,7 @@ async fn a_redeem_racing_an_expire_has_one_winner(backend: Backend) {
     let mut redeemed = 0;
     for (t, (redeem, expire)) in tokens.iter().zip(futures::future::join_all(races).await) {
         match (redeem.status.as_u16(), expire.status.as_u16()) {
-            (200, 409) => {
+            (202, 409) => {
                 assert_eq!(expire.code(), "invalid_status_transition");
                 redeemed += 1;
             }
@@ -227,10 +230,14 @@ async fn hydrating_a_finished_inquiry_fails_the_token(backend: Backend) {
             )
             .await;
         assert_eq!(t.attr("status"), "failed");
-        assert_eq!(t.attr("failure-reason"), "destination_not_fillable");
+        // Persona's reason, Tessera's finer one beside it.
+        assert_eq!(t.attr("failure-reason"), "import_failed");
+        assert_eq!(t.attr("failure-code"), "destination_not_fillable");
+        assert_eq!(t.attr("redeem-mode"), "hydrate");
         assert!(t.attr("failed-at").is_string());
         assert!(t.attr("redeemed-at").is_null());
-        assert_eq!(t.related("destination"), None);
+        // A hydrate names its destination from the redeem call on, failed or not.
+        assert_eq!(t.related("destination").as_deref(), Some(target.as_str()));
         assert_eq!(app.fetch(dst, &path).await.json, before, "nothing copied");
         assert_eq!(app.fetch(dst, "/api/v1/inquiries").await.ids(), inquiries);
         for (key, name, direction) in [
@@ -248,8 +255,9 @@ async fn hydrating_a_finished_inquiry_fails_the_token(backend: Backend) {
             assert_eq!(data["id"], token.as_str());
             assert_eq!(data["attributes"]["direction"], direction);
             assert_eq!(data["attributes"]["status"], "failed");
+            assert_eq!(data["attributes"]["failure-reason"], "import_failed");
             assert_eq!(
-                data["attributes"]["failure-reason"],
+                data["attributes"]["failure-code"],
                 "destination_not_fillable"
             );
         }
@@ -269,6 +277,8 @@ async fn a_source_redacted_after_creation_fails_the_token(backend: Backend) {
     let t = w.redeem_now(&token, json!({})).await;
     assert_eq!(t.attr("status"), "failed");
     assert_eq!(t.attr("failure-reason"), "source_redacted");
+    assert_eq!(t.attr("failure-code"), "source_redacted");
+    assert_eq!(t.attr("redeem-mode"), "clone");
     assert_eq!(t.related("destination"), None);
     assert!(
         app.fetch(&w.dst.sandbox, "/api/v1/inquiries")
@@ -459,12 +469,12 @@ async fn an_idempotent_retry_replays_the_redeem(backend: Backend) {
                 .await
         }
     };
-    let first = send("redeem-1", body.clone()).await.expect(200);
+    let first = send("redeem-1", body.clone()).await.expect(202);
     let events = (
         app.events(&w.src.sandbox).await.len(),
         app.events(&w.dst.sandbox).await.len(),
     );
-    let retry = send("redeem-1", body.clone()).await.expect(200);
+    let retry = send("redeem-1", body.clone()).await.expect(202);
     assert_eq!(retry.bytes, first.bytes, "replayed byte for byte");
     assert_eq!(retry.header("idempotent-replayed"), Some("true"));
     // The same key for another request is refused; a new key is a new (refused) redeem.
@@ -483,7 +493,7 @@ async fn an_idempotent_retry_replays_the_redeem(backend: Backend) {
     );
     assert_eq!(app.drain().await, 1, "one job for the redeem and its retry");
     // After the copy, the retry still replays the first answer.
-    let late = send("redeem-1", body).await.expect(200);
+    let late = send("redeem-1", body).await.expect(202);
     assert_eq!(late.bytes, first.bytes);
     assert_eq!(app.drain().await, 0);
     assert_eq!(
@@ -503,7 +513,7 @@ async fn the_background_worker_redeems_on_its_own(backend: Backend) {
     w.app
         .token_action(&w.dst.sandbox, &token, "redeem")
         .await
-        .expect(200);
+        .expect(202);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     let redeemed = loop {
         let t = w

@@ -19,7 +19,7 @@ async fn forbidden_token_transitions_change_nothing(backend: Backend) {
         .await
         .expect(200);
     let redeemed = w.token().await;
-    app.token_action(dst, &redeemed, "redeem").await.expect(200);
+    app.token_action(dst, &redeemed, "redeem").await.expect(202);
     app.drain().await;
     // The source is redacted before the copy runs: the redemption fails.
     let other_source = app
@@ -28,7 +28,7 @@ async fn forbidden_token_transitions_change_nothing(backend: Backend) {
     let failed_on_redaction = app.share_token(src, &w.connection, &other_source).await;
     app.token_action(dst, &failed_on_redaction, "redeem")
         .await
-        .expect(200);
+        .expect(202);
     app.delete(&format!("/api/v1/inquiries/{other_source}"))
         .key(src)
         .send()
@@ -36,7 +36,7 @@ async fn forbidden_token_transitions_change_nothing(backend: Backend) {
         .expect(200);
     app.drain().await;
     let pending = w.token().await;
-    app.token_action(dst, &pending, "redeem").await.expect(200);
+    app.token_action(dst, &pending, "redeem").await.expect(202);
     let expired_by_time = app
         .create_token(
             src,
@@ -201,14 +201,15 @@ async fn a_stranger_sees_no_token(backend: Backend) {
             .await
             .refused(404, "not_found");
         assert!(app.fetch(key, TOKENS).await.ids().is_empty());
-        // A token cannot be made on someone else's connection either.
+        // A token cannot be made on someone else's connection either (422: Persona documents
+        // no 404 for this operation).
         let r = app
             .create_token(
                 key,
                 json!({"connection-id": w.connection, "source-id": w.inquiry}),
             )
             .await
-            .refused(404, "not_found");
+            .refused(422, "reference_not_found");
         assert_eq!(r.pointer(), "/data/attributes/connection-id");
     }
     for key in [&stranger.sandbox, &stranger.production] {

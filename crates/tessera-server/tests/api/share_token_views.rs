@@ -34,9 +34,9 @@ async fn tokens_are_listed_from_both_sides(backend: Backend) {
     let fresh = w.token().await;
     let inbound = app.share_token(&third.sandbox, &back, &third_inquiry).await;
     app.token_action(dst, &by_call, "expire").await.expect(200);
-    app.token_action(dst, &redeemed, "redeem").await.expect(200);
+    app.token_action(dst, &redeemed, "redeem").await.expect(202);
     assert_eq!(app.drain().await, 1);
-    app.token_action(dst, &pending, "redeem").await.expect(200);
+    app.token_action(dst, &pending, "redeem").await.expect(202);
     app.db.clock.advance_seconds(61);
 
     let list = |key: &str, q: &str| {
@@ -242,35 +242,38 @@ async fn the_destination_peeks_at_masked_data(backend: Backend) {
         assert!(!body.contains(secret), "{secret} leaked: {body}");
     }
     let data = r.attr("source-data");
-    assert_eq!(data["type"], "inquiry");
+    assert_eq!(data["type"], "connect/source-data/inquiry");
     assert_eq!(data["id"], source.as_str());
-    assert_eq!(data["peekable-attributes"]["status"], "completed");
-    let fields = &data["peekable-attributes"]["fields"];
-    let field = |name: &str| {
-        (
-            fields[name]["visibility"].as_str().unwrap_or("absent"),
-            fields[name]["value"].clone(),
-        )
-    };
-    assert_eq!(field("name-first"), ("masked", json!("J***")));
-    assert_eq!(field("name-last"), ("masked", json!("D***")));
-    assert_eq!(field("birthdate"), ("masked", json!("1987")));
+    // Scalars are wrappers too.
     assert_eq!(
-        field("identification-number"),
-        ("masked", json!("*******32"))
+        data["peekable-attributes"]["status"],
+        json!({"visibility": "full", "value": "completed"})
     );
-    assert_eq!(field("phone-number").0, "masked");
-    assert!(field("phone-number").1.as_str().unwrap().ends_with("77"));
-    assert_eq!(field("loyalty-points"), ("masked", json!("****56")));
+    let fields = &data["peekable-attributes"]["fields"];
+    // Personal values: `presence` with a boolean `value`, the partial mask only in `hint`.
+    let presence = |name: &str| {
+        let f = &fields[name];
+        assert_eq!(f["visibility"], "presence", "{name}: {f}");
+        assert_eq!(f["value"], true, "{name}: {f}");
+        f["hint"].clone()
+    };
+    assert_eq!(presence("name-first"), json!("J***"));
+    assert_eq!(presence("name-last"), json!("D***"));
+    assert_eq!(presence("birthdate"), json!("1987"));
+    assert_eq!(presence("identification-number"), json!("*******32"));
+    assert!(presence("phone-number").as_str().unwrap().ends_with("77"));
+    assert_eq!(presence("loyalty-points"), json!("****56"));
     // Never a whole value, however short.
-    assert_eq!(field("dependants"), ("masked", json!("**")));
-    assert_eq!(field("name-middle"), ("masked", json!("***")));
-    assert_eq!(field("email-address").0, "masked");
-    assert_eq!(field("address-street-1"), ("masked", json!("7***")));
-    assert_eq!(field("address-country-code"), ("visible", json!("US")));
-    assert_eq!(field("issuing-country"), ("visible", json!("US")));
-    assert_eq!(field("expiration-date"), ("visible", json!("2031-05-06")));
-    assert_eq!(field("vip"), ("visible", json!(true)));
+    assert_eq!(presence("dependants"), json!("**"));
+    assert_eq!(presence("name-middle"), json!("***"));
+    presence("email-address");
+    assert_eq!(presence("address-street-1"), json!("7***"));
+    // What is not personal: `full` with the raw value.
+    let full = |v: Value| json!({"visibility": "full", "value": v});
+    assert_eq!(fields["address-country-code"], full(json!("US")));
+    assert_eq!(fields["issuing-country"], full(json!("US")));
+    assert_eq!(fields["expiration-date"], full(json!("2031-05-06")));
+    assert_eq!(fields["vip"], full(json!(true)));
     let related = data["related-objects"].as_array().unwrap();
     let kinds: Vec<(&Value, &Value)> = related
         .iter()
@@ -279,12 +282,45 @@ async fn the_destination_peeks_at_masked_data(backend: Backend) {
     assert_eq!(
         kinds,
         [
-            (&json!("verification/government-id"), &json!("passed")),
-            (&json!("verification/selfie"), &json!("failed")),
+            (
+                &json!("connect/source-data/verification/government-id"),
+                &full(json!("passed"))
+            ),
+            (
+                &json!("connect/source-data/verification/selfie"),
+                &full(json!("failed"))
+            ),
         ]
     );
-    assert!(related[0]["peekable-attributes"]["completed-at"].is_string());
+    let gov = &related[0]["peekable-attributes"];
+    assert_eq!(gov["completed-at"]["visibility"], "full");
+    assert!(gov["completed-at"]["value"].is_string());
+    // A verification's extracted attributes follow the same policy.
+    assert_eq!(gov["name-first"]["visibility"], "presence");
+    assert_eq!(gov["identification-number"]["value"], true);
     assert!(related[0]["id"].as_str().unwrap().starts_with("ver_"));
+    // Every entry of every bag is a `{visibility, value}` wrapper.
+    let wrapper = |name: &str, e: &Value| {
+        let ok = match e["visibility"].as_str() {
+            Some("full") => e.get("value").is_some(),
+            Some("presence") => e["value"].is_boolean(),
+            _ => false,
+        };
+        assert!(ok, "{name}: {e}");
+    };
+    for (name, e) in fields.as_object().unwrap() {
+        wrapper(name, e);
+    }
+    for (name, e) in data["peekable-attributes"].as_object().unwrap() {
+        if name != "fields" {
+            wrapper(name, e);
+        }
+    }
+    for r in related {
+        for (name, e) in r["peekable-attributes"].as_object().unwrap() {
+            wrapper(name, e);
+        }
+    }
 
     // Field names are the stored ones in any key inflection.
     let camel = w
@@ -296,7 +332,7 @@ async fn the_destination_peeks_at_masked_data(backend: Backend) {
         .await
         .expect(200);
     let fields = &camel.json["data"]["attributes"]["sourceData"]["peekableAttributes"]["fields"];
-    assert_eq!(fields["name-first"]["value"], "J***");
+    assert_eq!(fields["name-first"]["hint"], "J***");
 
     // Peeking changed nothing; the token is still redeemable.
     let t = w
@@ -315,6 +351,8 @@ async fn the_destination_peeks_at_masked_data(backend: Backend) {
     assert!(off.attr("source-data").is_null());
 }
 
+/// Persona: `source-data` is "present only when … the caller is the destination": a peek the
+/// caller may not make answers 200 without it, never an error.
 async fn only_a_redeemable_token_is_peeked_at_by_its_destination(backend: Backend) {
     let w = Connected::new(backend).await;
     let app = &w.app;
@@ -325,7 +363,9 @@ async fn only_a_redeemable_token_is_peeked_at_by_its_destination(backend: Backen
         .key(&w.src.sandbox)
         .send()
         .await
-        .refused(403, "wrong_side");
+        .expect(200);
+    assert_eq!(r.attr("direction"), "outbound");
+    assert!(r.json["data"]["attributes"].get("source-data").is_none());
     assert!(!String::from_utf8_lossy(&r.bytes).contains("Janeczka"));
     for value in ["maybe", "1", "TRUE", ""] {
         let r = app
@@ -358,12 +398,12 @@ async fn only_a_redeemable_token_is_peeked_at_by_its_destination(backend: Backen
     let redeemed = w.token().await;
     app.token_action(&w.dst.sandbox, &redeemed, "redeem")
         .await
-        .expect(200);
+        .expect(202);
     app.drain().await;
     let still_pending = w.token().await;
     app.token_action(&w.dst.sandbox, &still_pending, "redeem")
         .await
-        .expect(200);
+        .expect(202);
     app.db.clock.advance_seconds(60);
     for id in [
         expired.as_str(),
@@ -376,8 +416,13 @@ async fn only_a_redeemable_token_is_peeked_at_by_its_destination(backend: Backen
             .key(&w.dst.sandbox)
             .send()
             .await
-            .expect(409);
-        assert!(r.code().starts_with("share_token_"), "{}", r.json);
+            .expect(200);
+        assert_eq!(r.id(), id);
+        assert!(
+            r.json["data"]["attributes"].get("source-data").is_none(),
+            "{}",
+            r.json
+        );
         assert!(!String::from_utf8_lossy(&r.bytes).contains("Janeczka"));
     }
 }

@@ -57,8 +57,18 @@ async fn creation_tells_both_sides(backend: Backend) {
     assert_eq!(out["attributes"]["direction"], "outbound");
     assert_eq!(inb["attributes"]["direction"], "inbound");
     assert_eq!(inb["attributes"]["status"], "created");
+    // Each side its own view: the source sees creator, source and connection; the destination
+    // connection and destination (null until a copy exists), never `creator: {data: null}`.
     assert_eq!(out["relationships"]["creator"]["data"]["type"], "api-key");
-    assert!(inb["relationships"]["creator"]["data"].is_null());
+    assert_eq!(out["relationships"]["source"]["data"]["type"], "inquiry");
+    assert!(out["relationships"].get("destination").is_none());
+    assert_eq!(out["attributes"]["source-id"], w.inquiry.as_str());
+    let inbound_relationships: Vec<&String> =
+        inb["relationships"].as_object().unwrap().keys().collect();
+    assert_eq!(inbound_relationships, ["connection", "destination"]);
+    assert!(inb["relationships"]["destination"]["data"].is_null());
+    assert!(inb["attributes"].get("source-id").is_none());
+    assert!(inb["attributes"]["redeem-mode"].is_null());
     // The destination reads the token as inbound.
     let t = w
         .app
@@ -141,15 +151,16 @@ async fn creation_needs_an_active_outbound_connection(backend: Backend) {
         "/data/attributes/connection-id",
     )
     .await;
-    // Another organization's connection, and one that does not exist.
+    // Another organization's connection, and one that does not exist: Persona documents no
+    // 404 for this operation, so 422 with the pointer.
     let foreign = app.active_connection(&third, &w.dst).await;
     for c in [foreign.as_str(), "cxn_0000000000000000000000"] {
         refused_creation(
             &w,
             &w.src.sandbox,
             json!({"connection-id": c, "source-id": w.inquiry}),
-            404,
-            "not_found",
+            422,
+            "reference_not_found",
             "/data/attributes/connection-id",
         )
         .await;
@@ -172,12 +183,18 @@ async fn creation_needs_a_shareable_inquiry_of_the_caller(backend: Backend) {
     let attrs = |source: &str| json!({"connection-id": w.connection, "source-id": source});
     let created = app.inquiry(key, json!({"name-first": "Cy"})).await;
     let pending = app.inquiry(key, json!({"name-first": "Pe"})).await;
-    let ver = app
-        .verification(key, &pending, json!({"type": "selfie", "status": "passed"}))
+    // A verification makes it pending.
+    app.verification(key, &pending, json!({"type": "selfie", "status": "passed"}))
         .await;
-    // Ids of other kinds.
-    let (ver, cxn) = (ver.as_str(), w.connection.as_str());
-    for other in [ver, cxn, "inquiry-1"] {
+    // Ids of other kinds (Tessera has no accounts or transactions). Verifications are sources
+    // too (see share_token_sources.rs).
+    let cxn = w.connection.as_str();
+    for other in [
+        cxn,
+        "inquiry-1",
+        "act_0000000000000000000000",
+        "txn_0000000000000000000000",
+    ] {
         refused_creation(
             &w,
             key,
@@ -199,13 +216,14 @@ async fn creation_needs_a_shareable_inquiry_of_the_caller(backend: Backend) {
         production.as_str(),
         foreign.as_str(),
         "inq_0000000000000000000000",
+        "ver_0000000000000000000000",
     ] {
         refused_creation(
             &w,
             key,
             attrs(other),
-            404,
-            "not_found",
+            422,
+            "reference_not_found",
             "/data/attributes/source-id",
         )
         .await;

@@ -46,7 +46,7 @@ enum Source {
     Completed,
     /// The caller's inquiry in `created` (422 `source_not_shareable`).
     NotShareable,
-    /// Another organization's completed inquiry (404).
+    /// Another organization's completed inquiry (422 `reference_not_found`).
     Foreign,
 }
 
@@ -515,8 +515,9 @@ async fn step(w: &World, m: &mut Model, i: usize, action: &Action) {
                 Source::NotShareable => &w.created[actor],
                 Source::Foreign => &w.completed[(actor + 1) % 3],
             };
+            // A reference the caller cannot see is 422 here (Persona documents no 404).
             let expect = if actor != c.src && actor != c.dst {
-                err(404, "not_found")
+                err(422, "reference_not_found")
             } else if actor != c.src {
                 err(403, "wrong_side")
             } else if c.status != CStatus::Active {
@@ -525,7 +526,7 @@ async fn step(w: &World, m: &mut Model, i: usize, action: &Action) {
                 match source {
                     Source::Completed => ok(201),
                     Source::NotShareable => err(422, "source_not_shareable"),
-                    Source::Foreign => err(404, "not_found"),
+                    Source::Foreign => err(422, "reference_not_found"),
                 }
             };
             let body = json!({"data": {"attributes": {
@@ -569,7 +570,7 @@ async fn step(w: &World, m: &mut Model, i: usize, action: &Action) {
             let path = format!("/api/v1/connect/share-tokens/{}/redeem", m.tokens[ti].id);
             let r = send(w, m, actor, path, None, *keyed).await;
             check(w, i, "redeem", &r, expect);
-            if expect.status == 200 {
+            if expect.status == 202 {
                 assert_eq!(r.attr("status"), "pending", "step {i}: {}", r.json);
                 m.tokens[ti].status = TStatus::Pending;
             }
@@ -596,10 +597,10 @@ async fn step(w: &World, m: &mut Model, i: usize, action: &Action) {
                         r,
                         redeem_expectation(m, ti, *actor, now),
                     );
-                } else if expect.status == 200 && r.status.as_u16() == 200 {
+                } else if expect.status == 202 && r.status.as_u16() == 202 {
                     winners += 1;
                     w.tally("concurrent redeem", expect);
-                } else if expect.status == 200 {
+                } else if expect.status == 202 {
                     check(
                         w,
                         i,
@@ -612,7 +613,7 @@ async fn step(w: &World, m: &mut Model, i: usize, action: &Action) {
                 }
             }
             let by_destination = actors.iter().filter(|a| **a == t.dst).count();
-            if expect.status == 200 && by_destination > 0 {
+            if expect.status == 202 && by_destination > 0 {
                 assert_eq!(
                     winners, 1,
                     "step {i}: exactly one concurrent redemption wins"
@@ -720,7 +721,7 @@ fn redeem_expectation(m: &Model, ti: usize, actor: usize, now: i64) -> Expect {
     if m.conns[t.conn].status != CStatus::Active {
         return err(409, "connection_not_active");
     }
-    ok(200)
+    ok(202)
 }
 
 /// Every object as each organization sees it: its status and direction for its sides, 404 for

@@ -526,7 +526,7 @@ impl Connected {
         self.app
             .redeem_with(&self.dst.sandbox, token, body)
             .await
-            .expect(200);
+            .expect(202);
         assert_eq!(self.app.drain().await, 1);
         self.app
             .fetch(&self.dst.sandbox, &Self::token_path(token))

@@ -98,7 +98,15 @@ async fn an_approval_shares_and_the_partner_redeems_hands_free(backend: Backend)
         dest_runs[0]["attributes"]["steps"][0]["output"]["share-token-id"],
         token.as_str()
     );
-    let dest = t.json["data"]["relationships"]["destination"]["data"]["id"]
+    // The destination's view names the copy.
+    let inbound = app
+        .get(&format!("/api/v1/connect/share-tokens/{token}"))
+        .key(&b.sandbox)
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(inbound.attr("redeem-mode"), "clone");
+    let dest = inbound.json["data"]["relationships"]["destination"]["data"]["id"]
         .as_str()
         .unwrap();
     let copy = app.show_inquiry(&b.sandbox, dest).await;

@@ -1,8 +1,10 @@
 //! The copy made by a redemption, in one unit of work with the token's final status: clone (a
-//! new destination inquiry) or hydrate (fill one), copy fields (renamed by field mappings),
-//! verifications with their original `completed-at`, documents with their bytes; verify the copy
-//! against the destination's template; mark the token `redeemed`; emit the events. A crash
-//! anywhere before the commit leaves the token `pending` and the job due again.
+//! new destination inquiry) or hydrate (fill one), copy fields (each under its own name and, when
+//! a field mapping names it, also under the mapped name), verifications with their original
+//! `completed-at`, documents with their bytes; verify the copy against the destination's
+//! template; mark the token `redeemed`; emit the events. A token that shares one verification is
+//! cloned into a new inquiry holding only the copy of that verification. A crash anywhere before
+//! the commit leaves the token `pending` and the job due again.
 
 use std::collections::HashMap;
 
@@ -93,20 +95,32 @@ pub async fn run(tx: &mut Tx, token_id: &ShareTokenId) -> Result<Outcome, Error>
         ),
     };
 
-    // Fields, renamed by the mappings; a mapping of an absent field does nothing.
-    let renames: HashMap<&str, &str> = params
-        .field_mappings
-        .iter()
-        .map(|m| {
-            (
-                m.source_field_name.as_str(),
-                m.destination_field_name.as_str(),
-            )
-        })
-        .collect();
-    for (name, value) in &source.fields {
-        let to = renames.get(name.as_str()).copied().unwrap_or(name.as_str());
-        dest.fields.insert(to.to_owned(), value.clone());
+    // Fields (none for a shared verification): each under its own name, then each mapping
+    // adds the mapped name too, unless a source field of that name was already copied to it (a
+    // same-named field wins, as Persona's "mappings apply to fields not already matched by
+    // name"). A mapping of an absent field does nothing.
+    let shares_verification = token.source_verification.clone();
+    if shares_verification.is_none() {
+        let mappings: HashMap<&str, Vec<&str>> =
+            params
+                .field_mappings
+                .iter()
+                .fold(HashMap::new(), |mut acc, m| {
+                    acc.entry(m.source_field_name.as_str())
+                        .or_default()
+                        .push(m.destination_field_name.as_str());
+                    acc
+                });
+        for (name, value) in &source.fields {
+            dest.fields.insert(name.clone(), value.clone());
+        }
+        for (name, value) in &source.fields {
+            for to in mappings.get(name.as_str()).into_iter().flatten() {
+                if !source.fields.contains_key(*to) {
+                    dest.fields.insert((*to).to_owned(), value.clone());
+                }
+            }
+        }
     }
     dest.shared_from = Some(SharedFrom {
         organization_id: token.source_org.clone(),
@@ -127,7 +141,16 @@ pub async fn run(tx: &mut Tx, token_id: &ShareTokenId) -> Result<Outcome, Error>
     } else {
         verifications::for_inquiry(tx, &dest_scope, &dest.id).await?
     };
-    for v in verifications::for_inquiry(tx, &source_scope, &source.id).await? {
+    let shared = verifications::for_inquiry(tx, &source_scope, &source.id)
+        .await?
+        .into_iter()
+        .filter(|v| {
+            shares_verification
+                .as_ref()
+                .is_none_or(|(_, id)| *id == v.id)
+        });
+    let mut copied_verification = None;
+    for v in shared {
         let copy = Verification {
             id: VerificationId::generate(),
             inquiry_id: dest.id.clone(),
@@ -136,11 +159,22 @@ pub async fn run(tx: &mut Tx, token_id: &ShareTokenId) -> Result<Outcome, Error>
         };
         verifications::insert(tx, &dest_scope, &copy).await?;
         dest.verifications.push((copy.kind, copy.id.clone()));
+        copied_verification = Some(copy.id.clone());
         all_verifications.push(copy);
     }
+    if shares_verification.is_some() && copied_verification.is_none() {
+        return Ok(Outcome::Failed(
+            share_tokens::fail(tx, token, failure::SOURCE_NOT_FOUND).await?,
+        ));
+    }
 
-    // Documents, with their bytes.
-    for d in documents::for_inquiry(tx, &source_scope, &source.id).await? {
+    // Documents, with their bytes (not for a shared verification).
+    let documents = if shares_verification.is_some() {
+        Vec::new()
+    } else {
+        documents::for_inquiry(tx, &source_scope, &source.id).await?
+    };
+    for d in documents {
         let bytes = match &d.file_id {
             Some(_) => Some(documents::file(tx, &source_scope, &d.id).await?.1),
             None => None,
@@ -197,11 +231,13 @@ pub async fn run(tx: &mut Tx, token_id: &ShareTokenId) -> Result<Outcome, Error>
     inquiries::save(tx, &dest_scope, &dest).await?;
     inquiries::emit(tx, &dest_scope, event, &dest).await?;
 
-    let redeemed = share_tokens::mark_redeemed(tx, token, &dest.id).await?;
+    let copied = copied_verification.filter(|_| shares_verification.is_some());
+    let redeemed = share_tokens::mark_redeemed(tx, token, &dest.id, copied.as_ref()).await?;
     Ok(Outcome::Redeemed(redeemed))
 }
 
-/// Ends a token whose redemption kept failing: `failed` with `redemption_error`.
+/// Ends a token whose redemption kept failing: `failed` with `redemption_error` (shown as
+/// `failure-reason: unrecoverable_error`).
 pub async fn give_up(tx: &mut Tx, token_id: &ShareTokenId) -> Result<(), Error> {
     let token = share_tokens::get_unscoped_for_update(tx, token_id).await?;
     if token.status == ShareTokenStatus::Pending {

@@ -3,17 +3,20 @@
 
 use tessera_core::connection::{ConnectionStatus, Direction};
 use tessera_core::event::names;
-use tessera_core::id::{ConnectionId, EnvironmentId, InquiryId, OrganizationId, ShareTokenId};
-use tessera_core::share_token::{RedeemParams, ShareToken, ShareTokenStatus};
+use tessera_core::id::{
+    ConnectionId, EnvironmentId, InquiryId, OrganizationId, ShareTokenId, VerificationId,
+};
+use tessera_core::share_token::{RedeemMode, RedeemParams, ShareToken, ShareTokenStatus, SourceId};
 use tessera_core::tenancy::{Actor, EnvKind, Scope};
+use tessera_core::verification::{VerificationKind, VerificationStatus};
 use tessera_core::{Error, Timestamp, codes};
 
 use crate::args;
-use crate::ops::{connections, events, inquiries, jobs, lock, templates};
+use crate::ops::{connections, events, inquiries, jobs, lock, templates, verifications};
 use crate::paging::{Filter, Page, PageRequest, fetch_page};
 use crate::tx::{Row, Tx, json};
 
-const COLUMNS: &str = "id, connection_id, env_kind, source_org, source_env, destination_org, destination_env, source_inquiry_id, status, creator_type, creator_id, created_at, updated_at, pending_at, redeemed_at, expires_at, failed_at, failure_reason, destination_inquiry_id, redeem_params";
+const COLUMNS: &str = "id, connection_id, env_kind, source_org, source_env, destination_org, destination_env, source_inquiry_id, status, creator_type, creator_id, created_at, updated_at, pending_at, redeemed_at, expires_at, failed_at, failure_reason, destination_inquiry_id, redeem_params, redeem_mode, source_verification_id, source_verification_kind, destination_verification_id";
 
 fn from_row(r: &Row) -> Result<ShareToken, Error> {
     let creator = match (r.opt_text("creator_type")?, r.opt_text("creator_id")?) {
@@ -42,6 +45,20 @@ fn from_row(r: &Row) -> Result<ShareToken, Error> {
         destination_inquiry_id: r
             .opt_text("destination_inquiry_id")?
             .map(InquiryId::from_db),
+        destination_verification_id: r
+            .opt_text("destination_verification_id")?
+            .map(VerificationId::from_db),
+        source_verification: match (
+            r.opt_text("source_verification_kind")?
+                .and_then(|k| VerificationKind::parse(&k)),
+            r.opt_text("source_verification_id")?,
+        ) {
+            (Some(kind), Some(id)) => Some((kind, VerificationId::from_db(id))),
+            _ => None,
+        },
+        redeem_mode: r
+            .opt_text("redeem_mode")?
+            .and_then(|m| RedeemMode::parse(&m)),
         redeem_params: r.opt_json("redeem_params")?,
     })
 }
@@ -72,44 +89,85 @@ pub async fn emit_pair(
     Ok(())
 }
 
-/// Creates a token on an active outbound connection for a shareable inquiry of the caller.
+/// A reference in a create body that the caller cannot see: 422 `reference_not_found` at the
+/// attribute (Persona documents no 404 for `POST /connect/share-tokens`).
+fn unknown_reference(e: Error, pointer: &str) -> Error {
+    if e.is(codes::NOT_FOUND) {
+        Error::invalid(codes::REFERENCE_NOT_FOUND, e.detail).at(pointer)
+    } else {
+        e
+    }
+}
+
+/// Creates a token on an active outbound connection for a shareable inquiry of the caller, or
+/// one of its verifications (passed, of a shared kind, its inquiry not redacted).
 pub async fn create(
     tx: &mut Tx,
     scope: &Scope,
     connection_id: &ConnectionId,
-    source_id: &InquiryId,
+    source_id: &SourceId,
     expires_in_seconds: i64,
     creator: Actor,
 ) -> Result<ShareToken, Error> {
+    const CONNECTION: &str = "/data/attributes/connection-id";
+    const SOURCE: &str = "/data/attributes/source-id";
     let c = connections::get(tx, scope, connection_id)
         .await
-        .map_err(|e| e.at("/data/attributes/connection-id"))?;
+        .map_err(|e| unknown_reference(e, CONNECTION))?;
     if !c.is_source(scope) {
         return Err(Error::forbidden(
             codes::WRONG_SIDE,
             "share tokens are created by the source organization of an outbound connection",
         )
-        .at("/data/attributes/connection-id"));
+        .at(CONNECTION));
     }
     if c.status != ConnectionStatus::Active {
         return Err(
             Error::conflict(codes::CONNECTION_NOT_ACTIVE, "the connection is not active")
-                .at("/data/attributes/connection-id"),
+                .at(CONNECTION),
         );
     }
-    let inquiry =
-        inquiries::get_referenced(tx, scope, source_id, "/data/attributes/source-id").await?;
-    if inquiry.redacted_at.is_some() || !inquiry.status.is_shareable() {
-        return Err(Error::invalid(
-            codes::SOURCE_NOT_SHAREABLE,
-            format!(
-                "only completed or approved inquiries that are not redacted can be shared (this one is {}{})",
-                inquiry.status.as_str(),
-                if inquiry.redacted_at.is_some() { ", redacted" } else { "" }
-            ),
-        )
-        .at("/data/attributes/source-id"));
-    }
+    let (inquiry_id, source_verification) = match source_id {
+        SourceId::Inquiry(id) => {
+            let inquiry = inquiries::get_referenced(tx, scope, id, SOURCE)
+                .await
+                .map_err(|e| unknown_reference(e, SOURCE))?;
+            if inquiry.redacted_at.is_some() || !inquiry.status.is_shareable() {
+                return Err(Error::invalid(
+                    codes::SOURCE_NOT_SHAREABLE,
+                    format!(
+                        "only completed or approved inquiries that are not redacted can be shared (this one is {}{})",
+                        inquiry.status.as_str(),
+                        if inquiry.redacted_at.is_some() { ", redacted" } else { "" }
+                    ),
+                )
+                .at(SOURCE));
+            }
+            (id.clone(), None)
+        }
+        SourceId::Verification(id) => {
+            let v = verifications::get(tx, scope, id)
+                .await
+                .map_err(|e| unknown_reference(e, SOURCE))?;
+            let inquiry = inquiries::get_referenced(tx, scope, &v.inquiry_id, SOURCE).await?;
+            if inquiry.redacted_at.is_some()
+                || v.status != VerificationStatus::Passed
+                || v.kind == VerificationKind::ShareToken
+            {
+                return Err(Error::invalid(
+                    codes::SOURCE_NOT_SHAREABLE,
+                    format!(
+                        "only passed verifications (not share-token ones) of inquiries that are not redacted can be shared (this one is a {} {} verification{})",
+                        v.status.as_str(),
+                        v.kind.as_str(),
+                        if inquiry.redacted_at.is_some() { " of a redacted inquiry" } else { "" }
+                    ),
+                )
+                .at(SOURCE));
+            }
+            (v.inquiry_id.clone(), Some((v.kind, v.id.clone())))
+        }
+    };
     let now = tx.now();
     let t = ShareToken {
         id: ShareTokenId::generate(),
@@ -119,7 +177,8 @@ pub async fn create(
         source_env: c.source_env.clone(),
         destination_org: c.destination_org.clone(),
         destination_env: c.destination_env.clone(),
-        source_inquiry_id: source_id.clone(),
+        source_inquiry_id: inquiry_id,
+        source_verification,
         status: ShareTokenStatus::Created,
         creator: Some(creator),
         created_at: now,
@@ -130,10 +189,12 @@ pub async fn create(
         failed_at: None,
         failure_reason: None,
         destination_inquiry_id: None,
+        destination_verification_id: None,
+        redeem_mode: None,
         redeem_params: None,
     };
     tx.execute(
-        &format!("insert into share_tokens ({COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"),
+        "insert into share_tokens (id, connection_id, env_kind, source_org, source_env, destination_org, destination_env, source_inquiry_id, status, creator_type, creator_id, created_at, updated_at, expires_at, source_verification_id, source_verification_kind) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         args![
             &t.id,
             &t.connection_id,
@@ -148,13 +209,9 @@ pub async fn create(
             t.creator.as_ref().map(Actor::id),
             t.created_at,
             t.updated_at,
-            t.pending_at,
-            t.redeemed_at,
             t.expires_at,
-            t.failed_at,
-            t.failure_reason.as_ref(),
-            t.destination_inquiry_id.as_ref(),
-            crate::tx::Arg::NullText
+            t.source_verification.as_ref().map(|(_, id)| id),
+            t.source_verification.as_ref().map(|(k, _)| k.as_str())
         ],
     )
     .await?;
@@ -204,9 +261,10 @@ pub async fn get_unscoped_for_update(tx: &mut Tx, id: &ShareTokenId) -> Result<S
 }
 
 /// Starts a redemption: the one compare-and-set `created → pending` that decides the winner,
-/// plus the job that makes the copy. Refusals: 403 for the source side, 409
-/// `share_token_expired`, `share_token_not_redeemable` or `connection_not_active`; a template
-/// or destination inquiry the caller cannot see is 404.
+/// plus the job that makes the copy. The token records its `redeem-mode` and, for a hydrate,
+/// its destination at once. Refusals: 403 for the source side, 409 `share_token_expired`,
+/// `share_token_not_redeemable` or `connection_not_active`; a template or destination inquiry
+/// the caller cannot see is 404; a hydrate of a verification source is 422.
 pub async fn redeem(
     tx: &mut Tx,
     scope: &Scope,
@@ -226,10 +284,22 @@ pub async fn redeem(
             .map_err(|e| e.at("/data/attributes/inquiry-template-id"))?;
     }
     if let Some(destination) = &params.destination_id {
+        if t.source_verification.is_some() {
+            return Err(Error::invalid(
+                codes::INVALID_ATTRIBUTE,
+                "a shared verification can only be cloned: leave out destination-id",
+            )
+            .at("/data/attributes/destination-id"));
+        }
         inquiries::get(tx, scope, destination)
             .await
             .map_err(|e| e.at("/data/attributes/destination-id"))?;
     }
+    let mode = if params.destination_id.is_some() {
+        RedeemMode::Hydrate
+    } else {
+        RedeemMode::Clone
+    };
     let now = tx.now();
     match t.status_at(now) {
         ShareTokenStatus::Created => {}
@@ -255,9 +325,16 @@ pub async fn redeem(
     }
     let won = tx
         .execute(
-            "update share_tokens set status = 'pending', pending_at = $1, updated_at = $1, redeem_params = $2
-             where id = $3 and status = 'created' and expires_at > $1",
-            args![now, json(&params), id],
+            "update share_tokens set status = 'pending', pending_at = $1, updated_at = $1, redeem_params = $2,
+                 redeem_mode = $3, destination_inquiry_id = $4
+             where id = $5 and status = 'created' and expires_at > $1",
+            args![
+                now,
+                json(&params),
+                mode.as_str(),
+                params.destination_id.as_ref(),
+                id
+            ],
         )
         .await?;
     if won != 1 {
@@ -277,6 +354,8 @@ pub async fn redeem(
         status: ShareTokenStatus::Pending,
         pending_at: Some(now),
         updated_at: now,
+        redeem_mode: Some(mode),
+        destination_inquiry_id: params.destination_id.clone(),
         redeem_params: Some(params),
         ..t
     })
@@ -425,16 +504,18 @@ pub async fn fail(tx: &mut Tx, t: ShareToken, reason: &str) -> Result<ShareToken
     Ok(t)
 }
 
-/// Records a finished redemption.
+/// Records a finished redemption: the destination inquiry and, for a verification source, the
+/// copied verification.
 pub async fn mark_redeemed(
     tx: &mut Tx,
     t: ShareToken,
     destination: &InquiryId,
+    destination_verification: Option<&VerificationId>,
 ) -> Result<ShareToken, Error> {
     let now = tx.now();
     tx.execute(
-        "update share_tokens set status = 'redeemed', redeemed_at = $1, updated_at = $1, destination_inquiry_id = $2 where id = $3 and status = 'pending'",
-        args![now, destination, &t.id],
+        "update share_tokens set status = 'redeemed', redeemed_at = $1, updated_at = $1, destination_inquiry_id = $2, destination_verification_id = $3 where id = $4 and status = 'pending'",
+        args![now, destination, destination_verification, &t.id],
     )
     .await?;
     let t = ShareToken {
@@ -442,6 +523,7 @@ pub async fn mark_redeemed(
         redeemed_at: Some(now),
         updated_at: now,
         destination_inquiry_id: Some(destination.clone()),
+        destination_verification_id: destination_verification.cloned(),
         ..t
     };
     emit_pair(

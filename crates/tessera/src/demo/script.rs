@@ -420,7 +420,8 @@ impl Story {
             .store
             .write(move |tx| {
                 Box::pin(async move {
-                    share_tokens::create(tx, &scope, &connection, &inquiry, 3600, actor).await
+                    let source = tessera_core::share_token::SourceId::Inquiry(inquiry);
+                    share_tokens::create(tx, &scope, &connection, &source, 3600, actor).await
                 })
             })
             .await?;

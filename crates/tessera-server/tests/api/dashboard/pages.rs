@@ -125,6 +125,19 @@ async fn connect_story_through_the_dashboard(backend: Backend) {
         "user"
     );
 
+    // The destination's page previews the source from the API's peek: personal values by
+    // their hint only, the source's status.
+    let body = page(
+        &bravo.get(&format!("/dashboard/share-tokens/{token}")).await,
+        200,
+    );
+    let preview = body.split("id=\"preview\"").nth(1).expect("a preview");
+    for expected in ["s-completed", "name-first", "J***", "1990", "(masked)"] {
+        assert!(preview.contains(expected), "{expected}: {preview}");
+    }
+    assert!(!preview.contains("Jane") && !preview.contains("1990-04-01"));
+    // The source's inquiry id is the source's (as the API's `source-id`).
+    assert!(!body.contains(&inquiry), "{body}");
     let r = bravo
         .post(
             "/dashboard/share-tokens/redeem",
