@@ -126,8 +126,8 @@ async fn the_destination_must_be_a_known_organization(backend: Backend) {
     let attempts = [
         (
             json!({"destination-organization-id": nobody}),
-            404,
-            "not_found",
+            422,
+            "reference_not_found",
             "/data/attributes/destination-organization-id",
         ),
         (
