@@ -147,6 +147,7 @@ pub async fn create(State(state): State<AppState>, signed: Signed, Form(form): F
         let enabled_events = parse_enabled_events(&names)?;
         let url = crate::api::webhooks::check_url(&state.outbound, typed.0.clone()).await?;
         Ok(NewWebhook {
+            settings: tessera_core::webhook::WebhookSettings::defaults(&url),
             url,
             enabled_events,
             inflection: Inflection::default(),
