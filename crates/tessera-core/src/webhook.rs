@@ -469,8 +469,8 @@ impl WebhookSettings {
             }
         }
         for entry in &self.attributes_blocklist {
-            if entry.starts_with('/') {
-                let segments: Vec<&str> = entry[1..].split('/').collect();
+            if let Some(pointer) = entry.strip_prefix('/') {
+                let segments: Vec<&str> = pointer.split('/').collect();
                 remove_path(payload, &segments);
             } else {
                 let pattern = normalize_pattern(entry);
