@@ -9,7 +9,7 @@ use tessera_core::signing::verify_persona_signature;
 use tessera_store::on_both_backends;
 use tessera_store::testing::Backend;
 
-use crate::receiver::Receiver;
+use crate::receiver::{Answer, Receiver};
 use crate::support::{App, Org, Resp};
 use crate::webhooks::app;
 
@@ -856,7 +856,49 @@ async fn payload_filters_select_events(backend: Backend) {
     assert_eq!(log.len(), 1, "a filtered-out event makes no delivery");
 }
 
+/// A workflow's `http-request` step sends Persona's attempt headers too, as integers: the
+/// first attempt's time in Unix seconds on every attempt.
+async fn workflow_requests_send_integer_attempt_headers(backend: Backend) {
+    let app = app(backend).await;
+    let org = app.org("Acme").await;
+    let rx = Receiver::start().await;
+    rx.script([Answer::status(500)]);
+    crate::workflows::workflow(
+        &app,
+        &org.sandbox,
+        json!({"event": "inquiry.created"}),
+        json!([{"type": "http-request", "url": rx.url()}]),
+    )
+    .await;
+    app.inquiry(&org.sandbox, json!({})).await;
+    let first_at = now(&app).unix_seconds();
+    let worker = app.worker();
+    worker.drain().await.unwrap();
+    app.db.clock.advance_seconds(60);
+    worker.drain().await.unwrap();
+    let got = rx.received();
+    assert_eq!(got.len(), 2);
+    let h = |i: usize, name: &str| got[i].header(name).parse::<i64>().unwrap();
+    assert_eq!(
+        (
+            h(0, "persona-webhook-attempts-made"),
+            h(0, "persona-webhook-attempts-left")
+        ),
+        (1, 4)
+    );
+    assert_eq!(
+        (
+            h(1, "persona-webhook-attempts-made"),
+            h(1, "persona-webhook-attempts-left")
+        ),
+        (2, 3)
+    );
+    assert_eq!(h(0, "persona-webhook-first-attempted-at"), first_at);
+    assert_eq!(h(1, "persona-webhook-first-attempted-at"), first_at);
+}
+
 on_both_backends!(
+    workflow_requests_send_integer_attempt_headers,
     persona_create_example_succeeds,
     persona_attributes_round_trip,
     persona_attributes_are_validated,
