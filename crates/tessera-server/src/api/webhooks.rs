@@ -102,10 +102,13 @@ pub struct WebhookChanges {
 pub struct WebhookWithSecretAttributes {
     #[serde(flatten)]
     pub webhook: WebhookAttributes,
-    /// The current secret (Persona: deprecated in favour of `secrets`).
+    /// The current secret (Persona: deprecated in favour of `secrets`). Absent on retrieve for
+    /// keys without `webhook.write`, and in idempotent replays.
+    #[schema(required = false)]
     pub secret: String,
     /// The secrets that sign now: the current one (`expires-at: null`) and a rotated-out one
-    /// until its `expires-at`.
+    /// until its `expires-at`. Absent where `secret` is.
+    #[schema(required = false)]
     pub secrets: Vec<SecretEntry>,
 }
 
@@ -117,16 +120,6 @@ pub struct RotateMeta {
     /// overlap, 24 hours).
     pub expires_in_seconds: Option<i64>,
 }
-
-type WebhookDoc = Document<
-    crate::api::schema::Resource<
-        crate::api::schema::WebhookAttributes,
-        crate::api::schema::NoRelationships,
-    >,
->;
-type WebhookWithSecretDoc = Document<
-    crate::api::schema::Resource<WebhookWithSecretAttributes, crate::api::schema::NoRelationships>,
->;
 
 /// Checks Persona's settings of a create, over the defaults.
 fn new_settings(a: &mut NewWebhookAttributes, url: &str) -> Result<WebhookSettings, Error> {
@@ -257,7 +250,7 @@ fn inflection(raw: Option<String>) -> Result<Option<Inflection>, Error> {
     params(CommonHeaders, IdempotencyHeader),
     request_body = Body<NewWebhookAttributes>,
     security(("api_key" = ["webhook.write"])),
-    responses((status = 201, body = WebhookWithSecretDoc), (status = 422, body = ErrorDocument)))]
+    responses((status = 201, body = Document<crate::api::schema::Resource<WebhookWithSecretAttributes, crate::api::schema::NoRelationships>>), (status = 422, body = ErrorDocument)))]
 pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewWebhookAttributes>>) -> Reply {
     let q = single(&ctx, &[])?;
     let mut a = body.data.attributes;
@@ -309,7 +302,7 @@ pub async fn list(ctx: Ctx) -> Reply {
 #[utoipa::path(get, path = "/api/v1/webhooks/{id}", tag = "webhooks",
     params(("id" = String, Path), CommonHeaders),
     security(("api_key" = ["webhook.read"])),
-    responses((status = 200, body = WebhookWithSecretDoc), (status = 404, body = ErrorDocument)))]
+    responses((status = 200, body = Document<crate::api::schema::Resource<WebhookWithSecretAttributes, crate::api::schema::NoRelationships>>), (status = 404, body = ErrorDocument)))]
 pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
     let q = single(&ctx, &[])?;
     let id = path_id(WebhookId::parse, &id, "webhook")?;
@@ -329,7 +322,7 @@ pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
     params(("id" = String, Path), CommonHeaders),
     request_body = Body<WebhookChanges>,
     security(("api_key" = ["webhook.write"])),
-    responses((status = 200, body = WebhookDoc), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument), (status = 422, body = ErrorDocument)))]
+    responses((status = 200, body = Document<crate::api::schema::Resource<crate::api::schema::WebhookAttributes, crate::api::schema::NoRelationships>>), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument), (status = 422, body = ErrorDocument)))]
 pub async fn update(
     ctx: Ctx,
     Path(id): Path<String>,
@@ -405,7 +398,7 @@ macro_rules! status_endpoint {
             params(("id" = String, Path), CommonHeaders, IdempotencyHeader),
             request_body(content = EmptyBody, description = "optional"),
             security(("api_key" = ["webhook.write"])),
-            responses((status = 200, body = WebhookDoc), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument)))]
+            responses((status = 200, body = Document<crate::api::schema::Resource<crate::api::schema::WebhookAttributes, crate::api::schema::NoRelationships>>), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument)))]
         pub async fn $name(ctx: Ctx, Path(id): Path<String>, OptionalJsonBody(_body): OptionalJsonBody<EmptyBody>) -> Reply {
             set_status(ctx, id, $to).await
         }
@@ -438,7 +431,7 @@ status_endpoint!(
     params(("id" = String, Path), CommonHeaders, IdempotencyHeader),
     request_body(content = EmptyBody, description = "optional: `{\"meta\": {\"expires-in-seconds\": 7200}}`"),
     security(("api_key" = ["webhook.write"])),
-    responses((status = 200, body = WebhookWithSecretDoc), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument), (status = 422, body = ErrorDocument)))]
+    responses((status = 200, body = Document<crate::api::schema::Resource<WebhookWithSecretAttributes, crate::api::schema::NoRelationships>>), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument), (status = 422, body = ErrorDocument)))]
 pub async fn rotate_secret(
     ctx: Ctx,
     Path(id): Path<String>,
@@ -483,7 +476,7 @@ pub async fn rotate_secret(
     params(("id" = String, Path), CommonHeaders, IdempotencyHeader),
     request_body(content = EmptyBody, description = "optional"),
     security(("api_key" = ["webhook.write"])),
-    responses((status = 200, body = WebhookWithSecretDoc), (status = 404, body = ErrorDocument), (status = 422, body = ErrorDocument)))]
+    responses((status = 200, body = Document<crate::api::schema::Resource<WebhookWithSecretAttributes, crate::api::schema::NoRelationships>>), (status = 404, body = ErrorDocument), (status = 422, body = ErrorDocument)))]
 pub async fn clone(
     ctx: Ctx,
     Path(id): Path<String>,
