@@ -289,16 +289,33 @@ pub async fn list(ctx: Ctx) -> Reply {
     let list = ctx
         .read(move |tx| Box::pin(async move { webhooks::list(tx, &scope, &page).await }))
         .await?;
+    let writer = ctx.key.permissions.contains(Permission::WebhookWrite);
     ctx.respond(
         StatusCode::OK,
-        page_doc(list, "/api/v1/webhooks", &q, |w| w.to_resource().to_value()),
+        page_doc(list, "/api/v1/webhooks", &q, |w| {
+            for_reader(w.to_resource().to_value(), writer)
+        }),
         Some(&q),
     )
 }
 
+/// What a key without `webhook.write` sees of a webhook: the values of its custom headers
+/// (credentials such as `Authorization`, often) are masked; their names stay.
+fn for_reader(mut resource: Value, writer: bool) -> Value {
+    if !writer
+        && let Some(Value::Object(h)) = resource.pointer_mut("/attributes/custom-http-headers")
+    {
+        h.values_mut().for_each(|v| *v = json!(MASKED_HEADER_VALUE));
+    }
+    resource
+}
+
+/// The value shown for a custom header to keys that may not write webhooks.
+pub const MASKED_HEADER_VALUE: &str = "********";
+
 /// Retrieves a webhook. As Persona's, it includes the secrets (`secret`, `secrets`) — for keys
 /// that hold `webhook.write` (which could rotate them anyway); a read-only key gets the webhook
-/// without them.
+/// without them, and with its custom header values masked.
 #[utoipa::path(get, path = "/api/v1/webhooks/{id}", tag = "webhooks",
     params(("id" = String, Path), CommonHeaders),
     security(("api_key" = ["webhook.read"])),
@@ -313,7 +330,7 @@ pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
     let data = if ctx.key.permissions.contains(Permission::WebhookWrite) {
         with_secrets(&w, ctx.state.store.clock().now())
     } else {
-        w.to_resource().to_value()
+        for_reader(w.to_resource().to_value(), false)
     };
     ctx.respond(StatusCode::OK, Doc::one(data), Some(&q))
 }

@@ -81,6 +81,25 @@ async fn persona_create_example_succeeds(backend: Backend) {
         json!([{"value": secret, "expiresAt": null}])
     );
     assert_eq!(camel.json["data"]["attributes"]["apiVersion"], "2025-12-08");
+    // The secrets a write answers follow Key-Inflection too.
+    let snake = app
+        .post("/api/v1/webhooks")
+        .key(&org.sandbox)
+        .header("key-inflection", "snake")
+        .json(json!({"data": {"attributes": {"name": "s", "url": rx.url(), "enabled-events": ["*"]}}}))
+        .send()
+        .await
+        .expect(201);
+    let a = &snake.json["data"]["attributes"];
+    assert_eq!(
+        a["secrets"],
+        json!([{"value": a["secret"], "expires_at": null}])
+    );
+    assert_eq!(snake.json["meta"]["secret"], a["secret"]);
+    assert!(
+        snake.json["meta"].get("secrets").is_none(),
+        "secrets live in attributes"
+    );
 }
 
 /// Every Persona attribute is stored, returned by every endpoint and patchable; `null` clears
@@ -154,6 +173,24 @@ async fn persona_attributes_round_trip(backend: Backend) {
         .await
         .expect(200);
     check(&shown.json["data"]["attributes"], &expected);
+    // A key that may only read sees the header names, not their values (often credentials).
+    let reader = app.key_for(&org, "sandbox", &["webhook.read"]).await;
+    let masked = json!({"authorization": "********", "x-api-key": "********"});
+    let shown_to_reader = app
+        .get(&format!("/api/v1/webhooks/{id}"))
+        .key(&reader)
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(shown_to_reader.attr("custom-http-headers"), &masked);
+    let listed = app.all(&reader, "/api/v1/webhooks").await;
+    let item = listed.iter().find(|w| w["id"] == id.as_str()).unwrap();
+    assert_eq!(item["attributes"]["custom-http-headers"], masked);
+    assert!(
+        !serde_json::to_string(&listed)
+            .unwrap()
+            .contains("Bearer abc")
+    );
     // Header names are no JSON keys: no inflection rewrites them.
     let camel = app
         .get(&format!("/api/v1/webhooks/{id}"))
