@@ -649,7 +649,7 @@ pub fn parse_blocklist(list: Vec<String>) -> Result<Vec<String>, Error> {
     let mut out: Vec<String> = Vec::new();
     for (i, e) in list.into_iter().enumerate() {
         let e = e.trim().to_owned();
-        if e.is_empty() || e == "/" || e.len() > MAX_BLOCKLIST_ENTRY_LEN || e.contains("**") {
+        if e.is_empty() || e == "/" || e.len() > MAX_BLOCKLIST_ENTRY_LEN {
             return Err(attr_error(
                 &format!("api-attributes-blocklist/{i}"),
                 format!(
