@@ -101,7 +101,8 @@ pub fn to_kebab(key: &str) -> String {
 }
 
 fn is_free_form(kebab_key: &str, parent_is_attributes: bool) -> bool {
-    matches!(kebab_key, "fields" | "metadata")
+    // `custom-http-headers`: HTTP header names (`X-API-Key`), which no inflection may rewrite.
+    matches!(kebab_key, "fields" | "metadata" | "custom-http-headers")
         || (parent_is_attributes && kebab_key == "attributes")
 }
 

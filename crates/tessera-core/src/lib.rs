@@ -14,6 +14,7 @@ pub mod inquiry;
 pub mod jsonapi;
 pub mod mask;
 pub mod permission;
+pub mod persona_events;
 pub mod retry;
 pub mod secret;
 pub mod share_token;

@@ -249,6 +249,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(webhooks::deliveries))
         .routes(routes!(webhooks::delivery))
         .routes(routes!(webhooks::retry))
+        .routes(routes!(webhooks::clone))
         .routes(routes!(workflows::list, workflows::create))
         .routes(routes!(workflows::show, workflows::update))
         .routes(routes!(workflows::trigger))

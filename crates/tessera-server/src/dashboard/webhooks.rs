@@ -29,6 +29,9 @@ const BASE: &str = "/dashboard/webhooks";
 
 pub struct WebhookRow {
     pub id: String,
+    /// The name, or the default made from the URL for webhooks made before names existed.
+    pub name: String,
+    pub description: String,
     pub url: String,
     pub status: Badge,
     pub events: String,
@@ -40,6 +43,12 @@ pub struct WebhookRow {
 fn row(w: &Webhook, now: Timestamp) -> WebhookRow {
     WebhookRow {
         id: w.id.to_string(),
+        name: w
+            .settings
+            .name
+            .clone()
+            .unwrap_or_else(|| tessera_core::webhook::default_name(&w.url)),
+        description: w.settings.description.clone().unwrap_or_default(),
         url: w.url.clone(),
         status: badge(w.status.as_str()),
         events: w.enabled_events.join(", "),
@@ -58,13 +67,14 @@ struct ListPage {
     is_admin: bool,
     url: String,
     events: String,
+    name: String,
 }
 
 async fn list_page(
     state: &AppState,
     session: Session,
     q: Fields,
-    typed: (String, String),
+    typed: (String, String, String),
     error: Option<(StatusCode, String)>,
 ) -> PageResult {
     let page = page_request(&q);
@@ -88,6 +98,7 @@ async fn list_page(
         } else {
             typed.1
         },
+        name: typed.2,
     };
     Ok(render(code, &page))
 }
@@ -129,7 +140,11 @@ fn secret_page(
 pub async fn create(State(state): State<AppState>, signed: Signed, Form(form): Form) -> PageResult {
     signed.require_admin()?;
     let session = signed.0;
-    let typed = (form.text("url"), form.text("enabled_events"));
+    let typed = (
+        form.text("url"),
+        form.text("enabled_events"),
+        form.text("name"),
+    );
     let names: Vec<String> = typed
         .1
         .split([',', ' ', '\n'])
@@ -146,7 +161,12 @@ pub async fn create(State(state): State<AppState>, signed: Signed, Form(form): F
         }
         let enabled_events = parse_enabled_events(&names)?;
         let url = crate::api::webhooks::check_url(&state.outbound, typed.0.clone()).await?;
+        let mut settings = tessera_core::webhook::WebhookSettings::defaults(&url);
+        if !typed.2.trim().is_empty() {
+            settings.name = Some(tessera_core::webhook::parse_name(typed.2.clone())?);
+        }
         Ok(NewWebhook {
+            settings,
             url,
             enabled_events,
             inflection: Inflection::default(),
@@ -168,7 +188,7 @@ pub async fn create(State(state): State<AppState>, signed: Signed, Form(form): F
         Ok(w) => Ok(secret_page(
             &session,
             &w,
-            "Webhook created. Copy its signing secret now: it is shown only once.",
+            "Webhook created. Copy its signing secret now: the dashboard shows it only once.",
             state.store.clock().now(),
         )),
         Err(e) => {
@@ -324,7 +344,7 @@ pub async fn act(
         Ok(w) if action == "rotate-secret" => Ok(secret_page(
             &session,
             &w,
-            "Secret rotated. Copy the new secret now: it is shown only once. The previous secret keeps signing alongside it for a while, so receivers can switch without missing events.",
+            "Secret rotated. Copy the new secret now: the dashboard shows it only once. The previous secret keeps signing alongside it for a while, so receivers can switch without missing events.",
             state.store.clock().now(),
         )),
         Ok(_) => Ok(Redirect::to(&format!("{BASE}/{id}?done={action}")).into_response()),

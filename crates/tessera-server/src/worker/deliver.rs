@@ -15,7 +15,7 @@ use tessera_core::Error;
 use tessera_core::id::DeliveryId;
 use tessera_core::retry;
 use tessera_core::signing::signature_headers;
-use tessera_core::webhook::delivery_body;
+use tessera_core::webhook::webhook_delivery_body;
 use tessera_store::ops::jobs::{self, Job};
 use tessera_store::ops::webhooks::{self, AttemptPlan, AttemptResult};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -43,7 +43,8 @@ fn header(map: &mut HeaderMap, name: &'static str, value: &str) {
     }
 }
 
-/// The request headers of one attempt.
+/// The request headers of one attempt: the webhook's custom headers first, then Tessera's own
+/// (content, signatures, attempt counters), which a custom header can never replace.
 fn headers(
     plan: &AttemptPlan,
     body: &[u8],
@@ -56,6 +57,17 @@ fn headers(
     let event_id = plan.event.id.as_str();
     let first = plan.delivery.first_attempted_at.unwrap_or(now);
     let mut h = HeaderMap::new();
+    for (name, value) in &plan.webhook.settings.custom_http_headers {
+        if tessera_core::webhook::is_reserved_header(name) {
+            continue;
+        }
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            h.insert(n, v);
+        }
+    }
     header(&mut h, "content-type", "application/json");
     header(
         &mut h,
@@ -75,10 +87,11 @@ fn headers(
         "persona-webhook-attempts-left",
         &max.saturating_sub(attempt).to_string(),
     );
+    // Persona sends integer Unix seconds.
     header(
         &mut h,
         "persona-webhook-first-attempted-at",
-        &first.to_rfc3339(),
+        &first.unix_seconds().to_string(),
     );
     h
 }
@@ -142,7 +155,7 @@ pub(super) async fn run(worker: &Worker, job: &Job) -> Result<(), Error> {
     };
     let now = worker.store.clock().now();
     let attempt = plan.delivery.attempts_made + 1;
-    let body = delivery_body(&plan.event, plan.webhook.inflection);
+    let body = webhook_delivery_body(&plan.event, &plan.webhook);
     let request_headers = headers(&plan, &body, attempt, plan.delivery.max_attempts, now);
     let outcome = worker
         .outbound

@@ -50,6 +50,8 @@ struct HttpPlan {
     url: String,
     body: Vec<u8>,
     secret: String,
+    /// When the step's first attempt started (Persona-Webhook-First-Attempted-At).
+    first_attempted_at: Option<Timestamp>,
 }
 
 fn run_id(payload: &Value) -> Result<WorkflowRunId, Error> {
@@ -199,6 +201,7 @@ async fn http_plan(tx: &mut Tx, r: &Running, index: usize, url: &str) -> Result<
         url: url.to_owned(),
         body,
         secret: workflow.secret,
+        first_attempted_at: r.run.records.get(index).and_then(|rec| rec.started_at),
     })
 }
 
@@ -230,6 +233,27 @@ async fn send(
     {
         header(&mut headers, name, &value);
     }
+    // Persona's attempt headers, as a webhook delivery sends them (integers; the first attempt's
+    // time in Unix seconds).
+    header(
+        &mut headers,
+        "persona-webhook-attempts-made",
+        &plan.attempt.to_string(),
+    );
+    header(
+        &mut headers,
+        "persona-webhook-attempts-left",
+        &HTTP_STEP_ATTEMPTS.saturating_sub(plan.attempt).to_string(),
+    );
+    header(
+        &mut headers,
+        "persona-webhook-first-attempted-at",
+        &plan
+            .first_attempted_at
+            .unwrap_or(now)
+            .unix_seconds()
+            .to_string(),
+    );
     let outcome = worker
         .outbound
         .post(&plan.url, headers, Bytes::from(plan.body))

@@ -38,6 +38,7 @@ mod templates;
 mod tenancy;
 mod verifications;
 mod webhooks;
+mod webhooks_persona;
 mod workflow_loops;
 mod workflow_manual;
 mod workflow_runs;

@@ -728,7 +728,8 @@ impl Fixture {
                 "/api/v1/webhooks/{id}/enable"
                 | "/api/v1/webhooks/{id}/disable"
                 | "/api/v1/webhooks/{id}/archive"
-                | "/api/v1/webhooks/{id}/rotate-secret",
+                | "/api/v1/webhooks/{id}/rotate-secret"
+                | "/api/v1/webhooks/{id}/clone",
             ) => {
                 let id = self.webhook().await;
                 let action = path.rsplit('/').next().unwrap();

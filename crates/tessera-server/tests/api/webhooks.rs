@@ -11,7 +11,7 @@ use tessera_store::testing::Backend;
 use crate::receiver::{Answer, Receiver};
 use crate::support::{App, Org};
 
-async fn app(backend: Backend) -> App {
+pub(crate) async fn app(backend: Backend) -> App {
     App::with_config(backend, |c| {
         c.webhook_allowed_networks = vec!["127.0.0.0/8".into()];
         c.webhook_retry_scale = 0.001;
@@ -31,6 +31,12 @@ async fn webhook(app: &App, org: &Org, url: &str, events: serde_json::Value) -> 
         .expect(201);
     let secret = r.json["meta"]["secret"].as_str().unwrap().to_owned();
     assert!(secret.starts_with("wbhsec_"));
+    // Persona's webhook-with-secret: the secret in attributes too.
+    assert_eq!(r.attr("secret"), secret.as_str());
+    assert_eq!(
+        r.attr("secrets"),
+        &json!([{"value": secret, "expires-at": null}])
+    );
     (r.id(), secret)
 }
 
@@ -53,9 +59,27 @@ async fn a_delivery_is_signed_both_ways(backend: Backend) {
         .send()
         .await
         .expect(200);
+    // As Persona's retrieve, it includes the secret — for a key that may write webhooks
+    // (it could rotate the secret anyway); a read-only key never sees it.
+    assert!(listed.json["meta"].is_null());
+    assert_eq!(listed.attr("secret"), secret.as_str());
+    assert_eq!(listed.attr("secrets")[0]["value"], secret.as_str());
+    let reader = app.key_for(&org, "sandbox", &["webhook.read"]).await;
+    let listed = app
+        .get(&format!("/api/v1/webhooks/{id}"))
+        .key(&reader)
+        .send()
+        .await
+        .expect(200);
     assert!(
-        listed.json["meta"].is_null() && !listed.json.to_string().contains(&secret),
-        "the secret is shown once"
+        !listed.json.to_string().contains(&secret),
+        "a read-only key never sees the secret"
+    );
+    assert!(listed.attr("secrets").is_null());
+    let all = app.all(&org.sandbox, "/api/v1/webhooks").await;
+    assert!(
+        !serde_json::to_string(&all).unwrap().contains(&secret),
+        "lists never show secrets"
     );
     let inquiry = app
         .inquiry(&org.sandbox, json!({"name-first": "Jane"}))
@@ -130,6 +154,12 @@ async fn a_delivery_is_signed_both_ways(backend: Backend) {
     );
     assert_eq!(r.header("persona-webhook-attempts-made"), "1");
     assert_eq!(r.header("persona-webhook-attempts-left"), "7");
+    // Persona: integer Unix seconds.
+    let first: i64 = r
+        .header("persona-webhook-first-attempted-at")
+        .parse()
+        .unwrap();
+    assert!((first - now).abs() < 300, "{first} vs {now}");
     let log = deliveries(&app, &org, &id).await;
     assert_eq!(log.len(), 2);
     assert!(log.iter().all(|d| d["attributes"]["status"] == "succeeded"));
@@ -163,6 +193,13 @@ async fn failures_are_retried_with_one_webhook_id(backend: Backend) {
         got.iter()
             .all(|r| r.header("persona-webhook-first-attempted-at")
                 == got[0].header("persona-webhook-first-attempted-at"))
+    );
+    assert!(
+        got[0]
+            .header("persona-webhook-first-attempted-at")
+            .parse::<i64>()
+            .is_ok(),
+        "integer Unix seconds"
     );
     let log = deliveries(&app, &org, &id).await;
     let d = app
@@ -299,6 +336,14 @@ async fn a_rotated_secret_keeps_signing_alongside(backend: Backend) {
         .expect(200);
     let new = r.json["meta"]["secret"].as_str().unwrap().to_owned();
     assert_ne!(new, old);
+    assert_eq!(r.attr("secret"), new.as_str());
+    let overlap_end = tessera_core::Clock::now(&app.db.clock).plus_seconds(24 * 3600);
+    assert_eq!(
+        r.attr("secrets"),
+        &json!([{"value": new, "expires-at": null},
+            {"value": old, "expires-at": overlap_end.to_rfc3339()}]),
+        "without expires-in-seconds the old secret signs for 24 hours"
+    );
     app.inquiry(&org.sandbox, json!({})).await;
     app.worker().drain().await.unwrap();
     let got = rx.received();

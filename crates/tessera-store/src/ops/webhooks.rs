@@ -7,7 +7,7 @@ use tessera_core::inflect::Inflection;
 use tessera_core::tenancy::Scope;
 use tessera_core::webhook::{
     Attempt, Delivery, DeliveryStatus, MAX_ATTEMPTS, MAX_WEBHOOKS_PER_ENVIRONMENT, Webhook,
-    WebhookStatus, subscribes,
+    WebhookSettings, WebhookStatus, subscribes,
 };
 use tessera_core::{Error, Timestamp, codes};
 
@@ -19,7 +19,25 @@ use crate::tx::{Row, Tx, json as json_arg};
 /// Make one attempt of a delivery (`{"delivery-id"}`).
 pub const DELIVER_WEBHOOK: &str = "deliver_webhook";
 
-const COLUMNS: &str = "id, url, status, enabled_events, inflection, secret, previous_secret, previous_secret_until, created_at, updated_at";
+const COLUMNS: &str = "id, url, status, enabled_events, inflection, secret, previous_secret, previous_secret_until, created_at, updated_at, name, description, api_version, api_attributes_blocklist, file_access_token_expires_in, payload_filter, included_allowlist, relationship_allowlist, custom_http_headers";
+
+fn settings_from_row(r: &Row) -> Result<WebhookSettings, Error> {
+    Ok(WebhookSettings {
+        name: r.opt_text("name")?,
+        description: r.opt_text("description")?,
+        api_version: r.text("api_version")?,
+        attributes_blocklist: r.json("api_attributes_blocklist")?,
+        file_access_token_expires_in: r.i64("file_access_token_expires_in")?,
+        payload_filter: r.opt_json("payload_filter")?,
+        included_allowlist: r.opt_json("included_allowlist")?,
+        relationship_allowlist: r.json("relationship_allowlist")?,
+        custom_http_headers: r.json("custom_http_headers")?,
+    })
+}
+
+fn opt_json(v: Option<&serde_json::Value>) -> Option<String> {
+    v.map(serde_json::Value::to_string)
+}
 
 fn from_row(r: &Row) -> Result<Webhook, Error> {
     let previous = match (
@@ -36,6 +54,7 @@ fn from_row(r: &Row) -> Result<Webhook, Error> {
             .ok_or_else(|| Error::internal(std::io::Error::other("unknown webhook status")))?,
         enabled_events: r.json("enabled_events")?,
         inflection: Inflection::parse(&r.text("inflection")?).unwrap_or_default(),
+        settings: settings_from_row(r)?,
         secret: r.text("secret")?,
         previous_secret: previous,
         created_at: r.time("created_at")?,
@@ -49,6 +68,7 @@ pub struct NewWebhook {
     pub url: String,
     pub enabled_events: Vec<String>,
     pub inflection: Inflection,
+    pub settings: WebhookSettings,
     pub secret: String,
 }
 
@@ -75,13 +95,14 @@ pub async fn create(tx: &mut Tx, scope: &Scope, new: NewWebhook) -> Result<Webho
         status: WebhookStatus::Enabled,
         enabled_events: new.enabled_events,
         inflection: new.inflection,
+        settings: new.settings,
         secret: new.secret,
         previous_secret: None,
         created_at: now,
         updated_at: now,
     };
     tx.execute(
-        &format!("insert into webhooks ({COLUMNS}, environment_id) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"),
+        &format!("insert into webhooks ({COLUMNS}, environment_id) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"),
         args![
             &w.id,
             &w.url,
@@ -93,6 +114,15 @@ pub async fn create(tx: &mut Tx, scope: &Scope, new: NewWebhook) -> Result<Webho
             crate::Arg::NullInt,
             w.created_at,
             w.updated_at,
+            w.settings.name.clone(),
+            w.settings.description.clone(),
+            w.settings.api_version.as_str(),
+            json_arg(&w.settings.attributes_blocklist),
+            w.settings.file_access_token_expires_in,
+            opt_json(w.settings.payload_filter.as_ref()),
+            opt_json(w.settings.included_allowlist.as_ref()),
+            json_arg(&w.settings.relationship_allowlist),
+            json_arg(&w.settings.custom_http_headers),
             &scope.env
         ],
     )
@@ -148,7 +178,10 @@ fn refuse_archived(w: &Webhook) -> Result<(), Error> {
 async fn save(tx: &mut Tx, w: &Webhook) -> Result<(), Error> {
     tx.execute(
         "update webhooks set url = $1, status = $2, enabled_events = $3, inflection = $4, secret = $5,
-         previous_secret = $6, previous_secret_until = $7, updated_at = $8 where id = $9",
+         previous_secret = $6, previous_secret_until = $7, updated_at = $8, name = $9, description = $10,
+         api_version = $11, api_attributes_blocklist = $12, file_access_token_expires_in = $13,
+         payload_filter = $14, included_allowlist = $15, relationship_allowlist = $16,
+         custom_http_headers = $17 where id = $18",
         args![
             &w.url,
             w.status.as_str(),
@@ -158,6 +191,15 @@ async fn save(tx: &mut Tx, w: &Webhook) -> Result<(), Error> {
             w.previous_secret.as_ref().map(|(s, _)| s.clone()),
             w.previous_secret.as_ref().map(|(_, t)| *t),
             w.updated_at,
+            w.settings.name.clone(),
+            w.settings.description.clone(),
+            w.settings.api_version.as_str(),
+            json_arg(&w.settings.attributes_blocklist),
+            w.settings.file_access_token_expires_in,
+            opt_json(w.settings.payload_filter.as_ref()),
+            opt_json(w.settings.included_allowlist.as_ref()),
+            json_arg(&w.settings.relationship_allowlist),
+            json_arg(&w.settings.custom_http_headers),
             &w.id
         ],
     )
@@ -165,12 +207,21 @@ async fn save(tx: &mut Tx, w: &Webhook) -> Result<(), Error> {
     Ok(())
 }
 
-/// A change to a webhook; `None` leaves a part as it is.
+/// A change to a webhook; `None` leaves a part as it is (`Some(None)` clears a nullable one).
 #[derive(Debug, Clone, Default)]
 pub struct WebhookPatch {
     pub url: Option<String>,
     pub enabled_events: Option<Vec<String>>,
     pub inflection: Option<Inflection>,
+    pub name: Option<String>,
+    pub description: Option<Option<String>>,
+    pub api_version: Option<String>,
+    pub attributes_blocklist: Option<Vec<String>>,
+    pub file_access_token_expires_in: Option<i64>,
+    pub payload_filter: Option<Option<serde_json::Value>>,
+    pub included_allowlist: Option<Option<serde_json::Value>>,
+    pub relationship_allowlist: Option<serde_json::Value>,
+    pub custom_http_headers: Option<std::collections::BTreeMap<String, String>>,
 }
 
 pub async fn update(
@@ -189,6 +240,34 @@ pub async fn update(
     }
     if let Some(i) = patch.inflection {
         w.inflection = i;
+    }
+    let st = &mut w.settings;
+    if let Some(v) = patch.name {
+        st.name = Some(v);
+    }
+    if let Some(v) = patch.description {
+        st.description = v;
+    }
+    if let Some(v) = patch.api_version {
+        st.api_version = v;
+    }
+    if let Some(v) = patch.attributes_blocklist {
+        st.attributes_blocklist = v;
+    }
+    if let Some(v) = patch.file_access_token_expires_in {
+        st.file_access_token_expires_in = v;
+    }
+    if let Some(v) = patch.payload_filter {
+        st.payload_filter = v;
+    }
+    if let Some(v) = patch.included_allowlist {
+        st.included_allowlist = v;
+    }
+    if let Some(v) = patch.relationship_allowlist {
+        st.relationship_allowlist = v;
+    }
+    if let Some(v) = patch.custom_http_headers {
+        st.custom_http_headers = v;
     }
     w.updated_at = tx.now();
     save(tx, &w).await?;
@@ -240,6 +319,38 @@ pub async fn rotate_secret(
     Ok(w)
 }
 
+/// A new webhook with every setting of `id` (its status included, unless archived: the copy is
+/// then `disabled`) and a new secret. Counts against the environment's limit like a create.
+pub async fn clone(
+    tx: &mut Tx,
+    scope: &Scope,
+    id: &WebhookId,
+    secret: String,
+) -> Result<Webhook, Error> {
+    let source = fetch(tx, scope, id, false).await?;
+    let mut w = create(
+        tx,
+        scope,
+        NewWebhook {
+            url: source.url,
+            enabled_events: source.enabled_events,
+            inflection: source.inflection,
+            settings: source.settings,
+            secret,
+        },
+    )
+    .await?;
+    let status = match source.status {
+        WebhookStatus::Archived => WebhookStatus::Disabled,
+        s => s,
+    };
+    if status != w.status {
+        w.status = status;
+        save(tx, &w).await?;
+    }
+    Ok(w)
+}
+
 /// Makes one delivery (and its job) per enabled webhook of `env` that subscribes to the event.
 /// Called by `events::emit`, in the event's transaction.
 pub async fn fan_out(
@@ -250,15 +361,35 @@ pub async fn fan_out(
 ) -> Result<(), Error> {
     let rows = tx
         .fetch_all(
-            "select id, enabled_events from webhooks where environment_id = $1 and status = 'enabled'",
+            "select id, enabled_events, payload_filter from webhooks where environment_id = $1 and status = 'enabled'",
             args![env],
         )
         .await?;
     let now = tx.now();
+    // The event's payload, read once and only when a subscribed webhook filters on it.
+    let mut payload: Option<serde_json::Value> = None;
     for r in rows {
         let enabled: Vec<String> = r.json("enabled_events")?;
         if !subscribes(&enabled, name) {
             continue;
+        }
+        if let Some(filter) = r.opt_json::<serde_json::Value>("payload_filter")? {
+            if payload.is_none() {
+                let row = tx
+                    .fetch_one("select payload from events where id = $1", args![event_id])
+                    .await?;
+                payload = Some(row.json("payload")?);
+            }
+            let settings = WebhookSettings {
+                payload_filter: Some(filter),
+                ..WebhookSettings::defaults("")
+            };
+            if !payload
+                .as_ref()
+                .is_some_and(|p| settings.accepts_payload(p))
+            {
+                continue;
+            }
         }
         let id = DeliveryId::generate();
         tx.execute(

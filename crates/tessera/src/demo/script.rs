@@ -357,6 +357,7 @@ impl Story {
                         tx,
                         &scope,
                         NewWebhook {
+                            settings: tessera_core::webhook::WebhookSettings::defaults(&url),
                             url,
                             enabled_events: vec!["*".into()],
                             inflection: Inflection::default(),

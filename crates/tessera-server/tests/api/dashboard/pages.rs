@@ -419,6 +419,7 @@ async fn secrets_are_shown_once(backend: Backend) {
         &web.post(
             "/dashboard/webhooks",
             &[
+                ("name", "Receiver hook"),
                 ("url", "http://127.0.0.1:9/hook"),
                 ("enabled_events", "inquiry.created, inquiry.completed"),
             ],
@@ -448,6 +449,10 @@ async fn secrets_are_shown_once(backend: Backend) {
         200,
     );
     assert!(!shown.contains(&secret));
+    assert!(
+        shown.contains(r#"<dd id="webhook-name">Receiver hook</dd>"#),
+        "the name given in the form"
+    );
     let rotated = page(
         &web.post(&format!("/dashboard/webhooks/{webhook}/rotate-secret"), &[])
             .await,
