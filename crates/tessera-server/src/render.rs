@@ -20,6 +20,9 @@ pub struct Doc {
     /// `meta` members shown in this response only (secrets): never stored for an idempotent
     /// replay, since only hashes of secrets are kept.
     pub secrets: Map<String, Value>,
+    /// Attributes of the primary resource shown in this response only (secrets), like
+    /// [`Doc::secrets`].
+    pub secret_attributes: Map<String, Value>,
 }
 
 impl Doc {
@@ -49,10 +52,18 @@ impl Doc {
         self
     }
 
+    /// Adds a secret attribute to the primary resource, shown in this response and never
+    /// stored.
+    pub fn with_secret_attribute(mut self, name: &str, value: impl Into<Value>) -> Self {
+        self.secret_attributes.insert(name.to_owned(), value.into());
+        self
+    }
+
     /// The document as it may be stored: without its secrets.
     pub fn without_secrets(&self) -> Self {
         Self {
             secrets: Map::new(),
+            secret_attributes: Map::new(),
             ..self.clone()
         }
     }
@@ -73,6 +84,9 @@ impl Doc {
     /// The document as bytes, as the client asked for it.
     pub fn to_bytes(&self, query: Option<&Query>, inflection: Inflection) -> Vec<u8> {
         let mut data = self.data.clone();
+        if let Some(Value::Object(a)) = data.get_mut("attributes") {
+            a.extend(self.secret_attributes.clone());
+        }
         let mut included = self.included.clone();
         if let Some(q) = query.filter(|q| !q.fields.is_empty()) {
             match &mut data {

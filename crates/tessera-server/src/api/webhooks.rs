@@ -6,10 +6,8 @@
 
 use std::collections::BTreeMap;
 
-use axum::body::Body as HttpBody;
 use axum::extract::Path;
-use axum::http::{StatusCode, header};
-use axum::response::Response;
+use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use tessera_core::id::{DeliveryId, WebhookId};
@@ -28,9 +26,8 @@ use utoipa::ToSchema;
 use crate::api::connections::EmptyBody;
 use crate::api::inquiries::double;
 use crate::api::{Body, CommonHeaders, IdempotencyHeader, PageParams, page_doc, required, single};
-use crate::error::ApiError;
 use crate::extract::{Ctx, JsonBody, OptionalJsonBody, Reply, path_id};
-use crate::query::{Accepts, Query};
+use crate::query::Accepts;
 use crate::render::Doc;
 
 /// Attributes of a new webhook (Persona's `webhook-request-attributes`).
@@ -160,55 +157,14 @@ fn with_secrets(w: &Webhook, now: Timestamp) -> Value {
     r
 }
 
-/// The document of a write that shows the secrets: they ride in `meta` as [`Doc::with_secret`]
-/// members (never stored for a replay) and [`secrets_into_attributes`] moves them into
-/// `attributes` of the response.
+/// The document of a write that shows the secrets, in `attributes` (Persona's
+/// `webhook-with-secret`) and in `meta.secret` (as before): shown in this response only, never
+/// stored for a replay.
 fn secret_doc(w: &Webhook, now: Timestamp) -> Doc {
     Doc::one(w.to_resource().to_value())
+        .with_secret_attribute("secret", w.secret.clone())
+        .with_secret_attribute("secrets", json!(w.secret_entries(now)))
         .with_secret("secret", w.secret.clone())
-        .with_secret("secrets", json!(w.secret_entries(now)))
-}
-
-/// Whether a sparse fieldset for `webhook` (if any) keeps `name`.
-fn keeps(q: &Query, name: &str) -> bool {
-    q.fields
-        .get("webhook")
-        .is_none_or(|f| f.iter().any(|n| n == name))
-}
-
-/// Rewrites a successful response of [`secret_doc`]: `meta.secrets` moves to
-/// `data.attributes.secrets` and `meta.secret` is copied to `data.attributes.secret` (it stays
-/// in `meta` too, as before). A stored replay has neither, so it is left as it is.
-async fn secrets_into_attributes(response: Response, q: &Query) -> Result<Response, ApiError> {
-    if !response.status().is_success() {
-        return Ok(response);
-    }
-    let (mut parts, body) = response.into_parts();
-    let bytes = axum::body::to_bytes(body, usize::MAX)
-        .await
-        .map_err(Error::internal)?;
-    let Ok(mut doc) = serde_json::from_slice::<Value>(&bytes) else {
-        return Ok(Response::from_parts(parts, HttpBody::from(bytes)));
-    };
-    let meta = doc.get_mut("meta").and_then(Value::as_object_mut);
-    let (secret, secrets) = match meta {
-        Some(m) => (m.get("secret").cloned(), m.remove("secrets")),
-        None => (None, None),
-    };
-    if let Some(a) = doc
-        .pointer_mut("/data/attributes")
-        .and_then(Value::as_object_mut)
-    {
-        if let Some(s) = secret.filter(|_| keeps(q, "secret")) {
-            a.insert("secret".into(), s);
-        }
-        if let Some(s) = secrets.filter(|_| keeps(q, "secrets")) {
-            a.insert("secrets".into(), s);
-        }
-    }
-    parts.headers.remove(header::CONTENT_LENGTH);
-    let bytes = serde_json::to_vec(&doc).map_err(Error::internal)?;
-    Ok(Response::from_parts(parts, HttpBody::from(bytes)))
 }
 
 /// Checks a webhook URL: its length, and that the outbound client may reach it (the dashboard
@@ -252,7 +208,7 @@ fn inflection(raw: Option<String>) -> Result<Option<Inflection>, Error> {
     security(("api_key" = ["webhook.write"])),
     responses((status = 201, body = Document<crate::api::schema::Resource<WebhookWithSecretAttributes, crate::api::schema::NoRelationships>>), (status = 422, body = ErrorDocument)))]
 pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewWebhookAttributes>>) -> Reply {
-    let q = single(&ctx, &[])?;
+    single(&ctx, &[])?;
     let mut a = body.data.attributes;
     let enabled_events =
         parse_enabled_events(&required(a.enabled_events.take(), "enabled-events")?)?;
@@ -266,14 +222,12 @@ pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewWebhookAttributes
     };
     let scope = ctx.scope().clone();
     let clock = ctx.state.store.clock().clone();
-    let response = ctx
-        .commit(
-            StatusCode::CREATED,
-            move |tx| Box::pin(async move { webhooks::create(tx, &scope, new).await }),
-            move |w| secret_doc(&w, clock.now()),
-        )
-        .await?;
-    secrets_into_attributes(response, &q).await
+    ctx.commit(
+        StatusCode::CREATED,
+        move |tx| Box::pin(async move { webhooks::create(tx, &scope, new).await }),
+        move |w| secret_doc(&w, clock.now()),
+    )
+    .await
 }
 
 #[utoipa::path(get, path = "/api/v1/webhooks", tag = "webhooks",
@@ -454,7 +408,7 @@ pub async fn rotate_secret(
     Path(id): Path<String>,
     OptionalJsonBody(body): OptionalJsonBody<EmptyBody>,
 ) -> Reply {
-    let q = single(&ctx, &[])?;
+    single(&ctx, &[])?;
     let id = path_id(WebhookId::parse, &id, "webhook")?;
     let meta: RotateMeta = match body.meta {
         Some(m @ Value::Object(_)) => serde_json::from_value(m).map_err(|e| {
@@ -473,18 +427,14 @@ pub async fn rotate_secret(
     let scope = ctx.scope().clone();
     let secret = generate_webhook_secret();
     let clock = ctx.state.store.clock().clone();
-    let response = ctx
-        .commit(
-            StatusCode::OK,
-            move |tx| {
-                Box::pin(
-                    async move { webhooks::rotate_secret(tx, &scope, &id, secret, overlap).await },
-                )
-            },
-            move |w| secret_doc(&w, clock.now()),
-        )
-        .await?;
-    secrets_into_attributes(response, &q).await
+    ctx.commit(
+        StatusCode::OK,
+        move |tx| {
+            Box::pin(async move { webhooks::rotate_secret(tx, &scope, &id, secret, overlap).await })
+        },
+        move |w| secret_doc(&w, clock.now()),
+    )
+    .await
 }
 
 /// A copy of the webhook with every setting (an archived one's copy is `disabled`) and a new
@@ -499,19 +449,17 @@ pub async fn clone(
     Path(id): Path<String>,
     OptionalJsonBody(_body): OptionalJsonBody<EmptyBody>,
 ) -> Reply {
-    let q = single(&ctx, &[])?;
+    single(&ctx, &[])?;
     let id = path_id(WebhookId::parse, &id, "webhook")?;
     let scope = ctx.scope().clone();
     let secret = generate_webhook_secret();
     let clock = ctx.state.store.clock().clone();
-    let response = ctx
-        .commit(
-            StatusCode::OK,
-            move |tx| Box::pin(async move { webhooks::clone(tx, &scope, &id, secret).await }),
-            move |w| secret_doc(&w, clock.now()),
-        )
-        .await?;
-    secrets_into_attributes(response, &q).await
+    ctx.commit(
+        StatusCode::OK,
+        move |tx| Box::pin(async move { webhooks::clone(tx, &scope, &id, secret).await }),
+        move |w| secret_doc(&w, clock.now()),
+    )
+    .await
 }
 
 #[utoipa::path(get, path = "/api/v1/webhooks/{id}/deliveries", tag = "webhooks",
