@@ -181,10 +181,12 @@ async fn included(
 ) -> Result<Vec<Value>, Error> {
     let mut out = Vec::new();
     let wants = |name: &str| include.iter().any(|i| i == name);
-    if wants("inquiry-template") {
-        if let Some(t) = &inquiry.template_id {
-            out.push(templates::get(tx, scope, t).await?.to_resource().to_value());
-        }
+    if let Some(t) = inquiry
+        .template_id
+        .as_ref()
+        .filter(|_| wants("inquiry-template"))
+    {
+        out.push(templates::get(tx, scope, t).await?.to_resource().to_value());
     }
     if wants("verifications") {
         for v in verifications::for_inquiry(tx, scope, &inquiry.id).await? {
