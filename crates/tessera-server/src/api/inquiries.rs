@@ -201,6 +201,24 @@ async fn included(
     Ok(out)
 }
 
+/// `[the inquiry]` when `include` names `inquiry` (verifications and documents include it).
+pub(crate) async fn parent_included(
+    tx: &mut Tx,
+    scope: &Scope,
+    id: &InquiryId,
+    include: &[String],
+) -> Result<Vec<Value>, Error> {
+    if !include.iter().any(|i| i == "inquiry") {
+        return Ok(Vec::new());
+    }
+    Ok(vec![
+        inquiries::get(tx, scope, id)
+            .await?
+            .to_resource()
+            .to_value(),
+    ])
+}
+
 /// The query of a write endpoint: `include` and `fields` as on reads.
 fn write_query(ctx: &Ctx) -> Result<Query, crate::error::ApiError> {
     single(ctx, INCLUDES)

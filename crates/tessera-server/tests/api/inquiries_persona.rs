@@ -824,6 +824,17 @@ async fn verifications_show_extracted_data_flat_and_documents_are_typed(backend:
         .await
         .expect(200);
     assert_eq!(shown.json["data"], r.json["data"]);
+    // `include=inquiry` (Persona's verification relationships are accepted).
+    let with = app
+        .get(&format!(
+            "/api/v1/verifications/{ver}?include=inquiry,inquiry-template,transaction"
+        ))
+        .key(k)
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(with.json["included"][0]["type"], "inquiry");
+    assert_eq!(with.json["included"][0]["id"], id.as_str());
     // Key-Inflection applies to the flat names (not to the nested map).
     let camel = app
         .get(&format!("/api/v1/verifications/{ver}"))
@@ -882,6 +893,17 @@ async fn verifications_show_extracted_data_flat_and_documents_are_typed(backend:
         created[1]["attributes"]["payload"]["data"]["type"],
         "document/government-id"
     );
+    let with = app
+        .get(&format!(
+            "/api/v1/documents/{}?include=inquiry,document-files",
+            front.id()
+        ))
+        .key(k)
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(with.json["included"][0]["id"], id.as_str());
+    assert_eq!(with.json["data"], front.json["data"]);
     // The file URL serves the bytes.
     let f = app
         .get(fa["files"][0]["url"].as_str().unwrap())
