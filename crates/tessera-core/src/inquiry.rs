@@ -266,16 +266,19 @@ impl Inquiry {
 #[serde(rename_all = "kebab-case")]
 pub struct InquiryAttributes {
     pub status: InquiryStatus,
+    #[schema(required = true)]
     pub reference_id: Option<String>,
+    #[schema(required = true)]
     pub note: Option<String>,
     /// Always null: Tessera computes no risk signals.
-    #[schema(value_type = Option<Object>)]
+    #[schema(required = true, value_type = Option<Object>)]
     pub behaviors: Option<Value>,
     pub tags: Vec<String>,
     /// Who made the inquiry: an API key id (`api_…`), a dashboard user's email, the
     /// `creator-email-address` given at creation, or the redeemed share token (`cnst_…`).
     pub creator: String,
     /// The `meta.comment` of the last approve or decline.
+    #[schema(required = true)]
     pub reviewer_comment: Option<String>,
     /// `name → {"type", "value"}`.
     #[schema(value_type = Object)]
@@ -285,26 +288,28 @@ pub struct InquiryAttributes {
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: Timestamp,
     /// The first move to `pending` (or straight to `completed` or `failed`).
-    #[schema(value_type = Option<String>, format = DateTime)]
+    #[schema(required = true, value_type = Option<String>, format = DateTime)]
     pub started_at: Option<Timestamp>,
     /// From `meta.expiration-after-create-interval-seconds` at creation.
-    #[schema(value_type = Option<String>, format = DateTime)]
+    #[schema(required = true, value_type = Option<String>, format = DateTime)]
     pub expires_at: Option<Timestamp>,
-    #[schema(value_type = Option<String>, format = DateTime)]
+    #[schema(required = true, value_type = Option<String>, format = DateTime)]
     pub completed_at: Option<Timestamp>,
-    #[schema(value_type = Option<String>, format = DateTime)]
+    #[schema(required = true, value_type = Option<String>, format = DateTime)]
     pub failed_at: Option<Timestamp>,
-    #[schema(value_type = Option<String>, format = DateTime)]
+    #[schema(required = true, value_type = Option<String>, format = DateTime)]
     pub marked_for_review_at: Option<Timestamp>,
-    #[schema(value_type = Option<String>, format = DateTime)]
+    #[schema(required = true, value_type = Option<String>, format = DateTime)]
     pub decisioned_at: Option<Timestamp>,
-    #[schema(value_type = Option<String>, format = DateTime)]
+    #[schema(required = true, value_type = Option<String>, format = DateTime)]
     pub expired_at: Option<Timestamp>,
-    #[schema(value_type = Option<String>, format = DateTime)]
+    #[schema(required = true, value_type = Option<String>, format = DateTime)]
     pub redacted_at: Option<Timestamp>,
     /// Always null: Tessera has no hosted flow.
+    #[schema(required = true)]
     pub previous_step_name: Option<String>,
     /// Always null: Tessera has no hosted flow.
+    #[schema(required = true)]
     pub next_step_name: Option<String>,
     /// Tessera extension: the `redirect-uri` given at creation or by PATCH.
     pub redirect_uri: Option<String>,

@@ -11,7 +11,8 @@ use tessera_core::inquiry::{
     Inquiry, InquiryAction, InquiryStatus, MAX_NOTE_LEN, MAX_REFERENCE_ID_LEN, MAX_TAG_LEN,
     check_len, parse_tags,
 };
-use tessera_core::jsonapi::{Document, ErrorDocument, ListDocument};
+use tessera_core::inquiry::{InquiryAttributes, InquiryRelationships};
+use tessera_core::jsonapi::{Document, ErrorDocument, ListDocument, Resource};
 use tessera_core::tenancy::Scope;
 use tessera_core::{Error, Timestamp, codes};
 use tessera_store::Tx;
@@ -156,6 +157,28 @@ pub struct SetTagsBody {
 pub struct SetTagsMeta {
     pub tag_name: Option<Vec<String>>,
     pub tag_id: Option<Vec<String>>,
+}
+
+/// The answer to `POST /inquiries` (for the OpenAPI description): the inquiry and Persona's
+/// `meta`.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct CreatedInquiry {
+    pub data: Resource<InquiryAttributes, InquiryRelationships>,
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub included: Option<Vec<Value>>,
+    pub meta: CreatedInquiryMeta,
+}
+
+/// `meta` of a created inquiry: always null (Tessera has no hosted flow).
+#[derive(Debug, serde::Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct CreatedInquiryMeta {
+    #[schema(required = true)]
+    pub session_token: Option<String>,
+    #[schema(required = true)]
+    pub one_time_link: Option<String>,
+    #[schema(required = true)]
+    pub one_time_link_short: Option<String>,
 }
 
 /// Longest `redirect-uri` and `creator-email-address`.
@@ -373,7 +396,7 @@ fn list_filter(q: &Query) -> Result<InquiryFilter, Error> {
     params(IncludeParams, CommonHeaders, IdempotencyHeader),
     request_body = Body<NewInquiryAttributes>,
     security(("api_key" = ["inquiry.write"])),
-    responses((status = 201, body = Document<crate::api::schema::Resource<crate::api::schema::InquiryAttributes, crate::api::schema::InquiryRelationships>>), (status = 400, body = ErrorDocument), (status = 422, body = ErrorDocument)))]
+    responses((status = 201, body = CreatedInquiry), (status = 400, body = ErrorDocument), (status = 422, body = ErrorDocument)))]
 pub async fn create(
     ctx: Ctx,
     OptionalJsonBody(body): OptionalJsonBody<Body<NewInquiryAttributes>>,
