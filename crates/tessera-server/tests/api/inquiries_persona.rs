@@ -939,7 +939,56 @@ async fn verifications_show_extracted_data_flat_and_documents_are_typed(backend:
     assert_eq!(d.attr("files"), &json!([]));
 }
 
+async fn the_sweep_expires_inquiries_past_their_expires_at(backend: Backend) {
+    let app = App::new(backend).await;
+    let org = app.org("Acme").await;
+    let k = &org.sandbox;
+    let body = |seconds: i64| json!({"data": {"attributes": {}}, "meta": {"expiration-after-create-interval-seconds": seconds}});
+    let soon = create(&app, k, body(60)).await.expect(201);
+    let started = create(&app, k, body(60)).await.expect(201).id();
+    app.verify(k, &started, "selfie", "passed")
+        .await
+        .expect(201);
+    let later = create(&app, k, body(3600)).await.expect(201).id();
+    let done = create(&app, k, body(60)).await.expect(201).id();
+    app.act(k, &done, "complete").await.expect(200);
+    let never = app.inquiry(k, json!({})).await;
+    let sweep = || async {
+        app.db
+            .store
+            .write(|tx| {
+                Box::pin(async move { tessera_store::ops::inquiries::sweep_expired(tx, 100).await })
+            })
+            .await
+            .unwrap()
+    };
+    assert_eq!(sweep().await, 0);
+    app.db.clock.advance_seconds(61);
+    assert_eq!(sweep().await, 2);
+    assert_eq!(sweep().await, 0);
+    let r = app.show_inquiry(k, &soon.id()).await;
+    assert_eq!(r.attr("status"), "expired");
+    assert_eq!(r.attr("expired-at"), soon.attr("expires-at"));
+    assert_persona_inquiry(&r.json["data"], "swept");
+    assert_eq!(
+        app.event_names(k, Some(&soon.id())).await,
+        ["inquiry.transitioned", "inquiry.expired", "inquiry.created"]
+    );
+    assert_eq!(
+        app.show_inquiry(k, &started).await.attr("status"),
+        "expired"
+    );
+    for (id, status) in [
+        (&later, "created"),
+        (&done, "completed"),
+        (&never, "created"),
+    ] {
+        assert_eq!(app.show_inquiry(k, id).await.attr("status"), status);
+    }
+}
+
 on_both_backends!(
+    the_sweep_expires_inquiries_past_their_expires_at,
     every_inquiry_response_and_event_has_personas_required_attributes,
     create_takes_personas_attributes_and_answers_with_meta,
     tags_are_added_removed_and_set,

@@ -452,6 +452,61 @@ pub async fn redact(tx: &mut Tx, scope: &Scope, id: &InquiryId) -> Result<Inquir
     Ok(inquiry)
 }
 
+/// `COLUMNS` of the `inquiries i` table, and its `environment_id`.
+fn qualified_columns() -> String {
+    COLUMNS
+        .split(", ")
+        .map(|c| format!("i.{c}"))
+        .chain(["i.environment_id".to_owned()])
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Expires up to `limit` inquiries whose `expires-at` has passed while they were still `created`
+/// or `pending` (not redacted), with their events (`inquiry.expired`, `inquiry.transitioned`);
+/// `expired-at` is the `expires-at`. Returns how many it expired. Safe to run in several
+/// processes at once. (For the worker's housekeeping, beside the share-token sweep.)
+pub async fn sweep_expired(tx: &mut Tx, limit: i64) -> Result<usize, Error> {
+    let now = tx.now();
+    let skip_locked = match tx.dialect() {
+        crate::Dialect::Postgres => " for update of i skip locked",
+        crate::Dialect::Sqlite => "",
+    };
+    let rows = tx
+        .fetch_all(
+            &format!(
+                "select {cols}, e.organization_id, e.kind as environment_kind from inquiries i
+                 join environments e on e.id = i.environment_id
+                 where i.status in ('created', 'pending') and i.redacted_at is null
+                 and i.expires_at <= $1 order by i.expires_at limit $2{skip_locked}",
+                cols = qualified_columns()
+            ),
+            args![now, limit],
+        )
+        .await?;
+    let mut n = 0;
+    for r in rows {
+        let mut one = [from_row(&r)?];
+        load_related(tx, &mut one).await?;
+        let [mut inquiry] = one;
+        let scope = Scope {
+            org: tessera_core::id::OrganizationId::from_db(r.text("organization_id")?),
+            env: tessera_core::id::EnvironmentId::from_db(r.text("environment_id")?),
+            kind: tessera_core::tenancy::EnvKind::parse(&r.text("environment_kind")?).ok_or_else(
+                || Error::internal(std::io::Error::other("unknown environment kind")),
+            )?,
+        };
+        let at = inquiry.expires_at.unwrap_or(now);
+        inquiry.set_status(InquiryStatus::Expired, at);
+        inquiry.expired_at = Some(at);
+        inquiry.updated_at = now;
+        save(tx, &scope, &inquiry).await?;
+        emit_status(tx, &scope, names::INQUIRY_EXPIRED, &inquiry).await?;
+        n += 1;
+    }
+    Ok(n)
+}
+
 /// Filters of the inquiry list.
 #[derive(Debug, Clone, Default)]
 pub struct InquiryFilter {
