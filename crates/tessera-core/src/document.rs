@@ -41,6 +41,19 @@ impl DocumentKind {
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
+
+    /// The JSON:API type, as Persona types documents: `document/government-id` for a side of a
+    /// government id, `document/generic` for anything else.
+    pub fn resource_type(self) -> &'static str {
+        match self {
+            DocumentKind::GovernmentIdFront | DocumentKind::GovernmentIdBack => {
+                "document/government-id"
+            }
+            DocumentKind::Selfie | DocumentKind::ProofOfAddress | DocumentKind::Other => {
+                "document/generic"
+            }
+        }
+    }
 }
 
 /// Longest stored filename.
@@ -91,10 +104,28 @@ pub struct Document {
     pub created_at: Timestamp,
 }
 
-/// Attributes of a `document` resource.
+/// A file of a document, as Persona lists them in `files`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct DocumentFile {
+    /// Null after redaction (the file is then gone and `files` is empty).
+    pub filename: Option<String>,
+    /// Where the bytes are served (relative to the server).
+    pub url: String,
+    pub byte_size: i64,
+}
+
+/// Attributes of a `document/government-id` or `document/generic` resource.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct DocumentAttributes {
+    /// Always `processed`: Tessera stores what it is given and does no processing of its own.
+    pub status: &'static str,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub processed_at: Option<Timestamp>,
+    pub processed_at_ts: Option<i64>,
+    /// The uploaded file (none after redaction).
+    pub files: Vec<DocumentFile>,
     pub kind: DocumentKind,
     /// Null after redaction.
     pub filename: Option<String>,
@@ -112,15 +143,29 @@ pub struct DocumentRelationships {
     pub inquiry: Relationship,
 }
 
-/// A `document` resource.
+/// A document resource (`document/government-id` or `document/generic`).
 pub type DocumentResource = Resource<DocumentAttributes, DocumentRelationships>;
 
 impl Document {
     pub fn to_resource(&self) -> DocumentResource {
+        let files = self
+            .file_id
+            .as_ref()
+            .map(|_| DocumentFile {
+                filename: self.filename.clone(),
+                url: format!("/api/v1/documents/{}/file", self.id.as_str()),
+                byte_size: self.byte_size,
+            })
+            .into_iter()
+            .collect();
         Resource::new(
-            "document",
+            self.kind.resource_type(),
             self.id.as_str(),
             DocumentAttributes {
+                status: "processed",
+                processed_at: Some(self.created_at),
+                processed_at_ts: Some(self.created_at.unix_seconds()),
+                files,
                 kind: self.kind,
                 filename: self.filename.clone(),
                 content_type: self.content_type.clone(),

@@ -229,6 +229,9 @@ pub mod codes {
     pub const WORKFLOW_NOT_ACTIVE: &str = "workflow_not_active";
     pub const INVALID_TRIGGER_OBJECT: &str = "invalid_trigger_object";
     pub const HTTP_REQUEST_FAILED: &str = "http_request_failed";
+    /// A Persona attribute naming something Tessera does not have (an account, a template
+    /// version).
+    pub const UNSUPPORTED_ATTRIBUTE: &str = "unsupported_attribute";
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Events: what happened, to whom, written in the same transaction as the change itself.
 
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use crate::id::EventId;
@@ -46,6 +46,11 @@ pub mod names {
     pub const WORKFLOW_RUN_COMPLETED: &str = "workflow-run.completed";
     pub const WORKFLOW_RUN_FAILED: &str = "workflow-run.failed";
 
+    /// Persona's: the tags of an inquiry changed (tag endpoints, PATCH of `tags`, workflows).
+    pub const INQUIRY_UPDATED_TAGS: &str = "inquiry.updated-tags";
+    /// Persona's: an inquiry's status changed (emitted beside the status's own event).
+    pub const INQUIRY_TRANSITIONED: &str = "inquiry.transitioned";
+
     /// Every event name Tessera emits.
     pub const ALL: &[&str] = &[
         INQUIRY_CREATED,
@@ -80,6 +85,8 @@ pub mod names {
         WORKFLOW_RUN_CREATED,
         WORKFLOW_RUN_COMPLETED,
         WORKFLOW_RUN_FAILED,
+        INQUIRY_UPDATED_TAGS,
+        INQUIRY_TRANSITIONED,
     ];
 
     pub fn is_known(name: &str) -> bool {
@@ -129,9 +136,13 @@ impl Event {
 }
 
 /// Removes personal data from a stored document (an event payload or a stored response) for the
-/// resources whose ids are given: inquiry `fields`, `note`, verification `attributes` and check
-/// details, document `filename` and `sha256`. Keys are matched in every inflection.
+/// resources whose ids are given, as redaction leaves the objects themselves: inquiry `fields`
+/// keep their names with `value: null`, `tags` are emptied, `note` and `reviewer-comment` become
+/// null; a verification keeps only its own attributes (status, checks without reasons or
+/// metadata, times), so its extracted data goes, flat and nested; a document loses `filename`,
+/// `sha256` and `files`. Keys are matched in every inflection.
 pub fn scrub_document(doc: &mut Value, ids: &[String]) -> bool {
+    use crate::inflect::to_kebab;
     let mut changed = false;
     let mut scrub = |r: &mut Value| {
         let hit = r
@@ -141,25 +152,63 @@ pub fn scrub_document(doc: &mut Value, ids: &[String]) -> bool {
         if !hit {
             return;
         }
-        if let Some(attrs) = r.get_mut("attributes").and_then(Value::as_object_mut) {
-            for key in ["fields", "attributes"] {
-                if let Some(v) = attrs.get_mut(key) {
-                    *v = Value::Object(Default::default());
+        let kind = r
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
+        let Some(attrs) = r.get_mut("attributes").and_then(Value::as_object_mut) else {
+            return;
+        };
+        if kind.starts_with("verification/") {
+            let before = attrs.len();
+            attrs
+                .retain(|k, _| crate::verification::OWN_ATTRIBUTES.contains(&to_kebab(k).as_str()));
+            changed |= attrs.len() != before;
+        }
+        for (key, v) in attrs.iter_mut() {
+            match to_kebab(key).as_str() {
+                "fields" => {
+                    let kept = match v {
+                        Value::Object(fields) => fields
+                            .iter()
+                            .map(|(name, f)| {
+                                let mut f = f.as_object().cloned().unwrap_or_default();
+                                f.insert("value".into(), Value::Null);
+                                (name.clone(), Value::Object(f))
+                            })
+                            .collect(),
+                        _ => Map::new(),
+                    };
+                    *v = Value::Object(kept);
                     changed = true;
                 }
-            }
-            for key in ["note", "filename", "sha256"] {
-                if let Some(v) = attrs.get_mut(key) {
+                "attributes" => {
+                    *v = Value::Object(Map::new());
+                    changed = true;
+                }
+                "tags" if kind == "inquiry" => {
+                    *v = Value::Array(vec![]);
+                    changed = true;
+                }
+                "files" => {
+                    *v = Value::Array(vec![]);
+                    changed = true;
+                }
+                "note" | "reviewer-comment" | "filename" | "sha256" => {
                     *v = Value::Null;
                     changed = true;
                 }
-            }
-            if let Some(Value::Array(checks)) = attrs.get_mut("checks") {
-                for c in checks.iter_mut().filter_map(Value::as_object_mut) {
-                    c.insert("reasons".into(), Value::Array(vec![]));
-                    c.insert("metadata".into(), Value::Object(Default::default()));
+                "checks" => {
+                    if let Value::Array(checks) = v {
+                        for c in checks.iter_mut().filter_map(Value::as_object_mut) {
+                            c.insert("reasons".into(), Value::Array(vec![]));
+                            c.insert("metadata".into(), Value::Object(Default::default()));
+                        }
+                        changed = true;
+                    }
                 }
-                changed = true;
+                _ => {}
             }
         }
     };
@@ -182,12 +231,22 @@ mod tests {
     #[test]
     fn scrub_removes_personal_data_of_named_resources_only() {
         let mut doc = json!({"data": {"type": "inquiry", "id": "inq_1", "attributes": {
-            "fields": {"name-first": {"type": "string", "value": "Jane"}}, "note": "n", "status": "created"}},
+            "fields": {"name-first": {"type": "string", "value": "Jane"}}, "note": "n", "status": "created",
+            "tags": ["Jane's"], "reviewerComment": "Jane looks fine"}},
             "included": [{"type": "verification/selfie", "id": "ver_1", "attributes": {"attributes": {"x": 1},
+              "nameFirst": "Jane", "status": "passed", "completedAt": "2020-01-01T00:00:00.000Z",
               "checks": [{"name": "c", "reasons": ["Jane"], "metadata": {"a": 1}}]}},
-              {"type": "document", "id": "doc_other", "attributes": {"filename": "keep.png"}}]});
+              {"type": "document/generic", "id": "doc_other", "attributes": {"filename": "keep.png"}}]});
         assert!(scrub_document(&mut doc, &["inq_1".into(), "ver_1".into()]));
-        assert_eq!(doc["data"]["attributes"]["fields"], json!({}));
+        assert_eq!(
+            doc["data"]["attributes"]["fields"],
+            json!({"name-first": {"type": "string", "value": null}})
+        );
+        assert_eq!(doc["data"]["attributes"]["tags"], json!([]));
+        assert_eq!(doc["data"]["attributes"]["reviewerComment"], Value::Null);
+        assert_eq!(doc["included"][0]["attributes"]["status"], json!("passed"));
+        assert!(doc["included"][0]["attributes"]["completedAt"].is_string());
+        assert!(doc["included"][0]["attributes"].get("nameFirst").is_none());
         assert_eq!(doc["data"]["attributes"]["note"], Value::Null);
         assert_eq!(doc["data"]["attributes"]["status"], json!("created"));
         assert_eq!(doc["included"][0]["attributes"]["attributes"], json!({}));

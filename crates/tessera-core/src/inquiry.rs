@@ -1,8 +1,10 @@
 //! Inquiries: one end user's verified data, and the status machine that governs them.
 
 use serde::Serialize;
+use serde_json::Value;
 use utoipa::ToSchema;
 
+use crate::document::DocumentKind;
 use crate::error::{Error, codes};
 use crate::event::names;
 use crate::fields::Fields;
@@ -88,9 +90,14 @@ impl InquiryAction {
         use InquiryStatus as S;
         let allowed = match self {
             InquiryAction::Complete => matches!(from, S::Created | S::Pending),
-            InquiryAction::Approve | InquiryAction::Decline | InquiryAction::MarkForReview => {
-                matches!(from, S::Completed | S::NeedsReview)
-            }
+            // Persona gives no rule for decisions: an inquiry may be decided once it has left
+            // `created`, and a decision may not be changed.
+            InquiryAction::Approve | InquiryAction::Decline => matches!(
+                from,
+                S::Pending | S::Completed | S::NeedsReview | S::Failed | S::Expired
+            ),
+            // "Inquiries that are already approved or declined cannot be marked for review."
+            InquiryAction::MarkForReview => !matches!(from, S::Approved | S::Declined),
             InquiryAction::Expire | InquiryAction::Fail => matches!(from, S::Created | S::Pending),
         };
         if !allowed {
@@ -137,11 +144,25 @@ pub struct SharedFrom {
     pub share_token_id: ShareTokenId,
 }
 
+/// The `creator` of an inquiry made without a more specific one.
+pub const DEFAULT_CREATOR: &str = "api";
+
 /// An inquiry with the ids of its related objects.
 #[derive(Debug, Clone)]
 pub struct Inquiry {
     pub id: InquiryId,
     pub status: InquiryStatus,
+    /// Who made it: an API key id, a dashboard user's email, the `creator-email-address` given
+    /// at creation, or the share token whose redemption cloned it.
+    pub creator: String,
+    /// The `meta.comment` of the last approve or decline.
+    pub reviewer_comment: Option<String>,
+    /// Where the end user goes when done (kept for Persona clients; Tessera has no hosted flow).
+    pub redirect_uri: Option<String>,
+    pub started_at: Option<Timestamp>,
+    pub expires_at: Option<Timestamp>,
+    pub failed_at: Option<Timestamp>,
+    pub marked_for_review_at: Option<Timestamp>,
     pub template_id: Option<TemplateId>,
     pub reference_id: Option<String>,
     pub note: Option<String>,
@@ -156,10 +177,63 @@ pub struct Inquiry {
     pub shared_from: Option<SharedFrom>,
     pub share_token_id: Option<ShareTokenId>,
     pub verifications: Vec<(VerificationKind, VerificationId)>,
-    pub documents: Vec<DocumentId>,
+    pub documents: Vec<(DocumentKind, DocumentId)>,
 }
 
 impl Inquiry {
+    /// A new `created` inquiry with nothing in it.
+    pub fn new(id: InquiryId, creator: String, now: Timestamp) -> Self {
+        Self {
+            id,
+            status: InquiryStatus::Created,
+            creator,
+            reviewer_comment: None,
+            redirect_uri: None,
+            started_at: None,
+            expires_at: None,
+            failed_at: None,
+            marked_for_review_at: None,
+            template_id: None,
+            reference_id: None,
+            note: None,
+            tags: Vec::new(),
+            fields: Fields::new(),
+            created_at: now,
+            updated_at: now,
+            completed_at: None,
+            decisioned_at: None,
+            expired_at: None,
+            redacted_at: None,
+            shared_from: None,
+            share_token_id: None,
+            verifications: Vec::new(),
+            documents: Vec::new(),
+        }
+    }
+
+    /// Moves the inquiry to `status`, stamping the matching timestamps. `started-at` is set by
+    /// the first move to `pending` (or straight to `completed` or `failed`).
+    pub fn set_status(&mut self, status: InquiryStatus, now: Timestamp) {
+        self.status = status;
+        self.updated_at = now;
+        match status {
+            InquiryStatus::Completed => self.completed_at = Some(now),
+            InquiryStatus::Approved | InquiryStatus::Declined => self.decisioned_at = Some(now),
+            InquiryStatus::Expired => self.expired_at = Some(now),
+            InquiryStatus::Failed => self.failed_at = Some(now),
+            InquiryStatus::NeedsReview => self.marked_for_review_at = Some(now),
+            InquiryStatus::Created | InquiryStatus::Pending => {}
+        }
+        if self.started_at.is_none()
+            && matches!(
+                status,
+                InquiryStatus::Pending | InquiryStatus::Completed | InquiryStatus::Failed
+            )
+        {
+            self.started_at = Some(now);
+        }
+    }
+
     /// Refuses writes to a redacted inquiry.
     pub fn ensure_not_redacted(&self) -> Result<(), Error> {
         if self.redacted_at.is_some() {
@@ -192,9 +266,20 @@ impl Inquiry {
 #[serde(rename_all = "kebab-case")]
 pub struct InquiryAttributes {
     pub status: InquiryStatus,
+    #[schema(required = true)]
     pub reference_id: Option<String>,
+    #[schema(required = true)]
     pub note: Option<String>,
+    /// Always null: Tessera computes no risk signals.
+    #[schema(required = true, value_type = Option<Object>)]
+    pub behaviors: Option<Value>,
     pub tags: Vec<String>,
+    /// Who made the inquiry: an API key id (`api_…`), a dashboard user's email, the
+    /// `creator-email-address` given at creation, or the redeemed share token (`cnst_…`).
+    pub creator: String,
+    /// The `meta.comment` of the last approve or decline.
+    #[schema(required = true)]
+    pub reviewer_comment: Option<String>,
     /// `name → {"type", "value"}`.
     #[schema(value_type = Object)]
     pub fields: Fields,
@@ -202,14 +287,32 @@ pub struct InquiryAttributes {
     pub created_at: Timestamp,
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: Timestamp,
-    #[schema(value_type = Option<String>, format = DateTime)]
+    /// The first move to `pending` (or straight to `completed` or `failed`).
+    #[schema(required = true, value_type = Option<String>, format = DateTime)]
+    pub started_at: Option<Timestamp>,
+    /// From `meta.expiration-after-create-interval-seconds` at creation.
+    #[schema(required = true, value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<Timestamp>,
+    #[schema(required = true, value_type = Option<String>, format = DateTime)]
     pub completed_at: Option<Timestamp>,
-    #[schema(value_type = Option<String>, format = DateTime)]
+    #[schema(required = true, value_type = Option<String>, format = DateTime)]
+    pub failed_at: Option<Timestamp>,
+    #[schema(required = true, value_type = Option<String>, format = DateTime)]
+    pub marked_for_review_at: Option<Timestamp>,
+    #[schema(required = true, value_type = Option<String>, format = DateTime)]
     pub decisioned_at: Option<Timestamp>,
-    #[schema(value_type = Option<String>, format = DateTime)]
+    #[schema(required = true, value_type = Option<String>, format = DateTime)]
     pub expired_at: Option<Timestamp>,
-    #[schema(value_type = Option<String>, format = DateTime)]
+    #[schema(required = true, value_type = Option<String>, format = DateTime)]
     pub redacted_at: Option<Timestamp>,
+    /// Always null: Tessera has no hosted flow.
+    #[schema(required = true)]
+    pub previous_step_name: Option<String>,
+    /// Always null: Tessera has no hosted flow.
+    #[schema(required = true)]
+    pub next_step_name: Option<String>,
+    /// Tessera extension: the `redirect-uri` given at creation or by PATCH.
+    pub redirect_uri: Option<String>,
     pub shared_from: Option<SharedFrom>,
 }
 
@@ -235,14 +338,24 @@ impl Inquiry {
                 status: self.status,
                 reference_id: self.reference_id.clone(),
                 note: self.note.clone(),
+                behaviors: None,
                 tags: self.tags.clone(),
+                creator: self.creator.clone(),
+                reviewer_comment: self.reviewer_comment.clone(),
                 fields: self.fields.clone(),
                 created_at: self.created_at,
                 updated_at: self.updated_at,
+                started_at: self.started_at,
+                expires_at: self.expires_at,
                 completed_at: self.completed_at,
+                failed_at: self.failed_at,
+                marked_for_review_at: self.marked_for_review_at,
                 decisioned_at: self.decisioned_at,
                 expired_at: self.expired_at,
                 redacted_at: self.redacted_at,
+                previous_step_name: None,
+                next_step_name: None,
+                redirect_uri: self.redirect_uri.clone(),
                 shared_from: self.shared_from.clone(),
             },
             InquiryRelationships {
@@ -259,7 +372,7 @@ impl Inquiry {
                 documents: Relationship::many(
                     self.documents
                         .iter()
-                        .map(|d| Ref::new("document", d.as_str())),
+                        .map(|(kind, d)| Ref::new(kind.resource_type(), d.as_str())),
                 ),
                 share_token: Relationship::optional(
                     self.share_token_id
@@ -322,45 +435,67 @@ mod tests {
 
     #[test]
     fn transitions_follow_the_contract() {
-        let allowed = [
-            (InquiryAction::Complete, S::Created, S::Completed),
-            (InquiryAction::Complete, S::Pending, S::Completed),
-            (InquiryAction::Approve, S::Completed, S::Approved),
-            (InquiryAction::Approve, S::NeedsReview, S::Approved),
-            (InquiryAction::Decline, S::Completed, S::Declined),
-            (InquiryAction::MarkForReview, S::Completed, S::NeedsReview),
-            (InquiryAction::Expire, S::Created, S::Expired),
-            (InquiryAction::Fail, S::Pending, S::Failed),
-        ];
-        for (action, from, to) in allowed {
-            assert_eq!(action.apply(from).map(|r| r.0).ok(), Some(to));
-        }
+        use InquiryAction as A;
+        // (action, from) pairs that are allowed; everything else is 409.
+        let allowed = |action: A, from: S| match action {
+            A::Complete | A::Expire | A::Fail => matches!(from, S::Created | S::Pending),
+            A::Approve | A::Decline => matches!(
+                from,
+                S::Pending | S::Completed | S::NeedsReview | S::Failed | S::Expired
+            ),
+            A::MarkForReview => !matches!(from, S::Approved | S::Declined),
+        };
+        let target = |action: A| match action {
+            A::Complete => S::Completed,
+            A::Approve => S::Approved,
+            A::Decline => S::Declined,
+            A::MarkForReview => S::NeedsReview,
+            A::Expire => S::Expired,
+            A::Fail => S::Failed,
+        };
         for action in [
-            InquiryAction::Complete,
-            InquiryAction::Approve,
-            InquiryAction::Decline,
-            InquiryAction::MarkForReview,
-            InquiryAction::Expire,
-            InquiryAction::Fail,
+            A::Complete,
+            A::Approve,
+            A::Decline,
+            A::MarkForReview,
+            A::Expire,
+            A::Fail,
         ] {
             for from in S::ALL {
-                let ok = allowed.iter().any(|(a, f, _)| *a == action && *f == from)
-                    || matches!(
-                        (action, from),
-                        (
-                            InquiryAction::Decline | InquiryAction::MarkForReview,
-                            S::NeedsReview
-                        ) | (InquiryAction::Expire, S::Pending)
-                            | (InquiryAction::Fail, S::Created)
-                    );
                 let result = action.apply(from);
-                assert_eq!(result.is_ok(), ok, "{action:?} from {from:?}");
-                if let Err(e) = result {
-                    assert_eq!(e.status.code(), 409);
-                    assert!(e.is(codes::INVALID_STATUS_TRANSITION));
+                assert_eq!(
+                    result.is_ok(),
+                    allowed(action, from),
+                    "{action:?} from {from:?}"
+                );
+                match result {
+                    Ok((to, _)) => assert_eq!(to, target(action)),
+                    Err(e) => {
+                        assert_eq!(e.status.code(), 409);
+                        assert!(e.is(codes::INVALID_STATUS_TRANSITION));
+                    }
                 }
             }
         }
+        // Persona's rule for mark-for-review, spelled out.
+        for from in [S::Created, S::Pending, S::Completed, S::Failed, S::Expired] {
+            assert!(A::MarkForReview.apply(from).is_ok());
+        }
+    }
+
+    #[test]
+    fn statuses_stamp_their_times() {
+        let t0 = Timestamp::from_millis(1_000);
+        let t1 = Timestamp::from_millis(2_000);
+        let mut i = Inquiry::new(InquiryId::generate(), "api".into(), t0);
+        i.set_status(S::Pending, t0);
+        i.set_status(S::Failed, t1);
+        assert_eq!((i.started_at, i.failed_at), (Some(t0), Some(t1)));
+        i.set_status(S::NeedsReview, t1);
+        assert_eq!(i.marked_for_review_at, Some(t1));
+        let mut j = Inquiry::new(InquiryId::generate(), "api".into(), t0);
+        j.set_status(S::Expired, t1);
+        assert_eq!((j.started_at, j.expired_at), (None, Some(t1)));
     }
 
     #[test]

@@ -204,19 +204,51 @@ pub struct Verification {
     pub created_at: Timestamp,
 }
 
-/// Attributes of a `verification/<kind>` resource.
+/// The attributes a verification resource names itself; extracted data of the same name does
+/// not appear flat (it stays in the nested `attributes` map).
+pub const OWN_ATTRIBUTES: &[&str] = &[
+    "status",
+    "checks",
+    "attributes",
+    "tags",
+    "created-at",
+    "created-at-ts",
+    "submitted-at",
+    "submitted-at-ts",
+    "completed-at",
+    "completed-at-ts",
+    "redacted-at",
+];
+
+/// Attributes of a `verification/<kind>` resource. What the verification extracted appears flat,
+/// under kebab-case names (`name-first`, `birthdate`, `country-code`, `identification-number`, …)
+/// as Persona shows it, and also as the nested map `attributes` it was recorded as.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct VerificationAttributes {
     pub status: VerificationStatus,
     pub checks: Vec<Check>,
-    /// What the verification extracted.
+    /// Always empty: Tessera keeps no tags on verifications.
+    pub tags: Vec<String>,
+    /// What the verification extracted, as recorded (a Tessera extension; the same data is flat
+    /// beside it).
     #[schema(value_type = Object)]
     pub attributes: Map<String, Value>,
     #[schema(value_type = String, format = DateTime)]
-    pub completed_at: Timestamp,
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
+    pub created_at_ts: i64,
+    /// When the check was done: Tessera records finished verifications, so this is
+    /// `completed-at`.
+    #[schema(value_type = String, format = DateTime)]
+    pub submitted_at: Timestamp,
+    pub submitted_at_ts: i64,
+    #[schema(value_type = String, format = DateTime)]
+    pub completed_at: Timestamp,
+    pub completed_at_ts: i64,
+    /// The extracted data, flat (names in kebab-case).
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub extracted: Map<String, Value>,
 }
 
 /// Relationships of a verification resource.
@@ -229,6 +261,18 @@ pub struct VerificationRelationships {
 pub type VerificationResource = Resource<VerificationAttributes, VerificationRelationships>;
 
 impl Verification {
+    /// The extracted data under kebab-case names, without names the resource uses itself.
+    pub fn flat_attributes(&self) -> Map<String, Value> {
+        let mut out = Map::new();
+        for (k, v) in &self.attributes {
+            let name = crate::inflect::to_kebab(k);
+            if !OWN_ATTRIBUTES.contains(&name.as_str()) && !out.contains_key(&name) {
+                out.insert(name, v.clone());
+            }
+        }
+        out
+    }
+
     pub fn to_resource(&self) -> VerificationResource {
         Resource::new(
             self.kind.resource_type(),
@@ -236,13 +280,54 @@ impl Verification {
             VerificationAttributes {
                 status: self.status,
                 checks: self.checks.clone(),
+                tags: Vec::new(),
                 attributes: self.attributes.clone(),
-                completed_at: self.completed_at,
                 created_at: self.created_at,
+                created_at_ts: self.created_at.unix_seconds(),
+                submitted_at: self.completed_at,
+                submitted_at_ts: self.completed_at.unix_seconds(),
+                completed_at: self.completed_at,
+                completed_at_ts: self.completed_at.unix_seconds(),
+                extracted: self.flat_attributes(),
             },
             VerificationRelationships {
                 inquiry: Relationship::one(Ref::new("inquiry", self.inquiry_id.as_str())),
             },
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn extracted_data_is_flat_and_never_shadows_own_attributes() {
+        let attributes = json!({"name_first": "Jane", "birthdate": "1990-01-02", "status": "x",
+            "country-code": "US"});
+        let v = Verification {
+            id: VerificationId::generate(),
+            inquiry_id: InquiryId::generate(),
+            kind: VerificationKind::GovernmentId,
+            status: VerificationStatus::Passed,
+            checks: Vec::new(),
+            attributes: attributes.as_object().cloned().unwrap_or_default(),
+            completed_at: Timestamp::from_millis(5_000),
+            created_at: Timestamp::from_millis(6_000),
+        };
+        let r = v.to_resource().to_value();
+        let a = &r["attributes"];
+        assert_eq!(a["name-first"], "Jane");
+        assert_eq!(a["birthdate"], "1990-01-02");
+        assert_eq!(a["country-code"], "US");
+        assert_eq!(a["status"], "passed");
+        assert_eq!(a["attributes"]["name_first"], "Jane");
+        assert_eq!(a["submitted-at-ts"], 5);
+        assert_eq!(a["created-at-ts"], 6);
+        // No duplicate keys in the bytes: one own `status`, one inside the nested map.
+        let text = serde_json::to_string(&v.to_resource()).unwrap_or_default();
+        assert_eq!(text.matches("\"status\"").count(), 2);
+        assert_eq!(text.matches("\"status\":\"x\"").count(), 1);
     }
 }

@@ -12,7 +12,28 @@ use tessera_core::{Error, Status, codes};
 use tessera_store::ops::documents::{self, NewDocument};
 use utoipa::ToSchema;
 
+use crate::api::inquiries::parent_included;
 use crate::api::{CommonHeaders, IdempotencyHeader, single};
+
+/// What `include` accepts here (Persona's document relationships); only `inquiry` is included,
+/// the others name objects Tessera does not have.
+pub const INCLUDES: &[&str] = &[
+    "inquiry",
+    "inquiry-template",
+    "inquiry-template-version",
+    "template",
+    "transaction",
+    "document-files",
+];
+
+/// The `include` parameter of document endpoints.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct IncludeParams {
+    /// Comma-separated: `inquiry` is included; Persona's other names are accepted and add
+    /// nothing.
+    pub include: Option<String>,
+}
 use crate::extract::{Ctx, Reply, path_id};
 use crate::render::Doc;
 
@@ -140,37 +161,51 @@ async fn read_form(req: Request, limit: usize) -> Result<NewDocument, Error> {
 }
 
 #[utoipa::path(post, path = "/api/v1/inquiries/{id}/documents", tag = "documents",
-    params(("id" = String, Path), CommonHeaders, IdempotencyHeader),
+    params(("id" = String, Path), IncludeParams, CommonHeaders, IdempotencyHeader),
     request_body(content = UploadForm, content_type = "multipart/form-data"),
     security(("api_key" = ["inquiry.write"])),
     responses((status = 201, body = Document<crate::api::schema::Resource<crate::api::schema::DocumentAttributes, crate::api::schema::DocumentRelationships>>), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument), (status = 413, body = ErrorDocument), (status = 415, body = ErrorDocument)))]
 pub async fn upload(ctx: Ctx, Path(id): Path<String>, req: Request) -> Reply {
-    single(&ctx, &[])?;
+    let q = single(&ctx, INCLUDES)?;
     let id = path_id(InquiryId::parse, &id, "inquiry")?;
     let new = read_form(req, ctx.state.config.upload_limit).await?;
     let scope = ctx.scope().clone();
+    let include = q.include;
     ctx.commit(
         StatusCode::CREATED,
-        move |tx| Box::pin(async move { documents::create(tx, &scope, &id, new).await }),
-        |d| Doc::one(d.to_resource().to_value()),
+        move |tx| {
+            Box::pin(async move {
+                let d = documents::create(tx, &scope, &id, new).await?;
+                let included = parent_included(tx, &scope, &d.inquiry_id, &include).await?;
+                Ok((d, included))
+            })
+        },
+        |(d, included)| Doc::one(d.to_resource().to_value()).with_included(included),
     )
     .await
 }
 
 #[utoipa::path(get, path = "/api/v1/documents/{id}", tag = "documents",
-    params(("id" = String, Path), CommonHeaders),
+    params(("id" = String, Path), IncludeParams, CommonHeaders),
     security(("api_key" = ["inquiry.read"])),
     responses((status = 200, body = Document<crate::api::schema::Resource<crate::api::schema::DocumentAttributes, crate::api::schema::DocumentRelationships>>), (status = 404, body = ErrorDocument)))]
 pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
-    let q = single(&ctx, &[])?;
+    let q = single(&ctx, INCLUDES)?;
     let id = path_id(DocumentId::parse, &id, "document")?;
     let scope = ctx.scope().clone();
-    let d = ctx
-        .read(move |tx| Box::pin(async move { documents::get(tx, &scope, &id).await }))
+    let include = q.include.clone();
+    let (d, included) = ctx
+        .read(move |tx| {
+            Box::pin(async move {
+                let d = documents::get(tx, &scope, &id).await?;
+                let included = parent_included(tx, &scope, &d.inquiry_id, &include).await?;
+                Ok((d, included))
+            })
+        })
         .await?;
     ctx.respond(
         StatusCode::OK,
-        Doc::one(d.to_resource().to_value()),
+        Doc::one(d.to_resource().to_value()).with_included(included),
         Some(&q),
     )
 }

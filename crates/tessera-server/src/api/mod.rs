@@ -255,6 +255,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(workflows::trigger))
         .routes(routes!(workflow_runs::list))
         .routes(routes!(workflow_runs::show))
+        .routes(routes!(inquiries::add_tag))
+        .routes(routes!(inquiries::remove_tag))
+        .routes(routes!(inquiries::set_tags))
 }
 
 /// Shared handler helper: a query for a single-object endpoint.

@@ -13,7 +13,30 @@ use tessera_core::{Error, Timestamp, codes};
 use tessera_store::ops::verifications::{self, NewVerification};
 use utoipa::ToSchema;
 
+use crate::api::inquiries::parent_included;
 use crate::api::{Body, CommonHeaders, IdempotencyHeader, id_attribute, required, single};
+
+/// What `include` accepts here (Persona's verification relationships); only `inquiry` is
+/// included, the others name objects Tessera does not have.
+pub const INCLUDES: &[&str] = &[
+    "inquiry",
+    "inquiry-template",
+    "inquiry-template-version",
+    "template",
+    "transaction",
+    "verification-template",
+    "verification-template-version",
+    "accounts",
+];
+
+/// The `include` parameter of verification endpoints.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct IncludeParams {
+    /// Comma-separated: `inquiry` is included; Persona's other names are accepted and add
+    /// nothing.
+    pub include: Option<String>,
+}
 use crate::extract::{Ctx, JsonBody, Reply, path_id};
 use crate::render::Doc;
 
@@ -41,12 +64,12 @@ pub struct NewVerificationAttributes {
 }
 
 #[utoipa::path(post, path = "/api/v1/verifications", tag = "verifications",
-    params(CommonHeaders, IdempotencyHeader),
+    params(IncludeParams, CommonHeaders, IdempotencyHeader),
     request_body = Body<NewVerificationAttributes>,
     security(("api_key" = ["inquiry.write"])),
     responses((status = 201, body = Document<crate::api::schema::Resource<crate::api::schema::VerificationAttributes, crate::api::schema::VerificationRelationships>>), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument), (status = 422, body = ErrorDocument)))]
 pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewVerificationAttributes>>) -> Reply {
-    single(&ctx, &[])?;
+    let q = single(&ctx, INCLUDES)?;
     let a = body.data.attributes;
     let inquiry_id = id_attribute(
         &required(a.inquiry_id, "inquiry-id")?,
@@ -95,28 +118,42 @@ pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewVerificationAttri
         completed_at,
     };
     let scope = ctx.scope().clone();
+    let include = q.include;
     ctx.commit(
         StatusCode::CREATED,
-        move |tx| Box::pin(async move { verifications::record(tx, &scope, new).await }),
-        |v| Doc::one(v.to_resource().to_value()),
+        move |tx| {
+            Box::pin(async move {
+                let v = verifications::record(tx, &scope, new).await?;
+                let included = parent_included(tx, &scope, &v.inquiry_id, &include).await?;
+                Ok((v, included))
+            })
+        },
+        |(v, included)| Doc::one(v.to_resource().to_value()).with_included(included),
     )
     .await
 }
 
 #[utoipa::path(get, path = "/api/v1/verifications/{id}", tag = "verifications",
-    params(("id" = String, Path), CommonHeaders),
+    params(("id" = String, Path), IncludeParams, CommonHeaders),
     security(("api_key" = ["inquiry.read"])),
     responses((status = 200, body = Document<crate::api::schema::Resource<crate::api::schema::VerificationAttributes, crate::api::schema::VerificationRelationships>>), (status = 404, body = ErrorDocument)))]
 pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
-    let q = single(&ctx, &[])?;
+    let q = single(&ctx, INCLUDES)?;
     let id = path_id(VerificationId::parse, &id, "verification")?;
     let scope = ctx.scope().clone();
-    let v = ctx
-        .read(move |tx| Box::pin(async move { verifications::get(tx, &scope, &id).await }))
+    let include = q.include.clone();
+    let (v, included) = ctx
+        .read(move |tx| {
+            Box::pin(async move {
+                let v = verifications::get(tx, &scope, &id).await?;
+                let included = parent_included(tx, &scope, &v.inquiry_id, &include).await?;
+                Ok((v, included))
+            })
+        })
         .await?;
     ctx.respond(
         StatusCode::OK,
-        Doc::one(v.to_resource().to_value()),
+        Doc::one(v.to_resource().to_value()).with_included(included),
         Some(&q),
     )
 }

@@ -28,7 +28,7 @@ async fn an_upload_is_stored_and_served_back(backend: Backend) {
         .expect(201);
     let doc = r.id();
     assert!(doc.starts_with("doc_"));
-    assert_eq!(r.json["data"]["type"], "document");
+    assert_eq!(r.json["data"]["type"], "document/government-id");
     let sha: String = Sha256::digest(&bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -68,7 +68,7 @@ async fn an_upload_is_stored_and_served_back(backend: Backend) {
     let i = app.show_inquiry(k, &inq).await;
     assert_eq!(
         i.json["data"]["relationships"]["documents"]["data"],
-        json!([{"type": "document", "id": doc}])
+        json!([{"type": "document/government-id", "id": doc}])
     );
     assert_eq!(
         app.event_names(k, None).await,

@@ -20,12 +20,16 @@ async fn every_change_has_exactly_one_event(backend: Backend) {
         .await
         .expect(200);
     expected.push(("inquiry.updated".into(), inq.clone()));
+    // The tags changed: Persona's event for that too.
+    expected.push(("inquiry.updated-tags".into(), inq.clone()));
     let v1 = app
         .verify(k, &inq, "selfie", "passed")
         .await
         .expect(201)
         .id();
     expected.push(("inquiry.started".into(), inq.clone()));
+    // Every status change is also Persona's `inquiry.transitioned`.
+    expected.push(("inquiry.transitioned".into(), inq.clone()));
     expected.push(("verification.passed".into(), v1));
     let v2 = app
         .verify(k, &inq, "database", "failed")
@@ -53,6 +57,7 @@ async fn every_change_has_exactly_one_event(backend: Backend) {
     ] {
         app.act(k, &inq, action).await.expect(200);
         expected.push((event.into(), inq.clone()));
+        expected.push(("inquiry.transitioned".into(), inq.clone()));
     }
     let second = app.inquiry(k, json!({})).await;
     expected.push(("inquiry.created".into(), second.clone()));
@@ -62,12 +67,14 @@ async fn every_change_has_exactly_one_event(backend: Backend) {
     ] {
         app.act(k, &second, action).await.expect(200);
         expected.push((event.into(), second.clone()));
+        expected.push(("inquiry.transitioned".into(), second.clone()));
     }
     for (action, event) in [("expire", "inquiry.expired"), ("fail", "inquiry.failed")] {
         let i = app.inquiry(k, json!({})).await;
         expected.push(("inquiry.created".into(), i.clone()));
         app.act(k, &i, action).await.expect(200);
-        expected.push((event.into(), i));
+        expected.push((event.into(), i.clone()));
+        expected.push(("inquiry.transitioned".into(), i));
     }
     app.delete(&format!("/api/v1/inquiries/{second}"))
         .key(k)
@@ -127,7 +134,15 @@ async fn events_are_listed_filtered_and_shown(backend: Backend) {
     app.db.clock.advance_millis(1);
     app.act(k, &b, "expire").await.expect(200);
     app.inquiry(&other.sandbox, json!({})).await;
-    let all = app.all(k, "/api/v1/events").await;
+    let everything = app.all(k, "/api/v1/events").await;
+    // Each status change also made an `inquiry.transitioned`, at the same moment, after it.
+    assert_eq!(everything.len(), 6);
+    assert_eq!(everything[0]["attributes"]["name"], "inquiry.transitioned");
+    assert_eq!(everything[1]["attributes"]["name"], "inquiry.expired");
+    let all: Vec<_> = everything
+        .into_iter()
+        .filter(|e| e["attributes"]["name"] != "inquiry.transitioned")
+        .collect();
     assert_eq!(all.len(), 4);
     let times: Vec<&str> = all
         .iter()
@@ -178,7 +193,11 @@ async fn events_are_listed_filtered_and_shown(backend: Backend) {
     );
     assert_eq!(
         names(format!("filter[object-id]={a}")).await,
-        ["inquiry.completed", "inquiry.created"]
+        [
+            "inquiry.transitioned",
+            "inquiry.completed",
+            "inquiry.created"
+        ]
     );
     assert_eq!(
         names(format!(

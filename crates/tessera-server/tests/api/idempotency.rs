@@ -102,6 +102,7 @@ async fn a_retry_replays_the_first_response_byte_for_byte(backend: Backend) {
         [
             "document.created",
             "verification.passed",
+            "inquiry.transitioned",
             "inquiry.completed",
             "inquiry.created"
         ]

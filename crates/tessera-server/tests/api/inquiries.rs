@@ -52,7 +52,28 @@ async fn a_new_inquiry_is_created(backend: Backend) {
     assert_eq!(rel["verifications"]["data"], json!([]));
     assert_eq!(rel["documents"]["data"], json!([]));
     assert_eq!(rel["share-token"]["data"], Value::Null);
-    assert_eq!(app.show_inquiry(&org.sandbox, &r.id()).await.json, r.json);
+    // Persona's required members: null where Tessera has nothing to say.
+    for t in [
+        "behaviors",
+        "reviewer-comment",
+        "started-at",
+        "expires-at",
+        "failed-at",
+        "marked-for-review-at",
+        "previous-step-name",
+        "next-step-name",
+    ] {
+        assert_eq!(a[t], Value::Null, "{t}");
+    }
+    assert!(a["creator"].as_str().unwrap().starts_with("api_"));
+    assert_eq!(
+        r.json["meta"],
+        json!({"session-token": null, "one-time-link": null, "one-time-link-short": null})
+    );
+    // The meta is the create's: a read shows the same inquiry without it.
+    let shown = app.show_inquiry(&org.sandbox, &r.id()).await.json;
+    assert_eq!(shown["data"], r.json["data"]);
+    assert!(shown.get("meta").is_none());
     for (attributes, pointer) in [
         (
             json!({"reference-id": "r".repeat(256)}),
@@ -190,81 +211,35 @@ const STATUSES: [&str; 8] = [
     "failed",
 ];
 
-/// `(action, from, to, event, timestamp it sets)`
-const ALLOWED: &[(&str, &str, &str, &str, Option<&str>)] = &[
-    (
-        "complete",
-        "created",
-        "completed",
-        "inquiry.completed",
-        Some("completed-at"),
-    ),
-    (
-        "complete",
-        "pending",
-        "completed",
-        "inquiry.completed",
-        Some("completed-at"),
-    ),
-    (
-        "approve",
-        "completed",
-        "approved",
-        "inquiry.approved",
-        Some("decisioned-at"),
-    ),
-    (
-        "approve",
-        "needs_review",
-        "approved",
-        "inquiry.approved",
-        Some("decisioned-at"),
-    ),
-    (
-        "decline",
-        "completed",
-        "declined",
-        "inquiry.declined",
-        Some("decisioned-at"),
-    ),
-    (
-        "decline",
-        "needs_review",
-        "declined",
-        "inquiry.declined",
-        Some("decisioned-at"),
-    ),
-    (
-        "mark-for-review",
-        "completed",
-        "needs_review",
-        "inquiry.marked-for-review",
-        None,
-    ),
-    (
-        "mark-for-review",
-        "needs_review",
-        "needs_review",
-        "inquiry.marked-for-review",
-        None,
-    ),
-    (
-        "expire",
-        "created",
-        "expired",
-        "inquiry.expired",
-        Some("expired-at"),
-    ),
-    (
-        "expire",
-        "pending",
-        "expired",
-        "inquiry.expired",
-        Some("expired-at"),
-    ),
-    ("fail", "created", "failed", "inquiry.failed", None),
-    ("fail", "pending", "failed", "inquiry.failed", None),
-];
+/// What `action` does from `from`: `(to, event, timestamp it sets)`, or None for a 409.
+/// Persona's rules: mark-for-review from anything but a decision; approve and decline (Tessera's
+/// rule, Persona gives none) once the inquiry has left `created`, never twice.
+fn allowed(action: &str, from: &str) -> Option<(&'static str, &'static str, &'static str)> {
+    let open = matches!(from, "created" | "pending");
+    match action {
+        "complete" if open => Some(("completed", "inquiry.completed", "completed-at")),
+        "expire" if open => Some(("expired", "inquiry.expired", "expired-at")),
+        "fail" if open => Some(("failed", "inquiry.failed", "failed-at")),
+        "approve" | "decline"
+            if matches!(
+                from,
+                "pending" | "completed" | "needs_review" | "failed" | "expired"
+            ) =>
+        {
+            Some(if action == "approve" {
+                ("approved", "inquiry.approved", "decisioned-at")
+            } else {
+                ("declined", "inquiry.declined", "decisioned-at")
+            })
+        }
+        "mark-for-review" if !matches!(from, "approved" | "declined") => Some((
+            "needs_review",
+            "inquiry.marked-for-review",
+            "marked-for-review-at",
+        )),
+        _ => None,
+    }
+}
 
 async fn every_transition_is_allowed_or_refused_with_nothing_changed(backend: Backend) {
     let app = App::new(backend).await;
@@ -285,8 +260,7 @@ async fn every_transition_is_allowed_or_refused_with_nothing_changed(backend: Ba
             app.db.clock.advance_seconds(1);
             let now = app.db.clock.now().to_rfc3339();
             let r = app.act(k, &id, action).await;
-            let allowed = ALLOWED.iter().find(|(a, f, ..)| *a == action && *f == from);
-            let Some((_, _, to, event, stamp)) = allowed else {
+            let Some((to, event, stamp)) = allowed(action, from) else {
                 let r = r.expect(409);
                 assert_eq!(
                     r.code(),
@@ -304,11 +278,15 @@ async fn every_transition_is_allowed_or_refused_with_nothing_changed(backend: Ba
             let r = r.expect(200);
             assert_eq!(r.attr("status"), to, "{action} from {from}");
             assert_eq!(r.attr("updated-at"), now.as_str());
-            if let Some(stamp) = stamp {
-                assert_eq!(r.attr(stamp), now.as_str(), "{action} sets {stamp}");
-            }
-            for other in ["completed-at", "decisioned-at", "expired-at"] {
-                if Some(other) != *stamp {
+            assert_eq!(r.attr(stamp), now.as_str(), "{action} sets {stamp}");
+            for other in [
+                "completed-at",
+                "decisioned-at",
+                "expired-at",
+                "failed-at",
+                "marked-for-review-at",
+            ] {
+                if other != stamp {
                     assert_eq!(
                         r.attr(other),
                         &before["data"]["attributes"][other],
@@ -317,9 +295,11 @@ async fn every_transition_is_allowed_or_refused_with_nothing_changed(backend: Ba
                 }
             }
             assert_eq!(app.show_inquiry(k, &id).await.json, r.json);
+            // The status's event, then Persona's `inquiry.transitioned`.
             let events = app.event_names(k, Some(&id)).await;
-            assert_eq!(events.len(), events_before.len() + 1);
-            assert_eq!(events[0], *event);
+            assert_eq!(events.len(), events_before.len() + 2);
+            assert_eq!(events[0], "inquiry.transitioned");
+            assert_eq!(events[1], event);
             let payload = &app
                 .all(k, &format!("/api/v1/events?filter[object-id]={id}"))
                 .await[0];
@@ -388,13 +368,18 @@ async fn updates_change_fields_note_and_tags(backend: Backend) {
         .iter()
         .map(|e| e["attributes"]["name"].as_str().unwrap())
         .collect();
+    // Each PATCH is `inquiry.updated`; those that changed the tags also `inquiry.updated-tags`.
     assert_eq!(
         names,
-        ["inquiry.updated"; 4]
-            .iter()
-            .copied()
-            .chain(["inquiry.created"])
-            .collect::<Vec<_>>()
+        [
+            "inquiry.updated-tags",
+            "inquiry.updated",
+            "inquiry.updated",
+            "inquiry.updated-tags",
+            "inquiry.updated",
+            "inquiry.updated",
+            "inquiry.created"
+        ]
     );
     assert_eq!(events[0]["attributes"]["payload"]["data"], r.json["data"]);
     // Invalid changes change nothing.
@@ -426,7 +411,7 @@ async fn updates_change_fields_note_and_tags(backend: Backend) {
         assert_eq!(r.pointer(), pointer);
     }
     assert_eq!(app.show_inquiry(k, &id).await.json, before);
-    assert_eq!(app.event_names(k, Some(&id)).await.len(), 5);
+    assert_eq!(app.event_names(k, Some(&id)).await.len(), 7);
     // Decided inquiries may still be annotated.
     app.act(k, &id, "complete").await.expect(200);
     app.act(k, &id, "approve").await.expect(200);

@@ -16,6 +16,7 @@ mod events;
 mod fuzz;
 mod idempotency;
 mod inquiries;
+mod inquiries_persona;
 mod limits;
 mod matrix;
 mod ops;

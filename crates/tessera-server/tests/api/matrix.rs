@@ -568,6 +568,26 @@ impl Fixture {
                 let action = path.rsplit('/').next().unwrap();
                 Cell::object(Req::bare(format!("{p}/{action}")), 200, p)
             }
+            (
+                "POST",
+                "/api/v1/inquiries/{id}/add-tag"
+                | "/api/v1/inquiries/{id}/remove-tag"
+                | "/api/v1/inquiries/{id}/set-tags",
+            ) => {
+                let id = self.inquiry().await;
+                let p = format!("/api/v1/inquiries/{id}");
+                let action = path.rsplit('/').next().unwrap();
+                let meta = if action == "set-tags" {
+                    json!({"tag-name": ["a", "b"]})
+                } else {
+                    json!({"tag-name": "a"})
+                };
+                Cell::object(
+                    Req::json(format!("{p}/{action}"), json!({ "meta": meta })),
+                    200,
+                    p,
+                )
+            }
             ("POST", "/api/v1/inquiries/{id}/expire" | "/api/v1/inquiries/{id}/fail") => {
                 let id = self.inquiry().await;
                 let p = format!("/api/v1/inquiries/{id}");

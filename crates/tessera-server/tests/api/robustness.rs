@@ -285,7 +285,15 @@ async fn concurrent_requests_change_things_once(backend: Backend) {
     assert_eq!(results.iter().filter(|r| r.status == 200).count(), 1);
     assert!(results.iter().all(|r| r.status == 200 || r.status == 409));
     let names = app.event_names(k, Some(&inq)).await;
-    assert_eq!(names.len(), 3, "{names:?}");
+    // created, completed and one decision, each status change with its `inquiry.transitioned`.
+    assert_eq!(names.len(), 5, "{names:?}");
+    assert_eq!(
+        names
+            .iter()
+            .filter(|n| *n == "inquiry.approved" || *n == "inquiry.declined")
+            .count(),
+        1
+    );
     // Concurrent first verifications start the inquiry once.
     let inq = app.inquiry(k, json!({})).await;
     let results =
@@ -293,6 +301,14 @@ async fn concurrent_requests_change_things_once(backend: Backend) {
     assert!(results.iter().all(|r| r.status == 201));
     let names = app.event_names(k, None).await;
     assert_eq!(names.iter().filter(|n| *n == "inquiry.started").count(), 1);
+    assert_eq!(
+        app.event_names(k, Some(&inq))
+            .await
+            .iter()
+            .filter(|n| *n == "inquiry.transitioned")
+            .count(),
+        1
+    );
     assert_eq!(
         names.iter().filter(|n| *n == "verification.passed").count(),
         5

@@ -69,7 +69,12 @@ async fn the_first_verification_starts_the_inquiry(backend: Backend) {
     );
     assert_eq!(
         app.event_names(k, None).await,
-        ["verification.passed", "inquiry.started", "inquiry.created"]
+        [
+            "verification.passed",
+            "inquiry.transitioned",
+            "inquiry.started",
+            "inquiry.created"
+        ]
     );
     let started = &app
         .all(k, "/api/v1/events?filter[name]=inquiry.started")
@@ -90,6 +95,7 @@ async fn the_first_verification_starts_the_inquiry(backend: Backend) {
         [
             "verification.failed",
             "verification.passed",
+            "inquiry.transitioned",
             "inquiry.started",
             "inquiry.created"
         ]

@@ -2,10 +2,11 @@
 
 use std::collections::HashMap;
 
+use tessera_core::document::DocumentKind;
 use tessera_core::event::names;
 use tessera_core::fields::{FieldWrites, Fields, apply_writes};
 use tessera_core::id::{DocumentId, InquiryId, ShareTokenId, TemplateId, VerificationId};
-use tessera_core::inquiry::{Inquiry, InquiryAction, InquiryStatus};
+use tessera_core::inquiry::{DEFAULT_CREATOR, Inquiry, InquiryAction, InquiryStatus};
 use tessera_core::tenancy::Scope;
 use tessera_core::verification::VerificationKind;
 use tessera_core::{Error, codes};
@@ -15,7 +16,7 @@ use crate::ops::{events, idempotency, lock, templates};
 use crate::paging::{Filter, Page, PageRequest, fetch_page};
 use crate::tx::{Row, Tx, json};
 
-const COLUMNS: &str = "id, status, template_id, reference_id, note, tags, fields, created_at, updated_at, completed_at, decisioned_at, expired_at, redacted_at, shared_from, share_token_id";
+const COLUMNS: &str = "id, status, template_id, reference_id, note, tags, fields, created_at, updated_at, completed_at, decisioned_at, expired_at, redacted_at, shared_from, share_token_id, creator, reviewer_comment, redirect_uri, started_at, expires_at, failed_at, marked_for_review_at";
 
 fn from_row(r: &Row) -> Result<Inquiry, Error> {
     Ok(Inquiry {
@@ -35,6 +36,13 @@ fn from_row(r: &Row) -> Result<Inquiry, Error> {
         redacted_at: r.opt_time("redacted_at")?,
         shared_from: r.opt_json("shared_from")?,
         share_token_id: r.opt_text("share_token_id")?.map(ShareTokenId::from_db),
+        creator: r.text("creator")?,
+        reviewer_comment: r.opt_text("reviewer_comment")?,
+        redirect_uri: r.opt_text("redirect_uri")?,
+        started_at: r.opt_time("started_at")?,
+        expires_at: r.opt_time("expires_at")?,
+        failed_at: r.opt_time("failed_at")?,
+        marked_for_review_at: r.opt_time("marked_for_review_at")?,
         verifications: Vec::new(),
         documents: Vec::new(),
     })
@@ -68,18 +76,19 @@ async fn load_related(tx: &mut Tx, inquiries: &mut [Inquiry]) -> Result<(), Erro
     let rows = tx
         .fetch_all(
             &format!(
-                "select inquiry_id, id from documents where {} order by seq",
+                "select inquiry_id, kind, id from documents where {} order by seq",
                 f.sql()
             ),
             f.args(),
         )
         .await?;
-    let mut documents: HashMap<String, Vec<DocumentId>> = HashMap::new();
+    let mut documents: HashMap<String, Vec<(DocumentKind, DocumentId)>> = HashMap::new();
     for r in rows {
+        let kind = DocumentKind::parse(&r.text("kind")?).unwrap_or(DocumentKind::Other);
         documents
             .entry(r.text("inquiry_id")?)
             .or_default()
-            .push(DocumentId::from_db(r.text("id")?));
+            .push((kind, DocumentId::from_db(r.text("id")?)));
     }
     for i in inquiries {
         i.verifications = verifications.remove(i.id.as_str()).unwrap_or_default();
@@ -134,6 +143,11 @@ pub struct NewInquiry {
     pub note: Option<String>,
     pub tags: Vec<String>,
     pub fields: FieldWrites,
+    /// Who makes it (`creator`); `api` when not given.
+    pub creator: Option<String>,
+    pub redirect_uri: Option<String>,
+    /// `expires-at` is this many seconds after creation.
+    pub expires_after_seconds: Option<i64>,
 }
 
 pub async fn create(tx: &mut Tx, scope: &Scope, new: NewInquiry) -> Result<Inquiry, Error> {
@@ -145,25 +159,18 @@ pub async fn create(tx: &mut Tx, scope: &Scope, new: NewInquiry) -> Result<Inqui
     let mut fields = Fields::new();
     apply_writes(&mut fields, new.fields, "/data/attributes/fields")?;
     let now = tx.now();
-    let inquiry = Inquiry {
-        id: InquiryId::generate(),
-        status: InquiryStatus::Created,
-        template_id: new.template_id,
-        reference_id: new.reference_id,
-        note: new.note,
-        tags: new.tags,
-        fields,
-        created_at: now,
-        updated_at: now,
-        completed_at: None,
-        decisioned_at: None,
-        expired_at: None,
-        redacted_at: None,
-        shared_from: None,
-        share_token_id: None,
-        verifications: Vec::new(),
-        documents: Vec::new(),
-    };
+    let mut inquiry = Inquiry::new(
+        InquiryId::generate(),
+        new.creator.unwrap_or_else(|| DEFAULT_CREATOR.to_owned()),
+        now,
+    );
+    inquiry.template_id = new.template_id;
+    inquiry.reference_id = new.reference_id;
+    inquiry.note = new.note;
+    inquiry.tags = new.tags;
+    inquiry.fields = fields;
+    inquiry.redirect_uri = new.redirect_uri;
+    inquiry.expires_at = new.expires_after_seconds.map(|s| now.plus_seconds(s));
     insert(tx, scope, &inquiry).await?;
     emit(tx, scope, names::INQUIRY_CREATED, &inquiry).await?;
     Ok(inquiry)
@@ -172,7 +179,7 @@ pub async fn create(tx: &mut Tx, scope: &Scope, new: NewInquiry) -> Result<Inqui
 /// Inserts an inquiry row as given (redemption uses this for copies).
 pub async fn insert(tx: &mut Tx, scope: &Scope, i: &Inquiry) -> Result<(), Error> {
     tx.execute(
-        &format!("insert into inquiries ({COLUMNS}, environment_id) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"),
+        &format!("insert into inquiries ({COLUMNS}, environment_id) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)"),
         args![
             &i.id,
             i.status.as_str(),
@@ -189,6 +196,13 @@ pub async fn insert(tx: &mut Tx, scope: &Scope, i: &Inquiry) -> Result<(), Error
             i.redacted_at,
             i.shared_from.as_ref().map(|s| serde_json::to_string(s).unwrap_or_default()),
             i.share_token_id.as_ref(),
+            &i.creator,
+            i.reviewer_comment.as_ref(),
+            i.redirect_uri.as_ref(),
+            i.started_at,
+            i.expires_at,
+            i.failed_at,
+            i.marked_for_review_at,
             &scope.env
         ],
     )
@@ -201,8 +215,10 @@ pub async fn save(tx: &mut Tx, scope: &Scope, i: &Inquiry) -> Result<(), Error> 
     tx.execute(
         "update inquiries set status = $1, reference_id = $2, note = $3, tags = $4, fields = $5,
          updated_at = $6, completed_at = $7, decisioned_at = $8, expired_at = $9, redacted_at = $10,
-         shared_from = $11, share_token_id = $12, template_id = $13
-         where id = $14 and environment_id = $15",
+         shared_from = $11, share_token_id = $12, template_id = $13, reviewer_comment = $14,
+         redirect_uri = $15, started_at = $16, expires_at = $17, failed_at = $18,
+         marked_for_review_at = $19
+         where id = $20 and environment_id = $21",
         args![
             i.status.as_str(),
             i.reference_id.as_ref(),
@@ -219,6 +235,12 @@ pub async fn save(tx: &mut Tx, scope: &Scope, i: &Inquiry) -> Result<(), Error> 
                 .map(|s| serde_json::to_string(s).unwrap_or_default()),
             i.share_token_id.as_ref(),
             i.template_id.as_ref(),
+            i.reviewer_comment.as_ref(),
+            i.redirect_uri.as_ref(),
+            i.started_at,
+            i.expires_at,
+            i.failed_at,
+            i.marked_for_review_at,
             &i.id,
             &scope.env
         ],
@@ -233,8 +255,10 @@ pub struct InquiryPatch {
     pub fields: Option<FieldWrites>,
     pub note: Option<Option<String>>,
     pub tags: Option<Vec<String>>,
+    pub redirect_uri: Option<Option<String>>,
 }
 
+/// Applies a change: `inquiry.updated`, and `inquiry.updated-tags` when the tags changed.
 pub async fn update(
     tx: &mut Tx,
     scope: &Scope,
@@ -249,12 +273,67 @@ pub async fn update(
     if let Some(note) = patch.note {
         inquiry.note = note;
     }
+    if let Some(uri) = patch.redirect_uri {
+        inquiry.redirect_uri = uri;
+    }
+    let tags_changed = patch.tags.as_ref().is_some_and(|t| *t != inquiry.tags);
     if let Some(tags) = patch.tags {
         inquiry.tags = tags;
     }
     inquiry.updated_at = tx.now();
     save(tx, scope, &inquiry).await?;
     emit(tx, scope, names::INQUIRY_UPDATED, &inquiry).await?;
+    if tags_changed {
+        emit(tx, scope, names::INQUIRY_UPDATED_TAGS, &inquiry).await?;
+    }
+    Ok(inquiry)
+}
+
+/// A change to an inquiry's tags (Persona's `add-tag`, `remove-tag`, `set-tags`).
+#[derive(Debug, Clone)]
+pub enum TagChange {
+    Add(String),
+    Remove(String),
+    Set(Vec<String>),
+}
+
+/// Changes the tags; `inquiry.updated-tags` when they changed. Adding a tag the inquiry has, or
+/// removing one it has not, changes nothing and emits nothing. At most `MAX_TAGS` tags.
+pub async fn change_tags(
+    tx: &mut Tx,
+    scope: &Scope,
+    id: &InquiryId,
+    change: TagChange,
+) -> Result<Inquiry, Error> {
+    let mut inquiry = get_for_update(tx, scope, id).await?;
+    inquiry.ensure_not_redacted()?;
+    let mut tags = inquiry.tags.clone();
+    match change {
+        TagChange::Add(t) => {
+            if !tags.contains(&t) {
+                tags.push(t);
+            }
+            if tags.len() > tessera_core::inquiry::MAX_TAGS {
+                return Err(Error::invalid(
+                    codes::INVALID_ATTRIBUTE,
+                    format!(
+                        "an inquiry has at most {} tags",
+                        tessera_core::inquiry::MAX_TAGS
+                    ),
+                )
+                .at("/meta/tag-name"));
+            }
+        }
+        TagChange::Remove(t) => tags.retain(|x| *x != t),
+        TagChange::Set(t) => tags = t,
+    }
+    if tags == inquiry.tags {
+        return Ok(inquiry);
+    }
+    inquiry.tags = tags;
+    inquiry.updated_at = tx.now();
+    save(tx, scope, &inquiry).await?;
+    emit(tx, scope, names::INQUIRY_UPDATED_TAGS, &inquiry).await?;
     Ok(inquiry)
 }
 
@@ -265,41 +344,62 @@ pub async fn transition(
     id: &InquiryId,
     action: InquiryAction,
 ) -> Result<Inquiry, Error> {
+    transition_with_comment(tx, scope, id, action, None).await
+}
+
+/// Applies a status transition, or answers 409. An approve or decline stores `comment` as the
+/// `reviewer-comment` (replacing an earlier one, also with null).
+pub async fn transition_with_comment(
+    tx: &mut Tx,
+    scope: &Scope,
+    id: &InquiryId,
+    action: InquiryAction,
+    comment: Option<String>,
+) -> Result<Inquiry, Error> {
     let mut inquiry = get_for_update(tx, scope, id).await?;
     inquiry.ensure_not_redacted()?;
     let (status, event) = action.apply(inquiry.status)?;
+    if matches!(action, InquiryAction::Approve | InquiryAction::Decline) {
+        inquiry.reviewer_comment = comment;
+    }
     set_status(&mut inquiry, status, tx.now());
     save(tx, scope, &inquiry).await?;
-    emit(tx, scope, event, &inquiry).await?;
+    emit_status(tx, scope, event, &inquiry).await?;
     Ok(inquiry)
 }
 
-/// Moves an inquiry to `status`, stamping the matching timestamp.
-pub fn set_status(inquiry: &mut Inquiry, status: InquiryStatus, now: tessera_core::Timestamp) {
-    inquiry.status = status;
-    inquiry.updated_at = now;
-    match status {
-        InquiryStatus::Completed => inquiry.completed_at = Some(now),
-        InquiryStatus::Approved | InquiryStatus::Declined => inquiry.decisioned_at = Some(now),
-        InquiryStatus::Expired => inquiry.expired_at = Some(now),
-        InquiryStatus::Created
-        | InquiryStatus::Pending
-        | InquiryStatus::NeedsReview
-        | InquiryStatus::Failed => {}
-    }
+/// Records a status change: its own event, then `inquiry.transitioned`.
+pub async fn emit_status(
+    tx: &mut Tx,
+    scope: &Scope,
+    name: &str,
+    inquiry: &Inquiry,
+) -> Result<(), Error> {
+    emit(tx, scope, name, inquiry).await?;
+    emit(tx, scope, names::INQUIRY_TRANSITIONED, inquiry).await
 }
 
-/// Redacts an inquiry: removes every field value, the note, verification attributes and check
-/// details, document names, hashes and bytes, and personal data in stored events and responses.
-/// Keeps ids, statuses and timestamps. Redacting twice changes nothing.
+/// Moves an inquiry to `status`, stamping the matching timestamps.
+pub fn set_status(inquiry: &mut Inquiry, status: InquiryStatus, now: tessera_core::Timestamp) {
+    inquiry.set_status(status, now);
+}
+
+/// Redacts an inquiry: removes every field value (the names stay, with `value: null`), the note,
+/// the tags, the reviewer comment, verification attributes and check details, document names,
+/// hashes and bytes, and the same in stored events and responses. Keeps ids, statuses,
+/// timestamps and `reference-id`. Redacting twice changes nothing.
 pub async fn redact(tx: &mut Tx, scope: &Scope, id: &InquiryId) -> Result<Inquiry, Error> {
     let mut inquiry = get_for_update(tx, scope, id).await?;
     if inquiry.redacted_at.is_some() {
         return Ok(inquiry);
     }
     let now = tx.now();
-    inquiry.fields = Fields::new();
+    for f in inquiry.fields.values_mut() {
+        f.value = serde_json::Value::Null;
+    }
     inquiry.note = None;
+    inquiry.tags.clear();
+    inquiry.reviewer_comment = None;
     inquiry.redacted_at = Some(now);
     inquiry.updated_at = now;
     save(tx, scope, &inquiry).await?;
@@ -345,11 +445,66 @@ pub async fn redact(tx: &mut Tx, scope: &Scope, id: &InquiryId) -> Result<Inquir
     }
     let mut object_ids = vec![id.to_string()];
     object_ids.extend(inquiry.verifications.iter().map(|(_, v)| v.to_string()));
-    object_ids.extend(inquiry.documents.iter().map(|d| d.to_string()));
+    object_ids.extend(inquiry.documents.iter().map(|(_, d)| d.to_string()));
     events::scrub(tx, &scope.env, &object_ids).await?;
     idempotency::scrub(tx, &object_ids).await?;
     emit(tx, scope, names::INQUIRY_REDACTED, &inquiry).await?;
     Ok(inquiry)
+}
+
+/// `COLUMNS` of the `inquiries i` table, and its `environment_id`.
+fn qualified_columns() -> String {
+    COLUMNS
+        .split(", ")
+        .map(|c| format!("i.{c}"))
+        .chain(["i.environment_id".to_owned()])
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Expires up to `limit` inquiries whose `expires-at` has passed while they were still `created`
+/// or `pending` (not redacted), with their events (`inquiry.expired`, `inquiry.transitioned`);
+/// `expired-at` is the `expires-at`. Returns how many it expired. Safe to run in several
+/// processes at once. (For the worker's housekeeping, beside the share-token sweep.)
+pub async fn sweep_expired(tx: &mut Tx, limit: i64) -> Result<usize, Error> {
+    let now = tx.now();
+    let skip_locked = match tx.dialect() {
+        crate::Dialect::Postgres => " for update of i skip locked",
+        crate::Dialect::Sqlite => "",
+    };
+    let rows = tx
+        .fetch_all(
+            &format!(
+                "select {cols}, e.organization_id, e.kind as environment_kind from inquiries i
+                 join environments e on e.id = i.environment_id
+                 where i.status in ('created', 'pending') and i.redacted_at is null
+                 and i.expires_at <= $1 order by i.expires_at limit $2{skip_locked}",
+                cols = qualified_columns()
+            ),
+            args![now, limit],
+        )
+        .await?;
+    let mut n = 0;
+    for r in rows {
+        let mut one = [from_row(&r)?];
+        load_related(tx, &mut one).await?;
+        let [mut inquiry] = one;
+        let scope = Scope {
+            org: tessera_core::id::OrganizationId::from_db(r.text("organization_id")?),
+            env: tessera_core::id::EnvironmentId::from_db(r.text("environment_id")?),
+            kind: tessera_core::tenancy::EnvKind::parse(&r.text("environment_kind")?).ok_or_else(
+                || Error::internal(std::io::Error::other("unknown environment kind")),
+            )?,
+        };
+        let at = inquiry.expires_at.unwrap_or(now);
+        inquiry.set_status(InquiryStatus::Expired, at);
+        inquiry.expired_at = Some(at);
+        inquiry.updated_at = now;
+        save(tx, &scope, &inquiry).await?;
+        emit_status(tx, &scope, names::INQUIRY_EXPIRED, &inquiry).await?;
+        n += 1;
+    }
+    Ok(n)
 }
 
 /// Filters of the inquiry list.
@@ -358,6 +513,15 @@ pub struct InquiryFilter {
     pub statuses: Vec<InquiryStatus>,
     pub reference_id: Option<String>,
     pub template_id: Option<TemplateId>,
+    /// Any of these ids.
+    pub ids: Vec<InquiryId>,
+    /// The note, exactly.
+    pub note: Option<String>,
+    /// Created at or after / at or before.
+    pub created_from: Option<tessera_core::Timestamp>,
+    pub created_to: Option<tessera_core::Timestamp>,
+    /// A filter that no inquiry can match (an account id, a malformed id): the list is empty.
+    pub match_nothing: bool,
 }
 
 pub async fn list(
@@ -373,7 +537,18 @@ pub async fn list(
             filter.statuses.iter().map(|s| s.as_str()).collect(),
         )
         .and_opt("reference_id = ?", filter.reference_id.clone())
-        .and_opt("template_id = ?", filter.template_id.clone());
+        .and_opt("template_id = ?", filter.template_id.clone())
+        .and_in("id", filter.ids.iter().map(|i| i.to_string()).collect())
+        .and_opt("note = ?", filter.note.clone())
+        .and_opt("created_at >= ?", filter.created_from.map(|t| t.millis()))
+        .and_opt("created_at <= ?", filter.created_to.map(|t| t.millis()));
+    if filter.match_nothing {
+        return Ok(Page {
+            items: Vec::new(),
+            has_prev: false,
+            has_next: false,
+        });
+    }
     let mut page = fetch_page(tx, "inquiries", COLUMNS, f, page)
         .await?
         .try_map(|r| from_row(&r))?;

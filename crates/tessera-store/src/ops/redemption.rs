@@ -73,23 +73,8 @@ pub async fn run(tx: &mut Tx, token_id: &ShareTokenId) -> Result<Outcome, Error>
         }
         None => (
             Inquiry {
-                id: InquiryId::generate(),
-                status: InquiryStatus::Created,
                 template_id: params.inquiry_template_id.clone(),
-                reference_id: None,
-                note: None,
-                tags: Vec::new(),
-                fields: Default::default(),
-                created_at: now,
-                updated_at: now,
-                completed_at: None,
-                decisioned_at: None,
-                expired_at: None,
-                redacted_at: None,
-                shared_from: None,
-                share_token_id: None,
-                verifications: Vec::new(),
-                documents: Vec::new(),
+                ..Inquiry::new(InquiryId::generate(), token.id.to_string(), now)
             },
             true,
         ),
@@ -187,7 +172,7 @@ pub async fn run(tx: &mut Tx, token_id: &ShareTokenId) -> Result<Outcome, Error>
             ..d
         };
         documents::insert(tx, &dest_scope, &copy, bytes).await?;
-        dest.documents.push(copy.id.clone());
+        dest.documents.push((copy.kind, copy.id.clone()));
     }
     if cloned {
         inquiries::emit(tx, &dest_scope, names::INQUIRY_CREATED, &dest).await?;

@@ -92,7 +92,7 @@ pub async fn record(
     }
     inquiries::save(tx, scope, &inquiry).await?;
     if started {
-        inquiries::emit(tx, scope, names::INQUIRY_STARTED, &inquiry).await?;
+        inquiries::emit_status(tx, scope, names::INQUIRY_STARTED, &inquiry).await?;
     }
     let name = match v.status {
         VerificationStatus::Passed => names::VERIFICATION_PASSED,

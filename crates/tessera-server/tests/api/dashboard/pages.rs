@@ -542,7 +542,56 @@ async fn lists_page_and_text_is_escaped(backend: Backend) {
     assert!(second.contains("rel=\"prev\"") && !second.contains("rel=\"next\""));
 }
 
+async fn the_inquiry_page_shows_personas_attributes(backend: Backend) {
+    let app = App::new(backend).await;
+    let a = user(&app, "Alpha", "admin").await;
+    let k = &a.org.sandbox;
+    let inquiry = app
+        .post("/api/v1/inquiries")
+        .key(k)
+        .json(json!({"data": {"attributes": {
+            "creator-email-address": "ops@alpha.example",
+            "fields": {"name-first": "Zelda-Secret"}}}}))
+        .send()
+        .await
+        .expect(201)
+        .id();
+    app.act(k, &inquiry, "fail").await.expect(200);
+    app.post(&format!("/api/v1/inquiries/{inquiry}/approve"))
+        .key(k)
+        .json(json!({"meta": {"comment": "fine <b>really</b>"}}))
+        .send()
+        .await
+        .expect(200);
+    let mut web = Browser::new(&app);
+    web.sign_in(&a).await;
+    let url = format!("/dashboard/inquiries/{inquiry}");
+    let body = page(&web.get(&url).await, 200);
+    for expected in [
+        "id=\"inquiry-creator\">ops@alpha.example<",
+        "Started",
+        "Failed",
+        "id=\"reviewer-comment\">fine &#60;b&#62;really&#60;/b&#62;<",
+        "Zelda-Secret",
+    ] {
+        assert!(body.contains(expected), "{expected}: {body}");
+    }
+    // After redaction the field names stay in the API, but the page shows no values.
+    app.delete(&format!("/api/v1/inquiries/{inquiry}"))
+        .key(k)
+        .send()
+        .await
+        .expect(200);
+    let body = page(&web.get(&url).await, 200);
+    assert!(
+        body.contains("removed when this inquiry was redacted"),
+        "{body}"
+    );
+    assert!(!body.contains("Zelda-Secret") && !body.contains("reviewer-comment"));
+}
+
 on_both_backends!(
+    the_inquiry_page_shows_personas_attributes,
     lists_page_and_text_is_escaped,
     connect_story_through_the_dashboard,
     forms_answer_with_their_errors,
