@@ -6,10 +6,10 @@ use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
-use tessera_core::Timestamp;
 use tessera_core::connection::{Connection, ConnectionAction, ConnectionStatus, Direction};
 use tessera_core::id::{ConnectionId, OrganizationId};
 use tessera_core::tenancy::Actor;
+use tessera_core::{Timestamp, codes};
 use tessera_store::PageRequest;
 use tessera_store::ops::connections::{self, ConnectionFilter};
 use tessera_store::ops::sessions::Session;
@@ -263,8 +263,9 @@ pub async fn create(
     match created {
         Ok(c) => Ok(Redirect::to(&format!("{BASE}/{}?done=created", c.id)).into_response()),
         Err(e) => {
+            let unknown = e.is(codes::REFERENCE_NOT_FOUND);
             let mut error = form_error(e)?;
-            if error.0 == StatusCode::NOT_FOUND {
+            if unknown {
                 error.1 = String::from("There is no organization with that id.");
             }
             list_page(&state, session, Fields::default(), typed, None, Some(error)).await

@@ -23,7 +23,7 @@ use tessera_core::id::random_base62;
 use tessera_store::Store;
 use tessera_store::ops::jobs::{self, Job};
 use tessera_store::ops::{
-    idempotency, sessions, share_tokens, webhooks, workflow_runs, workflow_triggers,
+    idempotency, inquiries, sessions, share_tokens, webhooks, workflow_runs, workflow_triggers,
 };
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
@@ -172,8 +172,9 @@ impl Worker {
         }
     }
 
-    /// Housekeeping: persists expired share tokens (with their events), purges old idempotency
-    /// records and ended dashboard sessions, and publishes queue metrics. Returns how many tokens it expired.
+    /// Housekeeping: persists expired share tokens and inquiries (with their events), purges old
+    /// idempotency records and ended dashboard sessions, and publishes queue metrics. Returns how
+    /// many share tokens it expired.
     pub async fn housekeeping(&self) -> Result<usize, Error> {
         let mut expired = 0;
         loop {
@@ -186,6 +187,12 @@ impl Worker {
                 break;
             }
         }
+        while self
+            .store
+            .write(|tx| Box::pin(async move { inquiries::sweep_expired(tx, 200).await }))
+            .await?
+            == 200
+        {}
         self.store
             .write(|tx| Box::pin(async move { idempotency::purge(tx).await }))
             .await?;

@@ -303,11 +303,12 @@ async fn redemption_copies_and_verifies(backend: Backend) {
         "{a_events:?}"
     );
     let b_events = app.event_log(&w.b.sandbox).await;
-    let tail: Vec<&str> = b_events.iter().map(String::as_str).rev().take(4).collect();
+    let tail: Vec<&str> = b_events.iter().map(String::as_str).rev().take(5).collect();
     assert_eq!(
         tail,
         [
             "connect/share-token.inbound-redeemed",
+            "inquiry.transitioned",
             "inquiry.marked-for-review",
             "inquiry.created",
             "connect/share-token.inbound-created"

@@ -985,6 +985,11 @@ async fn the_sweep_expires_inquiries_past_their_expires_at(backend: Backend) {
     ] {
         assert_eq!(app.show_inquiry(k, id).await.attr("status"), status);
     }
+    // The worker's housekeeping runs the sweep.
+    app.db.clock.advance_seconds(3600);
+    app.worker().housekeeping().await.unwrap();
+    assert_eq!(app.show_inquiry(k, &later).await.attr("status"), "expired");
+    assert_eq!(app.show_inquiry(k, &never).await.attr("status"), "created");
 }
 
 on_both_backends!(

@@ -223,13 +223,14 @@ async fn without_a_template_nothing_applies(backend: Backend) {
         .await
         .iter()
         .rev()
-        .take(3)
+        .take(4)
         .map(|e| e["attributes"]["name"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(
         names,
         [
             "connect/share-token.inbound-redeemed",
+            "inquiry.transitioned",
             "inquiry.completed",
             "inquiry.created"
         ]

@@ -17,3 +17,6 @@ update inquiries set started_at = coalesce(completed_at, updated_at)
     where started_at is null and status in ('pending', 'completed', 'approved', 'declined', 'needs_review', 'failed');
 update inquiries set failed_at = updated_at where status = 'failed';
 update inquiries set marked_for_review_at = updated_at where status = 'needs_review';
+
+-- the expiry sweep looks for open inquiries whose expires-at has passed.
+create index inquiries_expiring on inquiries (expires_at) where expires_at is not null and status in ('created', 'pending');

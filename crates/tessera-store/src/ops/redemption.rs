@@ -214,7 +214,7 @@ pub async fn run(tx: &mut Tx, token_id: &ShareTokenId) -> Result<Outcome, Error>
     };
     inquiries::set_status(&mut dest, status, now);
     inquiries::save(tx, &dest_scope, &dest).await?;
-    inquiries::emit(tx, &dest_scope, event, &dest).await?;
+    inquiries::emit_status(tx, &dest_scope, event, &dest).await?;
 
     let copied = copied_verification.filter(|_| shares_verification.is_some());
     let redeemed = share_tokens::mark_redeemed(tx, token, &dest.id, copied.as_ref()).await?;

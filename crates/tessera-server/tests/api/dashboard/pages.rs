@@ -281,7 +281,7 @@ async fn forms_answer_with_their_errors(backend: Backend) {
                 "destination_organization_id",
                 "org_000000000000000000000000",
             )],
-            404,
+            422,
             "no organization with that id",
         ),
         (
