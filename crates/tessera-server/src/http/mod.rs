@@ -174,34 +174,31 @@ pub async fn tenant_gate(State(state): State<AppState>, mut req: Request, next: 
         );
         r
     } else {
-        match ApiVersion::from_header(
+        let path = req
+            .extensions()
+            .get::<MatchedPath>()
+            .map(|m| m.as_str().to_owned())
+            .unwrap_or_default();
+        let version = ApiVersion::from_header(
             req.headers()
                 .get("persona-version")
                 .map(HeaderValue::as_bytes),
-        ) {
-            Err(e) => error_response(e),
-            Ok(version) => {
-                let path = req
-                    .extensions()
-                    .get::<MatchedPath>()
-                    .map(|m| m.as_str().to_owned())
-                    .unwrap_or_default();
-                match state.routes.access(req.method(), &path) {
-                    Some(Access::Needs(p)) if !key.permissions.contains(p) => {
-                        error_response(Error::forbidden(
-                            codes::PERMISSION_DENIED,
-                            format!("the API key lacks the {} permission", p.as_str()),
-                        ))
-                    }
-                    // `None`: no operation for this method, the router answers 405. (A handler
-                    // that declares no permission finds no caller and fails closed.)
-                    Some(_) => {
-                        req.extensions_mut().insert(Caller(key));
-                        req.extensions_mut().insert(version);
-                        next.run(req).await
-                    }
-                    None => next.run(req).await,
-                }
+        );
+        match (state.routes.access(req.method(), &path), version) {
+            // No operation for this method: the router answers 405. (A handler that declares no
+            // permission finds no caller and fails closed.)
+            (None, _) => next.run(req).await,
+            (Some(_), Err(e)) => error_response(e),
+            (Some(Access::Needs(p)), Ok(_)) if !key.permissions.contains(p) => {
+                error_response(Error::forbidden(
+                    codes::PERMISSION_DENIED,
+                    format!("the API key lacks the {} permission", p.as_str()),
+                ))
+            }
+            (Some(_), Ok(version)) => {
+                req.extensions_mut().insert(Caller(key));
+                req.extensions_mut().insert(version);
+                next.run(req).await
             }
         }
     };
