@@ -218,7 +218,6 @@ pub mod codes {
     pub const EXPIRES_IN_OUT_OF_RANGE: &str = "expires_in_out_of_range";
     pub const SHARE_TOKEN_NOT_REDEEMABLE: &str = "share_token_not_redeemable";
     pub const SHARE_TOKEN_EXPIRED: &str = "share_token_expired";
-    pub const SHARE_TOKEN_NOT_PEEKABLE: &str = "share_token_not_peekable";
     // Workflows
     pub const UNKNOWN_STEP_TYPE: &str = "unknown_step_type";
     pub const STEP_INPUT_UNAVAILABLE: &str = "step_input_unavailable";
