@@ -12,7 +12,8 @@ use tokio::sync::Notify;
 
 use crate::{Backend, Store};
 
-/// Resolves, again and again, when new jobs may be due (see [`Store::job_signal`]).
+/// Resolves, again and again, when new jobs may be due (see [`Store::job_signal`]). On
+/// PostgreSQL it holds one of the pool's connections: drop it before [`Store::close`].
 pub struct JobSignal {
     local: Arc<Notify>,
     /// PostgreSQL: the connection listening for other processes' announcements, if it could be

@@ -16,6 +16,7 @@ mod events;
 mod fuzz;
 mod idempotency;
 mod inquiries;
+mod jobs;
 mod limits;
 mod matrix;
 mod ops;
