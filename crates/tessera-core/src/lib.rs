@@ -11,6 +11,7 @@ pub mod fields;
 pub mod id;
 pub mod inflect;
 pub mod inquiry;
+pub mod job;
 pub mod jsonapi;
 pub mod mask;
 pub mod permission;

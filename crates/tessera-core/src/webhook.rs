@@ -15,7 +15,7 @@ use crate::jsonapi::{NoRelationships, Ref, Relationship, Resource};
 use crate::time::Timestamp;
 
 /// Attempts per delivery, in all.
-pub const MAX_ATTEMPTS: u32 = 8;
+pub const MAX_ATTEMPTS: u32 = crate::retry::WEBHOOK_DELIVERY.max_attempts;
 /// Most enabled-events entries (room for every Persona and Tessera name), and most webhooks per
 /// environment.
 pub const MAX_ENABLED_EVENTS: usize = 300;

@@ -8,18 +8,19 @@
 pub mod ops;
 pub mod paging;
 mod postgres;
+mod signal;
 mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod tx;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures::future::BoxFuture;
 use tessera_core::{Error, SharedClock};
 
 pub use paging::{Cursor, Page, PageRequest};
+pub use signal::JobSignal;
 pub use tx::{Arg, Dialect, Row, Sql, Tx};
 
 /// A unit of work: runs against a [`Tx`] and returns a value.
@@ -172,23 +173,9 @@ impl Store {
         Ok(())
     }
 
-    /// Resolves when a unit of work of this process asked for jobs to be looked at, or after
-    /// `timeout`. (PostgreSQL workers also listen for other processes; see `listen_jobs`.)
-    pub async fn wait_for_jobs(&self, timeout: Duration) {
-        let _ = tokio::time::timeout(timeout, self.inner.jobs.notified()).await;
-    }
-
-    /// Wakes this process's worker, as a committed unit that asked for it would.
+    /// Wakes this process's worker, as a committed unit that enqueued a job would.
     pub fn wake_jobs(&self) {
         self.inner.jobs.notify_one();
-    }
-
-    /// PostgreSQL: the connection URL and channel on which other processes announce new jobs.
-    pub fn jobs_listener(&self) -> Option<(sqlx::PgPool, String)> {
-        match &self.inner.backend {
-            Backend::Postgres(b) => Some((b.pool.clone(), b.jobs_channel.clone())),
-            Backend::Sqlite(_) => None,
-        }
     }
 
     /// Closes connections (the SQLite writer finishes its queue first).

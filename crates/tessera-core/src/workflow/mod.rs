@@ -37,7 +37,7 @@ pub const MAX_DEPTH: u32 = 5;
 /// Most runs one chain (everything that follows from one event no run caused) may make.
 pub const MAX_RUNS_PER_CHAIN: i64 = 100;
 /// Attempts of an `http-request` step before it fails.
-pub const HTTP_STEP_ATTEMPTS: u32 = 5;
+pub const HTTP_STEP_ATTEMPTS: u32 = crate::retry::WORKFLOW_HTTP_STEP.max_attempts;
 
 /// The status of a workflow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -10,13 +10,13 @@ use std::time::Duration;
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use bytes::Bytes;
-use serde_json::Value;
 use tessera_core::Error;
-use tessera_core::id::DeliveryId;
+use tessera_core::id::JobId;
+use tessera_core::job::DeliverWebhook;
 use tessera_core::retry;
 use tessera_core::signing::signature_headers;
 use tessera_core::webhook::webhook_delivery_body;
-use tessera_store::ops::jobs::{self, Job};
+use tessera_store::ops::jobs;
 use tessera_store::ops::webhooks::{self, AttemptPlan, AttemptResult};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -28,14 +28,6 @@ pub const PER_ENDPOINT: usize = 16;
 const ENDPOINT_WAIT: Duration = Duration::from_secs(1);
 /// How soon a delivery that was put back is looked at again.
 const BUSY_RETRY_MS: i64 = 500;
-
-fn delivery_id(payload: &Value) -> Result<DeliveryId, Error> {
-    payload
-        .get("delivery-id")
-        .and_then(Value::as_str)
-        .and_then(|s| DeliveryId::parse(s).ok())
-        .ok_or_else(|| Error::internal(std::io::Error::other("delivery job without a delivery id")))
-}
 
 fn header(map: &mut HeaderMap, name: &'static str, value: &str) {
     if let Ok(v) = HeaderValue::from_str(value) {
@@ -121,18 +113,18 @@ impl Worker {
     }
 }
 
-pub(super) async fn give_up(tx: &mut tessera_store::Tx, payload: &Value) -> Result<(), Error> {
-    webhooks::give_up(tx, &delivery_id(payload)?).await
+pub(super) async fn give_up(tx: &mut tessera_store::Tx, p: &DeliverWebhook) -> Result<(), Error> {
+    webhooks::give_up(tx, &p.delivery_id).await
 }
 
-pub(super) async fn run(worker: &Worker, job: &Job) -> Result<(), Error> {
-    let id = delivery_id(&job.payload)?;
+pub(super) async fn run(worker: &Worker, job: &JobId, p: &DeliverWebhook) -> Result<(), Error> {
+    let id = p.delivery_id.clone();
     let d = id.clone();
     let plan = worker
         .store
         .read(move |tx| Box::pin(async move { webhooks::plan(tx, &d).await }))
         .await?;
-    let job_id = job.id.clone();
+    let job_id = job.clone();
     let Some(plan) =
         plan.filter(|p| p.webhook.status == tessera_core::webhook::WebhookStatus::Enabled)
     else {
@@ -164,13 +156,6 @@ pub(super) async fn run(worker: &Worker, job: &Job) -> Result<(), Error> {
     // The endpoint's slot bounds requests in flight to it, not our own bookkeeping.
     drop(permit);
     metrics::counter!("tessera_webhook_attempts_total", "outcome" => if outcome.is_success() { "succeeded" } else { "failed" }).increment(1);
-    let delay = retry::next_retry(
-        attempt,
-        worker.retry_scale,
-        retry::random_jitter(),
-        outcome.retry_after,
-    )
-    .unwrap_or(Duration::ZERO);
     let result = AttemptResult {
         started_at: now,
         duration_ms: i64::try_from(outcome.duration.as_millis()).unwrap_or(i64::MAX),
@@ -181,9 +166,16 @@ pub(super) async fn run(worker: &Worker, job: &Job) -> Result<(), Error> {
             .map(|f| format!("{}: {}", f.kind.as_str(), f.message)),
         response_body: outcome.status.map(|_| outcome.body_text()),
         succeeded: outcome.is_success(),
-        retry_at: Some(now.plus_millis(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX))),
+        // After the last attempt: now (the delivery fails when recorded).
+        retry_at: Some(
+            worker
+                .retry
+                .deliveries
+                .next_retry_at(now, attempt, retry::random_jitter(), outcome.retry_after)
+                .unwrap_or(now),
+        ),
     };
-    let job_id = job.id.clone();
+    let job_id = job.clone();
     let status = worker
         .store
         .write(move |tx| {

@@ -4,7 +4,8 @@
 //!
 //! Jobs run concurrently up to a bound, each in its own task, so a slow job never holds back the
 //! others. A job's handler deletes its row in the same unit of work as its effect; a handler that
-//! fails leaves the row to be retried with backoff, and after `MAX_ATTEMPTS` it is given up.
+//! fails (or a row that cannot be read as a [`Job`]) leaves the row to be retried on the
+//! [`retry::INTERNAL_JOB`] policy, and after its last attempt the job is given up.
 
 mod deliver;
 mod redeem;
@@ -18,21 +19,19 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tessera_core::Error;
 use tessera_core::id::random_base62;
+use tessera_core::job::Job;
+use tessera_core::retry::{self, RetryPolicy};
+use tessera_core::{Error, Timestamp};
 use tessera_store::Store;
-use tessera_store::ops::jobs::{self, Job};
-use tessera_store::ops::{
-    idempotency, inquiries, sessions, share_tokens, webhooks, workflow_runs, workflow_triggers,
-};
+use tessera_store::ops::jobs::{self, Claimed};
+use tessera_store::ops::{idempotency, inquiries, sessions, share_tokens, workflow_triggers};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::outbound::OutboundClient;
 
-/// Attempts before a job is given up.
-pub const MAX_ATTEMPTS: i64 = 10;
 /// Jobs a worker holds at once (claimed and running, or waiting for their endpoint).
 pub const CONCURRENCY: usize = 128;
 /// How long the run budget of a chain of workflow runs is remembered.
@@ -60,13 +59,36 @@ impl Faults {
     }
 }
 
+/// The retry policies a worker uses (the outbound ones scaled by configuration).
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicies {
+    /// Webhook deliveries.
+    pub deliveries: RetryPolicy,
+    /// Workflow `http-request` steps.
+    pub http_steps: RetryPolicy,
+    /// A job whose handler failed.
+    pub failures: RetryPolicy,
+}
+
+impl RetryPolicies {
+    /// Tessera's policies, the outbound schedules multiplied by `scale`
+    /// (`TESSERA_WEBHOOK_RETRY_SCALE`).
+    pub fn scaled(scale: f64) -> Self {
+        Self {
+            deliveries: retry::WEBHOOK_DELIVERY.with_scale(scale),
+            http_steps: retry::WORKFLOW_HTTP_STEP.with_scale(scale),
+            failures: retry::INTERNAL_JOB,
+        }
+    }
+}
+
 /// A worker of one process.
 #[derive(Clone)]
 pub struct Worker {
     store: Store,
     id: String,
     outbound: OutboundClient,
-    retry_scale: f64,
+    retry: RetryPolicies,
     lease_ms: i64,
     /// How long dashboard sessions last (ended ones are purged).
     sessions: tessera_store::ops::sessions::Lifetimes,
@@ -81,7 +103,7 @@ impl Worker {
             store,
             id: format!("worker_{}", random_base62(12)),
             outbound,
-            retry_scale: config.webhook_retry_scale,
+            retry: RetryPolicies::scaled(config.webhook_retry_scale),
             lease_ms: config.worker_lease_ms,
             sessions: config.session_lifetimes(),
             endpoints: Arc::new(Mutex::new(HashMap::new())),
@@ -94,7 +116,7 @@ impl Worker {
         Self::new(state.store.clone(), state.outbound.clone(), &state.config)
     }
 
-    async fn claim(&self, limit: usize) -> Result<Vec<Job>, Error> {
+    async fn claim(&self, limit: usize) -> Result<Vec<Claimed>, Error> {
         let id = self.id.clone();
         let limit = i64::try_from(limit).unwrap_or(1);
         let lease = self.lease_ms;
@@ -104,15 +126,15 @@ impl Worker {
     }
 
     /// Runs one claimed job and records a failure for retry.
-    async fn run_job(&self, job: Job) {
+    async fn run_job(&self, job: Claimed) {
         let kind = job.kind.clone();
-        let result = match job.kind.as_str() {
-            jobs::REDEEM_SHARE_TOKEN => redeem::run(self, &job).await,
-            webhooks::DELIVER_WEBHOOK => deliver::run(self, &job).await,
-            workflow_runs::RUN_WORKFLOW => workflow::run(self, &job).await,
-            other => Err(Error::internal(std::io::Error::other(format!(
-                "unknown job kind {other}"
-            )))),
+        let result = match &job.job {
+            Ok(Job::RedeemShareToken(p)) => redeem::run(self, &job.id, p).await,
+            Ok(Job::DeliverWebhook(p)) => deliver::run(self, &job.id, p).await,
+            Ok(Job::RunWorkflow(p)) => workflow::run(self, &job.id, p).await,
+            // An unknown kind or an unreadable payload: failed like any job, and buried after
+            // the last attempt, for people to look at.
+            Err(bad) => Err(Error::internal(std::io::Error::other(bad.to_string()))),
         };
         let outcome = if result.is_ok() {
             "succeeded"
@@ -125,32 +147,31 @@ impl Worker {
         }
     }
 
-    async fn record_failure(&self, job: Job, e: Error) {
+    async fn record_failure(&self, job: Claimed, e: Error) {
         let message = match &e.cause {
             Some(cause) => format!("{}: {cause}", e.detail),
             None => e.detail.clone(),
         };
         tracing::warn!(job.id = %job.id, job.kind = %job.kind, attempts = job.attempts, error = %message, "job failed");
-        let give_up = job.attempts >= MAX_ATTEMPTS;
-        let backoff_ms = 1000_i64.saturating_mul(1 << job.attempts.clamp(0, 8));
-        let payload = job.payload.clone();
-        let kind = job.kind.clone();
+        let attempts = u32::try_from(job.attempts.max(0)).unwrap_or(u32::MAX);
+        let policy = self.retry.failures;
+        let jitter = retry::random_jitter();
         let result = self
             .store
             .write(move |tx| {
                 Box::pin(async move {
-                    if give_up {
-                        match kind.as_str() {
-                            jobs::REDEEM_SHARE_TOKEN => redeem::give_up(tx, &payload).await?,
-                            workflow_runs::RUN_WORKFLOW => workflow::give_up(tx, &payload).await?,
-                            webhooks::DELIVER_WEBHOOK => deliver::give_up(tx, &payload).await?,
-                            _ => {}
-                        }
-                        jobs::bury(tx, &job.id, &message).await
-                    } else {
-                        let at = tx.now().plus_millis(backoff_ms);
-                        jobs::retry(tx, &job.id, at, &message).await
+                    let retry_at: Option<Timestamp> =
+                        policy.next_retry_at(tx.now(), attempts, jitter, None);
+                    if let Some(at) = retry_at {
+                        return jobs::retry(tx, &job.id, at, &message).await;
                     }
+                    match &job.job {
+                        Ok(Job::RedeemShareToken(p)) => redeem::give_up(tx, p).await?,
+                        Ok(Job::RunWorkflow(p)) => workflow::give_up(tx, p).await?,
+                        Ok(Job::DeliverWebhook(p)) => deliver::give_up(tx, p).await?,
+                        Err(_) => {}
+                    }
+                    jobs::bury(tx, &job.id, &message).await
                 })
             })
             .await;
@@ -219,7 +240,7 @@ impl Worker {
     pub async fn run(self, shutdown: CancellationToken) {
         tracing::info!(worker = %self.id, "worker started");
         let permits = Arc::new(Semaphore::new(CONCURRENCY));
-        let mut listener = self.listen().await;
+        let mut signal = self.store.job_signal(POLL).await;
         let mut last_housekeeping = tokio::time::Instant::now() - Duration::from_secs(60);
         while !shutdown.is_cancelled() {
             if last_housekeeping.elapsed() >= Duration::from_secs(1) {
@@ -247,8 +268,7 @@ impl Worker {
             if claimed.is_empty() {
                 drop(first);
                 tokio::select! {
-                    () = self.store.wait_for_jobs(POLL) => {}
-                    () = next_notification(&mut listener) => {}
+                    () = signal.next() => {}
                     () = shutdown.cancelled() => {}
                 }
                 continue;
@@ -274,25 +294,5 @@ impl Worker {
             .acquire_many(u32::try_from(CONCURRENCY).unwrap_or(u32::MAX))
             .await;
         tracing::info!(worker = %self.id, "worker stopped");
-    }
-
-    /// PostgreSQL: a listener for jobs announced by other processes.
-    async fn listen(&self) -> Option<sqlx::postgres::PgListener> {
-        let (pool, channel) = self.store.jobs_listener()?;
-        let mut listener = sqlx::postgres::PgListener::connect_with(&pool).await.ok()?;
-        listener.listen(&channel).await.ok()?;
-        Some(listener)
-    }
-}
-
-async fn next_notification(listener: &mut Option<sqlx::postgres::PgListener>) {
-    match listener {
-        Some(l) => {
-            if l.recv().await.is_err() {
-                // The connection dropped: fall back to polling.
-                tokio::time::sleep(POLL).await;
-            }
-        }
-        None => std::future::pending().await,
     }
 }

@@ -1,40 +1,21 @@
 //! The redemption job: the copy, the verification and the token's final status in one unit of
 //! work, together with the job's completion.
 
-use serde_json::Value;
 use tessera_core::Error;
-use tessera_core::id::ShareTokenId;
-use tessera_core::workflow::Cause;
+use tessera_core::id::JobId;
+use tessera_core::job::RedeemShareToken;
 use tessera_store::Tx;
-use tessera_store::ops::jobs::{self, Job};
+use tessera_store::ops::jobs;
 use tessera_store::ops::redemption::{self, Outcome};
 
 use super::{Faults, Worker};
 
-fn token_id(payload: &Value) -> Result<ShareTokenId, Error> {
-    payload
-        .get("share-token-id")
-        .and_then(Value::as_str)
-        .and_then(|s| ShareTokenId::parse(s).ok())
-        .ok_or_else(|| {
-            Error::internal(std::io::Error::other(
-                "redemption job without a share token id",
-            ))
-        })
-}
-
-/// The workflow run that started the redemption, if one did: the copy's events count as that
-/// run's (depth, chain, not its own workflow).
-fn cause(payload: &Value) -> Option<Cause> {
-    payload
-        .get("cause")
-        .and_then(|c| serde_json::from_value(c.clone()).ok())
-}
-
-pub(super) async fn run(worker: &Worker, job: &Job) -> Result<(), Error> {
-    let id = token_id(&job.payload)?;
-    let cause = cause(&job.payload);
-    let job_id = job.id.clone();
+/// Runs a redemption. The workflow run that started it, if one did, is its cause: the copy's
+/// events count as that run's (depth, chain, not its own workflow).
+pub(super) async fn run(worker: &Worker, job: &JobId, p: &RedeemShareToken) -> Result<(), Error> {
+    let id = p.share_token_id.clone();
+    let cause = p.cause.clone();
+    let job_id = job.clone();
     let faults = worker.faults.clone();
     let outcome = worker
         .store
@@ -64,7 +45,7 @@ pub(super) async fn run(worker: &Worker, job: &Job) -> Result<(), Error> {
     Ok(())
 }
 
-pub(super) async fn give_up(tx: &mut Tx, payload: &Value) -> Result<(), Error> {
-    tx.set_cause(cause(payload));
-    redemption::give_up(tx, &token_id(payload)?).await
+pub(super) async fn give_up(tx: &mut Tx, p: &RedeemShareToken) -> Result<(), Error> {
+    tx.set_cause(p.cause.clone());
+    redemption::give_up(tx, &p.share_token_id).await
 }

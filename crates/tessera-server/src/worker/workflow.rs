@@ -14,20 +14,20 @@
 //! internal error leaves the job to be retried, and a job that keeps failing fails the run.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use bytes::Bytes;
-use serde_json::{Value, json};
+use serde_json::json;
 use tessera_core::id::{JobId, WorkflowRunId};
 use tessera_core::inflect::Inflection;
+use tessera_core::job::RunWorkflow;
 use tessera_core::signing::signature_headers;
 use tessera_core::webhook::delivery_body;
 use tessera_core::workflow::run::StepError;
 use tessera_core::workflow::{HTTP_STEP_ATTEMPTS, MAX_STEPS, Step};
 use tessera_core::{Error, Timestamp, codes, retry};
 use tessera_store::Tx;
-use tessera_store::ops::jobs::{self, Job};
+use tessera_store::ops::jobs;
 use tessera_store::ops::workflow_runs::{self, Running};
 use tessera_store::ops::{events, workflow_triggers, workflows};
 
@@ -54,20 +54,12 @@ struct HttpPlan {
     first_attempted_at: Option<Timestamp>,
 }
 
-fn run_id(payload: &Value) -> Result<WorkflowRunId, Error> {
-    payload
-        .get("workflow-run-id")
-        .and_then(Value::as_str)
-        .and_then(|s| WorkflowRunId::parse(s).ok())
-        .ok_or_else(|| Error::internal(std::io::Error::other("workflow job without a run id")))
-}
-
-pub(super) async fn run(worker: &Worker, job: &Job) -> Result<(), Error> {
-    let id = run_id(&job.payload)?;
+pub(super) async fn run(worker: &Worker, job: &JobId, p: &RunWorkflow) -> Result<(), Error> {
+    let id = &p.workflow_run_id;
     // Every round finishes a step or stops, so this bound is never what ends a run.
     for _ in 0..=2 * MAX_STEPS {
-        let next = match advance(worker, &job.id, &id).await? {
-            Next::Http(plan) => send(worker, &job.id, &id, *plan).await?,
+        let next = match advance(worker, job, id).await? {
+            Next::Http(plan) => send(worker, job, id, *plan).await?,
             other => other,
         };
         if matches!(next, Next::Stop) {
@@ -268,17 +260,13 @@ async fn send(
             (None, status) => format!("POST {} answered {}", plan.url, status.unwrap_or(0)),
         },
     });
-    let retry_at = (plan.attempt < HTTP_STEP_ATTEMPTS)
-        .then(|| {
-            retry::next_retry(
-                plan.attempt,
-                worker.retry_scale,
-                retry::random_jitter(),
-                outcome.retry_after,
-            )
-        })
-        .flatten()
-        .map(|d: Duration| now.plus_millis(i64::try_from(d.as_millis()).unwrap_or(i64::MAX)));
+    // None after the last attempt (HTTP_STEP_ATTEMPTS, the policy's limit): the step fails.
+    let retry_at = worker.retry.http_steps.next_retry_at(
+        now,
+        plan.attempt,
+        retry::random_jitter(),
+        outcome.retry_after,
+    );
     let output = json!({ "response-status": outcome.status });
     let (id, job_id, i) = (id.clone(), job.clone(), plan.index);
     worker
@@ -318,6 +306,6 @@ async fn send(
         .await
 }
 
-pub(super) async fn give_up(tx: &mut Tx, payload: &Value) -> Result<(), Error> {
-    workflow_runs::give_up(tx, &run_id(payload)?).await
+pub(super) async fn give_up(tx: &mut Tx, p: &RunWorkflow) -> Result<(), Error> {
+    workflow_runs::give_up(tx, &p.workflow_run_id).await
 }

@@ -17,6 +17,7 @@ mod fuzz;
 mod idempotency;
 mod inquiries;
 mod inquiries_persona;
+mod jobs;
 mod limits;
 mod matrix;
 mod ops;

@@ -4,47 +4,48 @@
 
 use serde_json::Value;
 use tessera_core::id::JobId;
+use tessera_core::job::{BadJob, Job};
 use tessera_core::{Error, Timestamp};
 
 use crate::args;
 use crate::tx::{Row, Tx};
 
-/// Copy a share token's source into the destination (`{"share-token-id"}`).
-pub const REDEEM_SHARE_TOKEN: &str = "redeem_share_token";
-
 /// A claimed job.
 #[derive(Debug, Clone)]
-pub struct Job {
+pub struct Claimed {
     pub id: JobId,
+    /// The kind as stored (a metrics label even when the job cannot be read).
     pub kind: String,
-    pub payload: Value,
+    /// The job, or why its row cannot be read (the worker fails such a row, and buries it after
+    /// the internal retry policy's attempts).
+    pub job: Result<Job, BadJob>,
     /// Attempts so far, this one included.
     pub attempts: i64,
 }
 
 /// Adds a job due at `run_at` and wakes the worker when the unit commits.
-pub async fn enqueue(
-    tx: &mut Tx,
-    kind: &str,
-    payload: &Value,
-    run_at: Timestamp,
-) -> Result<JobId, Error> {
+pub async fn enqueue(tx: &mut Tx, job: &Job, run_at: Timestamp) -> Result<JobId, Error> {
     let id = JobId::generate();
     let now = tx.now();
     tx.execute(
         "insert into jobs (id, kind, payload, run_at, created_at) values ($1, $2, $3, $4, $5)",
-        args![&id, kind, payload.to_string(), run_at, now],
+        args![&id, job.kind(), job.payload().to_string(), run_at, now],
     )
     .await?;
     tx.wake_jobs().await?;
     Ok(id)
 }
 
-fn from_row(r: &Row) -> Result<Job, Error> {
-    Ok(Job {
+fn from_row(r: &Row) -> Result<Claimed, Error> {
+    let kind = r.text("kind")?;
+    // A row that cannot be read is one bad job, not a failed claim of every job with it.
+    let job = serde_json::from_str::<Value>(&r.text("payload")?)
+        .map_err(|e| BadJob::NotJson(e.to_string()))
+        .and_then(|payload| Job::parse(&kind, payload));
+    Ok(Claimed {
         id: JobId::from_db(r.text("id")?),
-        kind: r.text("kind")?,
-        payload: r.json("payload")?,
+        job,
+        kind,
         attempts: r.i64("attempts")?,
     })
 }
@@ -55,7 +56,7 @@ pub async fn claim(
     worker: &str,
     lease_ms: i64,
     limit: i64,
-) -> Result<Vec<Job>, Error> {
+) -> Result<Vec<Claimed>, Error> {
     let now = tx.now();
     let skip_locked = match tx.dialect() {
         crate::Dialect::Postgres => " for update skip locked",

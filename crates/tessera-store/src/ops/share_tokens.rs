@@ -6,6 +6,7 @@ use tessera_core::event::names;
 use tessera_core::id::{
     ConnectionId, EnvironmentId, InquiryId, OrganizationId, ShareTokenId, VerificationId,
 };
+use tessera_core::job::{Job, RedeemShareToken};
 use tessera_core::share_token::{RedeemMode, RedeemParams, ShareToken, ShareTokenStatus, SourceId};
 use tessera_core::tenancy::{Actor, EnvKind, Scope};
 use tessera_core::verification::{VerificationKind, VerificationStatus};
@@ -345,11 +346,11 @@ pub async fn redeem(
     }
     // A redemption a workflow started carries the run's cause, so the events of the copy count
     // as that run's (see `workflow_triggers`).
-    let mut payload = serde_json::json!({ "share-token-id": id });
-    if let Some(cause) = tx.cause() {
-        payload["cause"] = serde_json::to_value(cause).map_err(Error::internal)?;
-    }
-    jobs::enqueue(tx, jobs::REDEEM_SHARE_TOKEN, &payload, now).await?;
+    let job = Job::from(RedeemShareToken {
+        share_token_id: id.clone(),
+        cause: tx.cause().cloned(),
+    });
+    jobs::enqueue(tx, &job, now).await?;
     Ok(ShareToken {
         status: ShareTokenStatus::Pending,
         pending_at: Some(now),

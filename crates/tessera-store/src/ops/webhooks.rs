@@ -1,9 +1,9 @@
 //! Webhooks, their deliveries (made in the event's transaction) and the attempt log.
 
-use serde_json::json;
 use tessera_core::event::Event;
 use tessera_core::id::{DeliveryId, EnvironmentId, EventId, JobId, WebhookId};
 use tessera_core::inflect::Inflection;
+use tessera_core::job::{DeliverWebhook, Job};
 use tessera_core::tenancy::Scope;
 use tessera_core::webhook::{
     Attempt, Delivery, DeliveryStatus, MAX_ATTEMPTS, MAX_WEBHOOKS_PER_ENVIRONMENT, Webhook,
@@ -16,8 +16,12 @@ use crate::ops::{events, jobs, lock};
 use crate::paging::{Filter, Page, PageRequest, fetch_page};
 use crate::tx::{Row, Tx, json as json_arg};
 
-/// Make one attempt of a delivery (`{"delivery-id"}`).
-pub const DELIVER_WEBHOOK: &str = "deliver_webhook";
+/// The job that makes one attempt of a delivery.
+fn deliver(id: &DeliveryId) -> Job {
+    Job::from(DeliverWebhook {
+        delivery_id: id.clone(),
+    })
+}
 
 const COLUMNS: &str = "id, url, status, enabled_events, inflection, secret, previous_secret, previous_secret_until, created_at, updated_at, name, description, api_version, api_attributes_blocklist, file_access_token_expires_in, payload_filter, included_allowlist, relationship_allowlist, custom_http_headers";
 
@@ -398,7 +402,7 @@ pub async fn fan_out(
             args![&id, env, r.text("id")?, event_id, name, MAX_ATTEMPTS, now],
         )
         .await?;
-        jobs::enqueue(tx, DELIVER_WEBHOOK, &json!({ "delivery-id": id }), now).await?;
+        jobs::enqueue(tx, &deliver(&id), now).await?;
     }
     Ok(())
 }
@@ -504,7 +508,7 @@ pub async fn retry(tx: &mut Tx, scope: &Scope, id: &DeliveryId) -> Result<Delive
         args![max, now, id],
     )
     .await?;
-    jobs::enqueue(tx, DELIVER_WEBHOOK, &json!({ "delivery-id": id }), now).await?;
+    jobs::enqueue(tx, &deliver(id), now).await?;
     delivery(tx, scope, id).await
 }
 

@@ -3,9 +3,10 @@
 //! step's record commits in the unit of work that did the step's effect, so a run resumes at its
 //! first unfinished step and never repeats a finished one.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use tessera_core::event::names;
 use tessera_core::id::{EnvironmentId, EventId, WorkflowId, WorkflowRunId};
+use tessera_core::job::{Job, RunWorkflow};
 use tessera_core::tenancy::Scope;
 use tessera_core::workflow::Workflow;
 use tessera_core::workflow::run::{RunStatus, StepError, StepRecord, StepStatus, WorkflowRun};
@@ -15,9 +16,6 @@ use crate::args;
 use crate::ops::{events, jobs, lock, tenancy};
 use crate::paging::{Filter, Page, PageRequest, fetch_page};
 use crate::tx::{Row, Tx, json as json_arg};
-
-/// Run a workflow run's steps (`{"workflow-run-id"}`).
-pub const RUN_WORKFLOW: &str = "run_workflow";
 
 const COLUMNS: &str = "id, workflow_id, status, steps, step_records, object_type, object_id, trigger_event_id, chain_id, depth, created_at, updated_at, completed_at";
 
@@ -116,7 +114,10 @@ pub async fn create(
         ],
     )
     .await?;
-    jobs::enqueue(tx, RUN_WORKFLOW, &json!({ "workflow-run-id": run.id }), now).await?;
+    let job = Job::from(RunWorkflow {
+        workflow_run_id: run.id.clone(),
+    });
+    jobs::enqueue(tx, &job, now).await?;
     emit_as_run(tx, env, names::WORKFLOW_RUN_CREATED, &run).await?;
     Ok(run)
 }
