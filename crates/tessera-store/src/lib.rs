@@ -8,6 +8,7 @@
 pub mod ops;
 pub mod paging;
 mod postgres;
+mod sql;
 mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
