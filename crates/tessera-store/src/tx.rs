@@ -9,7 +9,8 @@
 
 use serde::de::DeserializeOwned;
 use sqlx::pool::PoolConnection;
-use sqlx::postgres::PgRow;
+use sqlx::postgres::{PgArguments, PgConnection, PgRow};
+use sqlx::query::Query;
 use sqlx::{Postgres, Row as _, Transaction};
 
 pub use crate::sql::{Arg, Dialect, Sql, json};
@@ -72,22 +73,28 @@ pub(crate) fn db_err(e: sqlx::Error) -> Error {
     Error::internal(e)
 }
 
-macro_rules! bind_all {
-    ($q:expr, $args:expr) => {{
-        let mut q = $q;
-        for a in $args {
-            q = match a {
-                Arg::Int(v) => q.bind(v),
-                Arg::Float(v) => q.bind(v),
-                Arg::Text(v) => q.bind(v),
-                Arg::Blob(v) => q.bind(v),
-                Arg::NullInt => q.bind(None::<i64>),
-                Arg::NullText => q.bind(None::<String>),
-                Arg::NullBlob => q.bind(None::<Vec<u8>>),
-            };
-        }
-        q
-    }};
+/// A PostgreSQL statement with its arguments bound.
+fn pg_query(sql: &str, args: Vec<Arg>) -> Query<'_, Postgres, PgArguments> {
+    let mut q = sqlx::query(sql);
+    for a in args {
+        q = match a {
+            Arg::Int(v) => q.bind(v),
+            Arg::Float(v) => q.bind(v),
+            Arg::Text(v) => q.bind(v),
+            Arg::Blob(v) => q.bind(v),
+            Arg::NullInt => q.bind(None::<i64>),
+            Arg::NullText => q.bind(None::<String>),
+            Arg::NullBlob => q.bind(None::<Vec<u8>>),
+        };
+    }
+    q
+}
+
+/// The connection a statement runs on, whichever kind of `Conn` holds it.
+enum Driver<'c> {
+    // `&mut`: a shared reference to a connection is not `Send`, and units' futures must be.
+    Sqlite(&'c mut rusqlite::Connection),
+    Postgres(&'c mut PgConnection),
 }
 
 impl Tx {
@@ -124,47 +131,44 @@ impl Tx {
         }
     }
 
-    fn conn(&mut self) -> Result<&mut Conn, Error> {
-        self.conn
-            .as_mut()
-            .ok_or_else(|| Error::internal(std::io::Error::other("transaction already finished")))
+    fn driver(&mut self) -> Result<Driver<'_>, Error> {
+        match self.conn.as_mut() {
+            Some(Conn::Postgres(c)) => Ok(Driver::Postgres(c)),
+            Some(Conn::PostgresRead(c)) => Ok(Driver::Postgres(c)),
+            Some(Conn::Sqlite(c)) => Ok(Driver::Sqlite(c)),
+            Some(Conn::SqliteRead(r)) => r
+                .get_mut()
+                .map(Driver::Sqlite)
+                .ok_or_else(|| Error::internal(std::io::Error::other("not a SQLite connection"))),
+            None => Err(Error::internal(std::io::Error::other(
+                "transaction already finished",
+            ))),
+        }
     }
 
     /// Runs a statement; returns the number of rows it changed.
     pub async fn execute(&mut self, sql: &str, args: Vec<Arg>) -> Result<u64, Error> {
-        match self.conn()? {
-            Conn::Postgres(c) => Ok(bind_all!(sqlx::query(sql), args)
-                .execute(&mut **c)
+        match self.driver()? {
+            Driver::Postgres(c) => Ok(pg_query(sql, args)
+                .execute(c)
                 .await
                 .map_err(db_err)?
                 .rows_affected()),
-            Conn::PostgresRead(c) => Ok(bind_all!(sqlx::query(sql), args)
-                .execute(&mut **c)
-                .await
-                .map_err(db_err)?
-                .rows_affected()),
-            other => bind::execute(sqlite_conn(other)?, sql, &args),
+            Driver::Sqlite(c) => bind::execute(c, sql, &args),
         }
     }
 
     /// Runs a query and returns every row.
     pub async fn fetch_all(&mut self, sql: &str, args: Vec<Arg>) -> Result<Vec<Row>, Error> {
-        match self.conn()? {
-            Conn::Postgres(c) => Ok(bind_all!(sqlx::query(sql), args)
-                .fetch_all(&mut **c)
+        match self.driver()? {
+            Driver::Postgres(c) => Ok(pg_query(sql, args)
+                .fetch_all(c)
                 .await
                 .map_err(db_err)?
                 .into_iter()
                 .map(Row::Postgres)
                 .collect()),
-            Conn::PostgresRead(c) => Ok(bind_all!(sqlx::query(sql), args)
-                .fetch_all(&mut **c)
-                .await
-                .map_err(db_err)?
-                .into_iter()
-                .map(Row::Postgres)
-                .collect()),
-            other => Ok(bind::query(sqlite_conn(other)?, sql, &args)?
+            Driver::Sqlite(c) => Ok(bind::query(c, sql, &args)?
                 .into_iter()
                 .map(Row::Sqlite)
                 .collect()),
@@ -177,18 +181,13 @@ impl Tx {
         sql: &str,
         args: Vec<Arg>,
     ) -> Result<Option<Row>, Error> {
-        match self.conn()? {
-            Conn::Postgres(c) => Ok(bind_all!(sqlx::query(sql), args)
-                .fetch_optional(&mut **c)
+        match self.driver()? {
+            Driver::Postgres(c) => Ok(pg_query(sql, args)
+                .fetch_optional(c)
                 .await
                 .map_err(db_err)?
                 .map(Row::Postgres)),
-            Conn::PostgresRead(c) => Ok(bind_all!(sqlx::query(sql), args)
-                .fetch_optional(&mut **c)
-                .await
-                .map_err(db_err)?
-                .map(Row::Postgres)),
-            other => Ok(bind::query(sqlite_conn(other)?, sql, &args)?
+            Driver::Sqlite(c) => Ok(bind::query(c, sql, &args)?
                 .into_iter()
                 .next()
                 .map(Row::Sqlite)),
@@ -226,11 +225,6 @@ impl Tx {
         }
         Ok(())
     }
-}
-
-fn sqlite_conn(conn: &Conn) -> Result<&rusqlite::Connection, Error> {
-    conn.sqlite()
-        .ok_or_else(|| Error::internal(std::io::Error::other("not a SQLite connection")))
 }
 
 fn wrong_type(col: &str) -> Error {

@@ -55,6 +55,10 @@ impl ReadConn {
     pub(crate) fn get(&self) -> Option<&rusqlite::Connection> {
         self.conn.as_ref()
     }
+
+    pub(crate) fn get_mut(&mut self) -> Option<&mut rusqlite::Connection> {
+        self.conn.as_mut()
+    }
 }
 
 impl Drop for ReadConn {
