@@ -9,6 +9,7 @@ pub mod ops;
 pub mod paging;
 mod postgres;
 mod signal;
+mod sql;
 mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -1,198 +1,40 @@
 //! `Tx`: one unit of work's connection, on either backend. Units of work are written once
 //! against it with `$n` placeholders (both SQLite and PostgreSQL accept them); where the dialects
 //! differ, a unit asks [`Tx::dialect`].
+//!
+//! Below it: the driver-neutral values it binds ([`crate::sql`], re-exported here) and each
+//! driver's statement runner (`crate::sqlite::bind`, and PostgreSQL's through sqlx, here). Above
+//! it: the backends that build a `Tx` around their connections (`crate::sqlite`'s writer and
+//! readers, `crate::postgres`), and every unit of work in `crate::ops`.
 
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sqlx::pool::PoolConnection;
-use sqlx::postgres::PgRow;
+use sqlx::postgres::{PgArguments, PgConnection, PgRow};
+use sqlx::query::Query;
 use sqlx::{Postgres, Row as _, Transaction};
 
-use crate::sqlite::{self, SqliteRow};
+pub use crate::sql::{Arg, Dialect, Sql, json};
+use crate::sqlite::bind::{self, SqliteRow};
+use crate::sqlite::readers::ReadConn;
 use tessera_core::workflow::Cause;
 use tessera_core::{Error, Timestamp};
 
-/// The SQL dialect a unit of work runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dialect {
-    Sqlite,
-    Postgres,
-}
-
-/// A bound value. NULLs carry their type, which PostgreSQL needs.
-#[derive(Debug, Clone)]
-pub enum Arg {
-    Int(i64),
-    Float(f64),
-    Text(String),
-    Blob(Vec<u8>),
-    NullInt,
-    NullText,
-    NullBlob,
-}
-
-impl From<i64> for Arg {
-    fn from(v: i64) -> Self {
-        Arg::Int(v)
-    }
-}
-impl From<i32> for Arg {
-    fn from(v: i32) -> Self {
-        Arg::Int(i64::from(v))
-    }
-}
-impl From<u32> for Arg {
-    fn from(v: u32) -> Self {
-        Arg::Int(i64::from(v))
-    }
-}
-impl From<bool> for Arg {
-    fn from(v: bool) -> Self {
-        Arg::Int(i64::from(v))
-    }
-}
-impl From<f64> for Arg {
-    fn from(v: f64) -> Self {
-        Arg::Float(v)
-    }
-}
-impl From<String> for Arg {
-    fn from(v: String) -> Self {
-        Arg::Text(v)
-    }
-}
-impl From<&String> for Arg {
-    fn from(v: &String) -> Self {
-        Arg::Text(v.clone())
-    }
-}
-impl From<&str> for Arg {
-    fn from(v: &str) -> Self {
-        Arg::Text(v.to_owned())
-    }
-}
-impl From<Vec<u8>> for Arg {
-    fn from(v: Vec<u8>) -> Self {
-        Arg::Blob(v)
-    }
-}
-impl From<Timestamp> for Arg {
-    fn from(v: Timestamp) -> Self {
-        Arg::Int(v.millis())
-    }
-}
-impl From<Option<Timestamp>> for Arg {
-    fn from(v: Option<Timestamp>) -> Self {
-        v.map_or(Arg::NullInt, Arg::from)
-    }
-}
-impl From<Option<i64>> for Arg {
-    fn from(v: Option<i64>) -> Self {
-        v.map_or(Arg::NullInt, Arg::Int)
-    }
-}
-impl From<Option<u32>> for Arg {
-    fn from(v: Option<u32>) -> Self {
-        v.map_or(Arg::NullInt, Arg::from)
-    }
-}
-impl From<Option<String>> for Arg {
-    fn from(v: Option<String>) -> Self {
-        v.map_or(Arg::NullText, Arg::Text)
-    }
-}
-impl From<Option<&str>> for Arg {
-    fn from(v: Option<&str>) -> Self {
-        v.map_or(Arg::NullText, Arg::from)
-    }
-}
-impl From<Option<&String>> for Arg {
-    fn from(v: Option<&String>) -> Self {
-        v.map_or(Arg::NullText, Arg::from)
-    }
-}
-
-macro_rules! id_args {
-    ($($t:ident),*) => {$(
-        impl From<&tessera_core::id::$t> for Arg {
-            fn from(v: &tessera_core::id::$t) -> Self { Arg::Text(v.as_str().to_owned()) }
-        }
-        impl From<tessera_core::id::$t> for Arg {
-            fn from(v: tessera_core::id::$t) -> Self { Arg::Text(v.into_string()) }
-        }
-        impl From<Option<&tessera_core::id::$t>> for Arg {
-            fn from(v: Option<&tessera_core::id::$t>) -> Self { v.map_or(Arg::NullText, Arg::from) }
-        }
-        impl From<Option<tessera_core::id::$t>> for Arg {
-            fn from(v: Option<tessera_core::id::$t>) -> Self { v.map_or(Arg::NullText, Arg::from) }
-        }
-    )*};
-}
-id_args!(
-    OrganizationId,
-    EnvironmentId,
-    ApiKeyId,
-    UserId,
-    InquiryId,
-    VerificationId,
-    DocumentId,
-    FileId,
-    TemplateId,
-    ConnectionId,
-    ShareTokenId,
-    EventId,
-    WebhookId,
-    DeliveryId,
-    WorkflowId,
-    WorkflowRunId,
-    JobId,
-    SessionId
-);
-
-/// Serializes a value to JSON text for a TEXT column.
-pub fn json<T: Serialize + ?Sized>(v: &T) -> Arg {
-    Arg::Text(serde_json::to_string(v).unwrap_or_else(|_| String::from("null")))
-}
-
-/// Builds a `Vec<Arg>` from values convertible to [`Arg`].
-#[macro_export]
-macro_rules! args {
-    () => { ::std::vec::Vec::<$crate::tx::Arg>::new() };
-    ($($v:expr),+ $(,)?) => { vec![$($crate::tx::Arg::from($v)),+] };
-}
-
-/// A SQL statement under construction: text plus numbered arguments.
-#[derive(Debug, Default, Clone)]
-pub struct Sql {
-    pub text: String,
-    pub args: Vec<Arg>,
-}
-
-impl Sql {
-    pub fn new(text: impl Into<String>) -> Self {
-        Self {
-            text: text.into(),
-            args: Vec::new(),
-        }
-    }
-
-    /// Adds an argument and returns its placeholder (`$n`).
-    pub fn arg(&mut self, v: impl Into<Arg>) -> String {
-        self.args.push(v.into());
-        format!("${}", self.args.len())
-    }
-
-    pub fn push(&mut self, s: &str) -> &mut Self {
-        self.text.push_str(s);
-        self
-    }
-}
-
 pub(crate) enum Conn {
     Sqlite(rusqlite::Connection),
-    SqliteRead(sqlite::ReadConn),
+    SqliteRead(ReadConn),
     Postgres(Transaction<'static, Postgres>),
     PostgresRead(PoolConnection<Postgres>),
+}
+
+impl Conn {
+    /// The connection of a SQLite `Tx`.
+    pub(crate) fn sqlite(&self) -> Option<&rusqlite::Connection> {
+        match self {
+            Conn::Sqlite(c) => Some(c),
+            Conn::SqliteRead(r) => r.get(),
+            Conn::Postgres(_) | Conn::PostgresRead(_) => None,
+        }
+    }
 }
 
 /// What a unit of work asked to happen once it has committed.
@@ -231,22 +73,28 @@ pub(crate) fn db_err(e: sqlx::Error) -> Error {
     Error::internal(e)
 }
 
-macro_rules! bind_all {
-    ($q:expr, $args:expr) => {{
-        let mut q = $q;
-        for a in $args {
-            q = match a {
-                Arg::Int(v) => q.bind(v),
-                Arg::Float(v) => q.bind(v),
-                Arg::Text(v) => q.bind(v),
-                Arg::Blob(v) => q.bind(v),
-                Arg::NullInt => q.bind(None::<i64>),
-                Arg::NullText => q.bind(None::<String>),
-                Arg::NullBlob => q.bind(None::<Vec<u8>>),
-            };
-        }
-        q
-    }};
+/// A PostgreSQL statement with its arguments bound.
+fn pg_query(sql: &str, args: Vec<Arg>) -> Query<'_, Postgres, PgArguments> {
+    let mut q = sqlx::query(sql);
+    for a in args {
+        q = match a {
+            Arg::Int(v) => q.bind(v),
+            Arg::Float(v) => q.bind(v),
+            Arg::Text(v) => q.bind(v),
+            Arg::Blob(v) => q.bind(v),
+            Arg::NullInt => q.bind(None::<i64>),
+            Arg::NullText => q.bind(None::<String>),
+            Arg::NullBlob => q.bind(None::<Vec<u8>>),
+        };
+    }
+    q
+}
+
+/// The connection a statement runs on, whichever kind of `Conn` holds it.
+enum Driver<'c> {
+    // `&mut`: a shared reference to a connection is not `Send`, and units' futures must be.
+    Sqlite(&'c mut rusqlite::Connection),
+    Postgres(&'c mut PgConnection),
 }
 
 impl Tx {
@@ -283,47 +131,44 @@ impl Tx {
         }
     }
 
-    fn conn(&mut self) -> Result<&mut Conn, Error> {
-        self.conn
-            .as_mut()
-            .ok_or_else(|| Error::internal(std::io::Error::other("transaction already finished")))
+    fn driver(&mut self) -> Result<Driver<'_>, Error> {
+        match self.conn.as_mut() {
+            Some(Conn::Postgres(c)) => Ok(Driver::Postgres(c)),
+            Some(Conn::PostgresRead(c)) => Ok(Driver::Postgres(c)),
+            Some(Conn::Sqlite(c)) => Ok(Driver::Sqlite(c)),
+            Some(Conn::SqliteRead(r)) => r
+                .get_mut()
+                .map(Driver::Sqlite)
+                .ok_or_else(|| Error::internal(std::io::Error::other("not a SQLite connection"))),
+            None => Err(Error::internal(std::io::Error::other(
+                "transaction already finished",
+            ))),
+        }
     }
 
     /// Runs a statement; returns the number of rows it changed.
     pub async fn execute(&mut self, sql: &str, args: Vec<Arg>) -> Result<u64, Error> {
-        match self.conn()? {
-            Conn::Postgres(c) => Ok(bind_all!(sqlx::query(sql), args)
-                .execute(&mut **c)
+        match self.driver()? {
+            Driver::Postgres(c) => Ok(pg_query(sql, args)
+                .execute(c)
                 .await
                 .map_err(db_err)?
                 .rows_affected()),
-            Conn::PostgresRead(c) => Ok(bind_all!(sqlx::query(sql), args)
-                .execute(&mut **c)
-                .await
-                .map_err(db_err)?
-                .rows_affected()),
-            other => sqlite::execute(sqlite_conn(other)?, sql, &args),
+            Driver::Sqlite(c) => bind::execute(c, sql, &args),
         }
     }
 
     /// Runs a query and returns every row.
     pub async fn fetch_all(&mut self, sql: &str, args: Vec<Arg>) -> Result<Vec<Row>, Error> {
-        match self.conn()? {
-            Conn::Postgres(c) => Ok(bind_all!(sqlx::query(sql), args)
-                .fetch_all(&mut **c)
+        match self.driver()? {
+            Driver::Postgres(c) => Ok(pg_query(sql, args)
+                .fetch_all(c)
                 .await
                 .map_err(db_err)?
                 .into_iter()
                 .map(Row::Postgres)
                 .collect()),
-            Conn::PostgresRead(c) => Ok(bind_all!(sqlx::query(sql), args)
-                .fetch_all(&mut **c)
-                .await
-                .map_err(db_err)?
-                .into_iter()
-                .map(Row::Postgres)
-                .collect()),
-            other => Ok(sqlite::query(sqlite_conn(other)?, sql, &args)?
+            Driver::Sqlite(c) => Ok(bind::query(c, sql, &args)?
                 .into_iter()
                 .map(Row::Sqlite)
                 .collect()),
@@ -336,18 +181,13 @@ impl Tx {
         sql: &str,
         args: Vec<Arg>,
     ) -> Result<Option<Row>, Error> {
-        match self.conn()? {
-            Conn::Postgres(c) => Ok(bind_all!(sqlx::query(sql), args)
-                .fetch_optional(&mut **c)
+        match self.driver()? {
+            Driver::Postgres(c) => Ok(pg_query(sql, args)
+                .fetch_optional(c)
                 .await
                 .map_err(db_err)?
                 .map(Row::Postgres)),
-            Conn::PostgresRead(c) => Ok(bind_all!(sqlx::query(sql), args)
-                .fetch_optional(&mut **c)
-                .await
-                .map_err(db_err)?
-                .map(Row::Postgres)),
-            other => Ok(sqlite::query(sqlite_conn(other)?, sql, &args)?
+            Driver::Sqlite(c) => Ok(bind::query(c, sql, &args)?
                 .into_iter()
                 .next()
                 .map(Row::Sqlite)),
@@ -385,11 +225,6 @@ impl Tx {
         }
         Ok(())
     }
-}
-
-fn sqlite_conn(conn: &Conn) -> Result<&rusqlite::Connection, Error> {
-    sqlite::conn_of(conn)
-        .ok_or_else(|| Error::internal(std::io::Error::other("not a SQLite connection")))
 }
 
 fn wrong_type(col: &str) -> Error {

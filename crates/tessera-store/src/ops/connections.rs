@@ -6,7 +6,8 @@ use tessera_core::tenancy::{Actor, EnvKind, Scope};
 use tessera_core::{Error, codes};
 
 use crate::args;
-use crate::ops::{events, lock, tenancy};
+use crate::ops::scoped::{ON_EITHER_SIDE, Table};
+use crate::ops::{events, tenancy};
 use crate::paging::{Filter, Page, PageRequest, fetch_page};
 use crate::tx::{Row, Tx};
 
@@ -150,26 +151,18 @@ pub async fn create(
     Ok(c)
 }
 
-async fn fetch(
-    tx: &mut Tx,
-    scope: &Scope,
-    id: &ConnectionId,
-    for_update: bool,
-) -> Result<Connection, Error> {
-    let suffix = if for_update { lock(tx) } else { "" };
-    let row = tx
-        .fetch_optional(
-            &format!("select {COLUMNS} from connections where id = $1 and (source_env = $2 or destination_env = $2){suffix}"),
-            args![id, &scope.env],
-        )
-        .await?
-        .ok_or_else(|| Error::not_found("connection"))?;
-    from_row(&row)
-}
+/// Where connections are stored, for the scoped fetch.
+const CONNECTIONS: Table<Connection> = Table {
+    table: "connections",
+    columns: COLUMNS,
+    visible: ON_EITHER_SIDE,
+    noun: "connection",
+    from_row,
+};
 
 /// A connection the caller is a side of, or 404.
 pub async fn get(tx: &mut Tx, scope: &Scope, id: &ConnectionId) -> Result<Connection, Error> {
-    fetch(tx, scope, id, false).await
+    CONNECTIONS.get(tx, scope, id).await
 }
 
 /// A connection the caller is a side of, locked for the rest of the unit of work.
@@ -178,19 +171,12 @@ pub async fn get_for_update(
     scope: &Scope,
     id: &ConnectionId,
 ) -> Result<Connection, Error> {
-    fetch(tx, scope, id, true).await
+    CONNECTIONS.get_for_update(tx, scope, id).await
 }
 
 /// A connection by id alone (background work that already knows it is allowed).
 pub async fn get_unscoped(tx: &mut Tx, id: &ConnectionId) -> Result<Connection, Error> {
-    let row = tx
-        .fetch_optional(
-            &format!("select {COLUMNS} from connections where id = $1"),
-            args![id],
-        )
-        .await?
-        .ok_or_else(|| Error::not_found("connection"))?;
-    from_row(&row)
+    CONNECTIONS.get_unscoped(tx, id).await
 }
 
 /// Applies an action of the caller's side.

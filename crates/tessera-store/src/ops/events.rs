@@ -7,6 +7,7 @@ use tessera_core::id::{EnvironmentId, EventId};
 use tessera_core::tenancy::Scope;
 
 use crate::args;
+use crate::ops::scoped::{IN_ENVIRONMENT, Table};
 use crate::ops::{webhooks, workflow_triggers};
 use crate::paging::{Filter, Page, PageRequest, fetch_page};
 use crate::tx::{Row, Tx};
@@ -90,15 +91,18 @@ pub async fn list(
         .try_map(|r| from_row(&r))
 }
 
+/// Where events are stored, for the scoped fetch.
+const EVENTS: Table<Event> = Table {
+    table: "events",
+    columns: COLUMNS,
+    visible: IN_ENVIRONMENT,
+    noun: "event",
+    from_row,
+};
+
+/// An event of the scope, or 404.
 pub async fn get(tx: &mut Tx, scope: &Scope, id: &EventId) -> Result<Event, Error> {
-    let row = tx
-        .fetch_optional(
-            &format!("select {COLUMNS} from events where id = $1 and environment_id = $2"),
-            args![id, &scope.env],
-        )
-        .await?
-        .ok_or_else(|| Error::not_found("event"))?;
-    from_row(&row)
+    EVENTS.get(tx, scope, id).await
 }
 
 /// Removes personal data from the stored payloads of events about the given objects.

@@ -8,6 +8,7 @@ pub mod idempotency;
 pub mod inquiries;
 pub mod jobs;
 pub mod redemption;
+mod scoped;
 pub mod sessions;
 pub mod share_tokens;
 pub mod templates;

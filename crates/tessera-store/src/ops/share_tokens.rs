@@ -13,7 +13,8 @@ use tessera_core::verification::{VerificationKind, VerificationStatus};
 use tessera_core::{Error, Timestamp, codes};
 
 use crate::args;
-use crate::ops::{connections, events, inquiries, jobs, lock, templates, verifications};
+use crate::ops::scoped::{ON_EITHER_SIDE, Table};
+use crate::ops::{connections, events, inquiries, jobs, templates, verifications};
 use crate::paging::{Filter, Page, PageRequest, fetch_page};
 use crate::tx::{Row, Tx, json};
 
@@ -226,39 +227,23 @@ pub async fn create(
     Ok(t)
 }
 
-async fn fetch(
-    tx: &mut Tx,
-    scope: &Scope,
-    id: &ShareTokenId,
-    for_update: bool,
-) -> Result<ShareToken, Error> {
-    let suffix = if for_update { lock(tx) } else { "" };
-    let row = tx
-        .fetch_optional(
-            &format!("select {COLUMNS} from share_tokens where id = $1 and (source_env = $2 or destination_env = $2){suffix}"),
-            args![id, &scope.env],
-        )
-        .await?
-        .ok_or_else(|| Error::not_found("share token"))?;
-    from_row(&row)
-}
+/// Where share tokens are stored, for the scoped fetch.
+const SHARE_TOKENS: Table<ShareToken> = Table {
+    table: "share_tokens",
+    columns: COLUMNS,
+    visible: ON_EITHER_SIDE,
+    noun: "share token",
+    from_row,
+};
 
 /// A token the caller is a side of, or 404.
 pub async fn get(tx: &mut Tx, scope: &Scope, id: &ShareTokenId) -> Result<ShareToken, Error> {
-    fetch(tx, scope, id, false).await
+    SHARE_TOKENS.get(tx, scope, id).await
 }
 
 /// A token by id alone, locked (for the worker).
 pub async fn get_unscoped_for_update(tx: &mut Tx, id: &ShareTokenId) -> Result<ShareToken, Error> {
-    let suffix = lock(tx);
-    let row = tx
-        .fetch_optional(
-            &format!("select {COLUMNS} from share_tokens where id = $1{suffix}"),
-            args![id],
-        )
-        .await?
-        .ok_or_else(|| Error::not_found("share token"))?;
-    from_row(&row)
+    SHARE_TOKENS.get_unscoped_for_update(tx, id).await
 }
 
 /// Starts a redemption: the one compare-and-set `created → pending` that decides the winner,
@@ -366,7 +351,7 @@ pub async fn redeem(
 /// `expires-at` is already `expired` (as every read reports it), so expiring it is refused too,
 /// whether or not the sweep has persisted it yet.
 pub async fn expire(tx: &mut Tx, scope: &Scope, id: &ShareTokenId) -> Result<ShareToken, Error> {
-    let t = fetch(tx, scope, id, true).await?;
+    let t = SHARE_TOKENS.get_for_update(tx, scope, id).await?;
     let now = tx.now();
     match t.status_at(now) {
         ShareTokenStatus::Created => mark_expired(tx, t, now).await,

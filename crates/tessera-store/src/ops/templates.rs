@@ -6,6 +6,7 @@ use tessera_core::template::{Template, TemplateSpec};
 use tessera_core::tenancy::Scope;
 
 use crate::args;
+use crate::ops::scoped::{IN_ENVIRONMENT, Table};
 use crate::paging::{Filter, Page, PageRequest, fetch_page};
 use crate::tx::{Row, Tx, json};
 
@@ -54,18 +55,18 @@ pub async fn create(tx: &mut Tx, scope: &Scope, spec: TemplateSpec) -> Result<Te
     Ok(t)
 }
 
+/// Where inquiry templates are stored, for the scoped fetch.
+const TEMPLATES: Table<Template> = Table {
+    table: "inquiry_templates",
+    columns: COLUMNS,
+    visible: IN_ENVIRONMENT,
+    noun: "inquiry template",
+    from_row,
+};
+
 /// A template of the scope, or 404.
 pub async fn get(tx: &mut Tx, scope: &Scope, id: &TemplateId) -> Result<Template, Error> {
-    let row = tx
-        .fetch_optional(
-            &format!(
-                "select {COLUMNS} from inquiry_templates where id = $1 and environment_id = $2"
-            ),
-            args![id, &scope.env],
-        )
-        .await?
-        .ok_or_else(|| Error::not_found("inquiry template"))?;
-    from_row(&row)
+    TEMPLATES.get(tx, scope, id).await
 }
 
 pub async fn list(tx: &mut Tx, scope: &Scope, page: &PageRequest) -> Result<Page<Template>, Error> {

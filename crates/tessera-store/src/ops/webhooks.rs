@@ -12,6 +12,7 @@ use tessera_core::webhook::{
 use tessera_core::{Error, Timestamp, codes};
 
 use crate::args;
+use crate::ops::scoped::{IN_ENVIRONMENT, Table};
 use crate::ops::{events, jobs, lock};
 use crate::paging::{Filter, Page, PageRequest, fetch_page};
 use crate::tx::{Row, Tx, json as json_arg};
@@ -134,27 +135,17 @@ pub async fn create(tx: &mut Tx, scope: &Scope, new: NewWebhook) -> Result<Webho
     Ok(w)
 }
 
-async fn fetch(
-    tx: &mut Tx,
-    scope: &Scope,
-    id: &WebhookId,
-    for_update: bool,
-) -> Result<Webhook, Error> {
-    let suffix = if for_update { lock(tx) } else { "" };
-    let row = tx
-        .fetch_optional(
-            &format!(
-                "select {COLUMNS} from webhooks where id = $1 and environment_id = $2{suffix}"
-            ),
-            args![id, &scope.env],
-        )
-        .await?
-        .ok_or_else(|| Error::not_found("webhook"))?;
-    from_row(&row)
-}
+/// Where webhooks are stored, for the scoped fetch.
+const WEBHOOKS: Table<Webhook> = Table {
+    table: "webhooks",
+    columns: COLUMNS,
+    visible: IN_ENVIRONMENT,
+    noun: "webhook",
+    from_row,
+};
 
 pub async fn get(tx: &mut Tx, scope: &Scope, id: &WebhookId) -> Result<Webhook, Error> {
-    fetch(tx, scope, id, false).await
+    WEBHOOKS.get(tx, scope, id).await
 }
 
 pub async fn list(tx: &mut Tx, scope: &Scope, page: &PageRequest) -> Result<Page<Webhook>, Error> {
@@ -234,7 +225,7 @@ pub async fn update(
     id: &WebhookId,
     patch: WebhookPatch,
 ) -> Result<Webhook, Error> {
-    let mut w = fetch(tx, scope, id, true).await?;
+    let mut w = WEBHOOKS.get_for_update(tx, scope, id).await?;
     refuse_archived(&w)?;
     if let Some(url) = patch.url {
         w.url = url;
@@ -286,7 +277,7 @@ pub async fn set_status(
     id: &WebhookId,
     to: WebhookStatus,
 ) -> Result<Webhook, Error> {
-    let mut w = fetch(tx, scope, id, true).await?;
+    let mut w = WEBHOOKS.get_for_update(tx, scope, id).await?;
     if w.status == to {
         return Ok(w);
     }
@@ -313,7 +304,7 @@ pub async fn rotate_secret(
     secret: String,
     overlap_secs: i64,
 ) -> Result<Webhook, Error> {
-    let mut w = fetch(tx, scope, id, true).await?;
+    let mut w = WEBHOOKS.get_for_update(tx, scope, id).await?;
     refuse_archived(&w)?;
     let now = tx.now();
     let old = std::mem::replace(&mut w.secret, secret);
@@ -331,7 +322,7 @@ pub async fn clone(
     id: &WebhookId,
     secret: String,
 ) -> Result<Webhook, Error> {
-    let source = fetch(tx, scope, id, false).await?;
+    let source = WEBHOOKS.get(tx, scope, id).await?;
     let mut w = create(
         tx,
         scope,
@@ -409,6 +400,15 @@ pub async fn fan_out(
 
 const DELIVERY_COLUMNS: &str = "id, webhook_id, event_id, event_name, status, attempts_made, max_attempts, next_attempt_at, first_attempted_at, created_at, updated_at";
 
+/// Where webhook deliveries are stored, for the scoped fetch.
+const DELIVERIES: Table<Delivery> = Table {
+    table: "webhook_deliveries",
+    columns: DELIVERY_COLUMNS,
+    visible: IN_ENVIRONMENT,
+    noun: "webhook delivery",
+    from_row: delivery_from_row,
+};
+
 fn delivery_from_row(r: &Row) -> Result<Delivery, Error> {
     Ok(Delivery {
         id: DeliveryId::from_db(r.text("id")?),
@@ -473,14 +473,7 @@ async fn attempts(tx: &mut Tx, delivery: &DeliveryId) -> Result<Vec<Attempt>, Er
 
 /// One delivery of the scope with all its attempts, or 404.
 pub async fn delivery(tx: &mut Tx, scope: &Scope, id: &DeliveryId) -> Result<Delivery, Error> {
-    let row = tx
-        .fetch_optional(
-            &format!("select {DELIVERY_COLUMNS} from webhook_deliveries where id = $1 and environment_id = $2"),
-            args![id, &scope.env],
-        )
-        .await?
-        .ok_or_else(|| Error::not_found("webhook delivery"))?;
-    let mut d = delivery_from_row(&row)?;
+    let mut d = DELIVERIES.get(tx, scope, id).await?;
     d.attempts = attempts(tx, id).await?;
     Ok(d)
 }

@@ -13,6 +13,7 @@ use tessera_core::workflow::run::{RunStatus, StepError, StepRecord, StepStatus, 
 use tessera_core::{Error, Timestamp};
 
 use crate::args;
+use crate::ops::scoped::{IN_ENVIRONMENT, Table};
 use crate::ops::{events, jobs, lock, tenancy};
 use crate::paging::{Filter, Page, PageRequest, fetch_page};
 use crate::tx::{Row, Tx, json as json_arg};
@@ -122,16 +123,18 @@ pub async fn create(
     Ok(run)
 }
 
+/// Where workflow runs are stored, for the scoped fetch.
+const RUNS: Table<WorkflowRun> = Table {
+    table: "workflow_runs",
+    columns: COLUMNS,
+    visible: IN_ENVIRONMENT,
+    noun: "workflow run",
+    from_row,
+};
+
 /// A run of the scope, or 404.
 pub async fn get(tx: &mut Tx, scope: &Scope, id: &WorkflowRunId) -> Result<WorkflowRun, Error> {
-    let row = tx
-        .fetch_optional(
-            &format!("select {COLUMNS} from workflow_runs where id = $1 and environment_id = $2"),
-            args![id, &scope.env],
-        )
-        .await?
-        .ok_or_else(|| Error::not_found("workflow run"))?;
-    from_row(&row)
+    RUNS.get(tx, scope, id).await
 }
 
 /// Filters of the run list.

@@ -11,7 +11,8 @@ use tessera_core::workflow::{
 use tessera_core::{Error, codes};
 
 use crate::args;
-use crate::ops::{connections, lock, templates};
+use crate::ops::scoped::{IN_ENVIRONMENT, Table};
+use crate::ops::{connections, templates};
 use crate::paging::{Filter, Page, PageRequest, fetch_page};
 use crate::tx::{Row, Tx, json};
 
@@ -146,40 +147,23 @@ pub async fn create(tx: &mut Tx, scope: &Scope, new: NewWorkflow) -> Result<Work
     Ok(w)
 }
 
-async fn fetch(
-    tx: &mut Tx,
-    scope: &Scope,
-    id: &WorkflowId,
-    for_update: bool,
-) -> Result<Workflow, Error> {
-    let suffix = if for_update { lock(tx) } else { "" };
-    let row = tx
-        .fetch_optional(
-            &format!(
-                "select {COLUMNS} from workflows where id = $1 and environment_id = $2{suffix}"
-            ),
-            args![id, &scope.env],
-        )
-        .await?
-        .ok_or_else(|| Error::not_found("workflow"))?;
-    from_row(&row)
-}
+/// Where workflows are stored, for the scoped fetch.
+const WORKFLOWS: Table<Workflow> = Table {
+    table: "workflows",
+    columns: COLUMNS,
+    visible: IN_ENVIRONMENT,
+    noun: "workflow",
+    from_row,
+};
 
 /// A workflow of the scope, or 404.
 pub async fn get(tx: &mut Tx, scope: &Scope, id: &WorkflowId) -> Result<Workflow, Error> {
-    fetch(tx, scope, id, false).await
+    WORKFLOWS.get(tx, scope, id).await
 }
 
 /// A workflow by id alone (the worker, which already knows the run's scope).
 pub async fn get_unscoped(tx: &mut Tx, id: &WorkflowId) -> Result<Workflow, Error> {
-    let row = tx
-        .fetch_optional(
-            &format!("select {COLUMNS} from workflows where id = $1"),
-            args![id],
-        )
-        .await?
-        .ok_or_else(|| Error::not_found("workflow"))?;
-    from_row(&row)
+    WORKFLOWS.get_unscoped(tx, id).await
 }
 
 pub async fn list(tx: &mut Tx, scope: &Scope, page: &PageRequest) -> Result<Page<Workflow>, Error> {
@@ -211,7 +195,7 @@ pub async fn update(
     id: &WorkflowId,
     patch: WorkflowPatch,
 ) -> Result<Workflow, Error> {
-    let mut w = fetch(tx, scope, id, true).await?;
+    let mut w = WORKFLOWS.get_for_update(tx, scope, id).await?;
     let redefined = patch.trigger.is_some() || patch.steps.is_some();
     if let Some(name) = patch.name {
         w.name = name;
