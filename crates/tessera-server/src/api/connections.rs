@@ -11,7 +11,8 @@ use tessera_store::ops::connections::{self, ConnectionFilter};
 use utoipa::ToSchema;
 
 use crate::api::{
-    Body, CommonHeaders, IdempotencyHeader, PageParams, id_attribute, page_doc, required, single,
+    Body, CommonHeaders, EmptyBody, IdempotencyHeader, PageParams, id_attribute, page_doc,
+    required, single,
 };
 use crate::extract::{Ctx, JsonBody, OptionalJsonBody, Reply, path_id};
 use crate::query::{Accepts, Query};
@@ -164,35 +165,6 @@ pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
         Some(&q),
     )
 }
-
-/// An optional body of the action endpoints: `{}`, `{"meta": {…}}` or a JSON:API document with
-/// no attributes (`{"data": {"attributes": {}}}`, as generic Persona clients send).
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct EmptyBody {
-    #[serde(default)]
-    pub data: Option<EmptyData>,
-    #[serde(default)]
-    #[schema(value_type = Option<Object>)]
-    pub meta: Option<serde_json::Value>,
-}
-
-/// The `data` of an [`EmptyBody`]: its type and id are not checked; it has no attributes.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct EmptyData {
-    #[serde(rename = "type", default)]
-    pub kind: Option<String>,
-    #[serde(default)]
-    pub id: Option<String>,
-    #[serde(default)]
-    pub attributes: Option<NoAttributes>,
-}
-
-/// No attributes: `{}` (any member is refused with its pointer).
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NoAttributes {}
 
 async fn act(ctx: Ctx, id: String, action: ConnectionAction) -> Reply {
     single(&ctx, &[])?;

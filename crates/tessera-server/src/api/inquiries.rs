@@ -21,7 +21,7 @@ use tessera_store::ops::{documents, templates, verifications};
 use utoipa::ToSchema;
 
 use crate::api::{
-    Body, CommonHeaders, IdempotencyHeader, PageParams, id_attribute, page_doc, single,
+    Body, CommonHeaders, EmptyData, IdempotencyHeader, PageParams, id_attribute, page_doc, single,
 };
 use crate::extract::{Ctx, JsonBody, OptionalJsonBody, Reply, path_id};
 use crate::query::Accepts;
@@ -101,13 +101,13 @@ pub struct InquiryChanges {
 
 /// An optional body of the transition endpoints: `{"meta": {"comment": "…"}}`. Approve and
 /// decline store the comment as `reviewer-comment`; the other transitions ignore it. A `data`
-/// member (`{"data": {"attributes": {}}}`, as generic clients send) is accepted and ignored.
+/// member without attributes (`{"data": {"attributes": {}}}`, as generic clients send) is
+/// accepted and ignored.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActionBody {
     #[serde(default)]
-    #[schema(value_type = Option<Object>)]
-    pub data: Option<Value>,
+    pub data: Option<EmptyData>,
     #[serde(default)]
     pub meta: Option<ActionMeta>,
 }
@@ -126,8 +126,7 @@ pub struct ActionMeta {
 #[serde(deny_unknown_fields)]
 pub struct TagBody {
     #[serde(default)]
-    #[schema(value_type = Option<Object>)]
-    pub data: Option<Value>,
+    pub data: Option<EmptyData>,
     #[serde(default)]
     pub meta: TagMeta,
 }
@@ -145,8 +144,7 @@ pub struct TagMeta {
 #[serde(deny_unknown_fields)]
 pub struct SetTagsBody {
     #[serde(default)]
-    #[schema(value_type = Option<Object>)]
-    pub data: Option<Value>,
+    pub data: Option<EmptyData>,
     #[serde(default)]
     pub meta: SetTagsMeta,
 }

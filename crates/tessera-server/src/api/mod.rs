@@ -56,6 +56,35 @@ pub struct Data<A: Default> {
     pub attributes: A,
 }
 
+/// An optional body of the action endpoints: `{}`, `{"meta": {…}}` or a JSON:API document with
+/// no attributes (`{"data": {"attributes": {}}}`, as generic Persona clients send).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmptyBody {
+    #[serde(default)]
+    pub data: Option<EmptyData>,
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub meta: Option<Value>,
+}
+
+/// The `data` of an [`EmptyBody`]: its type and id are not checked; it has no attributes.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmptyData {
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub attributes: Option<NoAttributes>,
+}
+
+/// No attributes: `{}` (any member is refused with its pointer).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoAttributes {}
+
 /// A required attribute, or 422 pointing at it.
 pub fn required<T>(value: Option<T>, name: &str) -> Result<T, Error> {
     value.ok_or_else(|| {

@@ -24,9 +24,9 @@ use tessera_store::ops::share_tokens::{self, ShareTokenFilter};
 use tessera_store::ops::{connections, inquiries, verifications};
 use utoipa::ToSchema;
 
-use crate::api::connections::{EmptyBody, direction_filter};
+use crate::api::connections::direction_filter;
 use crate::api::{
-    Body, CommonHeaders, IdempotencyHeader, PageParams, id_attribute, page_doc, required,
+    Body, CommonHeaders, EmptyBody, IdempotencyHeader, PageParams, id_attribute, page_doc, required,
 };
 use crate::extract::{Ctx, JsonBody, OptionalJsonBody, Reply, deserialize, path_id};
 use crate::query::Accepts;

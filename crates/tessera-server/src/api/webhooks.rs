@@ -23,9 +23,10 @@ use tessera_core::{Error, Timestamp, codes};
 use tessera_store::ops::webhooks::{self, NewWebhook, WebhookPatch};
 use utoipa::ToSchema;
 
-use crate::api::connections::EmptyBody;
 use crate::api::inquiries::double;
-use crate::api::{Body, CommonHeaders, IdempotencyHeader, PageParams, page_doc, required, single};
+use crate::api::{
+    Body, CommonHeaders, EmptyBody, IdempotencyHeader, PageParams, page_doc, required, single,
+};
 use crate::extract::{Ctx, JsonBody, OptionalJsonBody, Reply, path_id};
 use crate::query::Accepts;
 use crate::render::Doc;

@@ -215,6 +215,39 @@ async fn action_bodies_may_be_empty_documents(backend: Backend) {
         .send()
         .await
         .expect(200);
+    // The inquiry transitions and tag actions read the same body.
+    let inquiry = app.completed_inquiry(&a.sandbox, json!({})).await;
+    let approve = format!("/api/v1/inquiries/{inquiry}/approve");
+    let r = app
+        .post(&approve)
+        .key(&a.sandbox)
+        .json(json!({"data": {"attributes": {"status": "approved"}}}))
+        .send()
+        .await
+        .expect(400);
+    assert_eq!(
+        (r.code(), r.pointer()),
+        ("unknown_attribute", "/data/attributes/status")
+    );
+    let r = app
+        .post(&format!("/api/v1/inquiries/{inquiry}/add-tag"))
+        .key(&a.sandbox)
+        .json(json!({"data": {"attributes": {"tag": "x"}}, "meta": {"tag-name": "vip"}}))
+        .send()
+        .await
+        .expect(400);
+    assert_eq!(r.pointer(), "/data/attributes/tag");
+    let r = app
+        .post(&approve)
+        .key(&a.sandbox)
+        .json(json!({"data": {"attributes": {}}, "meta": {"comment": "ok"}}))
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(
+        (r.attr("status").as_str(), r.attr("tags").clone()),
+        (Some("approved"), json!([]))
+    );
 }
 
 /// The connection list takes `filter[destination-organization-id]`; a well-formed but unknown
