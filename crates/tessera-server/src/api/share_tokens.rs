@@ -170,17 +170,63 @@ async fn included(
     Ok(out)
 }
 
+/// The relationships a write's `include` names (checked against [`INCLUDES`]).
+fn write_includes(ctx: &Ctx) -> Result<Vec<String>, crate::error::ApiError> {
+    Ok(ctx
+        .query(Accepts {
+            includes: INCLUDES,
+            ..Default::default()
+        })?
+        .include)
+}
+
+/// Runs a unit of work that changes one token and answers with the token as the caller sees it
+/// (from `direction`, or from the caller's side when `None`) and what `include` names.
+async fn commit_token<F>(
+    ctx: &Ctx,
+    status: StatusCode,
+    direction: Option<Direction>,
+    include: Vec<String>,
+    unit: F,
+) -> Reply
+where
+    F: for<'c> FnOnce(
+            &'c mut Tx,
+            &'c Scope,
+        ) -> futures::future::BoxFuture<'c, Result<ShareToken, Error>>
+        + Send
+        + 'static,
+{
+    let scope = ctx.scope().clone();
+    let viewer = scope.clone();
+    ctx.commit(
+        status,
+        move |tx| {
+            Box::pin(async move {
+                let t = unit(tx, &scope).await?;
+                let inc = included(tx, &scope, &t, &include).await?;
+                Ok((t, inc))
+            })
+        },
+        move |(t, inc)| {
+            let direction = direction.unwrap_or_else(|| t.direction_for(&viewer));
+            Doc::one(
+                t.view_for(&viewer, direction, t.updated_at, None)
+                    .to_value(),
+            )
+            .with_included(inc)
+        },
+    )
+    .await
+}
+
 #[utoipa::path(post, path = "/api/v1/connect/share-tokens", tag = "share-tokens",
     params(ShareTokenIncludeParams, CommonHeaders, IdempotencyHeader),
     request_body = Body<NewShareToken>,
     security(("api_key" = ["share_token.write"])),
     responses((status = 201, body = Document<crate::api::schema::Resource<crate::api::schema::ShareTokenAttributes, crate::api::schema::ShareTokenRelationships>>), (status = 403, body = ErrorDocument), (status = 409, body = ErrorDocument), (status = 422, description = "invalid attributes; also a `connection-id` or `source-id` the caller cannot see (`reference_not_found`, with its pointer)", body = ErrorDocument)))]
 pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewShareToken>>) -> Reply {
-    let q = ctx.query(Accepts {
-        includes: INCLUDES,
-        ..Default::default()
-    })?;
-    let include = q.include.clone();
+    let include = write_includes(&ctx)?;
     let a = body.data.attributes;
     let connection = id_attribute(
         &required(a.connection_id, "connection-id")?,
@@ -190,25 +236,16 @@ pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewShareToken>>) -> 
     )?;
     let source = SourceId::parse(&required(a.source_id, "source-id")?)?;
     let expires_in = check_expires_in(a.expires_in_seconds.unwrap_or(DEFAULT_EXPIRES_IN))?;
-    let (scope, actor) = (ctx.scope().clone(), ctx.actor());
-    let viewer = scope.clone();
-    ctx.commit(
+    let actor = ctx.actor();
+    commit_token(
+        &ctx,
         StatusCode::CREATED,
-        move |tx| {
+        Some(Direction::Outbound),
+        include,
+        move |tx, scope| {
             Box::pin(async move {
-                let t = share_tokens::create(tx, &scope, &connection, &source, expires_in, actor)
-                    .await?;
-                let inc = included(tx, &scope, &t, &include).await?;
-                Ok((t, inc))
+                share_tokens::create(tx, scope, &connection, &source, expires_in, actor).await
             })
-        },
-        move |(t, inc)| {
-            let now = t.created_at;
-            Doc::one(
-                t.view_for(&viewer, Direction::Outbound, now, None)
-                    .to_value(),
-            )
-            .with_included(inc)
         },
     )
     .await
@@ -414,30 +451,15 @@ pub async fn redeem(
     OptionalJsonBody(body): OptionalJsonBody<Body<RedeemAttributes>>,
 ) -> Reply {
     let id = path_id(ShareTokenId::parse, &id, "share token")?;
-    let q = ctx.query(Accepts {
-        includes: INCLUDES,
-        ..Default::default()
-    })?;
-    let include = q.include.clone();
+    let include = write_includes(&ctx)?;
     let params = redeem_params(body)?;
-    let scope = ctx.scope().clone();
-    let viewer = scope.clone();
-    ctx.commit(
+    commit_token(
+        &ctx,
         StatusCode::ACCEPTED,
-        move |tx| {
-            Box::pin(async move {
-                let t = share_tokens::redeem(tx, &scope, &id, params).await?;
-                let inc = included(tx, &scope, &t, &include).await?;
-                Ok((t, inc))
-            })
-        },
-        move |(t, inc)| {
-            let now = t.updated_at;
-            Doc::one(
-                t.view_for(&viewer, Direction::Inbound, now, None)
-                    .to_value(),
-            )
-            .with_included(inc)
+        Some(Direction::Inbound),
+        include,
+        move |tx, scope| {
+            Box::pin(async move { share_tokens::redeem(tx, scope, &id, params).await })
         },
     )
     .await
@@ -454,30 +476,9 @@ pub async fn expire(
     OptionalJsonBody(_body): OptionalJsonBody<EmptyBody>,
 ) -> Reply {
     let id = path_id(ShareTokenId::parse, &id, "share token")?;
-    let q = ctx.query(Accepts {
-        includes: INCLUDES,
-        ..Default::default()
-    })?;
-    let include = q.include.clone();
-    let scope = ctx.scope().clone();
-    let viewer = scope.clone();
-    ctx.commit(
-        StatusCode::OK,
-        move |tx| {
-            Box::pin(async move {
-                let t = share_tokens::expire(tx, &scope, &id).await?;
-                let inc = included(tx, &scope, &t, &include).await?;
-                Ok((t, inc))
-            })
-        },
-        move |(t, inc)| {
-            let now = t.updated_at;
-            Doc::one(
-                t.view_for(&viewer, t.direction_for(&viewer), now, None)
-                    .to_value(),
-            )
-            .with_included(inc)
-        },
-    )
+    let include = write_includes(&ctx)?;
+    commit_token(&ctx, StatusCode::OK, None, include, move |tx, scope| {
+        Box::pin(async move { share_tokens::expire(tx, scope, &id).await })
+    })
     .await
 }
