@@ -186,6 +186,23 @@ impl Query {
             .unwrap_or_default()
     }
 
+    /// A filter's values, each parsed by `parse`; a value it does not know is a 400 naming the
+    /// filter (`unknown {what} {value}`).
+    pub fn filter_values<T>(
+        &self,
+        name: &str,
+        what: &str,
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> Result<Vec<T>, Error> {
+        self.filter_list(name)
+            .iter()
+            .map(|v| {
+                parse(v)
+                    .ok_or_else(|| bad(&format!("filter[{name}]"), format!("unknown {what} {v}")))
+            })
+            .collect()
+    }
+
     /// A boolean extra parameter (`true`/`false`).
     pub fn flag(&self, name: &str) -> Result<bool, Error> {
         match self.extra.get(name).map(String::as_str) {
@@ -245,6 +262,18 @@ mod tests {
         );
         assert_eq!(q.fields["inquiry"], vec!["status", "reference-id"]);
         assert!(!q.include_given);
+        let q = Query::parse(Some("filter[status]=created,%20x"), LIST).unwrap_or_default();
+        let known = |v: &str| (v == "created").then_some(1);
+        let e = q.filter_values("status", "status", known).err();
+        assert_eq!(
+            e.map(|e| (e.detail, e.location)),
+            Some((
+                "unknown status x".to_owned(),
+                Some(tessera_core::error::Source::Parameter(
+                    "filter[status]".into()
+                ))
+            ))
+        );
         let q = Query::parse(Some("page[size]=7.00"), LIST).unwrap_or_default();
         assert_eq!(q.page.size, 7);
     }

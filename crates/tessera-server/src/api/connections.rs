@@ -107,19 +107,7 @@ pub async fn list(ctx: Ctx) -> Reply {
         filters: &["status", "direction", "destination-organization-id"],
         ..Default::default()
     })?;
-    let statuses = q
-        .filter_list("status")
-        .iter()
-        .map(|s| {
-            ConnectionStatus::parse(s).ok_or_else(|| {
-                Error::bad_request(
-                    codes::INVALID_QUERY_PARAMETER,
-                    format!("unknown connection status {s}"),
-                )
-                .at_parameter("filter[status]")
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let statuses = q.filter_values("status", "connection status", ConnectionStatus::parse)?;
     let direction = direction_filter(&q)?;
     let filter = ConnectionFilter {
         statuses,

@@ -329,19 +329,7 @@ pub struct InquiryFilters {
 /// The list filters of a query. Id filters that name nothing Tessera can have give an empty
 /// list, not an error.
 fn list_filter(q: &Query) -> Result<InquiryFilter, Error> {
-    let statuses = q
-        .filter_list("status")
-        .iter()
-        .map(|s| {
-            InquiryStatus::parse(s).ok_or_else(|| {
-                Error::bad_request(
-                    codes::INVALID_QUERY_PARAMETER,
-                    format!("unknown inquiry status {s}"),
-                )
-                .at_parameter("filter[status]")
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let statuses = q.filter_values("status", "inquiry status", InquiryStatus::parse)?;
     let mut filter = InquiryFilter {
         statuses,
         reference_id: q.filters.get("reference-id").cloned(),

@@ -261,19 +261,7 @@ pub async fn list(ctx: Ctx) -> Reply {
         filters: &["status", "direction", "connection-id"],
         ..Default::default()
     })?;
-    let statuses = q
-        .filter_list("status")
-        .iter()
-        .map(|s| {
-            ShareTokenStatus::parse(s).ok_or_else(|| {
-                Error::bad_request(
-                    codes::INVALID_QUERY_PARAMETER,
-                    format!("unknown share token status {s}"),
-                )
-                .at_parameter("filter[status]")
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let statuses = q.filter_values("status", "share token status", ShareTokenStatus::parse)?;
     let connection_id = q
         .filters
         .get("connection-id")
