@@ -8,19 +8,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use bytes::Bytes;
 use tessera_core::Error;
 use tessera_core::id::JobId;
 use tessera_core::job::DeliverWebhook;
 use tessera_core::retry;
-use tessera_core::signing::signature_headers;
 use tessera_core::webhook::webhook_delivery_body;
 use tessera_store::ops::jobs;
-use tessera_store::ops::webhooks::{self, AttemptPlan, AttemptResult};
+use tessera_store::ops::webhooks::{self, AttemptResult};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::Worker;
+use super::signed_post::SignedPost;
 
 /// Attempts in flight to one webhook at once; a slow or dead endpoint holds no more than this.
 pub const PER_ENDPOINT: usize = 16;
@@ -28,65 +27,6 @@ pub const PER_ENDPOINT: usize = 16;
 const ENDPOINT_WAIT: Duration = Duration::from_secs(1);
 /// How soon a delivery that was put back is looked at again.
 const BUSY_RETRY_MS: i64 = 500;
-
-fn header(map: &mut HeaderMap, name: &'static str, value: &str) {
-    if let Ok(v) = HeaderValue::from_str(value) {
-        map.insert(HeaderName::from_static(name), v);
-    }
-}
-
-/// The request headers of one attempt: the webhook's custom headers first, then Tessera's own
-/// (content, signatures, attempt counters), which a custom header can never replace.
-fn headers(
-    plan: &AttemptPlan,
-    body: &[u8],
-    attempt: u32,
-    max: u32,
-    now: tessera_core::Timestamp,
-) -> HeaderMap {
-    let t = now.unix_seconds();
-    let secrets = plan.webhook.signing_secrets(now);
-    let event_id = plan.event.id.as_str();
-    let first = plan.delivery.first_attempted_at.unwrap_or(now);
-    let mut h = HeaderMap::new();
-    for (name, value) in &plan.webhook.settings.custom_http_headers {
-        if tessera_core::webhook::is_reserved_header(name) {
-            continue;
-        }
-        if let (Ok(n), Ok(v)) = (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(value),
-        ) {
-            h.insert(n, v);
-        }
-    }
-    header(&mut h, "content-type", "application/json");
-    header(
-        &mut h,
-        "user-agent",
-        concat!("Tessera-Webhooks/", env!("CARGO_PKG_VERSION")),
-    );
-    for (name, value) in signature_headers(&secrets, event_id, t, body) {
-        header(&mut h, name, &value);
-    }
-    header(
-        &mut h,
-        "persona-webhook-attempts-made",
-        &attempt.to_string(),
-    );
-    header(
-        &mut h,
-        "persona-webhook-attempts-left",
-        &max.saturating_sub(attempt).to_string(),
-    );
-    // Persona sends integer Unix seconds.
-    header(
-        &mut h,
-        "persona-webhook-first-attempted-at",
-        &first.unix_seconds().to_string(),
-    );
-    h
-}
 
 impl Worker {
     /// A slot for one attempt to `webhook`: waits up to `ENDPOINT_WAIT` for a busy endpoint
@@ -148,7 +88,19 @@ pub(super) async fn run(worker: &Worker, job: &JobId, p: &DeliverWebhook) -> Res
     let now = worker.store.clock().now();
     let attempt = plan.delivery.attempts_made + 1;
     let body = webhook_delivery_body(&plan.event, &plan.webhook);
-    let request_headers = headers(&plan, &body, attempt, plan.delivery.max_attempts, now);
+    let secrets = plan.webhook.signing_secrets(now);
+    let request_headers = SignedPost {
+        agent: "Tessera-Webhooks",
+        secrets: &secrets,
+        message_id: plan.event.id.as_str(),
+        body: &body,
+        attempt,
+        max_attempts: plan.delivery.max_attempts,
+        first_attempted_at: plan.delivery.first_attempted_at.unwrap_or(now),
+        now,
+        custom: Some(&plan.webhook.settings.custom_http_headers),
+    }
+    .headers();
     let outcome = worker
         .outbound
         .post(&plan.webhook.url, request_headers, Bytes::from(body))

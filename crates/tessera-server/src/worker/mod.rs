@@ -9,6 +9,7 @@
 
 mod deliver;
 mod redeem;
+mod signed_post;
 mod steps;
 mod workflow;
 

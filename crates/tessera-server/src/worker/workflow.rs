@@ -15,13 +15,11 @@
 
 use std::sync::{Arc, Mutex};
 
-use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use bytes::Bytes;
 use serde_json::json;
 use tessera_core::id::{JobId, WorkflowRunId};
 use tessera_core::inflect::Inflection;
 use tessera_core::job::RunWorkflow;
-use tessera_core::signing::signature_headers;
 use tessera_core::webhook::delivery_body;
 use tessera_core::workflow::run::StepError;
 use tessera_core::workflow::{HTTP_STEP_ATTEMPTS, MAX_STEPS, Step};
@@ -31,6 +29,7 @@ use tessera_store::ops::jobs;
 use tessera_store::ops::workflow_runs::{self, Running};
 use tessera_store::ops::{events, workflow_triggers, workflows};
 
+use super::signed_post::SignedPost;
 use super::{Faults, Worker, steps};
 
 /// What to do after one unit of work of a run.
@@ -197,12 +196,6 @@ async fn http_plan(tx: &mut Tx, r: &Running, index: usize, url: &str) -> Result<
     })
 }
 
-fn header(map: &mut HeaderMap, name: &'static str, value: &str) {
-    if let Ok(v) = HeaderValue::from_str(value) {
-        map.insert(HeaderName::from_static(name), v);
-    }
-}
-
 /// Sends one attempt of an `http-request` step and records its outcome: the step finishes, or
 /// waits for its next attempt, or (out of attempts) fails the run.
 async fn send(
@@ -214,38 +207,18 @@ async fn send(
     let now = worker.store.clock().now();
     // The message id is the same on every attempt of this step of this run.
     let msg_id = format!("{id}_{}", plan.index);
-    let mut headers = HeaderMap::new();
-    header(&mut headers, "content-type", "application/json");
-    header(
-        &mut headers,
-        "user-agent",
-        concat!("Tessera-Workflows/", env!("CARGO_PKG_VERSION")),
-    );
-    for (name, value) in signature_headers(&[&plan.secret], &msg_id, now.unix_seconds(), &plan.body)
-    {
-        header(&mut headers, name, &value);
+    let headers = SignedPost {
+        agent: "Tessera-Workflows",
+        secrets: &[&plan.secret],
+        message_id: &msg_id,
+        body: &plan.body,
+        attempt: plan.attempt,
+        max_attempts: HTTP_STEP_ATTEMPTS,
+        first_attempted_at: plan.first_attempted_at.unwrap_or(now),
+        now,
+        custom: None,
     }
-    // Persona's attempt headers, as a webhook delivery sends them (integers; the first attempt's
-    // time in Unix seconds).
-    header(
-        &mut headers,
-        "persona-webhook-attempts-made",
-        &plan.attempt.to_string(),
-    );
-    header(
-        &mut headers,
-        "persona-webhook-attempts-left",
-        &HTTP_STEP_ATTEMPTS.saturating_sub(plan.attempt).to_string(),
-    );
-    header(
-        &mut headers,
-        "persona-webhook-first-attempted-at",
-        &plan
-            .first_attempted_at
-            .unwrap_or(now)
-            .unix_seconds()
-            .to_string(),
-    );
+    .headers();
     let outcome = worker
         .outbound
         .post(&plan.url, headers, Bytes::from(plan.body))
