@@ -39,6 +39,12 @@ async fn each_key_gets_its_limit_per_minute(backend: Backend) {
     assert_eq!(header_u64(&r, "ratelimit-remaining"), 0);
     assert_eq!(header_u64(&r, "ratelimit-reset"), 45);
     assert!(r.header("request-id").is_some());
+    // A refused request is still an authenticated one: it says whose it was.
+    assert_eq!(r.header("persona-organization-id"), Some(org.id.as_str()));
+    assert!(
+        r.header("persona-environment-id")
+            .is_some_and(|e| e.starts_with("env_"))
+    );
     // Other keys, even of the same organization, have their own count.
     let r = app
         .get("/api/v1/inquiries")
