@@ -132,7 +132,7 @@ async fn create_organization(
     let created = ctx
         .state
         .store
-        .write(move |tx| Box::pin(tenancy::create_organization(tx, name)))
+        .write_tx(move |tx| Box::pin(tenancy::create_organization(tx, name)))
         .await?;
     let keys: serde_json::Map<String, Value> = created
         .keys
@@ -155,7 +155,7 @@ async fn list_organizations(ctx: AdminCtx) -> Reply {
     let list = ctx
         .state
         .store
-        .read(move |tx| Box::pin(async move { tenancy::list_organizations(tx, &page).await }))
+        .read_tx(move |tx| Box::pin(async move { tenancy::list_organizations(tx, &page).await }))
         .await?;
     ctx.respond(
         StatusCode::OK,
@@ -172,7 +172,7 @@ async fn show_organization(ctx: AdminCtx, Path(org): Path<String>) -> Reply {
     let org = ctx
         .state
         .store
-        .read(move |tx| Box::pin(async move { tenancy::get_organization(tx, &org).await }))
+        .read_tx(move |tx| Box::pin(async move { tenancy::get_organization(tx, &org).await }))
         .await?;
     ctx.respond(
         StatusCode::OK,
@@ -238,7 +238,7 @@ async fn create_api_key(
     let (key, secret) = ctx
         .state
         .store
-        .write(move |tx| {
+        .write_tx(move |tx| {
             Box::pin(async move {
                 let scope = tenancy::scope_of(tx, &org, kind).await?;
                 tenancy::create_api_key(tx, &scope, name, permissions, expires_at).await
@@ -314,7 +314,7 @@ pub async fn create_user_in(
         .map_err(Error::internal)??;
     let role = role.to_owned();
     store
-        .write(move |tx| {
+        .write_tx(move |tx| {
             Box::pin(async move { tenancy::create_user(tx, &org, email, hash, role).await })
         })
         .await

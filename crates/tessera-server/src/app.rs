@@ -30,7 +30,7 @@ pub async fn admin_token_hash(store: &Store, config: &Config) -> anyhow::Result<
         return Ok(hash_secret(token));
     }
     let existing = store
-        .read(|tx| Box::pin(async move { tenancy::operator_token_hash(tx).await }))
+        .read_tx(|tx| Box::pin(async move { tenancy::operator_token_hash(tx).await }))
         .await?;
     if let Some(hash) = existing {
         return Ok(hash);
@@ -39,7 +39,7 @@ pub async fn admin_token_hash(store: &Store, config: &Config) -> anyhow::Result<
     let hash = hash_secret(&token);
     let h = hash.clone();
     let stored = store
-        .write(move |tx| Box::pin(async move { tenancy::set_operator_token_hash(tx, h).await }))
+        .write_tx(move |tx| Box::pin(async move { tenancy::set_operator_token_hash(tx, h).await }))
         .await?;
     if stored == hash {
         let path = config.data_dir.join("admin-token");

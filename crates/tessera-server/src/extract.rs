@@ -127,12 +127,12 @@ impl Ctx {
     }
 
     /// Runs a read-only unit of work.
-    pub async fn read<T, F>(&self, f: F) -> Result<T, ApiError>
+    pub async fn read_tx<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: for<'c> FnOnce(&'c mut Tx) -> BoxFuture<'c, Result<T, Error>> + Send,
     {
-        Ok(self.state.store.read(f).await?)
+        Ok(self.state.store.read_tx(f).await?)
     }
 
     /// Answers with a document.
@@ -151,13 +151,13 @@ impl Ctx {
         let inflection = self.inflection;
         let query = self.parsed().clone();
         let Some(claim) = self.claim.clone() else {
-            let value = self.state.store.write(unit).await?;
+            let value = self.state.store.write_tx(unit).await?;
             return Ok(render(value).into_response(status, Some(&query), inflection));
         };
         let body = self
             .state
             .store
-            .write(move |tx| {
+            .write_tx(move |tx| {
                 Box::pin(async move {
                     let value = unit(tx).await?;
                     let doc = render(value);

@@ -1,10 +1,13 @@
-//! Tessera's storage: one [`Store`] over two drivers. Every unit of work (an `ops` function taking
-//! a [`Tx`]) is written once and runs on both the embedded SQLite database and PostgreSQL.
+//! Tessera's storage: one [`Store`] over two drivers. Every unit of work is written once and runs
+//! on both the embedded SQLite database and PostgreSQL.
 //!
-//! A unit of work is a closure given to [`Store::write`]: it runs inside one transaction with the
-//! change, its events, the jobs they cause and the idempotency record, committed together.
-//! Handlers never hold a transaction across anything else.
+//! The API is [`units`]: functions that return a [`Write`] (one transaction holding the change,
+//! its events, the jobs they cause and the idempotency record, committed together) or a [`Read`].
+//! The transaction they run in never leaves this crate: the rules of each change live here, in
+//! `ops` (the statements) and `units` (what a caller may ask for).
 
+/// Transitional: still public while callers move to [`units`] (issue 16).
+#[doc(hidden)]
 pub mod ops;
 pub mod paging;
 mod postgres;
@@ -13,7 +16,9 @@ mod sql;
 mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
-pub mod tx;
+mod tx;
+pub mod units;
+mod work;
 
 use std::sync::Arc;
 
@@ -22,10 +27,15 @@ use tessera_core::{Error, SharedClock};
 
 pub use paging::{Cursor, Page, PageRequest};
 pub use signal::JobSignal;
-pub use tx::{Arg, Dialect, Row, Sql, Tx};
+/// Transitional: still public while callers move to [`units`] (issue 16).
+#[doc(hidden)]
+pub use tx::Tx;
+pub use tx::{Arg, Dialect, Row, Sql};
+pub use work::{Read, Write};
 
-/// A unit of work: runs against a [`Tx`] and returns a value.
-pub type Unit<T> = Box<dyn for<'c> FnOnce(&'c mut Tx) -> BoxFuture<'c, Result<T, Error>> + Send>;
+/// A unit of work's body: runs against a [`Tx`] and returns a value.
+pub(crate) type Unit<T> =
+    Box<dyn for<'c> FnOnce(&'c mut Tx) -> BoxFuture<'c, Result<T, Error>> + Send>;
 
 /// Options for opening a store.
 #[derive(Debug, Clone)]
@@ -111,19 +121,26 @@ impl Store {
     }
 
     /// Runs a unit of work in its own transaction and commits it.
-    pub async fn write<T, F>(&self, f: F) -> Result<T, Error>
+    pub async fn write<T: Send + 'static>(&self, unit: Write<T>) -> Result<T, Error> {
+        match &self.inner.backend {
+            Backend::Sqlite(b) => b.write(unit.0).await,
+            Backend::Postgres(b) => b.write(self.inner.clock.now(), unit.0).await,
+        }
+    }
+
+    /// Transitional: runs a closure over a transaction (callers are moving to [`units`]).
+    #[doc(hidden)]
+    pub async fn write_tx<T, F>(&self, f: F) -> Result<T, Error>
     where
         T: Send + 'static,
         F: for<'c> FnOnce(&'c mut Tx) -> BoxFuture<'c, Result<T, Error>> + Send + 'static,
     {
-        match &self.inner.backend {
-            Backend::Sqlite(b) => b.write(Box::new(f)).await,
-            Backend::Postgres(b) => b.write(self.inner.clock.now(), f).await,
-        }
+        self.write(Write::new(f)).await
     }
 
-    /// Runs a read-only unit of work on a reader connection (no transaction).
-    pub async fn read<T, F>(&self, f: F) -> Result<T, Error>
+    /// Transitional: runs a read-only closure over a reader connection.
+    #[doc(hidden)]
+    pub async fn read_tx<T, F>(&self, f: F) -> Result<T, Error>
     where
         T: Send + 'static,
         F: for<'c> FnOnce(&'c mut Tx) -> BoxFuture<'c, Result<T, Error>> + Send,
@@ -134,6 +151,16 @@ impl Store {
             Backend::Postgres(b) => b.reader(now).await?,
         };
         f(&mut tx).await
+    }
+
+    /// Runs a read on a reader connection (no transaction).
+    pub async fn read<T: Send + 'static>(&self, read: Read<T>) -> Result<T, Error> {
+        let now = self.inner.clock.now();
+        let mut tx = match &self.inner.backend {
+            Backend::Sqlite(b) => b.reader(now)?,
+            Backend::Postgres(b) => b.reader(now).await?,
+        };
+        read.run(&mut tx).await
     }
 
     /// Applies pending migrations.
@@ -152,7 +179,7 @@ impl Store {
         }
         .unwrap_or(0);
         let applied = self
-            .read(|tx| {
+            .read(Read::new(|tx| {
                 Box::pin(async move {
                     let row = tx
                         .fetch_one(
@@ -162,7 +189,7 @@ impl Store {
                         .await?;
                     row.i64("v")
                 })
-            })
+            }))
             .await?;
         if applied < latest {
             return Err(Error::new(

@@ -150,8 +150,8 @@ pub fn json<T: Serialize + ?Sized>(v: &T) -> Arg {
 /// Builds a `Vec<Arg>` from values convertible to [`Arg`].
 #[macro_export]
 macro_rules! args {
-    () => { ::std::vec::Vec::<$crate::tx::Arg>::new() };
-    ($($v:expr),+ $(,)?) => { vec![$($crate::tx::Arg::from($v)),+] };
+    () => { ::std::vec::Vec::<$crate::Arg>::new() };
+    ($($v:expr),+ $(,)?) => { vec![$($crate::Arg::from($v)),+] };
 }
 
 /// A SQL statement under construction: text plus numbered arguments.

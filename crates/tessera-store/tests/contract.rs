@@ -12,7 +12,7 @@ use tessera_store::{Cursor, PageRequest, Store, on_both_backends};
 async fn org(store: &Store, name: &str) -> (Scope, Scope) {
     let name = name.to_owned();
     let created = store
-        .write(move |tx| Box::pin(tenancy::create_organization(tx, name)))
+        .write_tx(move |tx| Box::pin(tenancy::create_organization(tx, name)))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let o = created.organization;
@@ -27,7 +27,7 @@ async fn org(store: &Store, name: &str) -> (Scope, Scope) {
 async fn new_inquiry(store: &Store, scope: &Scope) -> InquiryId {
     let scope = scope.clone();
     store
-        .write(move |tx| {
+        .write_tx(move |tx| {
             Box::pin(async move { inquiries::create(tx, &scope, Default::default()).await })
         })
         .await
@@ -45,7 +45,7 @@ async fn a_failing_unit_rolls_back_alone(backend: Backend) {
         let scope = scope.clone();
         handles.push(tokio::spawn(async move {
             store
-                .write(move |tx| {
+                .write_tx(move |tx| {
                     Box::pin(async move {
                         let inq = inquiries::create(tx, &scope, Default::default()).await?;
                         if i % 2 == 1 {
@@ -68,7 +68,7 @@ async fn a_failing_unit_rolls_back_alone(backend: Backend) {
     let s = scope.clone();
     let page = db
         .store
-        .read(move |tx| {
+        .read_tx(move |tx| {
             Box::pin(async move {
                 inquiries::list(
                     tx,
@@ -88,7 +88,7 @@ async fn a_failing_unit_rolls_back_alone(backend: Backend) {
     let s = scope.clone();
     let evts = db
         .store
-        .read(move |tx| {
+        .read_tx(move |tx| {
             Box::pin(async move {
                 events::list(
                     tx,
@@ -117,7 +117,7 @@ async fn a_panicking_unit_fails_alone(backend: Backend) {
     let s = scope.clone();
     let result: Result<(), Error> = db
         .store
-        .write(move |tx| {
+        .write_tx(move |tx| {
             Box::pin(async move {
                 inquiries::create(tx, &s, Default::default()).await?;
                 if tx.now().millis() > 0 {
@@ -144,7 +144,7 @@ async fn a_unit_does_not_inherit_another_units_cause(backend: Backend) {
         let store = db.store.clone();
         handles.push(tokio::spawn(async move {
             store
-                .write(move |tx| {
+                .write_tx(move |tx| {
                     Box::pin(async move {
                         let inherited = tx.cause().is_some();
                         if i % 2 == 0 {
@@ -179,7 +179,7 @@ async fn objects_of_other_tenants_are_not_found(backend: Backend) {
         let id = id.clone();
         let err = db
             .store
-            .read(move |tx| Box::pin(async move { inquiries::get(tx, &scope, &id).await }))
+            .read_tx(move |tx| Box::pin(async move { inquiries::get(tx, &scope, &id).await }))
             .await
             .err()
             .unwrap_or_else(|| panic!("another tenant saw the inquiry"));
@@ -193,7 +193,7 @@ async fn transitions_are_checked_and_atomic(backend: Backend) {
     let id = new_inquiry(&db.store, &a).await;
     let approve = |store: Store, a: Scope, id: InquiryId| async move {
         store
-            .write(move |tx| {
+            .write_tx(move |tx| {
                 Box::pin(
                     async move { inquiries::transition(tx, &a, &id, InquiryAction::Approve).await },
                 )
@@ -204,7 +204,7 @@ async fn transitions_are_checked_and_atomic(backend: Backend) {
     assert!(err.is_some_and(|e| e.is(codes::INVALID_STATUS_TRANSITION)));
     let (s, i) = (a.clone(), id.clone());
     db.store
-        .write(move |tx| {
+        .write_tx(move |tx| {
             Box::pin(
                 async move { inquiries::transition(tx, &s, &i, InquiryAction::Complete).await },
             )
@@ -230,7 +230,7 @@ async fn transitions_are_checked_and_atomic(backend: Backend) {
     let (s, i) = (a.clone(), id.clone());
     let approved = db
         .store
-        .read(move |tx| {
+        .read_tx(move |tx| {
             Box::pin(async move {
                 events::list(
                     tx,
@@ -251,7 +251,7 @@ async fn transitions_are_checked_and_atomic(backend: Backend) {
     let (s, i) = (a.clone(), id.clone());
     let inquiry = db
         .store
-        .read(move |tx| Box::pin(async move { inquiries::get(tx, &s, &i).await }))
+        .read_tx(move |tx| Box::pin(async move { inquiries::get(tx, &s, &i).await }))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(inquiry.status, InquiryStatus::Approved);
@@ -270,7 +270,7 @@ async fn pages_walk_forward_and_back(backend: Backend) {
         let a = a.clone();
         async move {
             store
-                .read(move |tx| {
+                .read_tx(move |tx| {
                     Box::pin(
                         async move { inquiries::list(tx, &a, &Default::default(), &req).await },
                     )
@@ -322,7 +322,7 @@ async fn idempotency_claims(backend: Backend) {
     let db = TestDb::new(backend).await;
     let created = db
         .store
-        .write(|tx| Box::pin(tenancy::create_organization(tx, "A".into())))
+        .write_tx(|tx| Box::pin(tenancy::create_organization(tx, "A".into())))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let key = created.keys[0].0.id.clone();
@@ -331,7 +331,7 @@ async fn idempotency_claims(backend: Backend) {
         let key = key.clone();
         async move {
             store
-                .write(move |tx| {
+                .write_tx(move |tx| {
                     Box::pin(async move {
                         idempotency::begin(tx, &key, "k1", fp, idempotency::LEASE_MS).await
                     })
@@ -349,7 +349,7 @@ async fn idempotency_claims(backend: Backend) {
         let (store, k, s) = (db.store.clone(), key.clone(), stored.clone());
         async move {
             store
-                .write(move |tx| {
+                .write_tx(move |tx| {
                     Box::pin(
                         async move { idempotency::complete(tx, &k, "k1", held, &s, None).await },
                     )

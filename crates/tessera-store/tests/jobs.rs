@@ -15,7 +15,7 @@ use tessera_store::{Store, StoreOptions, args, on_both_backends};
 
 async fn enqueue(store: &Store, job: Job) -> JobId {
     store
-        .write(move |tx| {
+        .write_tx(move |tx| {
             Box::pin(async move {
                 let now = tx.now();
                 jobs::enqueue(tx, &job, now).await
@@ -28,7 +28,7 @@ async fn enqueue(store: &Store, job: Job) -> JobId {
 /// A row as an older Tessera (or another process) wrote it.
 async fn insert_raw(store: &Store, kind: &'static str, payload: &'static str) -> JobId {
     store
-        .write(move |tx| {
+        .write_tx(move |tx| {
             Box::pin(async move {
                 let id = JobId::generate();
                 let now = tx.now();
@@ -47,7 +47,7 @@ async fn insert_raw(store: &Store, kind: &'static str, payload: &'static str) ->
 async fn stored(store: &Store, id: &JobId) -> (String, Value) {
     let id = id.clone();
     store
-        .read(move |tx| {
+        .read_tx(move |tx| {
             Box::pin(async move {
                 let row = tx
                     .fetch_one("select kind, payload from jobs where id = $1", args![&id])
@@ -119,7 +119,7 @@ async fn old_and_unreadable_rows_are_claimed(backend: Backend) {
     let not_json = insert_raw(&db.store, "run_workflow", "{not json").await;
     let claimed = db
         .store
-        .write(|tx| Box::pin(async move { jobs::claim(tx, "w", 60_000, 10).await }))
+        .write_tx(|tx| Box::pin(async move { jobs::claim(tx, "w", 60_000, 10).await }))
         .await
         .expect("a bad row does not fail the claim");
     assert_eq!(claimed.len(), 4);

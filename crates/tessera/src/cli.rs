@@ -297,7 +297,7 @@ pub async fn main() -> anyhow::Result<()> {
             let name =
                 tenancy::check_name(&name, "--name").map_err(|e| anyhow::anyhow!(e.detail))?;
             let created = store
-                .write(move |tx| Box::pin(tenancy::create_organization(tx, name)))
+                .write_tx(move |tx| Box::pin(tenancy::create_organization(tx, name)))
                 .await?;
             let key = |kind: EnvKind| {
                 created
@@ -340,7 +340,7 @@ pub async fn main() -> anyhow::Result<()> {
             };
             let store = open(&config, true).await?;
             let (key, secret) = store
-                .write(move |tx| {
+                .write_tx(move |tx| {
                     Box::pin(async move {
                         let scope = tenancy::scope_of(tx, &org, kind).await?;
                         tenancy::create_api_key(tx, &scope, name, permissions, None).await

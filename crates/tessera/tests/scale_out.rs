@@ -261,7 +261,7 @@ async fn two_api_processes_and_two_workers_share_postgres() {
             .await;
         let counts = db
             .store
-            .read(|tx| Box::pin(async move { jobs::counts(tx).await }))
+            .read_tx(|tx| Box::pin(async move { jobs::counts(tx).await }))
             .await
             .unwrap();
         if v["data"].as_array().unwrap().len() == TOKENS && counts == jobs::Counts::default() {

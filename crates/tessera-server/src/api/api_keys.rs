@@ -39,7 +39,7 @@ pub async fn list(ctx: Ctx) -> Reply {
     })?;
     let (scope, page) = (ctx.scope().clone(), q.page.clone());
     let keys = ctx
-        .read(move |tx| Box::pin(async move { tenancy::list_api_keys(tx, &scope, &page).await }))
+        .read_tx(move |tx| Box::pin(async move { tenancy::list_api_keys(tx, &scope, &page).await }))
         .await?;
     let now = ctx.state.store.clock().now();
     ctx.respond(

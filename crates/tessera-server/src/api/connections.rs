@@ -120,7 +120,7 @@ pub async fn list(ctx: Ctx) -> Reply {
     };
     let (scope, page) = (ctx.scope().clone(), q.page.clone());
     let list = ctx
-        .read(move |tx| {
+        .read_tx(move |tx| {
             Box::pin(async move { connections::list(tx, &scope, &filter, &page).await })
         })
         .await?;
@@ -145,7 +145,7 @@ pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
     let id = path_id(ConnectionId::parse, &id, "connection")?;
     let scope = ctx.scope().clone();
     let c = ctx
-        .read(move |tx| Box::pin(async move { connections::get(tx, &scope, &id).await }))
+        .read_tx(move |tx| Box::pin(async move { connections::get(tx, &scope, &id).await }))
         .await?;
     ctx.respond(
         StatusCode::OK,

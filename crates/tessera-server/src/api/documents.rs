@@ -195,7 +195,7 @@ pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
     let scope = ctx.scope().clone();
     let include = q.include.clone();
     let (d, included) = ctx
-        .read(move |tx| {
+        .read_tx(move |tx| {
             Box::pin(async move {
                 let d = documents::get(tx, &scope, &id).await?;
                 let included = parent_included(tx, &scope, &d.inquiry_id, &include).await?;
@@ -220,7 +220,7 @@ pub async fn file(ctx: Ctx, Path(id): Path<String>) -> Reply {
     let id = path_id(DocumentId::parse, &id, "document")?;
     let scope = ctx.scope().clone();
     let (doc, bytes) = ctx
-        .read(move |tx| Box::pin(async move { documents::file(tx, &scope, &id).await }))
+        .read_tx(move |tx| Box::pin(async move { documents::file(tx, &scope, &id).await }))
         .await?;
     let mut r: Response = (StatusCode::OK, HttpBody::from(bytes)).into_response();
     let h = r.headers_mut();

@@ -47,7 +47,7 @@ pub async fn list(ctx: Ctx) -> Reply {
     };
     let (scope, page) = (ctx.scope().clone(), q.page.clone());
     let list = ctx
-        .read(move |tx| Box::pin(async move { events::list(tx, &scope, &filter, &page).await }))
+        .read_tx(move |tx| Box::pin(async move { events::list(tx, &scope, &filter, &page).await }))
         .await?;
     ctx.respond(
         StatusCode::OK,
@@ -65,7 +65,7 @@ pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
     let id = path_id(EventId::parse, &id, "event")?;
     let scope = ctx.scope().clone();
     let e = ctx
-        .read(move |tx| Box::pin(async move { events::get(tx, &scope, &id).await }))
+        .read_tx(move |tx| Box::pin(async move { events::get(tx, &scope, &id).await }))
         .await?;
     ctx.respond(
         StatusCode::OK,

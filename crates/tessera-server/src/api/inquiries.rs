@@ -509,7 +509,9 @@ pub async fn list(ctx: Ctx) -> Reply {
     let filter = list_filter(&q)?;
     let (scope, page) = (ctx.scope().clone(), q.page.clone());
     let list = ctx
-        .read(move |tx| Box::pin(async move { inquiries::list(tx, &scope, &filter, &page).await }))
+        .read_tx(move |tx| {
+            Box::pin(async move { inquiries::list(tx, &scope, &filter, &page).await })
+        })
         .await?;
     ctx.respond(
         StatusCode::OK,
@@ -543,7 +545,7 @@ pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
     let scope = ctx.scope().clone();
     let include = q.include.clone();
     let (inquiry, included) = ctx
-        .read(move |tx| {
+        .read_tx(move |tx| {
             Box::pin(async move {
                 let inquiry = inquiries::get(tx, &scope, &id).await?;
                 let included = included(tx, &scope, &inquiry, &include).await?;

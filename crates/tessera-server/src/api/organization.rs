@@ -19,7 +19,7 @@ pub async fn show(ctx: Ctx) -> Reply {
     let q = single(&ctx, &[])?;
     let org_id = ctx.scope().org.clone();
     let org = ctx
-        .read(move |tx| Box::pin(async move { tenancy::get_organization(tx, &org_id).await }))
+        .read_tx(move |tx| Box::pin(async move { tenancy::get_organization(tx, &org_id).await }))
         .await?;
     let doc = Doc::one(org.to_resource().to_value()).with_meta(json!({
         "environment": ctx.scope().kind.as_str(),

@@ -283,7 +283,7 @@ pub async fn list(ctx: Ctx) -> Reply {
     };
     let (scope, page) = (ctx.scope().clone(), q.page.clone());
     let list = ctx
-        .read(move |tx| {
+        .read_tx(move |tx| {
             Box::pin(async move { share_tokens::list(tx, &scope, &filter, &page).await })
         })
         .await?;
@@ -365,7 +365,7 @@ pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
     let id = path_id(ShareTokenId::parse, &id, "share token")?;
     let scope = ctx.scope().clone();
     let (token, source_data, inc) = ctx
-        .read(move |tx| {
+        .read_tx(move |tx| {
             Box::pin(async move {
                 let t = share_tokens::get(tx, &scope, &id).await?;
                 let inc = included(tx, &scope, &t, &include).await?;

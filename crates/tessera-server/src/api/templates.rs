@@ -64,7 +64,7 @@ pub async fn list(ctx: Ctx) -> Reply {
     })?;
     let (scope, page) = (ctx.scope().clone(), q.page.clone());
     let list = ctx
-        .read(move |tx| Box::pin(async move { templates::list(tx, &scope, &page).await }))
+        .read_tx(move |tx| Box::pin(async move { templates::list(tx, &scope, &page).await }))
         .await?;
     ctx.respond(
         StatusCode::OK,
@@ -84,7 +84,7 @@ pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
     let id = path_id(TemplateId::parse, &id, "inquiry template")?;
     let scope = ctx.scope().clone();
     let t = ctx
-        .read(move |tx| Box::pin(async move { templates::get(tx, &scope, &id).await }))
+        .read_tx(move |tx| Box::pin(async move { templates::get(tx, &scope, &id).await }))
         .await?;
     ctx.respond(
         StatusCode::OK,

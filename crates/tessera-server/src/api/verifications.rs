@@ -143,7 +143,7 @@ pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
     let scope = ctx.scope().clone();
     let include = q.include.clone();
     let (v, included) = ctx
-        .read(move |tx| {
+        .read_tx(move |tx| {
             Box::pin(async move {
                 let v = verifications::get(tx, &scope, &id).await?;
                 let included = parent_included(tx, &scope, &v.inquiry_id, &include).await?;

@@ -242,7 +242,7 @@ pub async fn list(ctx: Ctx) -> Reply {
     })?;
     let (scope, page) = (ctx.scope().clone(), q.page.clone());
     let list = ctx
-        .read(move |tx| Box::pin(async move { webhooks::list(tx, &scope, &page).await }))
+        .read_tx(move |tx| Box::pin(async move { webhooks::list(tx, &scope, &page).await }))
         .await?;
     let writer = ctx.key.permissions.contains(Permission::WebhookWrite);
     ctx.respond(
@@ -280,7 +280,7 @@ pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
     let id = path_id(WebhookId::parse, &id, "webhook")?;
     let scope = ctx.scope().clone();
     let w = ctx
-        .read(move |tx| Box::pin(async move { webhooks::get(tx, &scope, &id).await }))
+        .read_tx(move |tx| Box::pin(async move { webhooks::get(tx, &scope, &id).await }))
         .await?;
     let data = if ctx.key.permissions.contains(Permission::WebhookWrite) {
         with_secrets(&w, ctx.state.store.clock().now())
@@ -476,7 +476,9 @@ pub async fn deliveries(ctx: Ctx, Path(id): Path<String>) -> Reply {
     let (scope, page) = (ctx.scope().clone(), q.page.clone());
     let path = format!("/api/v1/webhooks/{id}/deliveries");
     let list = ctx
-        .read(move |tx| Box::pin(async move { webhooks::deliveries(tx, &scope, &id, &page).await }))
+        .read_tx(move |tx| {
+            Box::pin(async move { webhooks::deliveries(tx, &scope, &id, &page).await })
+        })
         .await?;
     ctx.respond(
         StatusCode::OK,
@@ -494,7 +496,7 @@ pub async fn delivery(ctx: Ctx, Path(id): Path<String>) -> Reply {
     let id = path_id(DeliveryId::parse, &id, "webhook delivery")?;
     let scope = ctx.scope().clone();
     let d = ctx
-        .read(move |tx| Box::pin(async move { webhooks::delivery(tx, &scope, &id).await }))
+        .read_tx(move |tx| Box::pin(async move { webhooks::delivery(tx, &scope, &id).await }))
         .await?;
     ctx.respond(
         StatusCode::OK,

@@ -49,7 +49,7 @@ pub async fn list(ctx: Ctx) -> Reply {
     let filter = RunFilter { workflow_id };
     let (scope, page) = (ctx.scope().clone(), q.page.clone());
     let list = ctx
-        .read(move |tx| {
+        .read_tx(move |tx| {
             Box::pin(async move { workflow_runs::list(tx, &scope, &filter, &page).await })
         })
         .await?;
@@ -71,7 +71,7 @@ pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
     let id = path_id(WorkflowRunId::parse, &id, "workflow run")?;
     let scope = ctx.scope().clone();
     let r = ctx
-        .read(move |tx| Box::pin(async move { workflow_runs::get(tx, &scope, &id).await }))
+        .read_tx(move |tx| Box::pin(async move { workflow_runs::get(tx, &scope, &id).await }))
         .await?;
     ctx.respond(
         StatusCode::OK,

@@ -173,7 +173,7 @@ pub async fn list(ctx: Ctx) -> Reply {
     })?;
     let (scope, page) = (ctx.scope().clone(), q.page.clone());
     let list = ctx
-        .read(move |tx| Box::pin(async move { workflows::list(tx, &scope, &page).await }))
+        .read_tx(move |tx| Box::pin(async move { workflows::list(tx, &scope, &page).await }))
         .await?;
     ctx.respond(
         StatusCode::OK,
@@ -193,7 +193,7 @@ pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
     let id = path_id(WorkflowId::parse, &id, "workflow")?;
     let scope = ctx.scope().clone();
     let w = ctx
-        .read(move |tx| Box::pin(async move { workflows::get(tx, &scope, &id).await }))
+        .read_tx(move |tx| Box::pin(async move { workflows::get(tx, &scope, &id).await }))
         .await?;
     ctx.respond(
         StatusCode::OK,

@@ -88,7 +88,7 @@ async fn list_page(
     let scope = session.scope.clone();
     let list = state
         .store
-        .read(move |tx| {
+        .read_tx(move |tx| {
             Box::pin(async move { or_first_page!(page, |p| tenancy::list_api_keys(tx, &scope, p)) })
         })
         .await?;
@@ -163,7 +163,7 @@ pub async fn create(State(state): State<AppState>, signed: Signed, Form(form): F
     let scope = session.scope.clone();
     let created = state
         .store
-        .write(move |tx| {
+        .write_tx(move |tx| {
             Box::pin(async move {
                 tenancy::create_api_key(tx, &scope, name, Permissions::all(), expires_at).await
             })
@@ -198,7 +198,7 @@ pub async fn expire(
     let scope = signed.0.scope.clone();
     state
         .store
-        .write(move |tx| Box::pin(async move { tenancy::expire_api_key(tx, &scope, &id).await }))
+        .write_tx(move |tx| Box::pin(async move { tenancy::expire_api_key(tx, &scope, &id).await }))
         .await?;
     Ok(Redirect::to(&format!("{BASE}?done=expired")).into_response())
 }

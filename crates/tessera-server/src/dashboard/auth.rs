@@ -121,7 +121,7 @@ async fn verify(state: &AppState, email: &str, password: &str) -> Result<Option<
     let lookup = email.to_owned();
     let found = state
         .store
-        .read(move |tx| Box::pin(async move { tenancy::find_user_by_email(tx, &lookup).await }))
+        .read_tx(move |tx| Box::pin(async move { tenancy::find_user_by_email(tx, &lookup).await }))
         .await?;
     let password = password.to_owned();
     let user = tokio::task::spawn_blocking(move || match found {
@@ -197,7 +197,7 @@ pub async fn sign_in(
     let u = user.clone();
     let id = state
         .store
-        .write(move |tx| {
+        .write_tx(move |tx| {
             Box::pin(async move { sessions::create(tx, &u, hash, csrf, lifetimes).await })
         })
         .await?;
@@ -237,7 +237,7 @@ pub async fn sign_out(
     let id = session.id.clone();
     state
         .store
-        .write(move |tx| Box::pin(async move { sessions::delete(tx, &id).await }))
+        .write_tx(move |tx| Box::pin(async move { sessions::delete(tx, &id).await }))
         .await?;
     tracing::info!(session.id = %session.id, "dashboard user signed out");
     let mut r = Redirect::to("/dashboard/sign-in?signed-out=1").into_response();
@@ -273,7 +273,7 @@ pub async fn switch_environment(
     let id = session.id.clone();
     state
         .store
-        .write(move |tx| Box::pin(async move { sessions::set_environment(tx, &id, kind).await }))
+        .write_tx(move |tx| Box::pin(async move { sessions::set_environment(tx, &id, kind).await }))
         .await?;
     Ok(Redirect::to(&safe_next(form.get("return_to"))).into_response())
 }

@@ -136,7 +136,7 @@ async fn list_page(
     let s = session.clone();
     let (list, names) = state
         .store
-        .read(move |tx| {
+        .read_tx(move |tx| {
             Box::pin(async move {
                 let list = or_first_page!(page, |p| connections::list(tx, &scope, &filter, p))?;
                 let partners: Vec<OrganizationId> =
@@ -254,7 +254,7 @@ pub async fn create(
     let actor = Actor::User(session.user.id.clone());
     let created = state
         .store
-        .write(move |tx| {
+        .write_tx(move |tx| {
             Box::pin(
                 async move { connections::create(tx, &scope, &destination, name, actor).await },
             )
@@ -295,7 +295,7 @@ async fn show_page(
     let s = session.clone();
     let (c, names, tokens) = state
         .store
-        .read(move |tx| {
+        .read_tx(move |tx| {
             Box::pin(async move {
                 let c = connections::get(tx, &scope, &id).await?;
                 let names = org_names(tx, [partner_of(&c, &s)]).await?;
@@ -384,7 +384,7 @@ pub async fn act(
     let target = id.clone();
     let done = state
         .store
-        .write(move |tx| {
+        .write_tx(move |tx| {
             Box::pin(async move { connections::act(tx, &scope, &target, action).await })
         })
         .await;

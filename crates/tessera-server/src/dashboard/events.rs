@@ -83,7 +83,7 @@ pub async fn list(
     let scope = session.scope.clone();
     let list = state
         .store
-        .read(move |tx| {
+        .read_tx(move |tx| {
             Box::pin(async move { or_first_page!(page, |p| events::list(tx, &scope, &filter, p)) })
         })
         .await?;
@@ -126,7 +126,7 @@ pub async fn show(
     let scope = session.scope.clone();
     let e = state
         .store
-        .read(move |tx| Box::pin(async move { events::get(tx, &scope, &id).await }))
+        .read_tx(move |tx| Box::pin(async move { events::get(tx, &scope, &id).await }))
         .await?;
     let now = state.store.clock().now();
     let page = ShowPage {

@@ -87,7 +87,7 @@ pub async fn list(
     let scope = session.scope.clone();
     let list = state
         .store
-        .read(move |tx| {
+        .read_tx(move |tx| {
             Box::pin(
                 async move { or_first_page!(page, |p| inquiries::list(tx, &scope, &filter, p)) },
             )
@@ -235,7 +235,7 @@ pub async fn show(
     let scope = session.scope.clone();
     let loaded = state
         .store
-        .read(move |tx| {
+        .read_tx(move |tx| {
             Box::pin(async move {
                 let i = inquiries::get(tx, &scope, &id).await?;
                 let vs = verifications::for_inquiry(tx, &scope, &id).await?;
@@ -343,7 +343,7 @@ pub async fn file(
     let scope = session.scope.clone();
     let (doc, bytes) = state
         .store
-        .read(move |tx| Box::pin(async move { documents::file(tx, &scope, &id).await }))
+        .read_tx(move |tx| Box::pin(async move { documents::file(tx, &scope, &id).await }))
         .await?;
     let mut r = (StatusCode::OK, Body::from(bytes)).into_response();
     let h = r.headers_mut();

@@ -63,7 +63,7 @@ pub async fn load(state: &AppState, headers: &HeaderMap) -> Result<Option<Sessio
     let lifetimes = state.config.session_lifetimes();
     let found = state
         .store
-        .read(move |tx| Box::pin(async move { sessions::find(tx, &hash, lifetimes).await }))
+        .read_tx(move |tx| Box::pin(async move { sessions::find(tx, &hash, lifetimes).await }))
         .await?;
     let Some(session) = found else {
         return Ok(None);
@@ -73,7 +73,7 @@ pub async fn load(state: &AppState, headers: &HeaderMap) -> Result<Option<Sessio
         let id = session.id.clone();
         state
             .store
-            .write(move |tx| Box::pin(async move { sessions::touch(tx, &id).await }))
+            .write_tx(move |tx| Box::pin(async move { sessions::touch(tx, &id).await }))
             .await?;
     }
     Ok(Some(session))

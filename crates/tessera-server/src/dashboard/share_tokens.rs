@@ -155,7 +155,7 @@ async fn list_page(
     let s = session.clone();
     let loaded = state
         .store
-        .read(move |tx| {
+        .read_tx(move |tx| {
             Box::pin(async move {
                 let tokens = or_first_page!(page, |p| share_tokens::list(tx, &scope, &filter, p))?;
                 let outbound = connections::list(
@@ -333,7 +333,7 @@ pub async fn create(
     let actor = Actor::User(session.user.id.clone());
     let created = state
         .store
-        .write(move |tx| {
+        .write_tx(move |tx| {
             Box::pin(async move {
                 share_tokens::create(tx, &scope, &connection, &source, expires_in, actor).await
             })
@@ -367,7 +367,7 @@ async fn start_redemption(
     let scope = session.scope.clone();
     state
         .store
-        .write(move |tx| {
+        .write_tx(move |tx| {
             Box::pin(async move { share_tokens::redeem(tx, &scope, &id, params).await })
         })
         .await
@@ -598,7 +598,7 @@ async fn show_page(
     let s = session.clone();
     let (t, names, templates, evts, peek) = state
         .store
-        .read(move |tx| {
+        .read_tx(move |tx| {
             Box::pin(async move {
                 let t = share_tokens::get(tx, &scope, &id).await?;
                 // The same masked peek as the API's, for the side that may redeem, while it may.
@@ -722,7 +722,7 @@ pub async fn expire(
     let token = id.clone();
     let done = state
         .store
-        .write(move |tx| Box::pin(async move { share_tokens::expire(tx, &scope, &token).await }))
+        .write_tx(move |tx| Box::pin(async move { share_tokens::expire(tx, &scope, &token).await }))
         .await;
     match done {
         Ok(_) => Ok(Redirect::to(&format!("{BASE}/{id}?done=expired")).into_response()),

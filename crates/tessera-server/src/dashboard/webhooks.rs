@@ -81,7 +81,7 @@ async fn list_page(
     let scope = session.scope.clone();
     let list = state
         .store
-        .read(move |tx| {
+        .read_tx(move |tx| {
             Box::pin(async move { or_first_page!(page, |p| webhooks::list(tx, &scope, p)) })
         })
         .await?;
@@ -179,7 +179,9 @@ pub async fn create(State(state): State<AppState>, signed: Signed, Form(form): F
         Ok(new) => {
             state
                 .store
-                .write(move |tx| Box::pin(async move { webhooks::create(tx, &scope, new).await }))
+                .write_tx(move |tx| {
+                    Box::pin(async move { webhooks::create(tx, &scope, new).await })
+                })
                 .await
         }
         Err(e) => Err(e),
@@ -253,7 +255,7 @@ async fn show_page(
     let hook = id.clone();
     let (w, deliveries) = state
         .store
-        .read(move |tx| {
+        .read_tx(move |tx| {
             Box::pin(async move {
                 let w = webhooks::get(tx, &scope, &hook).await?;
                 let d = or_first_page!(page, |p| webhooks::deliveries(tx, &scope, &hook, p))?;
@@ -322,7 +324,7 @@ pub async fn act(
             };
             state
                 .store
-                .write(move |tx| {
+                .write_tx(move |tx| {
                     Box::pin(async move { webhooks::set_status(tx, &scope, &hook, to).await })
                 })
                 .await
@@ -331,7 +333,7 @@ pub async fn act(
             let secret = generate_webhook_secret();
             state
                 .store
-                .write(move |tx| {
+                .write_tx(move |tx| {
                     Box::pin(async move {
                         webhooks::rotate_secret(tx, &scope, &hook, secret, overlap).await
                     })
@@ -385,7 +387,7 @@ async fn delivery_page(
     let scope = session.scope.clone();
     let d = state
         .store
-        .read(move |tx| Box::pin(async move { webhooks::delivery(tx, &scope, &id).await }))
+        .read_tx(move |tx| Box::pin(async move { webhooks::delivery(tx, &scope, &id).await }))
         .await?;
     let now = state.store.clock().now();
     let (code, error) = error.map_or((StatusCode::OK, None), |(c, m)| (c, Some(m)));
@@ -450,7 +452,7 @@ pub async fn retry(
     let target = id.clone();
     let done = state
         .store
-        .write(move |tx| Box::pin(async move { webhooks::retry(tx, &scope, &target).await }))
+        .write_tx(move |tx| Box::pin(async move { webhooks::retry(tx, &scope, &target).await }))
         .await;
     match done {
         Ok(_) => Ok(

@@ -106,7 +106,7 @@ pub async fn list(
     let scope = session.scope.clone();
     let list = state
         .store
-        .read(move |tx| {
+        .read_tx(move |tx| {
             Box::pin(async move { or_first_page!(page, |p| workflows::list(tx, &scope, p)) })
         })
         .await?;
@@ -247,7 +247,7 @@ async fn example(state: &AppState, session: &Session) -> Result<(String, bool), 
     let scope = session.scope.clone();
     let (outbound, names) = state
         .store
-        .read(move |tx| {
+        .read_tx(move |tx| {
             Box::pin(async move {
                 let outbound = connections::list(
                     tx,
@@ -361,7 +361,9 @@ pub async fn create(State(state): State<AppState>, signed: Signed, Form(form): F
             let new = d.into_new();
             state
                 .store
-                .write(move |tx| Box::pin(async move { workflows::create(tx, &scope, new).await }))
+                .write_tx(move |tx| {
+                    Box::pin(async move { workflows::create(tx, &scope, new).await })
+                })
                 .await
         }
         Err(e) => Err(e),
@@ -395,7 +397,7 @@ async fn load(state: &AppState, session: &Session, id: &WorkflowId) -> Result<Wo
     let id = id.clone();
     Ok(state
         .store
-        .read(move |tx| Box::pin(async move { workflows::get(tx, &scope, &id).await }))
+        .read_tx(move |tx| Box::pin(async move { workflows::get(tx, &scope, &id).await }))
         .await?)
 }
 
@@ -441,7 +443,7 @@ pub async fn update(
             let patch = d.into_replacement();
             state
                 .store
-                .write(move |tx| {
+                .write_tx(move |tx| {
                     Box::pin(async move { workflows::update(tx, &scope, &target, patch).await })
                 })
                 .await
@@ -535,7 +537,7 @@ async fn show_page(
     let target = id.clone();
     let (w, runs) = state
         .store
-        .read(move |tx| {
+        .read_tx(move |tx| {
             Box::pin(async move {
                 let w = workflows::get(tx, &scope, &target).await?;
                 let filter = RunFilter {
@@ -600,7 +602,7 @@ pub async fn act(
             };
             state
                 .store
-                .write(move |tx| {
+                .write_tx(move |tx| {
                     Box::pin(async move { workflows::update(tx, &scope, &target, patch).await })
                 })
                 .await
@@ -614,7 +616,7 @@ pub async fn act(
             let object = object_id.clone();
             state
                 .store
-                .write(move |tx| {
+                .write_tx(move |tx| {
                     Box::pin(async move {
                         workflow_triggers::trigger_manually(tx, &scope, &target, &object).await
                     })
@@ -739,7 +741,7 @@ pub async fn run(
     let scope = session.scope.clone();
     let (r, w) = state
         .store
-        .read(move |tx| {
+        .read_tx(move |tx| {
             Box::pin(async move {
                 let r = workflow_runs::get(tx, &scope, &id).await?;
                 let w = workflows::get(tx, &scope, &r.workflow_id).await?;

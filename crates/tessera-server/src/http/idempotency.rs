@@ -97,7 +97,7 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
     let lease_ms = state.config.idempotency_lease_ms;
     let claim = state
         .store
-        .write(move |tx| {
+        .write_tx(move |tx| {
             Box::pin(async move { idempotency::begin(tx, &id, &k, &fp, lease_ms).await })
         })
         .await;
@@ -172,7 +172,7 @@ async fn store_after(
     };
     let result = state
         .store
-        .write(move |tx| {
+        .write_tx(move |tx| {
             Box::pin(
                 async move { idempotency::complete(tx, &api_key, &key, held, &stored, None).await },
             )

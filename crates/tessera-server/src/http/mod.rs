@@ -141,7 +141,9 @@ pub async fn tenant_gate(State(state): State<AppState>, mut req: Request, next: 
     }
     let found = state
         .store
-        .read(move |tx| Box::pin(async move { tenancy::find_api_key_by_secret(tx, &secret).await }))
+        .read_tx(move |tx| {
+            Box::pin(async move { tenancy::find_api_key_by_secret(tx, &secret).await })
+        })
         .await;
     let key = match found {
         Ok(Some(key)) => key,

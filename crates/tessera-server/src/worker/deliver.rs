@@ -62,7 +62,7 @@ pub(super) async fn run(worker: &Worker, job: &JobId, p: &DeliverWebhook) -> Res
     let d = id.clone();
     let plan = worker
         .store
-        .read(move |tx| Box::pin(async move { webhooks::plan(tx, &d).await }))
+        .read_tx(move |tx| Box::pin(async move { webhooks::plan(tx, &d).await }))
         .await?;
     let job_id = job.clone();
     let Some(plan) =
@@ -71,13 +71,13 @@ pub(super) async fn run(worker: &Worker, job: &JobId, p: &DeliverWebhook) -> Res
         // Delivered, failed or canceled meanwhile: nothing to send.
         return worker
             .store
-            .write(move |tx| Box::pin(async move { jobs::complete(tx, &job_id).await }))
+            .write_tx(move |tx| Box::pin(async move { jobs::complete(tx, &job_id).await }))
             .await;
     };
     let Some(permit) = worker.endpoint_permit(plan.webhook.id.as_str()).await else {
         return worker
             .store
-            .write(move |tx| {
+            .write_tx(move |tx| {
                 Box::pin(async move {
                     let at = tx.now().plus_millis(BUSY_RETRY_MS);
                     jobs::reschedule(tx, &job_id, at).await
@@ -130,7 +130,7 @@ pub(super) async fn run(worker: &Worker, job: &JobId, p: &DeliverWebhook) -> Res
     let job_id = job.clone();
     let status = worker
         .store
-        .write(move |tx| {
+        .write_tx(move |tx| {
             Box::pin(async move { webhooks::record_attempt(tx, &id, &job_id, &result).await })
         })
         .await?;

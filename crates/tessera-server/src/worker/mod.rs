@@ -122,7 +122,7 @@ impl Worker {
         let limit = i64::try_from(limit).unwrap_or(1);
         let lease = self.lease_ms;
         self.store
-            .write(move |tx| Box::pin(async move { jobs::claim(tx, &id, lease, limit).await }))
+            .write_tx(move |tx| Box::pin(async move { jobs::claim(tx, &id, lease, limit).await }))
             .await
     }
 
@@ -159,7 +159,7 @@ impl Worker {
         let jitter = retry::random_jitter();
         let result = self
             .store
-            .write(move |tx| {
+            .write_tx(move |tx| {
                 Box::pin(async move {
                     let retry_at: Option<Timestamp> =
                         policy.next_retry_at(tx.now(), attempts, jitter, None);
@@ -202,7 +202,7 @@ impl Worker {
         loop {
             let n = self
                 .store
-                .write(|tx| Box::pin(async move { share_tokens::sweep_expired(tx, 200).await }))
+                .write_tx(|tx| Box::pin(async move { share_tokens::sweep_expired(tx, 200).await }))
                 .await?;
             expired += n;
             if n < 200 {
@@ -211,25 +211,25 @@ impl Worker {
         }
         while self
             .store
-            .write(|tx| Box::pin(async move { inquiries::sweep_expired(tx, 200).await }))
+            .write_tx(|tx| Box::pin(async move { inquiries::sweep_expired(tx, 200).await }))
             .await?
             == 200
         {}
         self.store
-            .write(|tx| Box::pin(async move { idempotency::purge(tx).await }))
+            .write_tx(|tx| Box::pin(async move { idempotency::purge(tx).await }))
             .await?;
         self.store
-            .write(|tx| {
+            .write_tx(|tx| {
                 Box::pin(async move { workflow_triggers::purge_chains(tx, CHAIN_MEMORY_MS).await })
             })
             .await?;
         let lifetimes = self.sessions;
         self.store
-            .write(move |tx| Box::pin(async move { sessions::purge(tx, lifetimes).await }))
+            .write_tx(move |tx| Box::pin(async move { sessions::purge(tx, lifetimes).await }))
             .await?;
         let counts = self
             .store
-            .read(|tx| Box::pin(async move { jobs::counts(tx).await }))
+            .read_tx(|tx| Box::pin(async move { jobs::counts(tx).await }))
             .await?;
         metrics::gauge!("tessera_jobs_queued").set(counts.queued as f64);
         metrics::gauge!("tessera_jobs_running").set(counts.running as f64);

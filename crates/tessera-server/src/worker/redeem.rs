@@ -19,7 +19,7 @@ pub(super) async fn run(worker: &Worker, job: &JobId, p: &RedeemShareToken) -> R
     let faults = worker.faults.clone();
     let outcome = worker
         .store
-        .write(move |tx| {
+        .write_tx(move |tx| {
             Box::pin(async move {
                 tx.set_cause(cause);
                 let outcome = redemption::run(tx, &id).await?;

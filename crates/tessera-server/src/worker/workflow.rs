@@ -81,7 +81,7 @@ async fn advance(worker: &Worker, job: &JobId, id: &WorkflowRunId) -> Result<Nex
     let flag = failed_step.clone();
     let result = worker
         .store
-        .write(move |tx| {
+        .write_tx(move |tx| {
             Box::pin(async move {
                 let Some(mut r) = workflow_runs::lock_unfinished(tx, &run_id).await? else {
                     jobs::complete(tx, &job_id).await?;
@@ -156,7 +156,7 @@ async fn fail(
     let (id, job_id) = (id.clone(), job.clone());
     worker
         .store
-        .write(move |tx| {
+        .write_tx(move |tx| {
             Box::pin(async move {
                 if let Some(mut r) = workflow_runs::lock_unfinished(tx, &id).await?
                     && r.run.next_step() == Some(i)
@@ -244,7 +244,7 @@ async fn send(
     let (id, job_id, i) = (id.clone(), job.clone(), plan.index);
     worker
         .store
-        .write(move |tx| {
+        .write_tx(move |tx| {
             Box::pin(async move {
                 let Some(mut r) = workflow_runs::lock_unfinished(tx, &id).await? else {
                     jobs::complete(tx, &job_id).await?;

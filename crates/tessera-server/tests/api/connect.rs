@@ -463,7 +463,7 @@ async fn a_dead_workers_job_is_reclaimed_after_its_lease(backend: Backend) {
         .app
         .db
         .store
-        .write(|tx| {
+        .write_tx(|tx| {
             Box::pin(
                 async move { tessera_store::ops::jobs::claim(tx, "dead-worker", 60_000, 10).await },
             )

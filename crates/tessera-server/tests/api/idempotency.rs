@@ -18,7 +18,7 @@ async fn claim(app: &App, api_key: &str, key: &str, fp: String) -> Claim {
     let (api_key, key) = (ApiKeyId::from_db(api_key.to_owned()), key.to_owned());
     app.db
         .store
-        .write(move |tx| {
+        .write_tx(move |tx| {
             Box::pin(async move {
                 idempotency::begin(tx, &api_key, &key, &fp, idempotency::LEASE_MS).await
             })
@@ -400,7 +400,7 @@ async fn secrets_are_never_stored_for_a_replay(backend: Backend) {
     let stored = app
         .db
         .store
-        .read(|tx| {
+        .read_tx(|tx| {
             Box::pin(async move {
                 let rows = tx
                     .fetch_all("select body from idempotency_keys", vec![])

@@ -13,7 +13,7 @@ use crate::support::App;
 async fn insert(app: &App, kind: &'static str, payload: &'static str) -> JobId {
     app.db
         .store
-        .write(move |tx| {
+        .write_tx(move |tx| {
             Box::pin(async move {
                 let id = JobId::generate();
                 let now = tx.now();
@@ -35,7 +35,7 @@ async fn state(app: &App, id: &JobId) -> (i64, i64, bool, String) {
     let now = app.db.clock.now();
     app.db
         .store
-        .read(move |tx| {
+        .read_tx(move |tx| {
             Box::pin(async move {
                 let r = tx
                     .fetch_one(
@@ -90,7 +90,7 @@ async fn unreadable_jobs_are_retried_then_buried(backend: Backend) {
     let counts = app
         .db
         .store
-        .read(|tx| Box::pin(async move { jobs::counts(tx).await }))
+        .read_tx(|tx| Box::pin(async move { jobs::counts(tx).await }))
         .await
         .unwrap();
     assert_eq!(

@@ -209,7 +209,7 @@ async fn per_environment_caps_hold_when_creates_race(backend: Backend) {
 async fn idempotency_records(app: &App) -> i64 {
     app.db
         .store
-        .read(|tx| {
+        .read_tx(|tx| {
             Box::pin(async move {
                 tx.fetch_one("select count(*) as n from idempotency_keys", vec![])
                     .await?
@@ -245,7 +245,7 @@ async fn a_flood_of_idempotency_keys_is_purged_after_24_hours(backend: Backend) 
     let api_key = ApiKeyId::from_db(app.api_key_id(k).await);
     app.db
         .store
-        .write(move |tx| {
+        .write_tx(move |tx| {
             Box::pin(async move {
                 idempotency::begin(tx, &api_key, "abandoned", "fp", idempotency::LEASE_MS).await
             })

@@ -221,7 +221,7 @@ async fn redaction_removes_every_piece_of_personal_data(backend: Backend) {
     let stored = app
         .db
         .store
-        .read(|tx| {
+        .read_tx(|tx| {
             Box::pin(async move {
                 let mut texts = Vec::new();
                 for (sql, col) in [

@@ -37,7 +37,7 @@ pub(crate) fn from_row(r: &Row) -> Result<Workflow, Error> {
 }
 
 /// The active workflows of an environment that an event of this name may start.
-pub(crate) async fn triggered_by(
+pub async fn triggered_by(
     tx: &mut Tx,
     env: &tessera_core::id::EnvironmentId,
     event: &str,

@@ -112,7 +112,7 @@ impl Story {
             let scope = p.scope.clone();
             let page = self
                 .store
-                .read(move |tx| {
+                .read_tx(move |tx| {
                     Box::pin(async move {
                         events::list(
                             tx,
@@ -149,7 +149,7 @@ impl Story {
         let n = name.to_owned();
         let created = self
             .store
-            .write(move |tx| Box::pin(tenancy::create_organization(tx, n)))
+            .write_tx(move |tx| Box::pin(tenancy::create_organization(tx, n)))
             .await?;
         let (key, _) = created
             .keys
@@ -196,7 +196,7 @@ impl Story {
         );
         let c = self
             .store
-            .write(move |tx| {
+            .write_tx(move |tx| {
                 Box::pin(async move {
                     connections::create(tx, &scope, &destination, Some("Acme → Beta".into()), actor)
                         .await
@@ -210,7 +210,7 @@ impl Story {
         self.flush_events().await?;
         let (scope, id) = (beta.scope.clone(), c.id.clone());
         self.store
-            .write(move |tx| {
+            .write_tx(move |tx| {
                 Box::pin(async move {
                     connections::act(tx, &scope, &id, ConnectionAction::Activate).await
                 })
@@ -235,7 +235,7 @@ impl Story {
         let scope = acme.scope.clone();
         let i = self
             .store
-            .write(move |tx| {
+            .write_tx(move |tx| {
                 Box::pin(async move {
                     inquiries::create(
                         tx,
@@ -282,7 +282,7 @@ impl Story {
             let (scope, inquiry_id) = (acme.scope.clone(), id.clone());
             let v = self
                 .store
-                .write(move |tx| {
+                .write_tx(move |tx| {
                     Box::pin(async move {
                         verifications::record(
                             tx,
@@ -305,7 +305,7 @@ impl Story {
         let (scope, inquiry_id) = (acme.scope.clone(), id.clone());
         let d = self
             .store
-            .write(move |tx| {
+            .write_tx(move |tx| {
                 Box::pin(async move {
                     documents::create(
                         tx,
@@ -327,7 +327,7 @@ impl Story {
         for action in [InquiryAction::Complete, InquiryAction::Approve] {
             let (scope, inquiry_id) = (acme.scope.clone(), id.clone());
             self.store
-                .write(move |tx| {
+                .write_tx(move |tx| {
                     Box::pin(
                         async move { inquiries::transition(tx, &scope, &inquiry_id, action).await },
                     )
@@ -351,7 +351,7 @@ impl Story {
         let scope = beta.scope.clone();
         let w = self
             .store
-            .write(move |tx| {
+            .write_tx(move |tx| {
                 Box::pin(async move {
                     webhooks::create(
                         tx,
@@ -409,7 +409,7 @@ impl Story {
         let scope = beta.scope.clone();
         let template = self
             .store
-            .write(move |tx| Box::pin(async move { templates::create(tx, &scope, spec).await }))
+            .write_tx(move |tx| Box::pin(async move { templates::create(tx, &scope, spec).await }))
             .await?;
         self.say(&format!(
             "{} sets its requirements: template {} (name, birthdate, country; ID within a year and a selfie; 18+; US, GB, DE)",
@@ -419,7 +419,7 @@ impl Story {
         let (scope, actor, inquiry) = (acme.scope.clone(), acme.actor.clone(), source.clone());
         let token = self
             .store
-            .write(move |tx| {
+            .write_tx(move |tx| {
                 Box::pin(async move {
                     let source = tessera_core::share_token::SourceId::Inquiry(inquiry);
                     share_tokens::create(tx, &scope, &connection, &source, 3600, actor).await
@@ -439,7 +439,7 @@ impl Story {
             field_mappings: Vec::new(),
         };
         self.store
-            .write(move |tx| {
+            .write_tx(move |tx| {
                 Box::pin(async move { share_tokens::redeem(tx, &scope, &id, params).await })
             })
             .await?;
@@ -455,7 +455,9 @@ impl Story {
             let (scope, id) = (beta.scope.clone(), token.id.clone());
             let t = self
                 .store
-                .read(move |tx| Box::pin(async move { share_tokens::get(tx, &scope, &id).await }))
+                .read_tx(move |tx| {
+                    Box::pin(async move { share_tokens::get(tx, &scope, &id).await })
+                })
                 .await?;
             match (t.status, t.destination_inquiry_id) {
                 (ShareTokenStatus::Redeemed, Some(copy)) => break copy,
@@ -472,7 +474,7 @@ impl Story {
         let (scope, c) = (beta.scope.clone(), copy.clone());
         let checked = self
             .store
-            .read(move |tx| {
+            .read_tx(move |tx| {
                 Box::pin(async move { verifications::for_inquiry(tx, &scope, &c).await })
             })
             .await?;

@@ -13,7 +13,7 @@ use crate::support::App;
 async fn sessions(app: &App) -> i64 {
     app.db
         .store
-        .read(|tx| {
+        .read_tx(|tx| {
             Box::pin(async move {
                 tx.fetch_one("select count(*) as n from dashboard_sessions", vec![])
                     .await?
