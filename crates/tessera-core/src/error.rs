@@ -59,10 +59,16 @@ impl Status {
     }
 }
 
-/// What part of the request an error is about.
+/// What part of the request an error is about. Below the HTTP layer an error names the field it is
+/// about ([`Source::Attribute`]); only the HTTP layer knows where that field sits in a request
+/// document and turns it into a JSON pointer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
-    /// A JSON pointer into the request body.
+    /// An attribute of the object a request writes, by its path among the attributes:
+    /// `name`, `fields/birthdate`, `steps/1/type`.
+    Attribute(String),
+    /// A JSON pointer into the request body, computed by the HTTP layer (`/data/type`,
+    /// `/meta/comment`).
     Pointer(String),
     /// A query parameter's name.
     Parameter(String),
@@ -149,9 +155,17 @@ impl Error {
         }
     }
 
-    /// Names the body member the error is about.
-    pub fn at(mut self, pointer: impl Into<String>) -> Self {
-        self.location = Some(Source::Pointer(pointer.into()));
+    /// Names what the error is about: an attribute path (`fields/birthdate`), or — from the HTTP
+    /// layer, which knows the request's shape — a JSON pointer into the body (`/meta/comment`,
+    /// with its leading `/`). Functions that check a value take such a location from their caller
+    /// and extend it with `/member`, whichever kind it is.
+    pub fn at(mut self, location: impl Into<String>) -> Self {
+        let location = location.into();
+        self.location = Some(if location.starts_with('/') {
+            Source::Pointer(location)
+        } else {
+            Source::Attribute(location)
+        });
         self
     }
 
@@ -236,6 +250,17 @@ pub mod codes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_location_is_an_attribute_path_unless_it_is_a_pointer() {
+        let e = Error::invalid(codes::INVALID_ATTRIBUTE, "x").at("fields/birthdate");
+        assert_eq!(
+            e.location,
+            Some(Source::Attribute("fields/birthdate".into()))
+        );
+        let e = Error::invalid(codes::INVALID_ATTRIBUTE, "x").at("/meta/comment");
+        assert_eq!(e.location, Some(Source::Pointer("/meta/comment".into())));
+    }
 
     #[test]
     fn internal_errors_hide_their_cause() {

@@ -137,23 +137,3 @@ pub struct ErrorObject {
 pub struct ErrorDocument {
     pub errors: Vec<ErrorObject>,
 }
-
-impl ErrorDocument {
-    pub fn from_error(e: &crate::Error) -> Self {
-        use crate::error::Source;
-        let source = e.location.as_ref().map(|s| match s {
-            Source::Pointer(p) => serde_json::json!({"pointer": p}),
-            Source::Parameter(p) => serde_json::json!({"parameter": p}),
-            Source::Header(h) => serde_json::json!({"header": h}),
-        });
-        Self {
-            errors: vec![ErrorObject {
-                status: e.status.code(),
-                code: e.code.to_string(),
-                title: e.status.title().to_owned(),
-                details: e.detail.clone(),
-                source,
-            }],
-        }
-    }
-}

@@ -29,7 +29,7 @@ pub fn check_expires_in(seconds: i64) -> Result<i64, Error> {
             codes::EXPIRES_IN_OUT_OF_RANGE,
             format!("expires-in-seconds must be between {MIN_EXPIRES_IN} and {MAX_EXPIRES_IN}"),
         )
-        .at("/data/attributes/expires-in-seconds"));
+        .at("expires-in-seconds"));
     }
     Ok(seconds)
 }
@@ -189,7 +189,7 @@ impl SourceId {
             codes::INVALID_SOURCE_TYPE,
             "source-id must be an inquiry id (inq_…) or a verification id (ver_…); Tessera has no accounts or transactions",
         )
-        .at("/data/attributes/source-id"))
+        .at("source-id"))
     }
 }
 

@@ -44,8 +44,6 @@ pub struct TemplateSpec {
     pub allowed_countries: Option<Vec<String>>,
 }
 
-const BASE: &str = "/data/attributes";
-
 impl TemplateSpec {
     /// Checks every part of a template definition.
     pub fn parse(
@@ -58,14 +56,13 @@ impl TemplateSpec {
         let name = name.trim().to_owned();
         if name.is_empty() || name.chars().count() > 200 {
             return Err(
-                Error::invalid(codes::INVALID_ATTRIBUTE, "name is 1 to 200 characters")
-                    .at(format!("{BASE}/name")),
+                Error::invalid(codes::INVALID_ATTRIBUTE, "name is 1 to 200 characters").at("name"),
             );
         }
         if required_fields.len() > crate::fields::MAX_FIELDS {
             return Err(
                 Error::invalid(codes::INVALID_ATTRIBUTE, "too many required fields")
-                    .at(format!("{BASE}/required-fields")),
+                    .at("required-fields"),
             );
         }
         let mut fields: Vec<String> = Vec::new();
@@ -76,7 +73,7 @@ impl TemplateSpec {
                     codes::INVALID_ATTRIBUTE,
                     "a field name is 1 to 64 characters",
                 )
-                .at(format!("{BASE}/required-fields/{i}")));
+                .at(format!("required-fields/{i}")));
             }
             if !fields.contains(&canonical) {
                 fields.push(canonical);
@@ -87,7 +84,7 @@ impl TemplateSpec {
                 codes::INVALID_ATTRIBUTE,
                 "at most 20 required verifications",
             )
-            .at(format!("{BASE}/required-verifications")));
+            .at("required-verifications"));
         }
         for (i, r) in required_verifications.iter().enumerate() {
             if r.kind == VerificationKind::ShareToken {
@@ -95,14 +92,14 @@ impl TemplateSpec {
                     codes::INVALID_ATTRIBUTE,
                     "share-token verifications are made by redemption and cannot be required",
                 )
-                .at(format!("{BASE}/required-verifications/{i}/type")));
+                .at(format!("required-verifications/{i}/type")));
             }
             if r.max_age_days.is_some_and(|d| d == 0 || d > 36_500) {
                 return Err(Error::invalid(
                     codes::INVALID_ATTRIBUTE,
                     "max-age-days is between 1 and 36500",
                 )
-                .at(format!("{BASE}/required-verifications/{i}/max-age-days")));
+                .at(format!("required-verifications/{i}/max-age-days")));
             }
         }
         if minimum_age.is_some_and(|a| a > 150) {
@@ -110,7 +107,7 @@ impl TemplateSpec {
                 codes::INVALID_ATTRIBUTE,
                 "minimum-age is between 0 and 150",
             )
-            .at(format!("{BASE}/minimum-age")));
+            .at("minimum-age"));
         }
         let allowed_countries = match allowed_countries {
             None => None,
@@ -122,7 +119,7 @@ impl TemplateSpec {
                             codes::INVALID_ATTRIBUTE,
                             "countries are ISO 3166-1 alpha-2 codes",
                         )
-                        .at(format!("{BASE}/allowed-countries/{i}")));
+                        .at(format!("allowed-countries/{i}")));
                     }
                     let c = c.to_ascii_uppercase();
                     if !out.contains(&c) {

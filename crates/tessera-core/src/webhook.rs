@@ -54,7 +54,7 @@ impl WebhookStatus {
 /// Checks `enabled-events`: `*`, Tessera's event names or Persona's subscribable ones
 /// ([`crate::persona_events`]), deduplicated.
 pub fn parse_enabled_events(list: &[String]) -> Result<Vec<String>, Error> {
-    let pointer = "/data/attributes/enabled-events";
+    let pointer = "enabled-events";
     if list.is_empty() || list.len() > MAX_ENABLED_EVENTS {
         return Err(Error::invalid(
             codes::INVALID_ATTRIBUTE,
@@ -599,7 +599,7 @@ fn remove_path(v: &mut Value, segments: &[&str]) {
 }
 
 fn attr_error(name: &str, detail: impl Into<String>) -> Error {
-    Error::invalid(codes::INVALID_ATTRIBUTE, detail).at(format!("/data/attributes/{name}"))
+    Error::invalid(codes::INVALID_ATTRIBUTE, detail).at(name)
 }
 
 /// A name: 1 to [`MAX_NAME_LEN`] characters, not blank.
@@ -684,7 +684,7 @@ pub fn parse_payload_filter(f: Option<Map<String, Value>>) -> Result<Option<Valu
     if let Some(k) = f.keys().find(|k| *k != "data") {
         return Err(
             Error::bad_request(codes::UNKNOWN_ATTRIBUTE, format!("unknown attribute {k}"))
-                .at(format!("/data/attributes/payload-filter/{k}")),
+                .at(format!("payload-filter/{k}")),
         );
     }
     match f.get("data") {
@@ -696,7 +696,7 @@ pub fn parse_payload_filter(f: Option<Map<String, Value>>) -> Result<Option<Valu
                 codes::INVALID_TYPE,
                 "payload-filter.data is an object",
             )
-            .at("/data/attributes/payload-filter/data"));
+            .at("payload-filter/data"));
         }
     }
     let v = Value::Object(f);
@@ -710,7 +710,7 @@ pub fn parse_payload_filter(f: Option<Map<String, Value>>) -> Result<Option<Valu
 }
 
 fn state_of(v: &Value, name: &str, allowed: &[&str]) -> Result<String, Error> {
-    let pointer = format!("/data/attributes/{name}");
+    let pointer = name.to_owned();
     let Some(obj) = v.as_object() else {
         return Err(
             Error::bad_request(codes::INVALID_TYPE, format!("{name} is an object")).at(pointer),
@@ -747,7 +747,7 @@ pub fn parse_included_allowlist(v: Option<Value>) -> Result<Option<Value>, Error
     if state != "custom" {
         return Ok(Some(json!({ "state": state })));
     }
-    let pointer = "/data/attributes/included-allowlist/event-types";
+    let pointer = "included-allowlist/event-types";
     let bad = |p: String, d: &str| Error::invalid(codes::INVALID_ATTRIBUTE, d.to_owned()).at(p);
     let Some(types) = v.get("event-types").and_then(Value::as_array) else {
         return Err(bad(
@@ -808,7 +808,7 @@ pub fn parse_relationship_allowlist(v: Value) -> Result<Value, Error> {
 pub fn parse_custom_http_headers(
     h: BTreeMap<String, String>,
 ) -> Result<BTreeMap<String, String>, Error> {
-    let pointer = "/data/attributes/custom-http-headers";
+    let pointer = "custom-http-headers";
     if h.len() > MAX_CUSTOM_HEADERS {
         return Err(Error::invalid(
             codes::INVALID_ATTRIBUTE,
@@ -888,9 +888,7 @@ mod tests {
         let e = parse_enabled_events(&["inquiry.created".into(), "inquiry.nope".into()]).err();
         assert_eq!(
             e.and_then(|e| e.location),
-            Some(crate::error::Source::Pointer(
-                "/data/attributes/enabled-events/1".into()
-            ))
+            Some(crate::error::Source::Attribute("enabled-events/1".into()))
         );
         assert!(parse_enabled_events(&[]).is_err());
         assert!(subscribes(&["*".into()], "x"));

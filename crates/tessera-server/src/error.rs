@@ -3,7 +3,8 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use tessera_core::jsonapi::ErrorDocument;
+use tessera_core::error::Source;
+use tessera_core::jsonapi::{ErrorDocument, ErrorObject};
 use tessera_core::{Error, Status, codes};
 
 tokio::task_local! {
@@ -46,7 +47,7 @@ pub fn error_response(mut e: Error) -> Response {
         }
     }
     let status = StatusCode::from_u16(e.status.code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let body = serde_json::to_vec(&ErrorDocument::from_error(&e)).unwrap_or_default();
+    let body = serde_json::to_vec(&error_document(&e)).unwrap_or_default();
     let mut response = (status, body).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -58,6 +59,37 @@ pub fn error_response(mut e: Error) -> Response {
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
     response
+}
+
+/// Where in a request document the attributes of the written object sit.
+const ATTRIBUTES: &str = "/data/attributes";
+
+/// The JSON pointer of what an error is about: an attribute path named below the HTTP layer sits
+/// under `/data/attributes`.
+pub fn pointer_of(source: &Source) -> Option<String> {
+    match source {
+        Source::Attribute(path) => Some(format!("{ATTRIBUTES}/{path}")),
+        Source::Pointer(p) => Some(p.clone()),
+        Source::Parameter(_) | Source::Header(_) => None,
+    }
+}
+
+/// The error document of an error.
+pub fn error_document(e: &Error) -> ErrorDocument {
+    let source = e.location.as_ref().map(|s| match s {
+        Source::Parameter(p) => serde_json::json!({ "parameter": p }),
+        Source::Header(h) => serde_json::json!({ "header": h }),
+        other => serde_json::json!({ "pointer": pointer_of(other) }),
+    });
+    ErrorDocument {
+        errors: vec![ErrorObject {
+            status: e.status.code(),
+            code: e.code.to_string(),
+            title: e.status.title().to_owned(),
+            details: e.detail.clone(),
+            source,
+        }],
+    }
 }
 
 /// The error for a status produced outside our handlers (the router's 404 and 405, for example).

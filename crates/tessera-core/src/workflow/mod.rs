@@ -98,14 +98,14 @@ pub fn check_name(name: &str) -> Result<String, Error> {
             codes::INVALID_ATTRIBUTE,
             format!("name is 1 to {MAX_NAME_LEN} characters"),
         )
-        .at("/data/attributes/name"));
+        .at("name"));
     }
     Ok(name.to_owned())
 }
 
 /// Parses `steps` (1 to [`MAX_STEPS`]).
 pub fn parse_steps(value: &Value) -> Result<Vec<Step>, Error> {
-    let pointer = "/data/attributes/steps";
+    let pointer = "steps";
     let list = condition::expect_array(value, pointer)?;
     if list.is_empty() || list.len() > MAX_STEPS {
         return Err(Error::invalid(
@@ -122,7 +122,7 @@ pub fn parse_steps(value: &Value) -> Result<Vec<Step>, Error> {
 
 /// Parses `trigger`.
 pub fn parse_trigger(value: &Value) -> Result<Trigger, Error> {
-    Trigger::parse(value, "/data/attributes/trigger")
+    Trigger::parse(value, "trigger")
 }
 
 /// Refuses a step whose input the trigger's event cannot provide (e.g. `redeem-share-token` on
@@ -140,7 +140,7 @@ pub fn check_inputs(trigger: &Trigger, steps: &[Step]) -> Result<(), Error> {
                     trigger.event
                 ),
             )
-            .at(format!("/data/attributes/steps/{i}/type")));
+            .at(format!("steps/{i}/type")));
         }
     }
     Ok(())
@@ -198,10 +198,7 @@ mod tests {
         };
         let e = check_inputs(&trigger, &steps).err();
         assert!(e.is_some_and(|e| e.is(codes::STEP_INPUT_UNAVAILABLE)
-            && e.location
-                == Some(crate::error::Source::Pointer(
-                    "/data/attributes/steps/1/type".into()
-                ))));
+            && e.location == Some(crate::error::Source::Attribute("steps/1/type".into()))));
         assert!(check_inputs(&trigger, &steps[..1]).is_ok());
     }
 

@@ -11,7 +11,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::{Value, json};
 use tessera_core::connection::{ConnectionStatus, Direction};
-use tessera_core::error::Source;
 use tessera_core::event::names;
 use tessera_core::id::{WorkflowId, WorkflowRunId};
 use tessera_core::workflow::run::{StepRecord, StepStatus, WorkflowRun};
@@ -180,15 +179,12 @@ pub struct DefinitionError {
     pub pointer: Option<String>,
 }
 
-/// The API points into `/data/attributes`; the form holds the attributes themselves.
+/// The form holds the attributes themselves: the pointer into it is the part of the request
+/// pointer below `/data/attributes`.
 fn form_pointer(e: &Error) -> Option<String> {
-    match &e.location {
-        Some(Source::Pointer(p)) => {
-            let inside = p.strip_prefix("/data/attributes").unwrap_or(p);
-            (!inside.is_empty()).then(|| inside.to_owned())
-        }
-        _ => None,
-    }
+    let pointer = crate::error::pointer_of(e.location.as_ref()?)?;
+    let inside = pointer.strip_prefix("/data/attributes").unwrap_or(&pointer);
+    (!inside.is_empty()).then(|| inside.to_owned())
 }
 
 fn definition_error(e: Error) -> Result<(StatusCode, DefinitionError), PageError> {

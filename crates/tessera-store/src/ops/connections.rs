@@ -93,12 +93,9 @@ pub async fn create(
 ) -> Result<Connection, Error> {
     let dest = tenancy::scope_of(tx, destination, scope.kind)
         .await
-        .map_err(|e| {
-            e.as_reference()
-                .at("/data/attributes/destination-organization-id")
-        })?;
+        .map_err(|e| e.as_reference().at("destination-organization-id"))?;
     if open_exists(tx, &scope.org, destination, scope.kind).await? {
-        return Err(exists_error().at("/data/attributes/destination-organization-id"));
+        return Err(exists_error().at("destination-organization-id"));
     }
     let now = tx.now();
     let c = Connection {
@@ -139,7 +136,7 @@ pub async fn create(
         .await?;
     if inserted == 0 {
         // A concurrent creation won the race: the same answer as the check above.
-        return Err(exists_error().at("/data/attributes/destination-organization-id"));
+        return Err(exists_error().at("destination-organization-id"));
     }
     emit_pair(
         tx,

@@ -154,10 +154,10 @@ pub async fn create(tx: &mut Tx, scope: &Scope, new: NewInquiry) -> Result<Inqui
     if let Some(t) = &new.template_id {
         templates::get(tx, scope, t)
             .await
-            .map_err(|e| e.at("/data/attributes/inquiry-template-id"))?;
+            .map_err(|e| e.at("inquiry-template-id"))?;
     }
     let mut fields = Fields::new();
-    apply_writes(&mut fields, new.fields, "/data/attributes/fields")?;
+    apply_writes(&mut fields, new.fields, "fields")?;
     let now = tx.now();
     let mut inquiry = Inquiry::new(
         InquiryId::generate(),
@@ -268,7 +268,7 @@ pub async fn update(
     let mut inquiry = get_for_update(tx, scope, id).await?;
     inquiry.ensure_not_redacted()?;
     if let Some(writes) = patch.fields {
-        apply_writes(&mut inquiry.fields, writes, "/data/attributes/fields")?;
+        apply_writes(&mut inquiry.fields, writes, "fields")?;
     }
     if let Some(note) = patch.note {
         inquiry.note = note;

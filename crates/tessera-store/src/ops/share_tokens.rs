@@ -111,8 +111,8 @@ pub async fn create(
     expires_in_seconds: i64,
     creator: Actor,
 ) -> Result<ShareToken, Error> {
-    const CONNECTION: &str = "/data/attributes/connection-id";
-    const SOURCE: &str = "/data/attributes/source-id";
+    const CONNECTION: &str = "connection-id";
+    const SOURCE: &str = "source-id";
     let c = connections::get(tx, scope, connection_id)
         .await
         .map_err(|e| unknown_reference(e, CONNECTION))?;
@@ -267,7 +267,7 @@ pub async fn redeem(
     if let Some(template) = &params.inquiry_template_id {
         templates::get(tx, scope, template)
             .await
-            .map_err(|e| e.at("/data/attributes/inquiry-template-id"))?;
+            .map_err(|e| e.at("inquiry-template-id"))?;
     }
     if let Some(destination) = &params.destination_id {
         if t.source_verification.is_some() {
@@ -275,11 +275,11 @@ pub async fn redeem(
                 codes::INVALID_ATTRIBUTE,
                 "a shared verification can only be cloned: leave out destination-id",
             )
-            .at("/data/attributes/destination-id"));
+            .at("destination-id"));
         }
         inquiries::get(tx, scope, destination)
             .await
-            .map_err(|e| e.at("/data/attributes/destination-id"))?;
+            .map_err(|e| e.at("destination-id"))?;
     }
     let mode = if params.destination_id.is_some() {
         RedeemMode::Hydrate

@@ -365,8 +365,7 @@ pub async fn create_user(
         .await?;
     if inserted == 0 {
         return Err(
-            Error::conflict("email_taken", "a user with this email already exists")
-                .at("/data/attributes/email"),
+            Error::conflict("email_taken", "a user with this email already exists").at("email"),
         );
     }
     Ok(user)

@@ -68,9 +68,7 @@ pub async fn record(
     scope: &Scope,
     new: NewVerification,
 ) -> Result<Verification, Error> {
-    let mut inquiry =
-        inquiries::get_referenced(tx, scope, &new.inquiry_id, "/data/attributes/inquiry-id")
-            .await?;
+    let mut inquiry = inquiries::get_referenced(tx, scope, &new.inquiry_id, "inquiry-id").await?;
     inquiry.ensure_open()?;
     let now = tx.now();
     let v = Verification {

@@ -97,7 +97,7 @@ pub fn on_event<'a>(
     })
 }
 
-const OBJECT_ID: &str = "/data/attributes/object-id";
+const OBJECT_ID: &str = "object-id";
 
 fn at_object_id(e: Error) -> Error {
     if e.is(codes::NOT_FOUND) {

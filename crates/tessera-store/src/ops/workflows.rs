@@ -63,7 +63,7 @@ fn not_found_at(e: Error, pointer: String) -> Error {
 /// cannot share over.
 pub async fn check_references(tx: &mut Tx, scope: &Scope, steps: &[Step]) -> Result<(), Error> {
     for (i, step) in steps.iter().enumerate() {
-        let at = |member: &str| format!("/data/attributes/steps/{i}/{member}");
+        let at = |member: &str| format!("steps/{i}/{member}");
         match step {
             Step::CreateShareToken { connection_id, .. } => {
                 let c = connections::get(tx, scope, connection_id)
