@@ -107,3 +107,46 @@ macro_rules! on_both_backends {
         }
     )*};
 }
+
+/// Raw SQL, for tests that set up or inspect rows no unit of work makes (a job row as an older
+/// version wrote it, a count of a table). Test builds only: the product runs units of work.
+pub mod sql {
+    use tessera_core::Error;
+
+    use crate::{Arg, Read, Row, Store, Write};
+
+    /// Runs a statement in a unit of its own; returns the number of rows it changed.
+    pub async fn execute(store: &Store, sql: &str, args: Vec<Arg>) -> Result<u64, Error> {
+        let sql = sql.to_owned();
+        store
+            .write(Write::new(move |tx| {
+                Box::pin(async move { tx.execute(&sql, args).await })
+            }))
+            .await
+    }
+
+    /// Runs a query on a reader connection and returns every row.
+    pub async fn fetch_all(store: &Store, sql: &str, args: Vec<Arg>) -> Result<Vec<Row>, Error> {
+        let sql = sql.to_owned();
+        store
+            .read(Read::new(move |tx| {
+                Box::pin(async move { tx.fetch_all(&sql, args).await })
+            }))
+            .await
+    }
+
+    /// Runs a query that must return a row.
+    pub async fn fetch_one(store: &Store, sql: &str, args: Vec<Arg>) -> Result<Row, Error> {
+        let sql = sql.to_owned();
+        store
+            .read(Read::new(move |tx| {
+                Box::pin(async move { tx.fetch_one(&sql, args).await })
+            }))
+            .await
+    }
+
+    /// The store clock's time, as units of work see it.
+    pub fn now(store: &Store) -> tessera_core::Timestamp {
+        store.clock().now()
+    }
+}

@@ -97,3 +97,46 @@ macro_rules! units {
     };
 }
 pub(crate) use units;
+
+#[cfg(all(test, feature = "testing"))]
+mod tests {
+    use tessera_core::id::{WorkflowId, WorkflowRunId};
+    use tessera_core::workflow::Cause;
+
+    use super::Write;
+    use crate::testing::{Backend, TestDb};
+
+    /// A unit never sees what another unit set on its `Tx`: on SQLite many units share one
+    /// transaction (group commit), and a unit inheriting the workflow run another acted for would
+    /// not start that run's workflow from its own events (found by the crash loop).
+    async fn a_unit_does_not_inherit_another_units_cause(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let mut handles = Vec::new();
+        for i in 0..64 {
+            let store = db.store.clone();
+            handles.push(tokio::spawn(async move {
+                let sees = Write::new(|tx| Box::pin(async move { Ok(tx.cause().is_some()) }));
+                let unit = if i % 2 == 0 {
+                    sees.acting_for(Some(Cause {
+                        workflow_id: WorkflowId::from_db("wfl_test".into()),
+                        run_id: WorkflowRunId::from_db("wfr_test".into()),
+                        chain: "chain".into(),
+                        depth: 1,
+                    }))
+                    .map(|_| false)
+                } else {
+                    sees
+                };
+                store.write(unit).await.unwrap_or_else(|e| panic!("{e}"))
+            }));
+        }
+        for h in handles {
+            assert!(
+                !h.await.unwrap_or_else(|e| panic!("{e}")),
+                "a unit started with another unit's cause"
+            );
+        }
+    }
+
+    crate::on_both_backends!(a_unit_does_not_inherit_another_units_cause);
+}

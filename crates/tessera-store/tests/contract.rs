@@ -5,14 +5,14 @@ use tessera_core::id::InquiryId;
 use tessera_core::inquiry::{InquiryAction, InquiryStatus};
 use tessera_core::tenancy::{EnvKind, Scope};
 use tessera_core::{Error, codes};
-use tessera_store::ops::{events, idempotency, inquiries, tenancy};
 use tessera_store::testing::{Backend, TestDb};
+use tessera_store::units::{events, idempotency, inquiries, tenancy};
 use tessera_store::{Cursor, PageRequest, Store, on_both_backends};
 
 async fn org(store: &Store, name: &str) -> (Scope, Scope) {
     let name = name.to_owned();
     let created = store
-        .write_tx(move |tx| Box::pin(tenancy::create_organization(tx, name)))
+        .write(tenancy::create_organization(name))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let o = created.organization;
@@ -27,9 +27,7 @@ async fn org(store: &Store, name: &str) -> (Scope, Scope) {
 async fn new_inquiry(store: &Store, scope: &Scope) -> InquiryId {
     let scope = scope.clone();
     store
-        .write_tx(move |tx| {
-            Box::pin(async move { inquiries::create(tx, &scope, Default::default()).await })
-        })
+        .write(inquiries::create(scope, Default::default()))
         .await
         .unwrap_or_else(|e| panic!("{e}"))
         .id
@@ -45,15 +43,14 @@ async fn a_failing_unit_rolls_back_alone(backend: Backend) {
         let scope = scope.clone();
         handles.push(tokio::spawn(async move {
             store
-                .write_tx(move |tx| {
-                    Box::pin(async move {
-                        let inq = inquiries::create(tx, &scope, Default::default()).await?;
+                .write(
+                    inquiries::create(scope, Default::default()).check(move |_| {
                         if i % 2 == 1 {
                             return Err(Error::conflict("test_failure", "fails on purpose"));
                         }
-                        Ok(inq.id)
-                    })
-                })
+                        Ok(())
+                    }),
+                )
                 .await
         }));
     }
@@ -68,40 +65,28 @@ async fn a_failing_unit_rolls_back_alone(backend: Backend) {
     let s = scope.clone();
     let page = db
         .store
-        .read_tx(move |tx| {
-            Box::pin(async move {
-                inquiries::list(
-                    tx,
-                    &s,
-                    &Default::default(),
-                    &PageRequest {
-                        size: 100,
-                        cursor: None,
-                    },
-                )
-                .await
-            })
-        })
+        .read(inquiries::list(
+            s,
+            Default::default(),
+            PageRequest {
+                size: 100,
+                cursor: None,
+            },
+        ))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(page.items.len(), 20);
     let s = scope.clone();
     let evts = db
         .store
-        .read_tx(move |tx| {
-            Box::pin(async move {
-                events::list(
-                    tx,
-                    &s,
-                    &Default::default(),
-                    &PageRequest {
-                        size: 100,
-                        cursor: None,
-                    },
-                )
-                .await
-            })
-        })
+        .read(events::list(
+            s,
+            Default::default(),
+            PageRequest {
+                size: 100,
+                cursor: None,
+            },
+        ))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
@@ -117,57 +102,15 @@ async fn a_panicking_unit_fails_alone(backend: Backend) {
     let s = scope.clone();
     let result: Result<(), Error> = db
         .store
-        .write_tx(move |tx| {
-            Box::pin(async move {
-                inquiries::create(tx, &s, Default::default()).await?;
-                if tx.now().millis() > 0 {
-                    panic!("a unit of work panics");
-                }
-                Ok(())
-            })
-        })
+        .write(
+            inquiries::create(s, Default::default())
+                .check(|i| panic!("a unit of work panics after making {}", i.id))
+                .map(|_| ()),
+        )
         .await;
     assert_eq!(result.err().map(|e| e.status.code()), Some(500));
     // The store keeps working.
     new_inquiry(&db.store, &scope).await;
-}
-
-/// A unit never sees what another unit set on its `Tx`: on SQLite many units share one
-/// transaction (group commit), and a unit inheriting the workflow run another acted for would
-/// not start that run's workflow from its own events (found by the crash loop).
-async fn a_unit_does_not_inherit_another_units_cause(backend: Backend) {
-    use tessera_core::id::{WorkflowId, WorkflowRunId};
-    use tessera_core::workflow::Cause;
-    let db = TestDb::new(backend).await;
-    let mut handles = Vec::new();
-    for i in 0..64 {
-        let store = db.store.clone();
-        handles.push(tokio::spawn(async move {
-            store
-                .write_tx(move |tx| {
-                    Box::pin(async move {
-                        let inherited = tx.cause().is_some();
-                        if i % 2 == 0 {
-                            tx.set_cause(Some(Cause {
-                                workflow_id: WorkflowId::from_db("wfl_test".into()),
-                                run_id: WorkflowRunId::from_db("wfr_test".into()),
-                                chain: "chain".into(),
-                                depth: 1,
-                            }));
-                        }
-                        Ok(inherited)
-                    })
-                })
-                .await
-                .unwrap_or_else(|e| panic!("{e}"))
-        }));
-    }
-    for h in handles {
-        assert!(
-            !h.await.unwrap_or_else(|e| panic!("{e}")),
-            "a unit started with another unit's cause"
-        );
-    }
 }
 
 async fn objects_of_other_tenants_are_not_found(backend: Backend) {
@@ -179,7 +122,7 @@ async fn objects_of_other_tenants_are_not_found(backend: Backend) {
         let id = id.clone();
         let err = db
             .store
-            .read_tx(move |tx| Box::pin(async move { inquiries::get(tx, &scope, &id).await }))
+            .read(inquiries::get(scope, id))
             .await
             .err()
             .unwrap_or_else(|| panic!("another tenant saw the inquiry"));
@@ -193,22 +136,14 @@ async fn transitions_are_checked_and_atomic(backend: Backend) {
     let id = new_inquiry(&db.store, &a).await;
     let approve = |store: Store, a: Scope, id: InquiryId| async move {
         store
-            .write_tx(move |tx| {
-                Box::pin(
-                    async move { inquiries::transition(tx, &a, &id, InquiryAction::Approve).await },
-                )
-            })
+            .write(inquiries::transition(a, id, InquiryAction::Approve))
             .await
     };
     let err = approve(db.store.clone(), a.clone(), id.clone()).await.err();
     assert!(err.is_some_and(|e| e.is(codes::INVALID_STATUS_TRANSITION)));
     let (s, i) = (a.clone(), id.clone());
     db.store
-        .write_tx(move |tx| {
-            Box::pin(
-                async move { inquiries::transition(tx, &s, &i, InquiryAction::Complete).await },
-            )
-        })
+        .write(inquiries::transition(s, i, InquiryAction::Complete))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     // Concurrent approvals: exactly one wins.
@@ -230,28 +165,22 @@ async fn transitions_are_checked_and_atomic(backend: Backend) {
     let (s, i) = (a.clone(), id.clone());
     let approved = db
         .store
-        .read_tx(move |tx| {
-            Box::pin(async move {
-                events::list(
-                    tx,
-                    &s,
-                    &events::EventFilter {
-                        names: vec!["inquiry.approved".into()],
-                        object_ids: vec![i.to_string()],
-                        ids: Vec::new(),
-                    },
-                    &PageRequest::default(),
-                )
-                .await
-            })
-        })
+        .read(events::list(
+            s,
+            events::EventFilter {
+                names: vec!["inquiry.approved".into()],
+                object_ids: vec![i.to_string()],
+                ids: Vec::new(),
+            },
+            PageRequest::default(),
+        ))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(approved.items.len(), 1);
     let (s, i) = (a.clone(), id.clone());
     let inquiry = db
         .store
-        .read_tx(move |tx| Box::pin(async move { inquiries::get(tx, &s, &i).await }))
+        .read(inquiries::get(s, i))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(inquiry.status, InquiryStatus::Approved);
@@ -270,11 +199,7 @@ async fn pages_walk_forward_and_back(backend: Backend) {
         let a = a.clone();
         async move {
             store
-                .read_tx(move |tx| {
-                    Box::pin(
-                        async move { inquiries::list(tx, &a, &Default::default(), &req).await },
-                    )
-                })
+                .read(inquiries::list(a, Default::default(), req))
                 .await
                 .unwrap_or_else(|e| panic!("{e}"))
         }
@@ -322,7 +247,7 @@ async fn idempotency_claims(backend: Backend) {
     let db = TestDb::new(backend).await;
     let created = db
         .store
-        .write_tx(|tx| Box::pin(tenancy::create_organization(tx, "A".into())))
+        .write(tenancy::create_organization("A".into()))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let key = created.keys[0].0.id.clone();
@@ -331,11 +256,12 @@ async fn idempotency_claims(backend: Backend) {
         let key = key.clone();
         async move {
             store
-                .write_tx(move |tx| {
-                    Box::pin(async move {
-                        idempotency::begin(tx, &key, "k1", fp, idempotency::LEASE_MS).await
-                    })
-                })
+                .write(idempotency::begin(
+                    key,
+                    "k1".into(),
+                    fp.into(),
+                    idempotency::LEASE_MS,
+                ))
                 .await
                 .unwrap_or_else(|e| panic!("{e}"))
         }
@@ -349,11 +275,7 @@ async fn idempotency_claims(backend: Backend) {
         let (store, k, s) = (db.store.clone(), key.clone(), stored.clone());
         async move {
             store
-                .write_tx(move |tx| {
-                    Box::pin(
-                        async move { idempotency::complete(tx, &k, "k1", held, &s, None).await },
-                    )
-                })
+                .write(idempotency::complete(k, "k1".into(), held, s, None))
                 .await
         }
     };
@@ -391,7 +313,6 @@ async fn readiness_reports_migrations(backend: Backend) {
 on_both_backends!(
     a_failing_unit_rolls_back_alone,
     a_panicking_unit_fails_alone,
-    a_unit_does_not_inherit_another_units_cause,
     objects_of_other_tenants_are_not_found,
     transitions_are_checked_and_atomic,
     pages_walk_forward_and_back,

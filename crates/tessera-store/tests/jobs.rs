@@ -9,54 +9,41 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tessera_core::id::{DeliveryId, JobId, ShareTokenId, WorkflowRunId};
 use tessera_core::job::{BadJob, DeliverWebhook, Job, RedeemShareToken, RunWorkflow};
-use tessera_store::ops::jobs;
+use tessera_store::testing::sql;
 use tessera_store::testing::{Backend, TestDb, postgres_url};
+use tessera_store::units::jobs;
 use tessera_store::{Store, StoreOptions, args, on_both_backends};
 
 async fn enqueue(store: &Store, job: Job) -> JobId {
     store
-        .write_tx(move |tx| {
-            Box::pin(async move {
-                let now = tx.now();
-                jobs::enqueue(tx, &job, now).await
-            })
-        })
+        .write(jobs::enqueue(job, sql::now(store)))
         .await
         .unwrap()
 }
 
 /// A row as an older Tessera (or another process) wrote it.
 async fn insert_raw(store: &Store, kind: &'static str, payload: &'static str) -> JobId {
-    store
-        .write_tx(move |tx| {
-            Box::pin(async move {
-                let id = JobId::generate();
-                let now = tx.now();
-                tx.execute(
-                    "insert into jobs (id, kind, payload, run_at, created_at) values ($1, $2, $3, $4, $5)",
-                    args![&id, kind, payload, now, now],
-                )
-                .await?;
-                Ok(id)
-            })
-        })
-        .await
-        .unwrap()
+    let id = JobId::generate();
+    let now = sql::now(store);
+    sql::execute(
+        store,
+        "insert into jobs (id, kind, payload, run_at, created_at) values ($1, $2, $3, $4, $5)",
+        args![&id, kind, payload, now, now],
+    )
+    .await
+    .unwrap();
+    id
 }
 
 async fn stored(store: &Store, id: &JobId) -> (String, Value) {
-    let id = id.clone();
-    store
-        .read_tx(move |tx| {
-            Box::pin(async move {
-                let row = tx
-                    .fetch_one("select kind, payload from jobs where id = $1", args![&id])
-                    .await?;
-                Ok((row.text("kind")?, row.json("payload")?))
-            })
-        })
-        .await
-        .unwrap()
+    let row = sql::fetch_one(
+        store,
+        "select kind, payload from jobs where id = $1",
+        args![id],
+    )
+    .await
+    .unwrap();
+    (row.text("kind").unwrap(), row.json("payload").unwrap())
 }
 
 async fn typed_jobs_keep_the_stored_shapes(backend: Backend) {
@@ -119,7 +106,7 @@ async fn old_and_unreadable_rows_are_claimed(backend: Backend) {
     let not_json = insert_raw(&db.store, "run_workflow", "{not json").await;
     let claimed = db
         .store
-        .write_tx(|tx| Box::pin(async move { jobs::claim(tx, "w", 60_000, 10).await }))
+        .write(jobs::claim("w".into(), 60_000, 10))
         .await
         .expect("a bad row does not fail the claim");
     assert_eq!(claimed.len(), 4);
