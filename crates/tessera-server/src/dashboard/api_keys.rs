@@ -10,8 +10,8 @@ use tessera_core::Timestamp;
 use tessera_core::id::ApiKeyId;
 use tessera_core::permission::Permissions;
 use tessera_core::tenancy::ApiKey;
-use tessera_store::ops::sessions::Session;
-use tessera_store::ops::tenancy;
+use tessera_store::units::sessions::Session;
+use tessera_store::units::tenancy;
 
 use crate::dashboard::form::{Fields, Form};
 use crate::dashboard::page::{Chrome, PageError, PageResult, render};
@@ -86,12 +86,10 @@ async fn list_page(
 ) -> PageResult {
     let page = page_request(&q);
     let scope = session.scope.clone();
-    let list = state
-        .store
-        .read_tx(move |tx| {
-            Box::pin(async move { or_first_page!(page, |p| tenancy::list_api_keys(tx, &scope, p)) })
-        })
-        .await?;
+    let list = or_first_page(&state.store, page, |p| {
+        tenancy::list_api_keys(scope.clone(), p)
+    })
+    .await?;
     let now = state.store.clock().now();
     let (code, error) = error.map_or((StatusCode::OK, None), |(c, m)| (c, Some(m)));
     let page = ListPage {
@@ -163,11 +161,12 @@ pub async fn create(State(state): State<AppState>, signed: Signed, Form(form): F
     let scope = session.scope.clone();
     let created = state
         .store
-        .write_tx(move |tx| {
-            Box::pin(async move {
-                tenancy::create_api_key(tx, &scope, name, Permissions::all(), expires_at).await
-            })
-        })
+        .write(tenancy::create_api_key(
+            scope,
+            name,
+            Permissions::all(),
+            expires_at,
+        ))
         .await;
     match created {
         Ok((key, secret)) => {
@@ -198,7 +197,7 @@ pub async fn expire(
     let scope = signed.0.scope.clone();
     state
         .store
-        .write_tx(move |tx| Box::pin(async move { tenancy::expire_api_key(tx, &scope, &id).await }))
+        .write(tenancy::expire_api_key(scope, id))
         .await?;
     Ok(Redirect::to(&format!("{BASE}?done=expired")).into_response())
 }

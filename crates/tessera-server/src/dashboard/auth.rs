@@ -16,8 +16,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use tessera_core::secret::{generate_token, hash_secret};
 use tessera_core::tenancy::EnvKind;
-use tessera_store::ops::sessions;
-use tessera_store::ops::tenancy::{self, User};
+use tessera_store::units::sessions;
+use tessera_store::units::tenancy::{self, User};
 
 use crate::dashboard::form::{Fields, Form};
 use crate::dashboard::page::{PageError, PageResult, render};
@@ -118,10 +118,9 @@ fn password_matches(hash: &str, password: &str) -> bool {
 
 /// Checks an email and password; the user when they match.
 async fn verify(state: &AppState, email: &str, password: &str) -> Result<Option<User>, PageError> {
-    let lookup = email.to_owned();
     let found = state
         .store
-        .read_tx(move |tx| Box::pin(async move { tenancy::find_user_by_email(tx, &lookup).await }))
+        .read(tenancy::find_user_by_email(email.to_owned()))
         .await?;
     let password = password.to_owned();
     let user = tokio::task::spawn_blocking(move || match found {
@@ -194,12 +193,9 @@ pub async fn sign_in(
     let secret = generate_token();
     let (hash, csrf) = (hash_secret(&secret), generate_token());
     let lifetimes = state.config.session_lifetimes();
-    let u = user.clone();
     let id = state
         .store
-        .write_tx(move |tx| {
-            Box::pin(async move { sessions::create(tx, &u, hash, csrf, lifetimes).await })
-        })
+        .write(sessions::create(user.clone(), hash, csrf, lifetimes))
         .await?;
     tracing::info!(user.id = %user.id, session.id = %id, "dashboard user signed in");
     let secure = is_secure(&state, &headers);
@@ -234,10 +230,9 @@ pub async fn sign_out(
     headers: HeaderMap,
     Signed(session): Signed,
 ) -> PageResult {
-    let id = session.id.clone();
     state
         .store
-        .write_tx(move |tx| Box::pin(async move { sessions::delete(tx, &id).await }))
+        .write(sessions::delete(session.id.clone()))
         .await?;
     tracing::info!(session.id = %session.id, "dashboard user signed out");
     let mut r = Redirect::to("/dashboard/sign-in?signed-out=1").into_response();
@@ -270,10 +265,9 @@ pub async fn switch_environment(
                 "Pick sandbox or production.",
             )
         })?;
-    let id = session.id.clone();
     state
         .store
-        .write_tx(move |tx| Box::pin(async move { sessions::set_environment(tx, &id, kind).await }))
+        .write(sessions::set_environment(session.id.clone(), kind))
         .await?;
     Ok(Redirect::to(&safe_next(form.get("return_to"))).into_response())
 }

@@ -11,10 +11,10 @@ use tessera_core::id::{ConnectionId, OrganizationId};
 use tessera_core::tenancy::Actor;
 use tessera_core::{Timestamp, codes};
 use tessera_store::PageRequest;
-use tessera_store::ops::connections::{self, ConnectionFilter};
-use tessera_store::ops::sessions::Session;
-use tessera_store::ops::share_tokens::{self, ShareTokenFilter};
-use tessera_store::ops::tenancy;
+use tessera_store::units::connections::{self, ConnectionFilter};
+use tessera_store::units::sessions::Session;
+use tessera_store::units::share_tokens::{self, ShareTokenFilter};
+use tessera_store::units::tenancy;
 
 use crate::dashboard::form::{Fields, Form};
 use crate::dashboard::page::{Chrome, PageError, PageResult, render};
@@ -133,19 +133,13 @@ async fn list_page(
     };
     let page = page_request(&q);
     let scope = session.scope.clone();
-    let s = session.clone();
-    let (list, names) = state
-        .store
-        .read_tx(move |tx| {
-            Box::pin(async move {
-                let list = or_first_page!(page, |p| connections::list(tx, &scope, &filter, p))?;
-                let partners: Vec<OrganizationId> =
-                    list.items.iter().map(|c| partner_of(c, &s)).collect();
-                let names = org_names(tx, partners).await?;
-                Ok((list, names))
-            })
-        })
-        .await?;
+    let list = or_first_page(&state.store, page, |p| {
+        connections::list(scope.clone(), filter.clone(), p)
+    })
+    .await?;
+    let partners: Vec<OrganizationId> =
+        list.items.iter().map(|c| partner_of(c, &session)).collect();
+    let names = org_names(&state.store, partners).await?;
     let now = state.store.clock().now();
     let rows = list
         .items
@@ -254,11 +248,7 @@ pub async fn create(
     let actor = Actor::User(session.user.id.clone());
     let created = state
         .store
-        .write_tx(move |tx| {
-            Box::pin(
-                async move { connections::create(tx, &scope, &destination, name, actor).await },
-            )
-        })
+        .write(connections::create(scope, destination, name, actor))
         .await;
     match created {
         Ok(c) => Ok(Redirect::to(&format!("{BASE}/{}?done=created", c.id)).into_response()),
@@ -292,29 +282,24 @@ async fn show_page(
     error: Option<(StatusCode, String)>,
 ) -> PageResult {
     let scope = session.scope.clone();
-    let s = session.clone();
-    let (c, names, tokens) = state
+    let c = state
         .store
-        .read_tx(move |tx| {
-            Box::pin(async move {
-                let c = connections::get(tx, &scope, &id).await?;
-                let names = org_names(tx, [partner_of(&c, &s)]).await?;
-                let tokens = share_tokens::list(
-                    tx,
-                    &scope,
-                    &ShareTokenFilter {
-                        connection_id: Some(c.id.clone()),
-                        ..ShareTokenFilter::default()
-                    },
-                    &PageRequest {
-                        size: 20,
-                        cursor: None,
-                    },
-                )
-                .await?;
-                Ok((c, names, tokens))
-            })
-        })
+        .read(connections::get(scope.clone(), id))
+        .await?;
+    let names = org_names(&state.store, [partner_of(&c, &session)]).await?;
+    let tokens = state
+        .store
+        .read(share_tokens::list(
+            scope,
+            ShareTokenFilter {
+                connection_id: Some(c.id.clone()),
+                ..ShareTokenFilter::default()
+            },
+            PageRequest {
+                size: 20,
+                cursor: None,
+            },
+        ))
         .await?;
     let now = state.store.clock().now();
     let p = partner_of(&c, &session);
@@ -381,12 +366,9 @@ pub async fn act(
         .map(|(a, path, ..)| (*a, *path))
         .ok_or_else(PageError::not_found)?;
     let scope = session.scope.clone();
-    let target = id.clone();
     let done = state
         .store
-        .write_tx(move |tx| {
-            Box::pin(async move { connections::act(tx, &scope, &target, action).await })
-        })
+        .write(connections::act(scope, id.clone(), action))
         .await;
     match done {
         Ok(_) => Ok(Redirect::to(&format!("{BASE}/{id}?done={path}")).into_response()),

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use tessera_core::Timestamp;
 use tessera_core::event::{Event, names};
 use tessera_core::id::EventId;
-use tessera_store::ops::events::{self, EventFilter};
+use tessera_store::units::events::{self, EventFilter};
 
 use crate::dashboard::form::Fields;
 use crate::dashboard::page::{Chrome, PageError, PageResult, render};
@@ -81,12 +81,10 @@ pub async fn list(
     };
     let page = page_request(&q);
     let scope = session.scope.clone();
-    let list = state
-        .store
-        .read_tx(move |tx| {
-            Box::pin(async move { or_first_page!(page, |p| events::list(tx, &scope, &filter, p)) })
-        })
-        .await?;
+    let list = or_first_page(&state.store, page, |p| {
+        events::list(scope.clone(), filter.clone(), p)
+    })
+    .await?;
     let now = state.store.clock().now();
     let mut options = vec![Choice {
         value: String::new(),
@@ -124,10 +122,7 @@ pub async fn show(
 ) -> PageResult {
     let id = EventId::parse(&id).map_err(|_| PageError::not_found())?;
     let scope = session.scope.clone();
-    let e = state
-        .store
-        .read_tx(move |tx| Box::pin(async move { events::get(tx, &scope, &id).await }))
-        .await?;
+    let e = state.store.read(events::get(scope, id)).await?;
     let now = state.store.clock().now();
     let page = ShowPage {
         chrome: Chrome::new(&session, SECTION, e.name.clone()),

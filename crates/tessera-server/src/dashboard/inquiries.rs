@@ -8,13 +8,13 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
-use tessera_core::id::{DocumentId, InquiryId};
+use tessera_core::id::{DocumentId, InquiryId, OrganizationId};
 use tessera_core::inquiry::{Inquiry, InquiryStatus};
 use tessera_core::verification::{CheckStatus, Requirement, Verification, VerificationKind};
 use tessera_store::PageRequest;
-use tessera_store::ops::events::{self, EventFilter};
-use tessera_store::ops::inquiries::{self, InquiryFilter};
-use tessera_store::ops::{documents, templates, verifications};
+use tessera_store::units::events::{self, EventFilter};
+use tessera_store::units::inquiries::{self, InquiryFilter};
+use tessera_store::units::{documents, templates, verifications};
 
 use crate::dashboard::events::EventRow;
 use crate::dashboard::form::Fields;
@@ -85,14 +85,10 @@ pub async fn list(
     };
     let page = page_request(&q);
     let scope = session.scope.clone();
-    let list = state
-        .store
-        .read_tx(move |tx| {
-            Box::pin(
-                async move { or_first_page!(page, |p| inquiries::list(tx, &scope, &filter, p)) },
-            )
-        })
-        .await?;
+    let list = or_first_page(&state.store, page, |p| {
+        inquiries::list(scope.clone(), filter.clone(), p)
+    })
+    .await?;
     let now = state.store.clock().now();
     let mut options = vec![("", "Any status")];
     options.extend(InquiryStatus::ALL.iter().map(|s| (s.as_str(), s.as_str())));
@@ -233,42 +229,40 @@ pub async fn show(
 ) -> PageResult {
     let id = InquiryId::parse(&id).map_err(|_| PageError::not_found())?;
     let scope = session.scope.clone();
-    let loaded = state
-        .store
-        .read_tx(move |tx| {
-            Box::pin(async move {
-                let i = inquiries::get(tx, &scope, &id).await?;
-                let vs = verifications::for_inquiry(tx, &scope, &id).await?;
-                let ds = documents::for_inquiry(tx, &scope, &id).await?;
-                let template = match &i.template_id {
-                    Some(t) => Some(templates::get(tx, &scope, t).await?),
-                    None => None,
-                };
-                let origins: Vec<tessera_core::id::OrganizationId> = i
-                    .shared_from
-                    .iter()
-                    .map(|s| s.organization_id.clone())
-                    .collect();
-                let names = org_names(tx, origins).await?;
-                let evts = events::list(
-                    tx,
-                    &scope,
-                    &EventFilter {
-                        names: Vec::new(),
-                        object_ids: vec![id.to_string()],
-                        ids: Vec::new(),
-                    },
-                    &PageRequest {
-                        size: 50,
-                        cursor: None,
-                    },
-                )
-                .await?;
-                Ok((i, vs, ds, template, names, evts))
-            })
-        })
+    let store = &state.store;
+    let i = store
+        .read(inquiries::get(scope.clone(), id.clone()))
         .await?;
-    let (i, vs, ds, template, names, evts) = loaded;
+    let vs = store
+        .read(verifications::for_inquiry(scope.clone(), id.clone()))
+        .await?;
+    let ds = store
+        .read(documents::for_inquiry(scope.clone(), id.clone()))
+        .await?;
+    let template = match &i.template_id {
+        Some(t) => Some(store.read(templates::get(scope.clone(), t.clone())).await?),
+        None => None,
+    };
+    let origins: Vec<OrganizationId> = i
+        .shared_from
+        .iter()
+        .map(|s| s.organization_id.clone())
+        .collect();
+    let names = org_names(store, origins).await?;
+    let evts = store
+        .read(events::list(
+            scope,
+            EventFilter {
+                names: Vec::new(),
+                object_ids: vec![id.to_string()],
+                ids: Vec::new(),
+            },
+            PageRequest {
+                size: 50,
+                cursor: None,
+            },
+        ))
+        .await?;
     let now = state.store.clock().now();
     // The share-token verification says whether a copy meets our requirements: it comes first.
     let mut verifications: Vec<VerificationView> =
@@ -341,10 +335,7 @@ pub async fn file(
 ) -> Result<Response, PageError> {
     let id = DocumentId::parse(&id).map_err(|_| PageError::not_found())?;
     let scope = session.scope.clone();
-    let (doc, bytes) = state
-        .store
-        .read_tx(move |tx| Box::pin(async move { documents::file(tx, &scope, &id).await }))
-        .await?;
+    let (doc, bytes) = state.store.read(documents::file(scope, id)).await?;
     let mut r = (StatusCode::OK, Body::from(bytes)).into_response();
     let h = r.headers_mut();
     h.insert(

@@ -8,7 +8,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use tessera_core::Status;
-use tessera_store::ops::sessions::Session;
+use tessera_store::units::sessions::Session;
 
 use crate::error::current_request_id;
 

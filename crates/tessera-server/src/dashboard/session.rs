@@ -8,7 +8,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 use tessera_core::secret::hash_secret;
-use tessera_store::ops::sessions::{self, Session};
+use tessera_store::units::sessions::{self, Session};
 
 use crate::dashboard::page::PageError;
 use crate::state::AppState;
@@ -61,19 +61,15 @@ pub async fn load(state: &AppState, headers: &HeaderMap) -> Result<Option<Sessio
     };
     let hash = hash_secret(secret);
     let lifetimes = state.config.session_lifetimes();
-    let found = state
-        .store
-        .read_tx(move |tx| Box::pin(async move { sessions::find(tx, &hash, lifetimes).await }))
-        .await?;
+    let found = state.store.read(sessions::find(hash, lifetimes)).await?;
     let Some(session) = found else {
         return Ok(None);
     };
     let now = state.store.clock().now();
     if now.millis() - session.last_seen_at.millis() >= TOUCH_EVERY_MS {
-        let id = session.id.clone();
         state
             .store
-            .write_tx(move |tx| Box::pin(async move { sessions::touch(tx, &id).await }))
+            .write(sessions::touch(session.id.clone()))
             .await?;
     }
     Ok(Some(session))

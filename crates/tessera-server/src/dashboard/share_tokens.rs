@@ -7,18 +7,18 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use tessera_core::connection::{ConnectionStatus, Direction};
-use tessera_core::id::{ConnectionId, InquiryId, ShareTokenId, TemplateId};
+use tessera_core::id::{ConnectionId, InquiryId, OrganizationId, ShareTokenId, TemplateId};
 use tessera_core::share_token::{
     DEFAULT_EXPIRES_IN, RedeemParams, ShareToken, ShareTokenStatus, SourceId, check_expires_in,
 };
 use tessera_core::tenancy::Actor;
 use tessera_core::{Error, Timestamp};
-use tessera_store::ops::connections::{self, ConnectionFilter};
-use tessera_store::ops::events::{self, EventFilter};
-use tessera_store::ops::sessions::Session;
-use tessera_store::ops::share_tokens::{self, ShareTokenFilter};
-use tessera_store::ops::templates;
-use tessera_store::{PageRequest, Tx};
+use tessera_store::units::connections::{self, ConnectionFilter};
+use tessera_store::units::events::{self, EventFilter};
+use tessera_store::units::sessions::Session;
+use tessera_store::units::share_tokens::{self, ShareTokenFilter};
+use tessera_store::units::templates;
+use tessera_store::{PageRequest, Store};
 
 use crate::dashboard::events::EventRow;
 use crate::dashboard::form::{Fields, Form};
@@ -97,7 +97,7 @@ fn row(t: &ShareToken, session: &Session, partner: String, now: Timestamp) -> To
 }
 
 /// The organization on the other side of a token.
-fn partner_of(t: &ShareToken, session: &Session) -> tessera_core::id::OrganizationId {
+fn partner_of(t: &ShareToken, session: &Session) -> OrganizationId {
     if t.is_source(&session.scope) {
         t.destination_org.clone()
     } else {
@@ -107,19 +107,19 @@ fn partner_of(t: &ShareToken, session: &Session) -> tessera_core::id::Organizati
 
 /// The templates of the scope, for the redeem forms.
 async fn template_choices(
-    tx: &mut Tx,
+    store: &Store,
     session: &Session,
     current: &str,
 ) -> Result<Vec<Choice>, Error> {
-    let list = templates::list(
-        tx,
-        &session.scope,
-        &PageRequest {
-            size: 100,
-            cursor: None,
-        },
-    )
-    .await?;
+    let list = store
+        .read(templates::list(
+            session.scope.clone(),
+            PageRequest {
+                size: 100,
+                cursor: None,
+            },
+        ))
+        .await?;
     let mut out = vec![Choice {
         value: String::new(),
         label: String::from("No template (the copy's own requirements)"),
@@ -151,44 +151,35 @@ async fn list_page(
     };
     let page = page_request(&q);
     let scope = session.scope.clone();
-    let current_template = typed.template_id.clone();
-    let s = session.clone();
-    let loaded = state
-        .store
-        .read_tx(move |tx| {
-            Box::pin(async move {
-                let tokens = or_first_page!(page, |p| share_tokens::list(tx, &scope, &filter, p))?;
-                let outbound = connections::list(
-                    tx,
-                    &scope,
-                    &ConnectionFilter {
-                        statuses: vec![ConnectionStatus::Active],
-                        direction: Some(Direction::Outbound),
-                        destination_org: None,
-                    },
-                    &PageRequest {
-                        size: 100,
-                        cursor: None,
-                    },
-                )
-                .await?;
-                let partners: Vec<tessera_core::id::OrganizationId> = tokens
-                    .items
-                    .iter()
-                    .map(|t| partner_of(t, &s))
-                    .chain(outbound.items.iter().map(|c| c.destination_org.clone()))
-                    .collect();
-                let names = org_names(tx, partners).await?;
-                let templates = template_choices(tx, &s, &current_template).await?;
-                Ok((tokens, outbound, names, templates))
-            })
-        })
+    let store = &state.store;
+    let tokens = or_first_page(store, page, |p| {
+        share_tokens::list(scope.clone(), filter.clone(), p)
+    })
+    .await?;
+    let outbound = store
+        .read(connections::list(
+            scope,
+            ConnectionFilter {
+                statuses: vec![ConnectionStatus::Active],
+                direction: Some(Direction::Outbound),
+                destination_org: None,
+            },
+            PageRequest {
+                size: 100,
+                cursor: None,
+            },
+        ))
         .await?;
-    let (tokens, outbound, names, templates) = loaded;
+    let partners: Vec<OrganizationId> = tokens
+        .items
+        .iter()
+        .map(|t| partner_of(t, &session))
+        .chain(outbound.items.iter().map(|c| c.destination_org.clone()))
+        .collect();
+    let names = org_names(store, partners).await?;
+    let templates = template_choices(store, &session, &typed.template_id).await?;
     let now = state.store.clock().now();
-    let name = |id: &tessera_core::id::OrganizationId| {
-        names.get(id).cloned().unwrap_or_else(|| id.to_string())
-    };
+    let name = |id: &OrganizationId| names.get(id).cloned().unwrap_or_else(|| id.to_string());
     let pager = Pager::new(
         &tokens,
         BASE,
@@ -333,11 +324,9 @@ pub async fn create(
     let actor = Actor::User(session.user.id.clone());
     let created = state
         .store
-        .write_tx(move |tx| {
-            Box::pin(async move {
-                share_tokens::create(tx, &scope, &connection, &source, expires_in, actor).await
-            })
-        })
+        .write(share_tokens::create(
+            scope, connection, source, expires_in, actor,
+        ))
         .await;
     match created {
         Ok(t) => Ok(Redirect::to(&format!("{BASE}/{}?done=created", t.id)).into_response()),
@@ -364,12 +353,9 @@ async fn start_redemption(
         inquiry_template_id,
         field_mappings: Vec::new(),
     };
-    let scope = session.scope.clone();
     state
         .store
-        .write_tx(move |tx| {
-            Box::pin(async move { share_tokens::redeem(tx, &scope, &id, params).await })
-        })
+        .write(share_tokens::redeem(session.scope.clone(), id, params))
         .await
         .map_err(form_error)
 }
@@ -587,6 +573,16 @@ fn preview(peek: &serde_json::Value, now: Timestamp) -> Preview {
     }
 }
 
+/// The API's masked peek of a token's source data.
+///
+/// Transitional: the one closure over a transaction left in the dashboard, until the API's
+/// `peek` becomes a unit of the store (issue 16).
+async fn peek_source(store: &Store, t: ShareToken) -> Result<serde_json::Value, Error> {
+    store
+        .read_tx(move |tx| Box::pin(async move { crate::api::share_tokens::peek(tx, &t).await }))
+        .await
+}
+
 async fn show_page(
     state: &AppState,
     session: Session,
@@ -595,39 +591,31 @@ async fn show_page(
     error: Option<(StatusCode, String)>,
 ) -> PageResult {
     let scope = session.scope.clone();
-    let s = session.clone();
-    let (t, names, templates, evts, peek) = state
-        .store
-        .read_tx(move |tx| {
-            Box::pin(async move {
-                let t = share_tokens::get(tx, &scope, &id).await?;
-                // The same masked peek as the API's, for the side that may redeem, while it may.
-                let peek = if t.is_destination(&scope)
-                    && t.status_at(tx.now()) == ShareTokenStatus::Created
-                {
-                    Some(crate::api::share_tokens::peek(tx, &t).await?)
-                } else {
-                    None
-                };
-                let names = org_names(tx, [partner_of(&t, &s)]).await?;
-                let templates = template_choices(tx, &s, "").await?;
-                let evts = events::list(
-                    tx,
-                    &scope,
-                    &EventFilter {
-                        names: Vec::new(),
-                        object_ids: vec![t.id.to_string()],
-                        ids: Vec::new(),
-                    },
-                    &PageRequest {
-                        size: 50,
-                        cursor: None,
-                    },
-                )
-                .await?;
-                Ok((t, names, templates, evts, peek))
-            })
-        })
+    let store = &state.store;
+    let t = store.read(share_tokens::get(scope.clone(), id)).await?;
+    // The same masked peek as the API's, for the side that may redeem, while it may.
+    let peek = if t.is_destination(&scope)
+        && t.status_at(store.clock().now()) == ShareTokenStatus::Created
+    {
+        Some(peek_source(store, t.clone()).await?)
+    } else {
+        None
+    };
+    let names = org_names(store, [partner_of(&t, &session)]).await?;
+    let templates = template_choices(store, &session, "").await?;
+    let evts = store
+        .read(events::list(
+            scope,
+            EventFilter {
+                names: Vec::new(),
+                object_ids: vec![t.id.to_string()],
+                ids: Vec::new(),
+            },
+            PageRequest {
+                size: 50,
+                cursor: None,
+            },
+        ))
         .await?;
     let now = state.store.clock().now();
     let status = t.status_at(now);
@@ -718,11 +706,9 @@ pub async fn expire(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let id = ShareTokenId::parse(&id).map_err(|_| PageError::not_found())?;
-    let scope = session.scope.clone();
-    let token = id.clone();
     let done = state
         .store
-        .write_tx(move |tx| Box::pin(async move { share_tokens::expire(tx, &scope, &token).await }))
+        .write(share_tokens::expire(session.scope.clone(), id.clone()))
         .await;
     match done {
         Ok(_) => Ok(Redirect::to(&format!("{BASE}/{id}?done=expired")).into_response()),

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use tessera_core::id::OrganizationId;
 use tessera_core::{Error, Timestamp};
-use tessera_store::ops::tenancy;
-use tessera_store::{Cursor, Page, PageRequest, Tx};
+use tessera_store::units::tenancy;
+use tessera_store::{Cursor, Page, PageRequest, Read, Store};
 
 use crate::dashboard::form::Fields;
 
@@ -179,7 +179,7 @@ pub fn choices(options: &[(&str, &str)], current: &str) -> Vec<Choice> {
 /// The names of organizations (a connection's other side, a copy's origin). The ids come from
 /// objects the caller may see, so their names are the caller's to see.
 pub async fn org_names(
-    tx: &mut Tx,
+    store: &Store,
     ids: impl IntoIterator<Item = OrganizationId>,
 ) -> Result<HashMap<OrganizationId, String>, Error> {
     let mut names = HashMap::new();
@@ -187,7 +187,7 @@ pub async fn org_names(
         if names.contains_key(&id) {
             continue;
         }
-        let name = match tenancy::get_organization(tx, &id).await {
+        let name = match store.read(tenancy::get_organization(id.clone())).await {
             Ok(o) => o.name,
             Err(e) if e.is(tessera_core::codes::NOT_FOUND) => id.to_string(),
             Err(e) => return Err(e),
@@ -197,29 +197,25 @@ pub async fn org_names(
     Ok(names)
 }
 
-/// Runs a list query on a page: `or_first_page!(page, |p| store::list(tx, …, p))`. A cursor that
-/// names no object of the list (an old link) shows the first page instead of an error. (A macro:
-/// an async closure over the unit's `tx` is not `Send` enough for the store today.)
-macro_rules! or_first_page {
-    ($page:expr, |$p:ident| $list:expr) => {{
-        let page: &tessera_store::PageRequest = &$page;
-        let first = {
-            let $p = page;
-            $list.await
-        };
-        match first {
-            Err(e) if e.is(tessera_core::codes::INVALID_QUERY_PARAMETER) => {
-                let $p = &tessera_store::PageRequest {
+/// Runs a list read on a page: `or_first_page(store, page, |p| units::x::list(…, p))`. A cursor
+/// that names no object of the list (an old link) shows the first page instead of an error.
+pub async fn or_first_page<T: Send + 'static>(
+    store: &Store,
+    page: PageRequest,
+    list: impl Fn(PageRequest) -> Read<Page<T>>,
+) -> Result<Page<T>, Error> {
+    match store.read(list(page.clone())).await {
+        Err(e) if e.is(tessera_core::codes::INVALID_QUERY_PARAMETER) => {
+            store
+                .read(list(PageRequest {
                     cursor: None,
-                    ..page.clone()
-                };
-                $list.await
-            }
-            other => other,
+                    ..page
+                }))
+                .await
         }
-    }};
+        other => other,
+    }
 }
-pub(crate) use or_first_page;
 
 #[cfg(test)]
 mod tests {

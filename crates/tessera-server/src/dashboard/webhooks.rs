@@ -12,8 +12,8 @@ use tessera_core::id::{DeliveryId, WebhookId};
 use tessera_core::inflect::Inflection;
 use tessera_core::secret::generate_webhook_secret;
 use tessera_core::webhook::{Delivery, Webhook, WebhookStatus, parse_enabled_events};
-use tessera_store::ops::sessions::Session;
-use tessera_store::ops::webhooks::{self, NewWebhook};
+use tessera_store::units::sessions::Session;
+use tessera_store::units::webhooks::{self, NewWebhook};
 
 use crate::dashboard::form::{Fields, Form};
 use crate::dashboard::page::{Chrome, PageError, PageResult, render};
@@ -79,12 +79,7 @@ async fn list_page(
 ) -> PageResult {
     let page = page_request(&q);
     let scope = session.scope.clone();
-    let list = state
-        .store
-        .read_tx(move |tx| {
-            Box::pin(async move { or_first_page!(page, |p| webhooks::list(tx, &scope, p)) })
-        })
-        .await?;
+    let list = or_first_page(&state.store, page, |p| webhooks::list(scope.clone(), p)).await?;
     let now = state.store.clock().now();
     let (code, error) = error.map_or((StatusCode::OK, None), |(c, m)| (c, Some(m)));
     let page = ListPage {
@@ -176,14 +171,7 @@ pub async fn create(State(state): State<AppState>, signed: Signed, Form(form): F
     .await;
     let scope = session.scope.clone();
     let created = match checked {
-        Ok(new) => {
-            state
-                .store
-                .write_tx(move |tx| {
-                    Box::pin(async move { webhooks::create(tx, &scope, new).await })
-                })
-                .await
-        }
+        Ok(new) => state.store.write(webhooks::create(scope, new)).await,
         Err(e) => Err(e),
     };
     match created {
@@ -252,17 +240,14 @@ async fn show_page(
 ) -> PageResult {
     let scope = session.scope.clone();
     let page = page_request(&q);
-    let hook = id.clone();
-    let (w, deliveries) = state
+    let w = state
         .store
-        .read_tx(move |tx| {
-            Box::pin(async move {
-                let w = webhooks::get(tx, &scope, &hook).await?;
-                let d = or_first_page!(page, |p| webhooks::deliveries(tx, &scope, &hook, p))?;
-                Ok((w, d))
-            })
-        })
+        .read(webhooks::get(scope.clone(), id.clone()))
         .await?;
+    let deliveries = or_first_page(&state.store, page, |p| {
+        webhooks::deliveries(scope.clone(), id.clone(), p)
+    })
+    .await?;
     let now = state.store.clock().now();
     let (code, error) = error.map_or((StatusCode::OK, None), |(c, m)| (c, Some(m)));
     let page = ShowPage {
@@ -313,7 +298,6 @@ pub async fn act(
     signed.require_admin()?;
     let session = signed.0;
     let scope = session.scope.clone();
-    let hook = id.clone();
     let overlap = state.config.webhook_secret_overlap_secs;
     let result = match action.as_str() {
         "enable" | "disable" => {
@@ -324,20 +308,14 @@ pub async fn act(
             };
             state
                 .store
-                .write_tx(move |tx| {
-                    Box::pin(async move { webhooks::set_status(tx, &scope, &hook, to).await })
-                })
+                .write(webhooks::set_status(scope, id.clone(), to))
                 .await
         }
         "rotate-secret" => {
             let secret = generate_webhook_secret();
             state
                 .store
-                .write_tx(move |tx| {
-                    Box::pin(async move {
-                        webhooks::rotate_secret(tx, &scope, &hook, secret, overlap).await
-                    })
-                })
+                .write(webhooks::rotate_secret(scope, id.clone(), secret, overlap))
                 .await
         }
         _ => return Err(PageError::not_found()),
@@ -385,10 +363,7 @@ async fn delivery_page(
     error: Option<(StatusCode, String)>,
 ) -> PageResult {
     let scope = session.scope.clone();
-    let d = state
-        .store
-        .read_tx(move |tx| Box::pin(async move { webhooks::delivery(tx, &scope, &id).await }))
-        .await?;
+    let d = state.store.read(webhooks::delivery(scope, id)).await?;
     let now = state.store.clock().now();
     let (code, error) = error.map_or((StatusCode::OK, None), |(c, m)| (c, Some(m)));
     let page = DeliveryPage {
@@ -449,11 +424,7 @@ pub async fn retry(
     signed.require_admin()?;
     let session = signed.0;
     let scope = session.scope.clone();
-    let target = id.clone();
-    let done = state
-        .store
-        .write_tx(move |tx| Box::pin(async move { webhooks::retry(tx, &scope, &target).await }))
-        .await;
+    let done = state.store.write(webhooks::retry(scope, id.clone())).await;
     match done {
         Ok(_) => Ok(
             Redirect::to(&format!("/dashboard/webhook-deliveries/{id}?done=retry")).into_response(),

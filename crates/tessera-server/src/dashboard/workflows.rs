@@ -12,16 +12,16 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::{Value, json};
 use tessera_core::connection::{ConnectionStatus, Direction};
 use tessera_core::event::names;
-use tessera_core::id::{WorkflowId, WorkflowRunId};
+use tessera_core::id::{OrganizationId, WorkflowId, WorkflowRunId};
 use tessera_core::workflow::run::{StepRecord, StepStatus, WorkflowRun};
 use tessera_core::workflow::{Step, Workflow, WorkflowStatus};
 use tessera_core::{Error, Timestamp, codes};
 use tessera_store::PageRequest;
-use tessera_store::ops::connections::{self, ConnectionFilter};
-use tessera_store::ops::sessions::Session;
-use tessera_store::ops::workflow_runs::{self, RunFilter};
-use tessera_store::ops::workflow_triggers;
-use tessera_store::ops::workflows::{self, WorkflowPatch};
+use tessera_store::units::connections::{self, ConnectionFilter};
+use tessera_store::units::sessions::Session;
+use tessera_store::units::workflow_runs::{self, RunFilter};
+use tessera_store::units::workflow_triggers;
+use tessera_store::units::workflows::{self, WorkflowPatch};
 
 use crate::api::Body;
 use crate::api::workflows::{Definition, NewWorkflowAttributes, check_definition};
@@ -103,12 +103,7 @@ pub async fn list(
     let q = Fields::from_query(query.as_deref());
     let page = page_request(&q);
     let scope = session.scope.clone();
-    let list = state
-        .store
-        .read_tx(move |tx| {
-            Box::pin(async move { or_first_page!(page, |p| workflows::list(tx, &scope, p)) })
-        })
-        .await?;
+    let list = or_first_page(&state.store, page, |p| workflows::list(scope.clone(), p)).await?;
     let now = state.store.clock().now();
     let page = ListPage {
         chrome: Chrome::new(&session, SECTION, "Workflows"),
@@ -241,34 +236,27 @@ fn current_definition(w: &Workflow) -> String {
 /// first active outbound connection (or a placeholder to replace when there is none).
 async fn example(state: &AppState, session: &Session) -> Result<(String, bool), PageError> {
     let scope = session.scope.clone();
-    let (outbound, names) = state
+    let outbound = state
         .store
-        .read_tx(move |tx| {
-            Box::pin(async move {
-                let outbound = connections::list(
-                    tx,
-                    &scope,
-                    &ConnectionFilter {
-                        statuses: vec![ConnectionStatus::Active],
-                        direction: Some(Direction::Outbound),
-                        destination_org: None,
-                    },
-                    &PageRequest {
-                        size: 1,
-                        cursor: None,
-                    },
-                )
-                .await?;
-                let partners: Vec<tessera_core::id::OrganizationId> = outbound
-                    .items
-                    .iter()
-                    .map(|c| c.destination_org.clone())
-                    .collect();
-                let names = org_names(tx, partners).await?;
-                Ok((outbound, names))
-            })
-        })
+        .read(connections::list(
+            scope,
+            ConnectionFilter {
+                statuses: vec![ConnectionStatus::Active],
+                direction: Some(Direction::Outbound),
+                destination_org: None,
+            },
+            PageRequest {
+                size: 1,
+                cursor: None,
+            },
+        ))
         .await?;
+    let partners: Vec<OrganizationId> = outbound
+        .items
+        .iter()
+        .map(|c| c.destination_org.clone())
+        .collect();
+    let names = org_names(&state.store, partners).await?;
     let first = outbound.items.first();
     let (connection, partner) = match first {
         Some(c) => (
@@ -354,12 +342,9 @@ pub async fn create(State(state): State<AppState>, signed: Signed, Form(form): F
     let scope = session.scope.clone();
     let created = match parse_definition(&state, &text).await {
         Ok(d) => {
-            let new = d.into_new();
             state
                 .store
-                .write_tx(move |tx| {
-                    Box::pin(async move { workflows::create(tx, &scope, new).await })
-                })
+                .write(workflows::create(scope, d.into_new()))
                 .await
         }
         Err(e) => Err(e),
@@ -389,11 +374,9 @@ pub async fn create(State(state): State<AppState>, signed: Signed, Form(form): F
 }
 
 async fn load(state: &AppState, session: &Session, id: &WorkflowId) -> Result<Workflow, PageError> {
-    let scope = session.scope.clone();
-    let id = id.clone();
     Ok(state
         .store
-        .read_tx(move |tx| Box::pin(async move { workflows::get(tx, &scope, &id).await }))
+        .read(workflows::get(session.scope.clone(), id.clone()))
         .await?)
 }
 
@@ -433,15 +416,11 @@ pub async fn update(
     let w = load(&state, &session, &id).await?;
     let text = form.raw("definition").unwrap_or("").to_owned();
     let scope = session.scope.clone();
-    let target = id.clone();
     let saved = match parse_definition(&state, &text).await {
         Ok(d) => {
-            let patch = d.into_replacement();
             state
                 .store
-                .write_tx(move |tx| {
-                    Box::pin(async move { workflows::update(tx, &scope, &target, patch).await })
-                })
+                .write(workflows::update(scope, id.clone(), d.into_replacement()))
                 .await
         }
         Err(e) => Err(e),
@@ -530,20 +509,17 @@ async fn show_page(
 ) -> PageResult {
     let scope = session.scope.clone();
     let page = page_request(&q);
-    let target = id.clone();
-    let (w, runs) = state
+    let w = state
         .store
-        .read_tx(move |tx| {
-            Box::pin(async move {
-                let w = workflows::get(tx, &scope, &target).await?;
-                let filter = RunFilter {
-                    workflow_id: Some(target),
-                };
-                let runs = or_first_page!(page, |p| workflow_runs::list(tx, &scope, &filter, p))?;
-                Ok((w, runs))
-            })
-        })
+        .read(workflows::get(scope.clone(), id.clone()))
         .await?;
+    let filter = RunFilter {
+        workflow_id: Some(id.clone()),
+    };
+    let runs = or_first_page(&state.store, page, |p| {
+        workflow_runs::list(scope.clone(), filter.clone(), p)
+    })
+    .await?;
     let now = state.store.clock().now();
     let (code, error) = error.map_or((StatusCode::OK, None), |(c, m)| (c, Some(m)));
     let page = ShowPage {
@@ -581,7 +557,6 @@ pub async fn act(
 ) -> PageResult {
     let id = parse_id(&id)?;
     let scope = signed.0.scope.clone();
-    let target = id.clone();
     let object_id = form.text("object_id");
     // Where to go once done.
     let done: Result<String, Error> = match action.as_str() {
@@ -598,9 +573,7 @@ pub async fn act(
             };
             state
                 .store
-                .write_tx(move |tx| {
-                    Box::pin(async move { workflows::update(tx, &scope, &target, patch).await })
-                })
+                .write(workflows::update(scope, id.clone(), patch))
                 .await
                 .map(|_| format!("{BASE}/{id}?done={action}"))
         }
@@ -608,18 +581,15 @@ pub async fn act(
             codes::MISSING_ATTRIBUTE,
             "Enter the id of the inquiry, share token or connection to run the workflow on.",
         )),
-        "trigger" => {
-            let object = object_id.clone();
-            state
-                .store
-                .write_tx(move |tx| {
-                    Box::pin(async move {
-                        workflow_triggers::trigger_manually(tx, &scope, &target, &object).await
-                    })
-                })
-                .await
-                .map(|run| format!("/dashboard/workflow-runs/{}?done=trigger", run.id))
-        }
+        "trigger" => state
+            .store
+            .write(workflow_triggers::trigger_manually(
+                scope,
+                id.clone(),
+                object_id.clone(),
+            ))
+            .await
+            .map(|run| format!("/dashboard/workflow-runs/{}?done=trigger", run.id)),
         _ => return Err(PageError::not_found()),
     };
     match done {
@@ -735,15 +705,13 @@ pub async fn run(
     let id = WorkflowRunId::parse(&id).map_err(|_| PageError::not_found())?;
     let q = Fields::from_query(query.as_deref());
     let scope = session.scope.clone();
-    let (r, w) = state
+    let r = state
         .store
-        .read_tx(move |tx| {
-            Box::pin(async move {
-                let r = workflow_runs::get(tx, &scope, &id).await?;
-                let w = workflows::get(tx, &scope, &r.workflow_id).await?;
-                Ok((r, w))
-            })
-        })
+        .read(workflow_runs::get(scope.clone(), id))
+        .await?;
+    let w = state
+        .store
+        .read(workflows::get(scope, r.workflow_id.clone()))
         .await?;
     let now = state.store.clock().now();
     let name = display_name(&w);
