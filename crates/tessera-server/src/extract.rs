@@ -6,15 +6,14 @@ use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::Response;
-use futures::future::BoxFuture;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tessera_core::api_version::ApiVersion;
 use tessera_core::inflect::{Inflection, normalize_document};
 use tessera_core::tenancy::{Actor, ApiKey, Scope};
 use tessera_core::{Error, Status, codes};
-use tessera_store::Tx;
-use tessera_store::ops::idempotency::{self, StoredResponse};
+use tessera_store::units::idempotency::{self, StoredResponse};
+use tessera_store::{Read, Write};
 
 use crate::error::{ApiError, ApiResult};
 use crate::http::Caller;
@@ -127,12 +126,8 @@ impl Ctx {
     }
 
     /// Runs a read-only unit of work.
-    pub async fn read_tx<T, F>(&self, f: F) -> Result<T, ApiError>
-    where
-        T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut Tx) -> BoxFuture<'c, Result<T, Error>> + Send,
-    {
-        Ok(self.state.store.read_tx(f).await?)
+    pub async fn read<T: Send + 'static>(&self, read: Read<T>) -> Result<T, ApiError> {
+        Ok(self.state.store.read(read).await?)
     }
 
     /// Answers with a document.
@@ -142,43 +137,32 @@ impl Ctx {
 
     /// Runs a unit of work that writes and answers with the document `render` makes of its
     /// result. With an idempotency key, the response is stored in the same transaction.
-    pub async fn commit<T, F, R>(&self, status: StatusCode, unit: F, render: R) -> ApiResult
+    pub async fn commit<T, R>(&self, status: StatusCode, unit: Write<T>, render: R) -> ApiResult
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut Tx) -> BoxFuture<'c, Result<T, Error>> + Send + 'static,
         R: FnOnce(T) -> Doc + Send + 'static,
     {
         let inflection = self.inflection;
         let query = self.parsed().clone();
         let Some(claim) = self.claim.clone() else {
-            let value = self.state.store.write_tx(unit).await?;
+            let value = self.state.store.write(unit).await?;
             return Ok(render(value).into_response(status, Some(&query), inflection));
         };
-        let body = self
-            .state
-            .store
-            .write_tx(move |tx| {
-                Box::pin(async move {
-                    let value = unit(tx).await?;
-                    let doc = render(value);
-                    let stored = StoredResponse {
-                        status: status.as_u16(),
-                        content_type: "application/json".into(),
-                        body: doc.without_secrets().to_bytes(Some(&query), inflection),
-                    };
-                    idempotency::complete(
-                        tx,
-                        &claim.api_key,
-                        &claim.key,
-                        claim.held,
-                        &stored,
-                        doc.resource_id().as_deref(),
-                    )
-                    .await?;
-                    Ok(doc.to_bytes(Some(&query), inflection))
-                })
-            })
-            .await?;
+        let unit =
+            idempotency::completing(unit, claim.api_key, claim.key, claim.held, move |value| {
+                let doc = render(value);
+                let stored = StoredResponse {
+                    status: status.as_u16(),
+                    content_type: "application/json".into(),
+                    body: doc.without_secrets().to_bytes(Some(&query), inflection),
+                };
+                (
+                    stored,
+                    doc.resource_id(),
+                    doc.to_bytes(Some(&query), inflection),
+                )
+            });
+        let body = self.state.store.write(unit).await?;
         let mut response = crate::http::json_response(status, body);
         response.extensions_mut().insert(StoredInUnit);
         Ok(response)

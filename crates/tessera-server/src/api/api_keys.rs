@@ -7,7 +7,7 @@ use tessera_core::id::ApiKeyId;
 use tessera_core::jsonapi::{Document, ErrorDocument, ListDocument};
 use tessera_core::permission::Permissions;
 use tessera_core::{Error, Timestamp, codes};
-use tessera_store::ops::tenancy;
+use tessera_store::units::tenancy;
 use utoipa::ToSchema;
 
 use crate::api::{Body, CommonHeaders, IdempotencyHeader, PageParams, page_doc, required, single};
@@ -38,9 +38,7 @@ pub async fn list(ctx: Ctx) -> Reply {
         ..Default::default()
     })?;
     let (scope, page) = (ctx.scope().clone(), q.page.clone());
-    let keys = ctx
-        .read_tx(move |tx| Box::pin(async move { tenancy::list_api_keys(tx, &scope, &page).await }))
-        .await?;
+    let keys = ctx.read(tenancy::list_api_keys(scope, page)).await?;
     let now = ctx.state.store.clock().now();
     ctx.respond(
         StatusCode::OK,
@@ -98,11 +96,7 @@ pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewApiKey>>) -> Repl
     let scope = ctx.scope().clone();
     ctx.commit(
         StatusCode::CREATED,
-        move |tx| {
-            Box::pin(async move {
-                tenancy::create_api_key(tx, &scope, name, permissions, expires_at).await
-            })
-        },
+        tenancy::create_api_key(scope, name, permissions, expires_at),
         move |(key, secret)| {
             Doc::one(key.to_resource(now).to_value()).with_secret("secret", secret)
         },
@@ -122,7 +116,7 @@ pub async fn expire(ctx: Ctx, Path(id): Path<String>) -> Reply {
     let store = ctx.state.store.clone();
     ctx.commit(
         StatusCode::OK,
-        move |tx| Box::pin(async move { tenancy::expire_api_key(tx, &scope, &id).await }),
+        tenancy::expire_api_key(scope, id),
         move |key| Doc::one(key.to_resource(store.clock().now()).to_value()),
     )
     .await

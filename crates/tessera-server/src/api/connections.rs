@@ -7,7 +7,7 @@ use tessera_core::connection::{ConnectionAction, ConnectionStatus, Direction};
 use tessera_core::id::{ConnectionId, OrganizationId};
 use tessera_core::jsonapi::{Document, ErrorDocument, ListDocument};
 use tessera_core::{Error, codes};
-use tessera_store::ops::connections::{self, ConnectionFilter};
+use tessera_store::units::connections::{self, ConnectionFilter};
 use utoipa::ToSchema;
 
 use crate::api::{
@@ -81,17 +81,13 @@ pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewConnection>>) -> 
     )?;
     let name = a
         .name
-        .map(|n| tessera_store::ops::tenancy::check_name(&n, "/data/attributes/name"))
+        .map(|n| tessera_store::units::tenancy::check_name(&n, "/data/attributes/name"))
         .transpose()?;
     let (scope, actor) = (ctx.scope().clone(), ctx.actor());
     let view = ctx.scope().clone();
     ctx.commit(
         StatusCode::CREATED,
-        move |tx| {
-            Box::pin(
-                async move { connections::create(tx, &scope, &destination, name, actor).await },
-            )
-        },
+        connections::create(scope, destination, name, actor),
         move |c| Doc::one(c.to_resource(c.direction_for(&view)).to_value()),
     )
     .await
@@ -119,11 +115,7 @@ pub async fn list(ctx: Ctx) -> Reply {
             .map(|o| OrganizationId::from_db(o.trim().to_owned())),
     };
     let (scope, page) = (ctx.scope().clone(), q.page.clone());
-    let list = ctx
-        .read_tx(move |tx| {
-            Box::pin(async move { connections::list(tx, &scope, &filter, &page).await })
-        })
-        .await?;
+    let list = ctx.read(connections::list(scope, filter, page)).await?;
     let view = ctx.scope().clone();
     ctx.respond(
         StatusCode::OK,
@@ -144,9 +136,7 @@ pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
     let q = single(&ctx, &[])?;
     let id = path_id(ConnectionId::parse, &id, "connection")?;
     let scope = ctx.scope().clone();
-    let c = ctx
-        .read_tx(move |tx| Box::pin(async move { connections::get(tx, &scope, &id).await }))
-        .await?;
+    let c = ctx.read(connections::get(scope, id)).await?;
     ctx.respond(
         StatusCode::OK,
         Doc::one(c.to_resource(c.direction_for(ctx.scope())).to_value()),
@@ -161,7 +151,7 @@ async fn act(ctx: Ctx, id: String, action: ConnectionAction) -> Reply {
     let view = scope.clone();
     ctx.commit(
         StatusCode::OK,
-        move |tx| Box::pin(async move { connections::act(tx, &scope, &id, action).await }),
+        connections::act(scope, id, action),
         move |c| Doc::one(c.to_resource(c.direction_for(&view)).to_value()),
     )
     .await

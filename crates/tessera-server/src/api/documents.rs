@@ -9,10 +9,9 @@ use tessera_core::document::{DocumentKind, clean_filename, valid_content_type};
 use tessera_core::id::{DocumentId, InquiryId};
 use tessera_core::jsonapi::{Document, ErrorDocument};
 use tessera_core::{Error, Status, codes};
-use tessera_store::ops::documents::{self, NewDocument};
+use tessera_store::units::documents::{self, NewDocument};
 use utoipa::ToSchema;
 
-use crate::api::inquiries::parent_included;
 use crate::api::{CommonHeaders, IdempotencyHeader, single};
 
 /// What `include` accepts here (Persona's document relationships); only `inquiry` is included,
@@ -34,6 +33,7 @@ pub struct IncludeParams {
     /// nothing.
     pub include: Option<String>,
 }
+use crate::api::inquiries::{inquiry_included, wants_inquiry};
 use crate::extract::{Ctx, Reply, path_id};
 use crate::render::Doc;
 
@@ -169,18 +169,13 @@ pub async fn upload(ctx: Ctx, Path(id): Path<String>, req: Request) -> Reply {
     let q = single(&ctx, INCLUDES)?;
     let id = path_id(InquiryId::parse, &id, "inquiry")?;
     let new = read_form(req, ctx.state.config.upload_limit).await?;
-    let scope = ctx.scope().clone();
-    let include = q.include;
+    let with_inquiry = wants_inquiry(&q.include);
     ctx.commit(
         StatusCode::CREATED,
-        move |tx| {
-            Box::pin(async move {
-                let d = documents::create(tx, &scope, &id, new).await?;
-                let included = parent_included(tx, &scope, &d.inquiry_id, &include).await?;
-                Ok((d, included))
-            })
+        documents::create_showing(ctx.scope().clone(), id, new, with_inquiry),
+        |(d, inquiry)| {
+            Doc::one(d.to_resource().to_value()).with_included(inquiry_included(inquiry))
         },
-        |(d, included)| Doc::one(d.to_resource().to_value()).with_included(included),
     )
     .await
 }
@@ -192,20 +187,16 @@ pub async fn upload(ctx: Ctx, Path(id): Path<String>, req: Request) -> Reply {
 pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
     let q = single(&ctx, INCLUDES)?;
     let id = path_id(DocumentId::parse, &id, "document")?;
-    let scope = ctx.scope().clone();
-    let include = q.include.clone();
-    let (d, included) = ctx
-        .read_tx(move |tx| {
-            Box::pin(async move {
-                let d = documents::get(tx, &scope, &id).await?;
-                let included = parent_included(tx, &scope, &d.inquiry_id, &include).await?;
-                Ok((d, included))
-            })
-        })
+    let (d, inquiry) = ctx
+        .read(documents::show(
+            ctx.scope().clone(),
+            id,
+            wants_inquiry(&q.include),
+        ))
         .await?;
     ctx.respond(
         StatusCode::OK,
-        Doc::one(d.to_resource().to_value()).with_included(included),
+        Doc::one(d.to_resource().to_value()).with_included(inquiry_included(inquiry)),
         Some(&q),
     )
 }
@@ -218,10 +209,7 @@ pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
 pub async fn file(ctx: Ctx, Path(id): Path<String>) -> Reply {
     single(&ctx, &[])?;
     let id = path_id(DocumentId::parse, &id, "document")?;
-    let scope = ctx.scope().clone();
-    let (doc, bytes) = ctx
-        .read_tx(move |tx| Box::pin(async move { documents::file(tx, &scope, &id).await }))
-        .await?;
+    let (doc, bytes) = ctx.read(documents::file(ctx.scope().clone(), id)).await?;
     let mut r: Response = (StatusCode::OK, HttpBody::from(bytes)).into_response();
     let h = r.headers_mut();
     h.insert(

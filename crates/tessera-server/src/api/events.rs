@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use tessera_core::id::EventId;
 use tessera_core::jsonapi::{Document, ErrorDocument, ListDocument};
-use tessera_store::ops::events::{self, EventFilter};
+use tessera_store::units::events::{self, EventFilter};
 
 use crate::api::{CommonHeaders, PageParams, page_doc, single};
 use crate::extract::{Ctx, Reply, path_id};
@@ -46,9 +46,7 @@ pub async fn list(ctx: Ctx) -> Reply {
         ids: q.filter_list("id"),
     };
     let (scope, page) = (ctx.scope().clone(), q.page.clone());
-    let list = ctx
-        .read_tx(move |tx| Box::pin(async move { events::list(tx, &scope, &filter, &page).await }))
-        .await?;
+    let list = ctx.read(events::list(scope, filter, page)).await?;
     ctx.respond(
         StatusCode::OK,
         page_doc(list, "/api/v1/events", &q, |e| e.to_resource().to_value()),
@@ -64,9 +62,7 @@ pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
     let q = single(&ctx, &[])?;
     let id = path_id(EventId::parse, &id, "event")?;
     let scope = ctx.scope().clone();
-    let e = ctx
-        .read_tx(move |tx| Box::pin(async move { events::get(tx, &scope, &id).await }))
-        .await?;
+    let e = ctx.read(events::get(scope, id)).await?;
     ctx.respond(
         StatusCode::OK,
         Doc::one(e.to_resource().to_value()),

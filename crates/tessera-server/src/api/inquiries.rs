@@ -13,15 +13,15 @@ use tessera_core::inquiry::{
 };
 use tessera_core::inquiry::{InquiryAttributes, InquiryRelationships};
 use tessera_core::jsonapi::{Document, ErrorDocument, ListDocument, Resource};
-use tessera_core::tenancy::Scope;
 use tessera_core::{Error, Timestamp, codes};
-use tessera_store::Tx;
-use tessera_store::ops::inquiries::{self, InquiryFilter, InquiryPatch, NewInquiry, TagChange};
-use tessera_store::ops::{documents, templates, verifications};
+use tessera_store::Write;
+use tessera_store::units::inquiries::{self, InquiryFilter, InquiryPatch, NewInquiry, TagChange};
+use tessera_store::units::related::InquiryIncludes;
 use utoipa::ToSchema;
 
 use crate::api::{
-    Body, CommonHeaders, EmptyData, IdempotencyHeader, PageParams, id_attribute, page_doc, single,
+    Body, CommonHeaders, EmptyData, IdempotencyHeader, PageParams, id_attribute, included,
+    page_doc, single,
 };
 use crate::extract::{Ctx, JsonBody, OptionalJsonBody, Reply, path_id};
 use crate::query::Accepts;
@@ -193,51 +193,28 @@ fn unsupported(name: &str, what: &str) -> Error {
     .at(format!("/data/attributes/{name}"))
 }
 
-/// The related objects a request's `include` asks for, as the caller may see them.
-async fn included(
-    tx: &mut Tx,
-    scope: &Scope,
-    inquiry: &Inquiry,
-    include: &[String],
-) -> Result<Vec<Value>, Error> {
-    let mut out = Vec::new();
-    let wants = |name: &str| include.iter().any(|i| i == name);
-    if let Some(t) = inquiry
-        .template_id
-        .as_ref()
-        .filter(|_| wants("inquiry-template"))
-    {
-        out.push(templates::get(tx, scope, t).await?.to_resource().to_value());
+/// What the names of `include` (checked against [`INCLUDES`]) ask for; Persona's names of
+/// objects Tessera does not have add nothing.
+fn includes(names: &[String]) -> InquiryIncludes {
+    let wants = |name: &str| names.iter().any(|i| i == name);
+    InquiryIncludes {
+        template: wants("inquiry-template"),
+        verifications: wants("verifications"),
+        documents: wants("documents"),
     }
-    if wants("verifications") {
-        for v in verifications::for_inquiry(tx, scope, &inquiry.id).await? {
-            out.push(v.to_resource().to_value());
-        }
-    }
-    if wants("documents") {
-        for d in documents::for_inquiry(tx, scope, &inquiry.id).await? {
-            out.push(d.to_resource().to_value());
-        }
-    }
-    Ok(out)
 }
 
-/// `[the inquiry]` when `include` names `inquiry` (verifications and documents include it).
-pub(crate) async fn parent_included(
-    tx: &mut Tx,
-    scope: &Scope,
-    id: &InquiryId,
-    include: &[String],
-) -> Result<Vec<Value>, Error> {
-    if !include.iter().any(|i| i == "inquiry") {
-        return Ok(Vec::new());
-    }
-    Ok(vec![
-        inquiries::get(tx, scope, id)
-            .await?
-            .to_resource()
-            .to_value(),
-    ])
+/// Whether `include` names `inquiry` (verifications and documents include their inquiry).
+pub(crate) fn wants_inquiry(names: &[String]) -> bool {
+    names.iter().any(|i| i == "inquiry")
+}
+
+/// `included` of a verification or document: its inquiry, when it was asked for.
+pub(crate) fn inquiry_included(inquiry: Option<Inquiry>) -> Vec<Value> {
+    inquiry
+        .map(|i| i.to_resource().to_value())
+        .into_iter()
+        .collect()
 }
 
 /// The query of a write endpoint: `include` and `fields` as on reads.
@@ -246,26 +223,14 @@ fn write_query(ctx: &Ctx) -> Result<Query, crate::error::ApiError> {
 }
 
 /// Runs a unit of work that changes one inquiry and answers with it and what `include` asks for.
-async fn commit_inquiry<F>(ctx: &Ctx, q: Query, status: StatusCode, unit: F) -> Reply
-where
-    F: for<'c> FnOnce(&'c mut Tx) -> futures::future::BoxFuture<'c, Result<Inquiry, Error>>
-        + Send
-        + 'static,
-{
+async fn commit_inquiry(ctx: &Ctx, q: Query, status: StatusCode, unit: Write<Inquiry>) -> Reply {
     let scope = ctx.scope().clone();
-    let include = q.include.clone();
     let created = status == StatusCode::CREATED;
     ctx.commit(
         status,
-        move |tx| {
-            Box::pin(async move {
-                let inquiry = unit(tx).await?;
-                let included = included(tx, &scope, &inquiry, &include).await?;
-                Ok((inquiry, included))
-            })
-        },
-        move |(i, included)| {
-            let doc = Doc::one(i.to_resource().to_value()).with_included(included);
+        inquiries::with_related(unit, scope.clone(), includes(&q.include)),
+        move |(i, related)| {
+            let doc = Doc::one(i.to_resource().to_value()).with_included(included(related, &scope));
             if created {
                 doc.with_meta(json!({
                     "session-token": null,
@@ -456,11 +421,8 @@ pub async fn create(
         redirect_uri: a.redirect_uri,
         expires_after_seconds,
     };
-    let scope = ctx.scope().clone();
-    commit_inquiry(&ctx, q, StatusCode::CREATED, move |tx| {
-        Box::pin(async move { inquiries::create(tx, &scope, new).await })
-    })
-    .await
+    let unit = inquiries::create(ctx.scope().clone(), new);
+    commit_inquiry(&ctx, q, StatusCode::CREATED, unit).await
 }
 
 /// `meta.expiration-after-create-interval-seconds`: a whole number of seconds, 1 to ten years.
@@ -508,11 +470,7 @@ pub async fn list(ctx: Ctx) -> Reply {
     })?;
     let filter = list_filter(&q)?;
     let (scope, page) = (ctx.scope().clone(), q.page.clone());
-    let list = ctx
-        .read_tx(move |tx| {
-            Box::pin(async move { inquiries::list(tx, &scope, &filter, &page).await })
-        })
-        .await?;
+    let list = ctx.read(inquiries::list(scope, filter, page)).await?;
     ctx.respond(
         StatusCode::OK,
         page_doc(list, "/api/v1/inquiries", &q, |i| {
@@ -542,20 +500,16 @@ pub struct IncludeParams {
 pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
     let q = single(&ctx, INCLUDES)?;
     let id = path_id(InquiryId::parse, &id, "inquiry")?;
-    let scope = ctx.scope().clone();
-    let include = q.include.clone();
-    let (inquiry, included) = ctx
-        .read_tx(move |tx| {
-            Box::pin(async move {
-                let inquiry = inquiries::get(tx, &scope, &id).await?;
-                let included = included(tx, &scope, &inquiry, &include).await?;
-                Ok((inquiry, included))
-            })
-        })
+    let (inquiry, related) = ctx
+        .read(inquiries::show(
+            ctx.scope().clone(),
+            id,
+            includes(&q.include),
+        ))
         .await?;
     ctx.respond(
         StatusCode::OK,
-        Doc::one(inquiry.to_resource().to_value()).with_included(included),
+        Doc::one(inquiry.to_resource().to_value()).with_included(included(related, ctx.scope())),
         Some(&q),
     )
 }
@@ -591,11 +545,8 @@ pub async fn update(
             .transpose()?,
         redirect_uri: a.redirect_uri,
     };
-    let scope = ctx.scope().clone();
-    commit_inquiry(&ctx, q, StatusCode::OK, move |tx| {
-        Box::pin(async move { inquiries::update(tx, &scope, &id, patch).await })
-    })
-    .await
+    let unit = inquiries::update(ctx.scope().clone(), id, patch);
+    commit_inquiry(&ctx, q, StatusCode::OK, unit).await
 }
 
 /// Redacts the inquiry: every field value, verification attribute and document file is removed;
@@ -607,11 +558,8 @@ pub async fn update(
 pub async fn redact(ctx: Ctx, Path(id): Path<String>) -> Reply {
     let q = write_query(&ctx)?;
     let id = path_id(InquiryId::parse, &id, "inquiry")?;
-    let scope = ctx.scope().clone();
-    commit_inquiry(&ctx, q, StatusCode::OK, move |tx| {
-        Box::pin(async move { inquiries::redact(tx, &scope, &id).await })
-    })
-    .await
+    let unit = inquiries::redact(ctx.scope().clone(), id);
+    commit_inquiry(&ctx, q, StatusCode::OK, unit).await
 }
 
 async fn transition(ctx: Ctx, id: String, action: InquiryAction, body: ActionBody) -> Reply {
@@ -619,23 +567,15 @@ async fn transition(ctx: Ctx, id: String, action: InquiryAction, body: ActionBod
     let id = path_id(InquiryId::parse, &id, "inquiry")?;
     let comment = body.meta.and_then(|m| m.comment);
     check_len(&comment, MAX_NOTE_LEN, "/meta/comment")?;
-    let scope = ctx.scope().clone();
-    commit_inquiry(&ctx, q, StatusCode::OK, move |tx| {
-        Box::pin(async move {
-            inquiries::transition_with_comment(tx, &scope, &id, action, comment).await
-        })
-    })
-    .await
+    let unit = inquiries::transition_with_comment(ctx.scope().clone(), id, action, comment);
+    commit_inquiry(&ctx, q, StatusCode::OK, unit).await
 }
 
 async fn change_tags(ctx: Ctx, id: String, change: TagChange) -> Reply {
     let q = write_query(&ctx)?;
     let id = path_id(InquiryId::parse, &id, "inquiry")?;
-    let scope = ctx.scope().clone();
-    commit_inquiry(&ctx, q, StatusCode::OK, move |tx| {
-        Box::pin(async move { inquiries::change_tags(tx, &scope, &id, change).await })
-    })
-    .await
+    let unit = inquiries::change_tags(ctx.scope().clone(), id, change);
+    commit_inquiry(&ctx, q, StatusCode::OK, unit).await
 }
 
 /// The one tag named by `meta.tag-name` or `meta.tag-id` (a tag is its name).

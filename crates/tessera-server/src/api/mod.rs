@@ -18,8 +18,10 @@ pub mod workflows;
 
 use serde::Deserialize;
 use serde_json::Value;
+use tessera_core::tenancy::Scope;
 use tessera_core::{Error, codes};
 use tessera_store::Page;
+use tessera_store::units::related::Related;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -297,6 +299,21 @@ pub fn single(ctx: &Ctx, includes: &[&str]) -> Result<Query, crate::error::ApiEr
         includes,
         extra: &[],
     })
+}
+
+/// The related objects a unit of work read for `include`, as `included` resources: each as the
+/// caller (`scope`) sees it (a connection from the caller's side).
+pub fn included(related: Vec<Related>, scope: &Scope) -> Vec<Value> {
+    related
+        .into_iter()
+        .map(|r| match r {
+            Related::Connection(c) => c.to_resource(c.direction_for(scope)).to_value(),
+            Related::Inquiry(i) => i.to_resource().to_value(),
+            Related::Verification(v) => v.to_resource().to_value(),
+            Related::Document(d) => d.to_resource().to_value(),
+            Related::Template(t) => t.to_resource().to_value(),
+        })
+        .collect()
 }
 
 /// The resource types of the OpenAPI description, spelled out in full in each operation's

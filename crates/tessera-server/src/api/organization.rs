@@ -3,7 +3,7 @@
 use axum::http::StatusCode;
 use serde_json::json;
 use tessera_core::jsonapi::Document;
-use tessera_store::ops::tenancy;
+use tessera_store::units::tenancy;
 
 use crate::api::{CommonHeaders, single};
 use crate::extract::{Ctx, Reply};
@@ -18,9 +18,7 @@ use crate::render::Doc;
 pub async fn show(ctx: Ctx) -> Reply {
     let q = single(&ctx, &[])?;
     let org_id = ctx.scope().org.clone();
-    let org = ctx
-        .read_tx(move |tx| Box::pin(async move { tenancy::get_organization(tx, &org_id).await }))
-        .await?;
+    let org = ctx.read(tenancy::get_organization(org_id)).await?;
     let doc = Doc::one(org.to_resource().to_value()).with_meta(json!({
         "environment": ctx.scope().kind.as_str(),
         "api-key-id": ctx.key.id.as_str(),

@@ -7,26 +7,24 @@
 use axum::extract::Path;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tessera_core::connection::Direction;
 use tessera_core::id::{ConnectionId, InquiryId, ShareTokenId, TemplateId};
 use tessera_core::jsonapi::{Document, ErrorDocument, ListDocument};
-use tessera_core::mask::{full, peek_field, peek_value};
 use tessera_core::share_token::{
     DEFAULT_EXPIRES_IN, FieldMapping, RedeemParams, ShareToken, ShareTokenStatus, SourceId,
     check_expires_in, check_field_mappings,
 };
-use tessera_core::tenancy::Scope;
-use tessera_core::verification::{Verification, VerificationKind};
 use tessera_core::{Error, Timestamp, codes};
-use tessera_store::Tx;
-use tessera_store::ops::share_tokens::{self, ShareTokenFilter};
-use tessera_store::ops::{connections, inquiries, verifications};
+use tessera_store::Write;
+use tessera_store::units::related::ShareTokenIncludes;
+use tessera_store::units::share_tokens::{self, ShareTokenFilter};
 use utoipa::ToSchema;
 
 use crate::api::connections::direction_filter;
 use crate::api::{
-    Body, CommonHeaders, EmptyBody, IdempotencyHeader, PageParams, id_attribute, page_doc, required,
+    Body, CommonHeaders, EmptyBody, IdempotencyHeader, PageParams, id_attribute, included,
+    page_doc, required,
 };
 use crate::extract::{Ctx, JsonBody, OptionalJsonBody, Reply, deserialize, path_id};
 use crate::query::Accepts;
@@ -121,100 +119,47 @@ fn view(t: &ShareToken, ctx: &Ctx, now: Timestamp, source_data: Option<Value>) -
         .to_value()
 }
 
-/// The related objects of `t` that `include` names and the caller (`scope`) may see.
-async fn included(
-    tx: &mut Tx,
-    scope: &Scope,
-    t: &ShareToken,
-    include: &[String],
-) -> Result<Vec<Value>, Error> {
-    let wants = |name: &str| include.iter().any(|i| i == name);
-    let mut out = Vec::new();
-    if wants("connection") {
-        let c = connections::get(tx, scope, &t.connection_id).await?;
-        out.push(c.to_resource(c.direction_for(scope)).to_value());
+/// What the names of `include` (checked against [`INCLUDES`]) ask for; `creator` adds nothing.
+fn includes(names: &[String]) -> ShareTokenIncludes {
+    let wants = |name: &str| names.iter().any(|i| i == name);
+    ShareTokenIncludes {
+        connection: wants("connection"),
+        source: wants("source"),
+        destination: wants("destination"),
     }
-    if wants("source") && t.is_source(scope) {
-        out.push(match &t.source_verification {
-            Some((_, id)) => verifications::get(tx, scope, id)
-                .await?
-                .to_resource()
-                .to_value(),
-            None => inquiries::get(tx, scope, &t.source_inquiry_id)
-                .await?
-                .to_resource()
-                .to_value(),
-        });
-    }
-    if wants("destination") && t.is_destination(scope) {
-        match (&t.source_verification, &t.destination_verification_id) {
-            (Some(_), Some(id)) => out.push(
-                verifications::get(tx, scope, id)
-                    .await?
-                    .to_resource()
-                    .to_value(),
-            ),
-            (Some(_), None) => {}
-            (None, _) => {
-                if let Some(id) = &t.destination_inquiry_id {
-                    out.push(
-                        inquiries::get(tx, scope, id)
-                            .await?
-                            .to_resource()
-                            .to_value(),
-                    );
-                }
-            }
-        }
-    }
-    Ok(out)
 }
 
 /// The relationships a write's `include` names (checked against [`INCLUDES`]).
-fn write_includes(ctx: &Ctx) -> Result<Vec<String>, crate::error::ApiError> {
-    Ok(ctx
-        .query(Accepts {
+fn write_includes(ctx: &Ctx) -> Result<ShareTokenIncludes, crate::error::ApiError> {
+    Ok(includes(
+        &ctx.query(Accepts {
             includes: INCLUDES,
             ..Default::default()
         })?
-        .include)
+        .include,
+    ))
 }
 
 /// Runs a unit of work that changes one token and answers with the token as the caller sees it
 /// (from `direction`, or from the caller's side when `None`) and what `include` names.
-async fn commit_token<F>(
+async fn commit_token(
     ctx: &Ctx,
     status: StatusCode,
     direction: Option<Direction>,
-    include: Vec<String>,
-    unit: F,
-) -> Reply
-where
-    F: for<'c> FnOnce(
-            &'c mut Tx,
-            &'c Scope,
-        ) -> futures::future::BoxFuture<'c, Result<ShareToken, Error>>
-        + Send
-        + 'static,
-{
-    let scope = ctx.scope().clone();
-    let viewer = scope.clone();
+    include: ShareTokenIncludes,
+    unit: Write<ShareToken>,
+) -> Reply {
+    let viewer = ctx.scope().clone();
     ctx.commit(
         status,
-        move |tx| {
-            Box::pin(async move {
-                let t = unit(tx, &scope).await?;
-                let inc = included(tx, &scope, &t, &include).await?;
-                Ok((t, inc))
-            })
-        },
+        share_tokens::with_related(unit, viewer.clone(), include),
         move |(t, inc)| {
             let direction = direction.unwrap_or_else(|| t.direction_for(&viewer));
             Doc::one(
                 t.view_for(&viewer, direction, t.updated_at, None)
                     .to_value(),
             )
-            .with_included(inc)
+            .with_included(included(inc, &viewer))
         },
     )
     .await
@@ -242,11 +187,7 @@ pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewShareToken>>) -> 
         StatusCode::CREATED,
         Some(Direction::Outbound),
         include,
-        move |tx, scope| {
-            Box::pin(async move {
-                share_tokens::create(tx, scope, &connection, &source, expires_in, actor).await
-            })
-        },
+        share_tokens::create(ctx.scope().clone(), connection, source, expires_in, actor),
     )
     .await
 }
@@ -282,11 +223,7 @@ pub async fn list(ctx: Ctx) -> Reply {
         connection_id,
     };
     let (scope, page) = (ctx.scope().clone(), q.page.clone());
-    let list = ctx
-        .read_tx(move |tx| {
-            Box::pin(async move { share_tokens::list(tx, &scope, &filter, &page).await })
-        })
-        .await?;
+    let list = ctx.read(share_tokens::list(scope, filter, page)).await?;
     let now = ctx.state.store.clock().now();
     ctx.respond(
         StatusCode::OK,
@@ -300,54 +237,15 @@ pub async fn list(ctx: Ctx) -> Reply {
     )
 }
 
-/// A verification as Persona's `connect/source-data/verification/<kind>`: `status` and
-/// `completed-at` in full, its extracted attributes masked like inquiry fields.
-fn verification_source_data(v: &Verification) -> Value {
-    let mut attributes = serde_json::Map::new();
-    attributes.insert("status".into(), full(json!(v.status)));
-    attributes.insert("completed-at".into(), full(json!(v.completed_at)));
-    for (name, value) in &v.attributes {
-        if !attributes.contains_key(name) {
-            attributes.insert(name.clone(), peek_value(name, value));
-        }
-    }
-    json!({
-        "type": format!("connect/source-data/{}", v.kind.resource_type()),
-        "id": v.id,
-        "peekable-attributes": attributes,
-    })
-}
-
-/// The peek at a token's source (Persona's `source-data`): `connect/source-data/inquiry` with
-/// its `status` and `fields` and its verifications as `related-objects`, or, for a shared
-/// verification, `connect/source-data/verification/<kind>`. Every entry is a
-/// `{visibility, value}` wrapper (see `tessera_core::mask`). (The dashboard shows the same peek
-/// on an inbound token's page.)
-pub async fn peek(tx: &mut Tx, t: &ShareToken) -> Result<Value, Error> {
-    let scope = t.source_scope();
-    if let Some((_, id)) = &t.source_verification {
-        let v = verifications::get(tx, &scope, id).await?;
-        return Ok(verification_source_data(&v));
-    }
-    let inquiry = inquiries::get(tx, &scope, &t.source_inquiry_id).await?;
-    let fields: serde_json::Map<String, Value> = inquiry
-        .fields
-        .iter()
-        .map(|(name, f)| (name.clone(), peek_field(name, f)))
-        .collect();
-    // A share-token verification (of an inquiry that is itself a copy) has no Persona type.
-    let related: Vec<Value> = verifications::for_inquiry(tx, &scope, &inquiry.id)
-        .await?
-        .iter()
-        .filter(|v| v.kind != VerificationKind::ShareToken)
-        .map(verification_source_data)
-        .collect();
-    Ok(json!({
-        "type": "connect/source-data/inquiry",
-        "id": inquiry.id,
-        "peekable-attributes": {"status": full(json!(inquiry.status)), "fields": fields},
-        "related-objects": related,
-    }))
+/// The peek at a token's source (Persona's `source-data`), over a transaction.
+///
+/// Transitional: a shim kept only while the dashboard's token page still reads over a
+/// transaction; the dashboard is to read `tessera_store::units::share_tokens::show(scope, id,
+/// ShareTokenIncludes::default(), true)`, whose `source_data` is this document under the same
+/// rule (destination only, while `created`). Remove this then.
+#[doc(hidden)]
+pub async fn peek(tx: &mut tessera_store::Tx, t: &ShareToken) -> Result<Value, Error> {
+    tessera_store::ops::source_data::document(tx, t).await
 }
 
 #[utoipa::path(get, path = "/api/v1/connect/share-tokens/{id}", tag = "share-tokens",
@@ -361,32 +259,22 @@ pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
         ..Default::default()
     })?;
     let want_peek = q.flag("peek-source-data")?;
-    let include = q.include.clone();
     let id = path_id(ShareTokenId::parse, &id, "share token")?;
-    let scope = ctx.scope().clone();
-    let (token, source_data, inc) = ctx
-        .read_tx(move |tx| {
-            Box::pin(async move {
-                let t = share_tokens::get(tx, &scope, &id).await?;
-                let inc = included(tx, &scope, &t, &include).await?;
-                // Persona: `source-data` is present only for the destination (and, in Tessera,
-                // only while the token can still be redeemed); otherwise it is omitted.
-                let peekable = want_peek
-                    && t.is_destination(&scope)
-                    && t.status_at(tx.now()) == ShareTokenStatus::Created;
-                let data = if peekable {
-                    Some(peek(tx, &t).await?)
-                } else {
-                    None
-                };
-                Ok((t, data, inc))
-            })
-        })
+    // Persona: `source-data` is present only for the destination (and, in Tessera, only while
+    // the token can still be redeemed); otherwise it is omitted. The store decides.
+    let shown = ctx
+        .read(share_tokens::show(
+            ctx.scope().clone(),
+            id,
+            includes(&q.include),
+            want_peek,
+        ))
         .await?;
     let now = ctx.state.store.clock().now();
     ctx.respond(
         StatusCode::OK,
-        Doc::one(view(&token, &ctx, now, source_data)).with_included(inc),
+        Doc::one(view(&shown.token, &ctx, now, shown.source_data))
+            .with_included(included(shown.included, ctx.scope())),
         Some(&q),
     )
 }
@@ -446,9 +334,7 @@ pub async fn redeem(
         StatusCode::ACCEPTED,
         Some(Direction::Inbound),
         include,
-        move |tx, scope| {
-            Box::pin(async move { share_tokens::redeem(tx, scope, &id, params).await })
-        },
+        share_tokens::redeem(ctx.scope().clone(), id, params),
     )
     .await
 }
@@ -465,8 +351,12 @@ pub async fn expire(
 ) -> Reply {
     let id = path_id(ShareTokenId::parse, &id, "share token")?;
     let include = write_includes(&ctx)?;
-    commit_token(&ctx, StatusCode::OK, None, include, move |tx, scope| {
-        Box::pin(async move { share_tokens::expire(tx, scope, &id).await })
-    })
+    commit_token(
+        &ctx,
+        StatusCode::OK,
+        None,
+        include,
+        share_tokens::expire(ctx.scope().clone(), id),
+    )
     .await
 }

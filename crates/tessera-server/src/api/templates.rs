@@ -6,7 +6,7 @@ use serde::Deserialize;
 use tessera_core::id::TemplateId;
 use tessera_core::jsonapi::{Document, ErrorDocument, ListDocument};
 use tessera_core::template::{RequiredVerification, TemplateSpec};
-use tessera_store::ops::templates;
+use tessera_store::units::templates;
 use utoipa::ToSchema;
 
 use crate::api::{Body, CommonHeaders, IdempotencyHeader, PageParams, page_doc, required, single};
@@ -45,11 +45,9 @@ pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewTemplate>>) -> Re
         a.allowed_countries,
     )?;
     let scope = ctx.scope().clone();
-    ctx.commit(
-        StatusCode::CREATED,
-        move |tx| Box::pin(async move { templates::create(tx, &scope, spec).await }),
-        |t| Doc::one(t.to_resource().to_value()),
-    )
+    ctx.commit(StatusCode::CREATED, templates::create(scope, spec), |t| {
+        Doc::one(t.to_resource().to_value())
+    })
     .await
 }
 
@@ -63,9 +61,7 @@ pub async fn list(ctx: Ctx) -> Reply {
         ..Default::default()
     })?;
     let (scope, page) = (ctx.scope().clone(), q.page.clone());
-    let list = ctx
-        .read_tx(move |tx| Box::pin(async move { templates::list(tx, &scope, &page).await }))
-        .await?;
+    let list = ctx.read(templates::list(scope, page)).await?;
     ctx.respond(
         StatusCode::OK,
         page_doc(list, "/api/v1/inquiry-templates", &q, |t| {
@@ -83,9 +79,7 @@ pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
     let q = single(&ctx, &[])?;
     let id = path_id(TemplateId::parse, &id, "inquiry template")?;
     let scope = ctx.scope().clone();
-    let t = ctx
-        .read_tx(move |tx| Box::pin(async move { templates::get(tx, &scope, &id).await }))
-        .await?;
+    let t = ctx.read(templates::get(scope, id)).await?;
     ctx.respond(
         StatusCode::OK,
         Doc::one(t.to_resource().to_value()),

@@ -10,10 +10,10 @@ use tessera_core::verification::{
     Check, VerificationKind, VerificationStatus, validate_attributes, validate_checks,
 };
 use tessera_core::{Error, Timestamp, codes};
-use tessera_store::ops::verifications::{self, NewVerification};
+use tessera_store::units::verifications::{self, NewVerification};
 use utoipa::ToSchema;
 
-use crate::api::inquiries::parent_included;
+use crate::api::inquiries::{inquiry_included, wants_inquiry};
 use crate::api::{Body, CommonHeaders, IdempotencyHeader, id_attribute, required, single};
 
 /// What `include` accepts here (Persona's verification relationships); only `inquiry` is
@@ -117,18 +117,13 @@ pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewVerificationAttri
         attributes: a.attributes,
         completed_at,
     };
-    let scope = ctx.scope().clone();
-    let include = q.include;
+    let with_inquiry = wants_inquiry(&q.include);
     ctx.commit(
         StatusCode::CREATED,
-        move |tx| {
-            Box::pin(async move {
-                let v = verifications::record(tx, &scope, new).await?;
-                let included = parent_included(tx, &scope, &v.inquiry_id, &include).await?;
-                Ok((v, included))
-            })
+        verifications::record_showing(ctx.scope().clone(), new, with_inquiry),
+        |(v, inquiry)| {
+            Doc::one(v.to_resource().to_value()).with_included(inquiry_included(inquiry))
         },
-        |(v, included)| Doc::one(v.to_resource().to_value()).with_included(included),
     )
     .await
 }
@@ -140,20 +135,16 @@ pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewVerificationAttri
 pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
     let q = single(&ctx, INCLUDES)?;
     let id = path_id(VerificationId::parse, &id, "verification")?;
-    let scope = ctx.scope().clone();
-    let include = q.include.clone();
-    let (v, included) = ctx
-        .read_tx(move |tx| {
-            Box::pin(async move {
-                let v = verifications::get(tx, &scope, &id).await?;
-                let included = parent_included(tx, &scope, &v.inquiry_id, &include).await?;
-                Ok((v, included))
-            })
-        })
+    let (v, inquiry) = ctx
+        .read(verifications::show(
+            ctx.scope().clone(),
+            id,
+            wants_inquiry(&q.include),
+        ))
         .await?;
     ctx.respond(
         StatusCode::OK,
-        Doc::one(v.to_resource().to_value()).with_included(included),
+        Doc::one(v.to_resource().to_value()).with_included(inquiry_included(inquiry)),
         Some(&q),
     )
 }

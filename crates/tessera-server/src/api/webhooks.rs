@@ -20,7 +20,7 @@ use tessera_core::webhook::{
     WebhookStatus, parse_enabled_events,
 };
 use tessera_core::{Error, Timestamp, codes};
-use tessera_store::ops::webhooks::{self, NewWebhook, WebhookPatch};
+use tessera_store::units::webhooks::{self, NewWebhook, WebhookPatch};
 use utoipa::ToSchema;
 
 use crate::api::inquiries::double;
@@ -225,7 +225,7 @@ pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewWebhookAttributes
     let clock = ctx.state.store.clock().clone();
     ctx.commit(
         StatusCode::CREATED,
-        move |tx| Box::pin(async move { webhooks::create(tx, &scope, new).await }),
+        webhooks::create(scope, new),
         move |w| secret_doc(&w, clock.now()),
     )
     .await
@@ -241,9 +241,7 @@ pub async fn list(ctx: Ctx) -> Reply {
         ..Default::default()
     })?;
     let (scope, page) = (ctx.scope().clone(), q.page.clone());
-    let list = ctx
-        .read_tx(move |tx| Box::pin(async move { webhooks::list(tx, &scope, &page).await }))
-        .await?;
+    let list = ctx.read(webhooks::list(scope, page)).await?;
     let writer = ctx.key.permissions.contains(Permission::WebhookWrite);
     ctx.respond(
         StatusCode::OK,
@@ -279,9 +277,7 @@ pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
     let q = single(&ctx, &[])?;
     let id = path_id(WebhookId::parse, &id, "webhook")?;
     let scope = ctx.scope().clone();
-    let w = ctx
-        .read_tx(move |tx| Box::pin(async move { webhooks::get(tx, &scope, &id).await }))
-        .await?;
+    let w = ctx.read(webhooks::get(scope, id)).await?;
     let data = if ctx.key.permissions.contains(Permission::WebhookWrite) {
         with_secrets(&w, ctx.state.store.clock().now())
     } else {
@@ -343,11 +339,9 @@ pub async fn update(
             .transpose()?,
     };
     let scope = ctx.scope().clone();
-    ctx.commit(
-        StatusCode::OK,
-        move |tx| Box::pin(async move { webhooks::update(tx, &scope, &id, patch).await }),
-        |w| Doc::one(w.to_resource().to_value()),
-    )
+    ctx.commit(StatusCode::OK, webhooks::update(scope, id, patch), |w| {
+        Doc::one(w.to_resource().to_value())
+    })
     .await
 }
 
@@ -355,11 +349,9 @@ async fn set_status(ctx: Ctx, id: String, to: WebhookStatus) -> Reply {
     single(&ctx, &[])?;
     let id = path_id(WebhookId::parse, &id, "webhook")?;
     let scope = ctx.scope().clone();
-    ctx.commit(
-        StatusCode::OK,
-        move |tx| Box::pin(async move { webhooks::set_status(tx, &scope, &id, to).await }),
-        |w| Doc::one(w.to_resource().to_value()),
-    )
+    ctx.commit(StatusCode::OK, webhooks::set_status(scope, id, to), |w| {
+        Doc::one(w.to_resource().to_value())
+    })
     .await
 }
 
@@ -430,9 +422,7 @@ pub async fn rotate_secret(
     let clock = ctx.state.store.clock().clone();
     ctx.commit(
         StatusCode::OK,
-        move |tx| {
-            Box::pin(async move { webhooks::rotate_secret(tx, &scope, &id, secret, overlap).await })
-        },
+        webhooks::rotate_secret(scope, id, secret, overlap),
         move |w| secret_doc(&w, clock.now()),
     )
     .await
@@ -457,7 +447,7 @@ pub async fn clone(
     let clock = ctx.state.store.clock().clone();
     ctx.commit(
         StatusCode::OK,
-        move |tx| Box::pin(async move { webhooks::clone(tx, &scope, &id, secret).await }),
+        webhooks::clone(scope, id, secret),
         move |w| secret_doc(&w, clock.now()),
     )
     .await
@@ -475,11 +465,7 @@ pub async fn deliveries(ctx: Ctx, Path(id): Path<String>) -> Reply {
     let id = path_id(WebhookId::parse, &id, "webhook")?;
     let (scope, page) = (ctx.scope().clone(), q.page.clone());
     let path = format!("/api/v1/webhooks/{id}/deliveries");
-    let list = ctx
-        .read_tx(move |tx| {
-            Box::pin(async move { webhooks::deliveries(tx, &scope, &id, &page).await })
-        })
-        .await?;
+    let list = ctx.read(webhooks::deliveries(scope, id, page)).await?;
     ctx.respond(
         StatusCode::OK,
         page_doc(list, &path, &q, |d| d.to_resource(false).to_value()),
@@ -495,9 +481,7 @@ pub async fn delivery(ctx: Ctx, Path(id): Path<String>) -> Reply {
     let q = single(&ctx, &[])?;
     let id = path_id(DeliveryId::parse, &id, "webhook delivery")?;
     let scope = ctx.scope().clone();
-    let d = ctx
-        .read_tx(move |tx| Box::pin(async move { webhooks::delivery(tx, &scope, &id).await }))
-        .await?;
+    let d = ctx.read(webhooks::delivery(scope, id)).await?;
     ctx.respond(
         StatusCode::OK,
         Doc::one(d.to_resource(true).to_value()),
@@ -519,10 +503,8 @@ pub async fn retry(
     single(&ctx, &[])?;
     let id = path_id(DeliveryId::parse, &id, "webhook delivery")?;
     let scope = ctx.scope().clone();
-    ctx.commit(
-        StatusCode::OK,
-        move |tx| Box::pin(async move { webhooks::retry(tx, &scope, &id).await }),
-        |d| Doc::one(d.to_resource(true).to_value()),
-    )
+    ctx.commit(StatusCode::OK, webhooks::retry(scope, id), |d| {
+        Doc::one(d.to_resource(true).to_value())
+    })
     .await
 }

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use tessera_core::id::{WorkflowId, WorkflowRunId};
 use tessera_core::jsonapi::{Document, ErrorDocument, ListDocument};
 use tessera_core::{Error, codes};
-use tessera_store::ops::workflow_runs::{self, RunFilter};
+use tessera_store::units::workflow_runs::{self, RunFilter};
 
 use crate::api::{CommonHeaders, PageParams, page_doc, single};
 use crate::extract::{Ctx, Reply, path_id};
@@ -48,11 +48,7 @@ pub async fn list(ctx: Ctx) -> Reply {
         .transpose()?;
     let filter = RunFilter { workflow_id };
     let (scope, page) = (ctx.scope().clone(), q.page.clone());
-    let list = ctx
-        .read_tx(move |tx| {
-            Box::pin(async move { workflow_runs::list(tx, &scope, &filter, &page).await })
-        })
-        .await?;
+    let list = ctx.read(workflow_runs::list(scope, filter, page)).await?;
     ctx.respond(
         StatusCode::OK,
         page_doc(list, "/api/v1/workflow-runs", &q, |r| {
@@ -70,9 +66,7 @@ pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
     let q = single(&ctx, &[])?;
     let id = path_id(WorkflowRunId::parse, &id, "workflow run")?;
     let scope = ctx.scope().clone();
-    let r = ctx
-        .read_tx(move |tx| Box::pin(async move { workflow_runs::get(tx, &scope, &id).await }))
-        .await?;
+    let r = ctx.read(workflow_runs::get(scope, id)).await?;
     ctx.respond(
         StatusCode::OK,
         Doc::one(r.to_resource().to_value()),

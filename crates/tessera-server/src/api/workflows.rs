@@ -14,8 +14,8 @@ use tessera_core::workflow::{
     Step, Trigger, WorkflowStatus, check_inputs, check_name, parse_steps, parse_trigger,
 };
 use tessera_core::{Error, codes};
-use tessera_store::ops::workflow_triggers;
-use tessera_store::ops::workflows::{self, NewWorkflow, WorkflowPatch};
+use tessera_store::units::workflow_triggers;
+use tessera_store::units::workflows::{self, NewWorkflow, WorkflowPatch};
 use utoipa::ToSchema;
 
 use crate::api::inquiries::double;
@@ -154,11 +154,9 @@ pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewWorkflowAttribute
         .await?
         .into_new();
     let scope = ctx.scope().clone();
-    ctx.commit(
-        StatusCode::CREATED,
-        move |tx| Box::pin(async move { workflows::create(tx, &scope, new).await }),
-        |w| Doc::one(w.to_resource().to_value()).with_meta(json!({ "secret": w.secret })),
-    )
+    ctx.commit(StatusCode::CREATED, workflows::create(scope, new), |w| {
+        Doc::one(w.to_resource().to_value()).with_meta(json!({ "secret": w.secret }))
+    })
     .await
 }
 
@@ -172,9 +170,7 @@ pub async fn list(ctx: Ctx) -> Reply {
         ..Default::default()
     })?;
     let (scope, page) = (ctx.scope().clone(), q.page.clone());
-    let list = ctx
-        .read_tx(move |tx| Box::pin(async move { workflows::list(tx, &scope, &page).await }))
-        .await?;
+    let list = ctx.read(workflows::list(scope, page)).await?;
     ctx.respond(
         StatusCode::OK,
         page_doc(list, "/api/v1/workflows", &q, |w| {
@@ -192,9 +188,7 @@ pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
     let q = single(&ctx, &[])?;
     let id = path_id(WorkflowId::parse, &id, "workflow")?;
     let scope = ctx.scope().clone();
-    let w = ctx
-        .read_tx(move |tx| Box::pin(async move { workflows::get(tx, &scope, &id).await }))
-        .await?;
+    let w = ctx.read(workflows::get(scope, id)).await?;
     ctx.respond(
         StatusCode::OK,
         Doc::one(w.to_resource().to_value()),
@@ -235,11 +229,9 @@ pub async fn update(
         steps,
     };
     let scope = ctx.scope().clone();
-    ctx.commit(
-        StatusCode::OK,
-        move |tx| Box::pin(async move { workflows::update(tx, &scope, &id, patch).await }),
-        |w| Doc::one(w.to_resource().to_value()),
-    )
+    ctx.commit(StatusCode::OK, workflows::update(scope, id, patch), |w| {
+        Doc::one(w.to_resource().to_value())
+    })
     .await
 }
 
@@ -261,11 +253,7 @@ pub async fn trigger(
     let scope = ctx.scope().clone();
     ctx.commit(
         StatusCode::CREATED,
-        move |tx| {
-            Box::pin(async move {
-                workflow_triggers::trigger_manually(tx, &scope, &id, &object_id).await
-            })
-        },
+        workflow_triggers::trigger_manually(scope, id, object_id),
         |r| Doc::one(r.to_resource().to_value()),
     )
     .await

@@ -14,3 +14,39 @@ crate::work::units! { op;
     Read file(scope: Scope, id: DocumentId) -> (Document, Vec<u8>) = file(&scope, &id);
     Read for_inquiry(scope: Scope, inquiry: InquiryId) -> Vec<Document> = for_inquiry(&scope, &inquiry);
 }
+
+/// Reads a document's metadata with its inquiry when `with_inquiry` (`include=inquiry`).
+pub fn show(
+    scope: Scope,
+    id: DocumentId,
+    with_inquiry: bool,
+) -> crate::Read<(Document, Option<tessera_core::inquiry::Inquiry>)> {
+    crate::Read::new(move |tx| {
+        Box::pin(async move {
+            let d = op::get(tx, &scope, &id).await?;
+            let inquiry =
+                crate::ops::related::parent_inquiry(tx, &scope, &d.inquiry_id, with_inquiry)
+                    .await?;
+            Ok((d, inquiry))
+        })
+    })
+}
+
+/// Stores a document on an inquiry ([`create`]) and, in the same transaction, reads the inquiry
+/// when `with_inquiry` (`include=inquiry`).
+pub fn create_showing(
+    scope: Scope,
+    inquiry_id: InquiryId,
+    new: NewDocument,
+    with_inquiry: bool,
+) -> crate::Write<(Document, Option<tessera_core::inquiry::Inquiry>)> {
+    crate::Write::new(move |tx| {
+        Box::pin(async move {
+            let d = op::create(tx, &scope, &inquiry_id, new).await?;
+            let inquiry =
+                crate::ops::related::parent_inquiry(tx, &scope, &d.inquiry_id, with_inquiry)
+                    .await?;
+            Ok((d, inquiry))
+        })
+    })
+}

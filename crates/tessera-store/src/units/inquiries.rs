@@ -20,3 +20,35 @@ crate::work::units! { op;
     Write sweep_expired(limit: i64) -> usize = sweep_expired(limit);
     Read list(scope: Scope, filter: InquiryFilter, page: PageRequest) -> Page<Inquiry> = list(&scope, &filter, &page);
 }
+
+/// Reads an inquiry with the related objects `include` asks for (its template, verifications,
+/// documents).
+pub fn show(
+    scope: Scope,
+    id: InquiryId,
+    include: crate::units::related::InquiryIncludes,
+) -> crate::Read<(Inquiry, Vec<crate::units::related::Related>)> {
+    crate::Read::new(move |tx| {
+        Box::pin(async move {
+            let inquiry = op::get(tx, &scope, &id).await?;
+            let included = crate::ops::related::of_inquiry(tx, &scope, &inquiry, include).await?;
+            Ok((inquiry, included))
+        })
+    })
+}
+
+/// `unit` (a change to one inquiry), then, in the same transaction, the related objects of the
+/// inquiry it returns that `include` asks for.
+pub fn with_related(
+    unit: crate::Write<Inquiry>,
+    scope: Scope,
+    include: crate::units::related::InquiryIncludes,
+) -> crate::Write<(Inquiry, Vec<crate::units::related::Related>)> {
+    crate::Write::new(move |tx| {
+        Box::pin(async move {
+            let inquiry = unit.run(tx).await?;
+            let included = crate::ops::related::of_inquiry(tx, &scope, &inquiry, include).await?;
+            Ok((inquiry, included))
+        })
+    })
+}

@@ -11,6 +11,7 @@ pub mod idempotency;
 pub mod inquiries;
 pub mod jobs;
 pub mod redemption;
+pub mod related;
 pub mod sessions;
 pub mod share_tokens;
 pub mod templates;

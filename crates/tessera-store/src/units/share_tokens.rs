@@ -17,3 +17,59 @@ crate::work::units! { op;
     Write sweep_expired(limit: i64) -> usize = sweep_expired(limit);
     Read list(scope: Scope, filter: ShareTokenFilter, page: PageRequest) -> Page<ShareToken> = list(&scope, &filter, &page);
 }
+
+/// A share token as its reader is shown it (see [`show`]).
+#[derive(Debug, Clone)]
+pub struct Shown {
+    pub token: ShareToken,
+    /// The related objects asked for that the reader may see.
+    pub included: Vec<crate::units::related::Related>,
+    /// Persona's `source-data`, when asked for and the reader may peek.
+    pub source_data: Option<serde_json::Value>,
+}
+
+/// Reads a token with the related objects `include` asks for that the caller may see (see
+/// [`crate::units::related::ShareTokenIncludes`]) and, when `peek` asks for it, Persona's
+/// `source-data` (the masked peek at its source): present only for the destination while the
+/// token is `created`, else `None` (no error). The API's `peek-source-data` and the dashboard's
+/// inbound token page read it here.
+pub fn show(
+    scope: Scope,
+    id: ShareTokenId,
+    include: crate::units::related::ShareTokenIncludes,
+    peek: bool,
+) -> crate::Read<Shown> {
+    crate::Read::new(move |tx| {
+        Box::pin(async move {
+            let token = op::get(tx, &scope, &id).await?;
+            let included = crate::ops::related::of_share_token(tx, &scope, &token, include).await?;
+            let source_data = if peek && crate::ops::source_data::peekable(tx, &scope, &token) {
+                Some(crate::ops::source_data::document(tx, &token).await?)
+            } else {
+                None
+            };
+            Ok(Shown {
+                token,
+                included,
+                source_data,
+            })
+        })
+    })
+}
+
+/// `unit` (a change to one token: [`create`], [`redeem`], [`expire`]), then, in the same
+/// transaction, the related objects of the token it returns that `include` asks for and the
+/// caller (`scope`) may see.
+pub fn with_related(
+    unit: crate::Write<ShareToken>,
+    scope: Scope,
+    include: crate::units::related::ShareTokenIncludes,
+) -> crate::Write<(ShareToken, Vec<crate::units::related::Related>)> {
+    crate::Write::new(move |tx| {
+        Box::pin(async move {
+            let token = unit.run(tx).await?;
+            let included = crate::ops::related::of_share_token(tx, &scope, &token, include).await?;
+            Ok((token, included))
+        })
+    })
+}

@@ -13,3 +13,38 @@ crate::work::units! { op;
     Read get(scope: Scope, id: VerificationId) -> Verification = get(&scope, &id);
     Read for_inquiry(scope: Scope, inquiry: InquiryId) -> Vec<Verification> = for_inquiry(&scope, &inquiry);
 }
+
+/// Reads a verification with its inquiry when `with_inquiry` (`include=inquiry`).
+pub fn show(
+    scope: Scope,
+    id: VerificationId,
+    with_inquiry: bool,
+) -> crate::Read<(Verification, Option<tessera_core::inquiry::Inquiry>)> {
+    crate::Read::new(move |tx| {
+        Box::pin(async move {
+            let v = op::get(tx, &scope, &id).await?;
+            let inquiry =
+                crate::ops::related::parent_inquiry(tx, &scope, &v.inquiry_id, with_inquiry)
+                    .await?;
+            Ok((v, inquiry))
+        })
+    })
+}
+
+/// Records a verification ([`record`]) and, in the same transaction, reads its inquiry when
+/// `with_inquiry` (`include=inquiry`).
+pub fn record_showing(
+    scope: Scope,
+    new: NewVerification,
+    with_inquiry: bool,
+) -> crate::Write<(Verification, Option<tessera_core::inquiry::Inquiry>)> {
+    crate::Write::new(move |tx| {
+        Box::pin(async move {
+            let v = op::record(tx, &scope, new).await?;
+            let inquiry =
+                crate::ops::related::parent_inquiry(tx, &scope, &v.inquiry_id, with_inquiry)
+                    .await?;
+            Ok((v, inquiry))
+        })
+    })
+}
