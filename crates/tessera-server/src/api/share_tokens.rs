@@ -237,17 +237,6 @@ pub async fn list(ctx: Ctx) -> Reply {
     )
 }
 
-/// The peek at a token's source (Persona's `source-data`), over a transaction.
-///
-/// Transitional: a shim kept only while the dashboard's token page still reads over a
-/// transaction; the dashboard is to read `tessera_store::units::share_tokens::show(scope, id,
-/// ShareTokenIncludes::default(), true)`, whose `source_data` is this document under the same
-/// rule (destination only, while `created`). Remove this then.
-#[doc(hidden)]
-pub async fn peek(tx: &mut tessera_store::Tx, t: &ShareToken) -> Result<Value, Error> {
-    tessera_store::ops::source_data::document(tx, t).await
-}
-
 #[utoipa::path(get, path = "/api/v1/connect/share-tokens/{id}", tag = "share-tokens",
     params(("id" = String, Path), PeekParams, ShareTokenIncludeParams, CommonHeaders),
     security(("api_key" = ["share_token.read"])),

@@ -577,12 +577,6 @@ fn preview(peek: &serde_json::Value, now: Timestamp) -> Preview {
 ///
 /// Transitional: the one closure over a transaction left in the dashboard, until the API's
 /// `peek` becomes a unit of the store (issue 16).
-async fn peek_source(store: &Store, t: ShareToken) -> Result<serde_json::Value, Error> {
-    store
-        .read_tx(move |tx| Box::pin(async move { crate::api::share_tokens::peek(tx, &t).await }))
-        .await
-}
-
 async fn show_page(
     state: &AppState,
     session: Session,
@@ -592,15 +586,16 @@ async fn show_page(
 ) -> PageResult {
     let scope = session.scope.clone();
     let store = &state.store;
-    let t = store.read(share_tokens::get(scope.clone(), id)).await?;
     // The same masked peek as the API's, for the side that may redeem, while it may.
-    let peek = if t.is_destination(&scope)
-        && t.status_at(store.clock().now()) == ShareTokenStatus::Created
-    {
-        Some(peek_source(store, t.clone()).await?)
-    } else {
-        None
-    };
+    let shown = store
+        .read(share_tokens::show(
+            scope.clone(),
+            id,
+            Default::default(),
+            true,
+        ))
+        .await?;
+    let (t, peek) = (shown.token, shown.source_data);
     let names = org_names(store, [partner_of(&t, &session)]).await?;
     let templates = template_choices(store, &session, "").await?;
     let evts = store

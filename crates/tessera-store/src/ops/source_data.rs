@@ -41,12 +41,7 @@ fn verification_source_data(v: &Verification) -> Value {
 /// verifications as `related-objects`, or, for a shared verification,
 /// `connect/source-data/verification/<kind>`. Every entry is a `{visibility, value}` wrapper
 /// (see `tessera_core::mask`).
-///
-/// Transitional: `pub` only while the dashboard still reads over a transaction (through
-/// `tessera-server`'s `api::share_tokens::peek` shim); `pub(crate)` once it reads
-/// [`crate::units::share_tokens::show`].
-#[doc(hidden)]
-pub async fn document(tx: &mut Tx, t: &ShareToken) -> Result<Value, Error> {
+pub(crate) async fn document(tx: &mut Tx, t: &ShareToken) -> Result<Value, Error> {
     let scope = t.source_scope();
     if let Some((_, id)) = &t.source_verification {
         let v = verifications::get(tx, &scope, id).await?;
