@@ -12,8 +12,8 @@ use std::time::Duration;
 use axum::Router;
 use axum::http::HeaderMap;
 use serde_json::{Value, json};
-use tessera_store::ops::jobs;
 use tessera_store::testing::{Backend, TestDb};
+use tessera_store::units::jobs;
 use tokio::process::{Child, Command};
 use tokio::time::Instant;
 
@@ -259,11 +259,7 @@ async fn two_api_processes_and_two_workers_share_postgres() {
                 &b,
             )
             .await;
-        let counts = db
-            .store
-            .read_tx(|tx| Box::pin(async move { jobs::counts(tx).await }))
-            .await
-            .unwrap();
+        let counts = db.store.read(jobs::counts()).await.unwrap();
         if v["data"].as_array().unwrap().len() == TOKENS && counts == jobs::Counts::default() {
             break;
         }

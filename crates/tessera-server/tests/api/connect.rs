@@ -463,11 +463,11 @@ async fn a_dead_workers_job_is_reclaimed_after_its_lease(backend: Backend) {
         .app
         .db
         .store
-        .write_tx(|tx| {
-            Box::pin(
-                async move { tessera_store::ops::jobs::claim(tx, "dead-worker", 60_000, 10).await },
-            )
-        })
+        .write(tessera_store::units::jobs::claim(
+            "dead-worker".into(),
+            60_000,
+            10,
+        ))
         .await
         .unwrap();
     assert_eq!(claimed.len(), 1);

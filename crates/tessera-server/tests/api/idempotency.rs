@@ -5,8 +5,8 @@ use serde_json::{Value, json};
 use tessera_core::id::ApiKeyId;
 use tessera_server::http::idempotency::fingerprint;
 use tessera_store::on_both_backends;
-use tessera_store::ops::idempotency::{self, Claim};
 use tessera_store::testing::Backend;
+use tessera_store::units::idempotency::{self, Claim};
 
 use crate::support::{App, Part};
 
@@ -18,11 +18,7 @@ async fn claim(app: &App, api_key: &str, key: &str, fp: String) -> Claim {
     let (api_key, key) = (ApiKeyId::from_db(api_key.to_owned()), key.to_owned());
     app.db
         .store
-        .write_tx(move |tx| {
-            Box::pin(async move {
-                idempotency::begin(tx, &api_key, &key, &fp, idempotency::LEASE_MS).await
-            })
-        })
+        .write(idempotency::begin(api_key, key, fp, idempotency::LEASE_MS))
         .await
         .unwrap()
 }
@@ -397,21 +393,18 @@ async fn secrets_are_never_stored_for_a_replay(backend: Backend) {
     assert_eq!(again.id(), first.id());
     assert_eq!(again.json["data"], first.json["data"]);
     assert!(!String::from_utf8_lossy(&again.bytes).contains(&secret));
-    let stored = app
-        .db
-        .store
-        .read_tx(|tx| {
-            Box::pin(async move {
-                let rows = tx
-                    .fetch_all("select body from idempotency_keys", vec![])
-                    .await?;
-                rows.iter()
-                    .map(|r| r.opt_bytes("body"))
-                    .collect::<Result<Vec<_>, _>>()
-            })
-        })
-        .await
-        .unwrap();
+    let stored = tessera_store::testing::sql::fetch_all(
+        &app.db.store,
+        "select body from idempotency_keys",
+        vec![],
+    )
+    .await
+    .and_then(|rows| {
+        rows.iter()
+            .map(|r| r.opt_bytes("body"))
+            .collect::<Result<Vec<_>, _>>()
+    })
+    .unwrap();
     assert!(!stored.is_empty());
     for body in stored.into_iter().flatten() {
         assert!(!String::from_utf8_lossy(&body).contains(&secret));

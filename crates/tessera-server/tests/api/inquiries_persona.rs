@@ -956,9 +956,7 @@ async fn the_sweep_expires_inquiries_past_their_expires_at(backend: Backend) {
     let sweep = || async {
         app.db
             .store
-            .write_tx(|tx| {
-                Box::pin(async move { tessera_store::ops::inquiries::sweep_expired(tx, 100).await })
-            })
+            .write(tessera_store::units::inquiries::sweep_expired(100))
             .await
             .unwrap()
     };

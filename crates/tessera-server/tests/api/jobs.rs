@@ -4,55 +4,42 @@
 
 use tessera_core::Clock;
 use tessera_core::id::JobId;
-use tessera_store::ops::jobs;
-use tessera_store::testing::Backend;
+use tessera_store::testing::{Backend, sql};
+use tessera_store::units::jobs;
 use tessera_store::{args, on_both_backends};
 
 use crate::support::App;
 
 async fn insert(app: &App, kind: &'static str, payload: &'static str) -> JobId {
-    app.db
-        .store
-        .write_tx(move |tx| {
-            Box::pin(async move {
-                let id = JobId::generate();
-                let now = tx.now();
-                tx.execute(
-                    "insert into jobs (id, kind, payload, run_at, created_at) values ($1, $2, $3, $4, $5)",
-                    args![&id, kind, payload, now, now],
-                )
-                .await?;
-                Ok(id)
-            })
-        })
-        .await
-        .unwrap()
+    let id = JobId::generate();
+    let now = app.db.clock.now();
+    sql::execute(
+        &app.db.store,
+        "insert into jobs (id, kind, payload, run_at, created_at) values ($1, $2, $3, $4, $5)",
+        args![&id, kind, payload, now, now],
+    )
+    .await
+    .unwrap();
+    id
 }
 
 /// (attempts, run_at in ms from now, dead, last error) of a job row.
 async fn state(app: &App, id: &JobId) -> (i64, i64, bool, String) {
     let id = id.clone();
     let now = app.db.clock.now();
-    app.db
-        .store
-        .read_tx(move |tx| {
-            Box::pin(async move {
-                let r = tx
-                    .fetch_one(
-                        "select attempts, run_at, dead_at, last_error from jobs where id = $1",
-                        args![&id],
-                    )
-                    .await?;
-                Ok((
-                    r.i64("attempts")?,
-                    r.i64("run_at")? - now.millis(),
-                    r.opt_i64("dead_at")?.is_some(),
-                    r.opt_text("last_error")?.unwrap_or_default(),
-                ))
-            })
-        })
-        .await
-        .unwrap()
+    let r = sql::fetch_one(
+        &app.db.store,
+        "select attempts, run_at, dead_at, last_error from jobs where id = $1",
+        args![&id],
+    )
+    .await
+    .unwrap();
+    (
+        r.i64("attempts").unwrap(),
+        r.i64("run_at").unwrap() - now.millis(),
+        r.opt_i64("dead_at").unwrap().is_some(),
+        r.opt_text("last_error").unwrap().unwrap_or_default(),
+    )
 }
 
 async fn unreadable_jobs_are_retried_then_buried(backend: Backend) {
@@ -87,12 +74,7 @@ async fn unreadable_jobs_are_retried_then_buried(backend: Backend) {
     // ...and never again once buried.
     app.db.clock.advance_seconds(3600);
     assert_eq!(worker.drain().await.unwrap(), 0);
-    let counts = app
-        .db
-        .store
-        .read_tx(|tx| Box::pin(async move { jobs::counts(tx).await }))
-        .await
-        .unwrap();
+    let counts = app.db.store.read(jobs::counts()).await.unwrap();
     assert_eq!(
         (counts.queued, counts.running, counts.dead),
         (0, 0, 2),

@@ -10,8 +10,8 @@ use futures::future::join_all;
 use serde_json::{Value, json};
 use tessera_core::id::ApiKeyId;
 use tessera_store::on_both_backends;
-use tessera_store::ops::idempotency;
 use tessera_store::testing::Backend;
+use tessera_store::units::idempotency;
 
 use crate::support::App;
 
@@ -207,17 +207,14 @@ async fn per_environment_caps_hold_when_creates_race(backend: Backend) {
 }
 
 async fn idempotency_records(app: &App) -> i64 {
-    app.db
-        .store
-        .read_tx(|tx| {
-            Box::pin(async move {
-                tx.fetch_one("select count(*) as n from idempotency_keys", vec![])
-                    .await?
-                    .i64("n")
-            })
-        })
-        .await
-        .unwrap()
+    tessera_store::testing::sql::fetch_one(
+        &app.db.store,
+        "select count(*) as n from idempotency_keys",
+        vec![],
+    )
+    .await
+    .and_then(|r| r.i64("n"))
+    .unwrap()
 }
 
 async fn a_flood_of_idempotency_keys_is_purged_after_24_hours(backend: Backend) {
@@ -245,11 +242,12 @@ async fn a_flood_of_idempotency_keys_is_purged_after_24_hours(backend: Backend) 
     let api_key = ApiKeyId::from_db(app.api_key_id(k).await);
     app.db
         .store
-        .write_tx(move |tx| {
-            Box::pin(async move {
-                idempotency::begin(tx, &api_key, "abandoned", "fp", idempotency::LEASE_MS).await
-            })
-        })
+        .write(idempotency::begin(
+            api_key,
+            "abandoned".into(),
+            "fp".into(),
+            idempotency::LEASE_MS,
+        ))
         .await
         .unwrap();
     assert_eq!(idempotency_records(&app).await, 1001);

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tessera_store::on_both_backends;
-use tessera_store::testing::Backend;
+use tessera_store::testing::{Backend, sql};
 
 use crate::support::{App, Part, multipart};
 
@@ -218,41 +218,35 @@ async fn redaction_removes_every_piece_of_personal_data(backend: Backend) {
         );
     }
     // What the database still holds.
-    let stored = app
-        .db
-        .store
-        .read_tx(|tx| {
-            Box::pin(async move {
-                let mut texts = Vec::new();
-                for (sql, col) in [
-                    ("select payload as t from events", "t"),
-                    ("select fields as t from inquiries", "t"),
-                    ("select coalesce(note, '') as t from inquiries", "t"),
-                    ("select attributes as t from verifications", "t"),
-                    ("select checks as t from verifications", "t"),
-                    ("select coalesce(filename, '') as t from documents", "t"),
-                    ("select coalesce(sha256, '') as t from documents", "t"),
-                ] {
-                    for row in tx.fetch_all(sql, vec![]).await? {
-                        texts.push(row.text(col)?);
-                    }
-                }
-                for row in tx.fetch_all("select bytes from files", vec![]).await? {
-                    texts.push(String::from_utf8_lossy(&row.bytes("bytes")?).into_owned());
-                }
-                for row in tx
-                    .fetch_all("select body from idempotency_keys", vec![])
-                    .await?
-                {
-                    if let Some(b) = row.opt_bytes("body")? {
-                        texts.push(String::from_utf8_lossy(&b).into_owned());
-                    }
-                }
-                Ok(texts)
-            })
-        })
+    let store = &app.db.store;
+    let mut stored = Vec::new();
+    for (query, col) in [
+        ("select payload as t from events", "t"),
+        ("select fields as t from inquiries", "t"),
+        ("select coalesce(note, '') as t from inquiries", "t"),
+        ("select attributes as t from verifications", "t"),
+        ("select checks as t from verifications", "t"),
+        ("select coalesce(filename, '') as t from documents", "t"),
+        ("select coalesce(sha256, '') as t from documents", "t"),
+    ] {
+        for row in sql::fetch_all(store, query, vec![]).await.unwrap() {
+            stored.push(row.text(col).unwrap());
+        }
+    }
+    for row in sql::fetch_all(store, "select bytes from files", vec![])
         .await
-        .unwrap();
+        .unwrap()
+    {
+        stored.push(String::from_utf8_lossy(&row.bytes("bytes").unwrap()).into_owned());
+    }
+    for row in sql::fetch_all(store, "select body from idempotency_keys", vec![])
+        .await
+        .unwrap()
+    {
+        if let Some(b) = row.opt_bytes("body").unwrap() {
+            stored.push(String::from_utf8_lossy(&b).into_owned());
+        }
+    }
     for t in stored {
         assert_clean("the database", &t);
     }

@@ -470,11 +470,11 @@ async fn a_killed_worker_delivery_is_attempted_again(backend: Backend) {
     // A worker claims the attempt and dies before sending it.
     app.db
         .store
-        .write_tx(|tx| {
-            Box::pin(
-                async move { tessera_store::ops::jobs::claim(tx, "dead-worker", 60_000, 10).await },
-            )
-        })
+        .write(tessera_store::units::jobs::claim(
+            "dead-worker".into(),
+            60_000,
+            10,
+        ))
         .await
         .unwrap();
     app.worker().drain().await.unwrap();

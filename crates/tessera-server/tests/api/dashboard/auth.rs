@@ -11,17 +11,14 @@ use crate::support::App;
 
 /// How many dashboard sessions are stored.
 async fn sessions(app: &App) -> i64 {
-    app.db
-        .store
-        .read_tx(|tx| {
-            Box::pin(async move {
-                tx.fetch_one("select count(*) as n from dashboard_sessions", vec![])
-                    .await?
-                    .i64("n")
-            })
-        })
-        .await
-        .unwrap()
+    tessera_store::testing::sql::fetch_one(
+        &app.db.store,
+        "select count(*) as n from dashboard_sessions",
+        vec![],
+    )
+    .await
+    .and_then(|r| r.i64("n"))
+    .unwrap()
 }
 
 async fn sessions_start_expire_and_end(backend: Backend) {
