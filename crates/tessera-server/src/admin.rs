@@ -17,7 +17,7 @@ use tessera_core::inflect::Inflection;
 use tessera_core::permission::Permissions;
 use tessera_core::tenancy::EnvKind;
 use tessera_core::{Error, Timestamp, codes};
-use tessera_store::ops::tenancy::{self, User};
+use tessera_store::units::tenancy::{self, User};
 
 use crate::api::{Body, page_doc, required};
 use crate::error::ApiError;
@@ -132,7 +132,7 @@ async fn create_organization(
     let created = ctx
         .state
         .store
-        .write_tx(move |tx| Box::pin(tenancy::create_organization(tx, name)))
+        .write(tenancy::create_organization(name))
         .await?;
     let keys: serde_json::Map<String, Value> = created
         .keys
@@ -151,11 +151,10 @@ async fn create_organization(
 
 async fn list_organizations(ctx: AdminCtx) -> Reply {
     let q = ctx.query(true)?;
-    let page = q.page.clone();
     let list = ctx
         .state
         .store
-        .read_tx(move |tx| Box::pin(async move { tenancy::list_organizations(tx, &page).await }))
+        .read(tenancy::list_organizations(q.page.clone()))
         .await?;
     ctx.respond(
         StatusCode::OK,
@@ -169,11 +168,7 @@ async fn list_organizations(ctx: AdminCtx) -> Reply {
 async fn show_organization(ctx: AdminCtx, Path(org): Path<String>) -> Reply {
     let q = ctx.query(false)?;
     let org = path_id(OrganizationId::parse, &org, "organization")?;
-    let org = ctx
-        .state
-        .store
-        .read_tx(move |tx| Box::pin(async move { tenancy::get_organization(tx, &org).await }))
-        .await?;
+    let org = ctx.state.store.read(tenancy::get_organization(org)).await?;
     ctx.respond(
         StatusCode::OK,
         Doc::one(org.to_resource().to_value()),
@@ -238,12 +233,13 @@ async fn create_api_key(
     let (key, secret) = ctx
         .state
         .store
-        .write_tx(move |tx| {
-            Box::pin(async move {
-                let scope = tenancy::scope_of(tx, &org, kind).await?;
-                tenancy::create_api_key(tx, &scope, name, permissions, expires_at).await
-            })
-        })
+        .write(tenancy::create_api_key_for(
+            org,
+            kind,
+            name,
+            permissions,
+            expires_at,
+        ))
         .await?;
     let doc = Doc::one(key.to_resource(now).to_value()).with_secret("secret", secret);
     ctx.respond(StatusCode::CREATED, doc, None)
@@ -312,11 +308,8 @@ pub async fn create_user_in(
     let hash = tokio::task::spawn_blocking(move || hash_password(&password))
         .await
         .map_err(Error::internal)??;
-    let role = role.to_owned();
     store
-        .write_tx(move |tx| {
-            Box::pin(async move { tenancy::create_user(tx, &org, email, hash, role).await })
-        })
+        .write(tenancy::create_user(org, email, hash, role.to_owned()))
         .await
 }
 

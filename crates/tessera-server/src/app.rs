@@ -8,7 +8,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};
 use tessera_core::secret::{generate_admin_token, hash_secret};
 use tessera_store::Store;
-use tessera_store::ops::tenancy;
+use tessera_store::units::tenancy;
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::config::Config;
@@ -29,17 +29,14 @@ pub async fn admin_token_hash(store: &Store, config: &Config) -> anyhow::Result<
     if let Some(token) = &config.admin_token {
         return Ok(hash_secret(token));
     }
-    let existing = store
-        .read_tx(|tx| Box::pin(async move { tenancy::operator_token_hash(tx).await }))
-        .await?;
+    let existing = store.read(tenancy::operator_token_hash()).await?;
     if let Some(hash) = existing {
         return Ok(hash);
     }
     let token = generate_admin_token();
     let hash = hash_secret(&token);
-    let h = hash.clone();
     let stored = store
-        .write_tx(move |tx| Box::pin(async move { tenancy::set_operator_token_hash(tx, h).await }))
+        .write(tenancy::set_operator_token_hash(hash.clone()))
         .await?;
     if stored == hash {
         let path = config.data_dir.join("admin-token");

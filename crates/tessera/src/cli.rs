@@ -12,7 +12,7 @@ use tessera_core::id::OrganizationId;
 use tessera_core::permission::Permissions;
 use tessera_core::tenancy::EnvKind;
 use tessera_server::Config;
-use tessera_store::ops::tenancy;
+use tessera_store::units::tenancy;
 use tessera_store::{Store, StoreOptions};
 
 #[derive(Parser)]
@@ -296,9 +296,7 @@ pub async fn main() -> anyhow::Result<()> {
             let store = open(&config, true).await?;
             let name =
                 tenancy::check_name(&name, "--name").map_err(|e| anyhow::anyhow!(e.detail))?;
-            let created = store
-                .write_tx(move |tx| Box::pin(tenancy::create_organization(tx, name)))
-                .await?;
+            let created = store.write(tenancy::create_organization(name)).await?;
             let key = |kind: EnvKind| {
                 created
                     .keys
@@ -340,12 +338,13 @@ pub async fn main() -> anyhow::Result<()> {
             };
             let store = open(&config, true).await?;
             let (key, secret) = store
-                .write_tx(move |tx| {
-                    Box::pin(async move {
-                        let scope = tenancy::scope_of(tx, &org, kind).await?;
-                        tenancy::create_api_key(tx, &scope, name, permissions, None).await
-                    })
-                })
+                .write(tenancy::create_api_key_for(
+                    org,
+                    kind,
+                    name,
+                    permissions,
+                    None,
+                ))
                 .await?;
             println!("{secret}");
             eprintln!("api key {} ({}), shown once", key.id, kind.as_str());

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use tessera_core::id::ApiKeyId;
 use tessera_core::{Error, codes};
-use tessera_store::ops::idempotency::{self, Claim, Held, StoredResponse};
+use tessera_store::units::idempotency::{self, Claim, Held, StoredResponse};
 
 use crate::error::error_response;
 use crate::http::Caller;
@@ -93,13 +93,14 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
         .path_and_query()
         .map_or_else(|| parts.uri.path().to_owned(), |p| p.as_str().to_owned());
     let fp = fingerprint(&parts.method, &path, &bytes);
-    let (k, id) = (key.clone(), api_key.id.clone());
-    let lease_ms = state.config.idempotency_lease_ms;
     let claim = state
         .store
-        .write_tx(move |tx| {
-            Box::pin(async move { idempotency::begin(tx, &id, &k, &fp, lease_ms).await })
-        })
+        .write(idempotency::begin(
+            api_key.id.clone(),
+            key.clone(),
+            fp,
+            state.config.idempotency_lease_ms,
+        ))
         .await;
     match claim {
         Err(e) => error_response(e),
@@ -172,11 +173,7 @@ async fn store_after(
     };
     let result = state
         .store
-        .write_tx(move |tx| {
-            Box::pin(
-                async move { idempotency::complete(tx, &api_key, &key, held, &stored, None).await },
-            )
-        })
+        .write(idempotency::complete(api_key, key, held, stored, None))
         .await;
     if let Err(e) = result {
         tracing::warn!(error = %e, "could not store an idempotent response; a retry will run again");

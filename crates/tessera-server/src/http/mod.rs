@@ -16,7 +16,7 @@ use tessera_core::id::RequestId;
 use tessera_core::secret::{constant_time_eq, hash_secret, looks_like_api_key};
 use tessera_core::tenancy::ApiKey;
 use tessera_core::{Error, Status, codes};
-use tessera_store::ops::tenancy;
+use tessera_store::units::tenancy;
 use tracing::Instrument;
 
 use crate::error::{REQUEST_ID, error_for_status, error_response};
@@ -141,9 +141,7 @@ pub async fn tenant_gate(State(state): State<AppState>, mut req: Request, next: 
     }
     let found = state
         .store
-        .read_tx(move |tx| {
-            Box::pin(async move { tenancy::find_api_key_by_secret(tx, &secret).await })
-        })
+        .read(tenancy::find_api_key_by_secret(secret))
         .await;
     let key = match found {
         Ok(Some(key)) => key,

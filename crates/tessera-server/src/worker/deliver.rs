@@ -14,8 +14,8 @@ use tessera_core::id::JobId;
 use tessera_core::job::DeliverWebhook;
 use tessera_core::retry;
 use tessera_core::webhook::webhook_delivery_body;
-use tessera_store::ops::jobs;
-use tessera_store::ops::webhooks::{self, AttemptResult};
+use tessera_store::units::jobs;
+use tessera_store::units::webhooks::{self, AttemptResult};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::Worker;
@@ -53,36 +53,19 @@ impl Worker {
     }
 }
 
-pub(super) async fn give_up(tx: &mut tessera_store::Tx, p: &DeliverWebhook) -> Result<(), Error> {
-    webhooks::give_up(tx, &p.delivery_id).await
-}
-
 pub(super) async fn run(worker: &Worker, job: &JobId, p: &DeliverWebhook) -> Result<(), Error> {
     let id = p.delivery_id.clone();
-    let d = id.clone();
-    let plan = worker
-        .store
-        .read_tx(move |tx| Box::pin(async move { webhooks::plan(tx, &d).await }))
-        .await?;
-    let job_id = job.clone();
+    let plan = worker.store.read(webhooks::plan(id.clone())).await?;
     let Some(plan) =
         plan.filter(|p| p.webhook.status == tessera_core::webhook::WebhookStatus::Enabled)
     else {
         // Delivered, failed or canceled meanwhile: nothing to send.
-        return worker
-            .store
-            .write_tx(move |tx| Box::pin(async move { jobs::complete(tx, &job_id).await }))
-            .await;
+        return worker.store.write(jobs::complete(job.clone())).await;
     };
     let Some(permit) = worker.endpoint_permit(plan.webhook.id.as_str()).await else {
         return worker
             .store
-            .write_tx(move |tx| {
-                Box::pin(async move {
-                    let at = tx.now().plus_millis(BUSY_RETRY_MS);
-                    jobs::reschedule(tx, &job_id, at).await
-                })
-            })
+            .write(jobs::reschedule_after(job.clone(), BUSY_RETRY_MS))
             .await;
     };
     let now = worker.store.clock().now();
@@ -127,12 +110,9 @@ pub(super) async fn run(worker: &Worker, job: &JobId, p: &DeliverWebhook) -> Res
                 .unwrap_or(now),
         ),
     };
-    let job_id = job.clone();
     let status = worker
         .store
-        .write_tx(move |tx| {
-            Box::pin(async move { webhooks::record_attempt(tx, &id, &job_id, &result).await })
-        })
+        .write(webhooks::record_attempt(id, job.clone(), result))
         .await?;
     tracing::info!(delivery.id = %plan.delivery.id, webhook.id = %plan.webhook.id, attempt, status = status.as_str(),
         response_status = outcome.status.unwrap_or(0), "webhook attempt");

@@ -10,7 +10,6 @@
 mod deliver;
 mod redeem;
 mod signed_post;
-mod steps;
 mod workflow;
 
 pub use deliver::PER_ENDPOINT;
@@ -20,13 +19,13 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use tessera_core::Error;
 use tessera_core::id::random_base62;
 use tessera_core::job::Job;
 use tessera_core::retry::{self, RetryPolicy};
-use tessera_core::{Error, Timestamp};
 use tessera_store::Store;
-use tessera_store::ops::jobs::{self, Claimed};
-use tessera_store::ops::{idempotency, inquiries, sessions, share_tokens, workflow_triggers};
+use tessera_store::units::jobs::{self, Claimed};
+use tessera_store::units::{idempotency, inquiries, sessions, share_tokens, workflow_triggers};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
@@ -92,7 +91,7 @@ pub struct Worker {
     retry: RetryPolicies,
     lease_ms: i64,
     /// How long dashboard sessions last (ended ones are purged).
-    sessions: tessera_store::ops::sessions::Lifetimes,
+    sessions: sessions::Lifetimes,
     /// Attempts in flight per webhook (see `deliver::PER_ENDPOINT`).
     endpoints: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
     pub faults: Arc<Faults>,
@@ -118,11 +117,9 @@ impl Worker {
     }
 
     async fn claim(&self, limit: usize) -> Result<Vec<Claimed>, Error> {
-        let id = self.id.clone();
         let limit = i64::try_from(limit).unwrap_or(1);
-        let lease = self.lease_ms;
         self.store
-            .write_tx(move |tx| Box::pin(async move { jobs::claim(tx, &id, lease, limit).await }))
+            .write(jobs::claim(self.id.clone(), self.lease_ms, limit))
             .await
     }
 
@@ -154,28 +151,8 @@ impl Worker {
             None => e.detail.clone(),
         };
         tracing::warn!(job.id = %job.id, job.kind = %job.kind, attempts = job.attempts, error = %message, "job failed");
-        let attempts = u32::try_from(job.attempts.max(0)).unwrap_or(u32::MAX);
-        let policy = self.retry.failures;
-        let jitter = retry::random_jitter();
-        let result = self
-            .store
-            .write_tx(move |tx| {
-                Box::pin(async move {
-                    let retry_at: Option<Timestamp> =
-                        policy.next_retry_at(tx.now(), attempts, jitter, None);
-                    if let Some(at) = retry_at {
-                        return jobs::retry(tx, &job.id, at, &message).await;
-                    }
-                    match &job.job {
-                        Ok(Job::RedeemShareToken(p)) => redeem::give_up(tx, p).await?,
-                        Ok(Job::RunWorkflow(p)) => workflow::give_up(tx, p).await?,
-                        Ok(Job::DeliverWebhook(p)) => deliver::give_up(tx, p).await?,
-                        Err(_) => {}
-                    }
-                    jobs::bury(tx, &job.id, &message).await
-                })
-            })
-            .await;
+        let unit = jobs::fail(job, self.retry.failures, retry::random_jitter(), message);
+        let result = self.store.write(unit).await;
         if let Err(e) = result {
             tracing::error!(error = %e, "could not record a job failure; its lease will expire");
         }
@@ -200,37 +177,19 @@ impl Worker {
     pub async fn housekeeping(&self) -> Result<usize, Error> {
         let mut expired = 0;
         loop {
-            let n = self
-                .store
-                .write_tx(|tx| Box::pin(async move { share_tokens::sweep_expired(tx, 200).await }))
-                .await?;
+            let n = self.store.write(share_tokens::sweep_expired(200)).await?;
             expired += n;
             if n < 200 {
                 break;
             }
         }
-        while self
-            .store
-            .write_tx(|tx| Box::pin(async move { inquiries::sweep_expired(tx, 200).await }))
-            .await?
-            == 200
-        {}
+        while self.store.write(inquiries::sweep_expired(200)).await? == 200 {}
+        self.store.write(idempotency::purge()).await?;
         self.store
-            .write_tx(|tx| Box::pin(async move { idempotency::purge(tx).await }))
+            .write(workflow_triggers::purge_chains(CHAIN_MEMORY_MS))
             .await?;
-        self.store
-            .write_tx(|tx| {
-                Box::pin(async move { workflow_triggers::purge_chains(tx, CHAIN_MEMORY_MS).await })
-            })
-            .await?;
-        let lifetimes = self.sessions;
-        self.store
-            .write_tx(move |tx| Box::pin(async move { sessions::purge(tx, lifetimes).await }))
-            .await?;
-        let counts = self
-            .store
-            .read_tx(|tx| Box::pin(async move { jobs::counts(tx).await }))
-            .await?;
+        self.store.write(sessions::purge(self.sessions)).await?;
+        let counts = self.store.read(jobs::counts()).await?;
         metrics::gauge!("tessera_jobs_queued").set(counts.queued as f64);
         metrics::gauge!("tessera_jobs_running").set(counts.running as f64);
         metrics::gauge!("tessera_jobs_dead").set(counts.dead as f64);

@@ -30,3 +30,4 @@ pub(crate) fn lock(tx: &Tx) -> &'static str {
         crate::Dialect::Sqlite => "",
     }
 }
+mod workflow_steps;

@@ -230,3 +230,14 @@ pub async fn give_up(tx: &mut Tx, token_id: &ShareTokenId) -> Result<(), Error> 
     }
     Ok(())
 }
+
+/// A redemption job's unit: runs the redemption and completes job `job` with it.
+pub(crate) async fn redeem(
+    tx: &mut Tx,
+    job: &tessera_core::id::JobId,
+    token_id: &ShareTokenId,
+) -> Result<Outcome, Error> {
+    let outcome = run(tx, token_id).await?;
+    crate::ops::jobs::complete(tx, job).await?;
+    Ok(outcome)
+}

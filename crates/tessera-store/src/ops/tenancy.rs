@@ -417,3 +417,16 @@ pub async fn set_operator_token_hash(tx: &mut Tx, hash: String) -> Result<String
         .await?
         .ok_or_else(|| Error::internal(std::io::Error::other("operator token not stored")))
 }
+
+/// Creates an API key in organization `org`'s environment of `kind`; returns it with its secret.
+pub(crate) async fn create_api_key_for(
+    tx: &mut Tx,
+    org: &OrganizationId,
+    kind: EnvKind,
+    name: String,
+    permissions: Permissions,
+    expires_at: Option<Timestamp>,
+) -> Result<(ApiKey, String), Error> {
+    let scope = scope_of(tx, org, kind).await?;
+    create_api_key(tx, &scope, name, permissions, expires_at).await
+}

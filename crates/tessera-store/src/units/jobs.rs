@@ -18,3 +18,25 @@ crate::work::units! { op;
     Write bury(id: JobId, error: String) -> () = bury(&id, &error);
     Read counts() -> Counts = counts();
 }
+
+/// Records that a claimed job's run failed with `message`: the job runs again when `policy`
+/// (with `jitter`, from now) allows another attempt; after its last attempt it is given up per
+/// its kind (a redemption fails its token, acting for the run that started it; a workflow run
+/// fails at its step; a delivery fails) and buried, for people to look at.
+pub fn fail(
+    job: Claimed,
+    policy: tessera_core::retry::RetryPolicy,
+    jitter: f64,
+    message: String,
+) -> crate::Write<()> {
+    crate::Write::new(move |tx| {
+        Box::pin(async move { op::fail(tx, &job, policy, jitter, &message).await })
+    })
+}
+
+/// Puts a job that waits for something (not a failure) back, due again `delay_ms` from now.
+pub fn reschedule_after(id: JobId, delay_ms: i64) -> crate::Write<()> {
+    crate::Write::new(move |tx| {
+        Box::pin(async move { op::reschedule_after(tx, &id, delay_ms).await })
+    })
+}

@@ -24,3 +24,19 @@ crate::work::units! { op;
     Read operator_token_hash() -> Option<String> = operator_token_hash();
     Write set_operator_token_hash(hash: String) -> String = set_operator_token_hash(hash);
 }
+
+/// Creates an API key in organization `org`'s environment of `kind` (the operator API and the
+/// CLI); returns it with its secret, shown once.
+pub fn create_api_key_for(
+    org: OrganizationId,
+    kind: EnvKind,
+    name: String,
+    permissions: Permissions,
+    expires_at: Option<Timestamp>,
+) -> crate::Write<(ApiKey, String)> {
+    crate::Write::new(move |tx| {
+        Box::pin(async move {
+            op::create_api_key_for(tx, &org, kind, name, permissions, expires_at).await
+        })
+    })
+}

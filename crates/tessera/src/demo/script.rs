@@ -21,12 +21,12 @@ use tessera_core::verification::{
     Check, CheckStatus, Requirement, VerificationKind, VerificationStatus,
 };
 use tessera_server::Config;
-use tessera_store::ops::documents::{self, NewDocument};
-use tessera_store::ops::events::{self, EventFilter};
-use tessera_store::ops::inquiries::{self, NewInquiry};
-use tessera_store::ops::verifications::{self, NewVerification};
-use tessera_store::ops::webhooks::{self, NewWebhook};
-use tessera_store::ops::{connections, share_tokens, templates, tenancy};
+use tessera_store::units::documents::{self, NewDocument};
+use tessera_store::units::events::{self, EventFilter};
+use tessera_store::units::inquiries::{self, NewInquiry};
+use tessera_store::units::verifications::{self, NewVerification};
+use tessera_store::units::webhooks::{self, NewWebhook};
+use tessera_store::units::{connections, share_tokens, templates, tenancy};
 use tessera_store::{PageRequest, Store};
 use tokio_util::sync::CancellationToken;
 
@@ -109,23 +109,16 @@ impl Story {
         };
         let mut fresh = Vec::new();
         for p in parties {
-            let scope = p.scope.clone();
             let page = self
                 .store
-                .read_tx(move |tx| {
-                    Box::pin(async move {
-                        events::list(
-                            tx,
-                            &scope,
-                            &EventFilter::default(),
-                            &PageRequest {
-                                size: 100,
-                                cursor: None,
-                            },
-                        )
-                        .await
-                    })
-                })
+                .read(events::list(
+                    p.scope.clone(),
+                    EventFilter::default(),
+                    PageRequest {
+                        size: 100,
+                        cursor: None,
+                    },
+                ))
                 .await?;
             // Oldest first; the sort below is stable, so events of one moment keep their order.
             for e in page.items.into_iter().rev() {
@@ -146,10 +139,9 @@ impl Story {
     }
 
     async fn organization(&self, name: &str, email: &str) -> anyhow::Result<(Party, SignIn)> {
-        let n = name.to_owned();
         let created = self
             .store
-            .write_tx(move |tx| Box::pin(tenancy::create_organization(tx, n)))
+            .write(tenancy::create_organization(name.to_owned()))
             .await?;
         let (key, _) = created
             .keys
@@ -189,32 +181,26 @@ impl Story {
     }
 
     async fn connect(&self, acme: &Party, beta: &Party) -> anyhow::Result<ConnectionId> {
-        let (scope, actor, destination) = (
-            acme.scope.clone(),
-            acme.actor.clone(),
-            beta.scope.org.clone(),
-        );
         let c = self
             .store
-            .write_tx(move |tx| {
-                Box::pin(async move {
-                    connections::create(tx, &scope, &destination, Some("Acme → Beta".into()), actor)
-                        .await
-                })
-            })
+            .write(connections::create(
+                acme.scope.clone(),
+                beta.scope.org.clone(),
+                Some("Acme → Beta".into()),
+                acme.actor.clone(),
+            ))
             .await?;
         self.say(&format!(
             "{} asks to share with {}: connection {} is pending",
             acme.name, beta.name, c.id
         ));
         self.flush_events().await?;
-        let (scope, id) = (beta.scope.clone(), c.id.clone());
         self.store
-            .write_tx(move |tx| {
-                Box::pin(async move {
-                    connections::act(tx, &scope, &id, ConnectionAction::Activate).await
-                })
-            })
+            .write(connections::act(
+                beta.scope.clone(),
+                c.id.clone(),
+                ConnectionAction::Activate,
+            ))
             .await?;
         self.say(&format!("{} activates the connection", beta.name));
         self.flush_events().await?;
@@ -232,23 +218,16 @@ impl Story {
             })),
             "/fields",
         )?;
-        let scope = acme.scope.clone();
         let i = self
             .store
-            .write_tx(move |tx| {
-                Box::pin(async move {
-                    inquiries::create(
-                        tx,
-                        &scope,
-                        NewInquiry {
-                            reference_id: Some("customer-4711".into()),
-                            fields,
-                            ..NewInquiry::default()
-                        },
-                    )
-                    .await
-                })
-            })
+            .write(inquiries::create(
+                acme.scope.clone(),
+                NewInquiry {
+                    reference_id: Some("customer-4711".into()),
+                    fields,
+                    ..NewInquiry::default()
+                },
+            ))
             .await?;
         self.say(&format!(
             "{} records inquiry {} for Jane Doe",
@@ -279,59 +258,44 @@ impl Story {
             ),
         ];
         for (kind, checks, attributes) in kinds {
-            let (scope, inquiry_id) = (acme.scope.clone(), id.clone());
             let v = self
                 .store
-                .write_tx(move |tx| {
-                    Box::pin(async move {
-                        verifications::record(
-                            tx,
-                            &scope,
-                            NewVerification {
-                                inquiry_id,
-                                kind,
-                                status: VerificationStatus::Passed,
-                                checks: checks.into_iter().map(check).collect(),
-                                attributes: object(attributes),
-                                completed_at: None,
-                            },
-                        )
-                        .await
-                    })
-                })
+                .write(verifications::record(
+                    acme.scope.clone(),
+                    NewVerification {
+                        inquiry_id: id.clone(),
+                        kind,
+                        status: VerificationStatus::Passed,
+                        checks: checks.into_iter().map(check).collect(),
+                        attributes: object(attributes),
+                        completed_at: None,
+                    },
+                ))
                 .await?;
             self.say(&format!("{} verification {} passed", kind.as_str(), v.id));
         }
-        let (scope, inquiry_id) = (acme.scope.clone(), id.clone());
         let d = self
             .store
-            .write_tx(move |tx| {
-                Box::pin(async move {
-                    documents::create(
-                        tx,
-                        &scope,
-                        &inquiry_id,
-                        NewDocument {
-                            kind: DocumentKind::GovernmentIdFront,
-                            filename: Some("id-front.svg".into()),
-                            content_type: "image/svg+xml".into(),
-                            bytes: ID_CARD.as_bytes().to_vec(),
-                            sha256: hex::encode(Sha256::digest(ID_CARD.as_bytes())),
-                        },
-                    )
-                    .await
-                })
-            })
+            .write(documents::create(
+                acme.scope.clone(),
+                id.clone(),
+                NewDocument {
+                    kind: DocumentKind::GovernmentIdFront,
+                    filename: Some("id-front.svg".into()),
+                    content_type: "image/svg+xml".into(),
+                    bytes: ID_CARD.as_bytes().to_vec(),
+                    sha256: hex::encode(Sha256::digest(ID_CARD.as_bytes())),
+                },
+            ))
             .await?;
         self.say(&format!("document {} (front of the ID) uploaded", d.id));
         for action in [InquiryAction::Complete, InquiryAction::Approve] {
-            let (scope, inquiry_id) = (acme.scope.clone(), id.clone());
             self.store
-                .write_tx(move |tx| {
-                    Box::pin(
-                        async move { inquiries::transition(tx, &scope, &inquiry_id, action).await },
-                    )
-                })
+                .write(inquiries::transition(
+                    acme.scope.clone(),
+                    id.clone(),
+                    action,
+                ))
                 .await?;
         }
         self.say(&format!("{} completes and approves the inquiry", acme.name));
@@ -348,25 +312,18 @@ impl Story {
         if let Ok(mut s) = self.received.secret.lock() {
             *s = Some(secret.clone());
         }
-        let scope = beta.scope.clone();
         let w = self
             .store
-            .write_tx(move |tx| {
-                Box::pin(async move {
-                    webhooks::create(
-                        tx,
-                        &scope,
-                        NewWebhook {
-                            settings: tessera_core::webhook::WebhookSettings::defaults(&url),
-                            url,
-                            enabled_events: vec!["*".into()],
-                            inflection: Inflection::default(),
-                            secret,
-                        },
-                    )
-                    .await
-                })
-            })
+            .write(webhooks::create(
+                beta.scope.clone(),
+                NewWebhook {
+                    settings: tessera_core::webhook::WebhookSettings::defaults(&url),
+                    url,
+                    enabled_events: vec!["*".into()],
+                    inflection: Inflection::default(),
+                    secret,
+                },
+            ))
             .await?;
         self.say(&format!(
             "{} adds webhook {} for every event",
@@ -406,25 +363,24 @@ impl Story {
             Some(18),
             Some(vec!["US".into(), "GB".into(), "DE".into()]),
         )?;
-        let scope = beta.scope.clone();
         let template = self
             .store
-            .write_tx(move |tx| Box::pin(async move { templates::create(tx, &scope, spec).await }))
+            .write(templates::create(beta.scope.clone(), spec))
             .await?;
         self.say(&format!(
             "{} sets its requirements: template {} (name, birthdate, country; ID within a year and a selfie; 18+; US, GB, DE)",
             beta.name, template.id
         ));
 
-        let (scope, actor, inquiry) = (acme.scope.clone(), acme.actor.clone(), source.clone());
         let token = self
             .store
-            .write_tx(move |tx| {
-                Box::pin(async move {
-                    let source = tessera_core::share_token::SourceId::Inquiry(inquiry);
-                    share_tokens::create(tx, &scope, &connection, &source, 3600, actor).await
-                })
-            })
+            .write(share_tokens::create(
+                acme.scope.clone(),
+                connection,
+                tessera_core::share_token::SourceId::Inquiry(source.clone()),
+                3600,
+                acme.actor.clone(),
+            ))
             .await?;
         self.say(&format!(
             "{} creates share token {} and sends it to {}",
@@ -432,16 +388,17 @@ impl Story {
         ));
         self.flush_events().await?;
 
-        let (scope, id) = (beta.scope.clone(), token.id.clone());
         let params = RedeemParams {
             destination_id: None,
             inquiry_template_id: Some(template.id.clone()),
             field_mappings: Vec::new(),
         };
         self.store
-            .write_tx(move |tx| {
-                Box::pin(async move { share_tokens::redeem(tx, &scope, &id, params).await })
-            })
+            .write(share_tokens::redeem(
+                beta.scope.clone(),
+                token.id.clone(),
+                params,
+            ))
             .await?;
         self.say(&format!(
             "{} redeems the token; the worker copies and verifies in the background",
@@ -452,12 +409,9 @@ impl Story {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
         let copy = loop {
             self.flush_events().await?;
-            let (scope, id) = (beta.scope.clone(), token.id.clone());
             let t = self
                 .store
-                .read_tx(move |tx| {
-                    Box::pin(async move { share_tokens::get(tx, &scope, &id).await })
-                })
+                .read(share_tokens::get(beta.scope.clone(), token.id.clone()))
                 .await?;
             match (t.status, t.destination_inquiry_id) {
                 (ShareTokenStatus::Redeemed, Some(copy)) => break copy,
@@ -471,12 +425,9 @@ impl Story {
                 _ => tokio::time::sleep(Duration::from_millis(100)).await,
             }
         };
-        let (scope, c) = (beta.scope.clone(), copy.clone());
         let checked = self
             .store
-            .read_tx(move |tx| {
-                Box::pin(async move { verifications::for_inquiry(tx, &scope, &c).await })
-            })
+            .read(verifications::for_inquiry(beta.scope.clone(), copy.clone()))
             .await?;
         if let Some(v) = checked
             .iter()

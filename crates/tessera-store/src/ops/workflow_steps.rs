@@ -1,7 +1,7 @@
-//! The effects of the workflow steps that change Tessera's own data. Each calls the same store
-//! unit the API calls for that action — one behaviour, two faces — with the workflow's
+//! The effects of the workflow steps that change Tessera's own data. Each calls the same op the
+//! API's unit calls for that action — one behaviour, two faces — with the workflow's
 //! organization's scope and nothing more, inside the unit of work that also records the step as
-//! finished.
+//! finished ([`crate::units::workflow_runs::advance_run`]).
 
 use serde_json::{Value, json};
 use tessera_core::connection::ConnectionAction;
@@ -11,10 +11,11 @@ use tessera_core::share_token::{DEFAULT_EXPIRES_IN, RedeemParams, SourceId};
 use tessera_core::tenancy::Actor;
 use tessera_core::workflow::Step;
 use tessera_core::{Error, codes};
-use tessera_store::Tx;
-use tessera_store::ops::inquiries::{self, InquiryPatch};
-use tessera_store::ops::workflow_runs::Running;
-use tessera_store::ops::{connections, share_tokens};
+
+use crate::ops::inquiries::{self, InquiryPatch};
+use crate::ops::workflow_runs::Running;
+use crate::ops::{connections, share_tokens};
+use crate::tx::Tx;
 
 /// The run's object as an id of the kind a step needs. Definitions are checked when saved, so a
 /// mismatch means the object is not what the step can act on.
@@ -41,7 +42,7 @@ fn inquiry_action(step: &Step) -> Option<InquiryAction> {
 }
 
 /// Does a step's effect; returns the step's output.
-pub(super) async fn apply(tx: &mut Tx, r: &Running, step: &Step) -> Result<Value, Error> {
+pub(crate) async fn apply(tx: &mut Tx, r: &Running, step: &Step) -> Result<Value, Error> {
     let scope = &r.scope;
     match step {
         Step::CreateShareToken {
