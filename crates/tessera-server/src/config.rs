@@ -74,7 +74,7 @@ impl Default for Config {
             webhook_secret_overlap_secs: 24 * 60 * 60,
             worker: true,
             worker_lease_ms: 60_000,
-            idempotency_lease_ms: tessera_store::ops::idempotency::LEASE_MS,
+            idempotency_lease_ms: tessera_store::units::idempotency::LEASE_MS,
             secure_cookies: false,
             session_idle_secs: 12 * 60 * 60,
             session_max_secs: 7 * 24 * 60 * 60,
@@ -90,8 +90,8 @@ pub const MULTIPART_OVERHEAD: usize = 64 * 1024;
 
 impl Config {
     /// How long dashboard sessions last.
-    pub fn session_lifetimes(&self) -> tessera_store::ops::sessions::Lifetimes {
-        tessera_store::ops::sessions::Lifetimes {
+    pub fn session_lifetimes(&self) -> tessera_store::units::sessions::Lifetimes {
+        tessera_store::units::sessions::Lifetimes {
             idle_ms: self.session_idle_secs.saturating_mul(1000),
             absolute_ms: self.session_max_secs.saturating_mul(1000),
         }

@@ -6,9 +6,7 @@
 //! The transaction they run in never leaves this crate: the rules of each change live here, in
 //! `ops` (the statements) and `units` (what a caller may ask for).
 
-/// Transitional: still public while callers move to [`units`] (issue 16).
-#[doc(hidden)]
-pub mod ops;
+mod ops;
 pub mod paging;
 mod postgres;
 mod signal;
@@ -27,9 +25,7 @@ use tessera_core::{Error, SharedClock};
 
 pub use paging::{Cursor, Page, PageRequest};
 pub use signal::JobSignal;
-/// Transitional: still public while callers move to [`units`] (issue 16).
-#[doc(hidden)]
-pub use tx::Tx;
+pub(crate) use tx::Tx;
 pub use tx::{Arg, Dialect, Row, Sql};
 pub use work::{Read, Write};
 
@@ -126,31 +122,6 @@ impl Store {
             Backend::Sqlite(b) => b.write(unit.0).await,
             Backend::Postgres(b) => b.write(self.inner.clock.now(), unit.0).await,
         }
-    }
-
-    /// Transitional: runs a closure over a transaction (callers are moving to [`units`]).
-    #[doc(hidden)]
-    pub async fn write_tx<T, F>(&self, f: F) -> Result<T, Error>
-    where
-        T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut Tx) -> BoxFuture<'c, Result<T, Error>> + Send + 'static,
-    {
-        self.write(Write::new(f)).await
-    }
-
-    /// Transitional: runs a read-only closure over a reader connection.
-    #[doc(hidden)]
-    pub async fn read_tx<T, F>(&self, f: F) -> Result<T, Error>
-    where
-        T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut Tx) -> BoxFuture<'c, Result<T, Error>> + Send,
-    {
-        let now = self.inner.clock.now();
-        let mut tx = match &self.inner.backend {
-            Backend::Sqlite(b) => b.reader(now)?,
-            Backend::Postgres(b) => b.reader(now).await?,
-        };
-        f(&mut tx).await
     }
 
     /// Runs a read on a reader connection (no transaction).

@@ -84,7 +84,7 @@ fn exists_error() -> Error {
 }
 
 /// Creates a `pending` connection from the caller (source) to `destination`.
-pub async fn create(
+pub(crate) async fn create(
     tx: &mut Tx,
     scope: &Scope,
     destination: &OrganizationId,
@@ -158,12 +158,16 @@ const CONNECTIONS: Table<Connection> = Table {
 };
 
 /// A connection the caller is a side of, or 404.
-pub async fn get(tx: &mut Tx, scope: &Scope, id: &ConnectionId) -> Result<Connection, Error> {
+pub(crate) async fn get(
+    tx: &mut Tx,
+    scope: &Scope,
+    id: &ConnectionId,
+) -> Result<Connection, Error> {
     CONNECTIONS.get(tx, scope, id).await
 }
 
 /// A connection the caller is a side of, locked for the rest of the unit of work.
-pub async fn get_for_update(
+pub(crate) async fn get_for_update(
     tx: &mut Tx,
     scope: &Scope,
     id: &ConnectionId,
@@ -172,12 +176,12 @@ pub async fn get_for_update(
 }
 
 /// A connection by id alone (background work that already knows it is allowed).
-pub async fn get_unscoped(tx: &mut Tx, id: &ConnectionId) -> Result<Connection, Error> {
+pub(crate) async fn get_unscoped(tx: &mut Tx, id: &ConnectionId) -> Result<Connection, Error> {
     CONNECTIONS.get_unscoped(tx, id).await
 }
 
 /// Applies an action of the caller's side.
-pub async fn act(
+pub(crate) async fn act(
     tx: &mut Tx,
     scope: &Scope,
     id: &ConnectionId,
@@ -220,7 +224,7 @@ pub struct ConnectionFilter {
 }
 
 /// Both directions, newest first.
-pub async fn list(
+pub(crate) async fn list(
     tx: &mut Tx,
     scope: &Scope,
     filter: &ConnectionFilter,

@@ -39,7 +39,7 @@ pub struct NewDocument {
 }
 
 /// Inserts a document and its bytes as given, without events (redemption copies use this).
-pub async fn insert(
+pub(crate) async fn insert(
     tx: &mut Tx,
     scope: &Scope,
     d: &Document,
@@ -72,7 +72,7 @@ pub async fn insert(
 }
 
 /// Attaches a document to an open inquiry.
-pub async fn create(
+pub(crate) async fn create(
     tx: &mut Tx,
     scope: &Scope,
     inquiry_id: &InquiryId,
@@ -106,7 +106,7 @@ pub async fn create(
 }
 
 /// A document of the scope, or 404.
-pub async fn get(tx: &mut Tx, scope: &Scope, id: &DocumentId) -> Result<Document, Error> {
+pub(crate) async fn get(tx: &mut Tx, scope: &Scope, id: &DocumentId) -> Result<Document, Error> {
     let row = tx
         .fetch_optional(
             &format!("select {COLUMNS} from documents where id = $1 and environment_id = $2"),
@@ -118,7 +118,7 @@ pub async fn get(tx: &mut Tx, scope: &Scope, id: &DocumentId) -> Result<Document
 }
 
 /// A document's bytes; 410 once redacted.
-pub async fn file(
+pub(crate) async fn file(
     tx: &mut Tx,
     scope: &Scope,
     id: &DocumentId,
@@ -141,7 +141,7 @@ pub async fn file(
 }
 
 /// The documents of an inquiry, oldest first.
-pub async fn for_inquiry(
+pub(crate) async fn for_inquiry(
     tx: &mut Tx,
     scope: &Scope,
     inquiry: &InquiryId,

@@ -14,7 +14,7 @@ use crate::tx::{Row, Tx};
 
 /// Records an event for one environment, with the webhook deliveries and workflow runs it
 /// causes. `data` is the object as that organization sees it.
-pub async fn emit(
+pub(crate) async fn emit(
     tx: &mut Tx,
     env: &EnvironmentId,
     name: &str,
@@ -75,7 +75,7 @@ pub struct EventFilter {
     pub ids: Vec<String>,
 }
 
-pub async fn list(
+pub(crate) async fn list(
     tx: &mut Tx,
     scope: &Scope,
     filter: &EventFilter,
@@ -101,12 +101,16 @@ const EVENTS: Table<Event> = Table {
 };
 
 /// An event of the scope, or 404.
-pub async fn get(tx: &mut Tx, scope: &Scope, id: &EventId) -> Result<Event, Error> {
+pub(crate) async fn get(tx: &mut Tx, scope: &Scope, id: &EventId) -> Result<Event, Error> {
     EVENTS.get(tx, scope, id).await
 }
 
 /// Removes personal data from the stored payloads of events about the given objects.
-pub async fn scrub(tx: &mut Tx, env: &EnvironmentId, object_ids: &[String]) -> Result<(), Error> {
+pub(crate) async fn scrub(
+    tx: &mut Tx,
+    env: &EnvironmentId,
+    object_ids: &[String],
+) -> Result<(), Error> {
     let f = Filter::new()
         .and("environment_id = ?", env)
         .and_in("object_id", object_ids.to_vec());

@@ -47,7 +47,7 @@ pub enum Claim {
 }
 
 /// Claims `key` for a request with `fingerprint`, for `lease_ms`.
-pub async fn begin(
+pub(crate) async fn begin(
     tx: &mut Tx,
     api_key: &ApiKeyId,
     key: &str,
@@ -132,7 +132,7 @@ pub async fn begin(
 /// Fails with 409 `idempotency_key_in_use` when the claim no longer holds the key (its lease ran
 /// out and a retry took the key over): the unit of work this runs in then rolls back, so the
 /// request's writes are made once, by the holder of the key.
-pub async fn complete(
+pub(crate) async fn complete(
     tx: &mut Tx,
     api_key: &ApiKeyId,
     key: &str,
@@ -167,7 +167,7 @@ pub async fn complete(
 }
 
 /// Removes personal data from stored responses that show the given objects.
-pub async fn scrub(tx: &mut Tx, object_ids: &[String]) -> Result<(), Error> {
+pub(crate) async fn scrub(tx: &mut Tx, object_ids: &[String]) -> Result<(), Error> {
     let f = crate::paging::Filter::new().and_in("resource_id", object_ids.to_vec());
     if object_ids.is_empty() {
         return Ok(());
@@ -207,7 +207,7 @@ pub async fn scrub(tx: &mut Tx, object_ids: &[String]) -> Result<(), Error> {
 /// whose request never stored a response (its process died, or its client went away and the
 /// request was dropped) once their lease is over: nothing will complete them, and a retry after
 /// 24 hours would find the key free anyway.
-pub async fn purge(tx: &mut Tx) -> Result<u64, Error> {
+pub(crate) async fn purge(tx: &mut Tx) -> Result<u64, Error> {
     let now = tx.now();
     let cutoff = now.plus_millis(-RETENTION_MS);
     tx.execute(

@@ -120,17 +120,26 @@ async fn fetch(
 }
 
 /// An inquiry of the scope, or 404.
-pub async fn get(tx: &mut Tx, scope: &Scope, id: &InquiryId) -> Result<Inquiry, Error> {
+pub(crate) async fn get(tx: &mut Tx, scope: &Scope, id: &InquiryId) -> Result<Inquiry, Error> {
     fetch(tx, scope, id, false).await
 }
 
 /// An inquiry of the scope, locked for the rest of the unit of work.
-pub async fn get_for_update(tx: &mut Tx, scope: &Scope, id: &InquiryId) -> Result<Inquiry, Error> {
+pub(crate) async fn get_for_update(
+    tx: &mut Tx,
+    scope: &Scope,
+    id: &InquiryId,
+) -> Result<Inquiry, Error> {
     fetch(tx, scope, id, true).await
 }
 
 /// Records an event about an inquiry, with the inquiry as it is now.
-pub async fn emit(tx: &mut Tx, scope: &Scope, name: &str, inquiry: &Inquiry) -> Result<(), Error> {
+pub(crate) async fn emit(
+    tx: &mut Tx,
+    scope: &Scope,
+    name: &str,
+    inquiry: &Inquiry,
+) -> Result<(), Error> {
     events::emit(tx, &scope.env, name, inquiry.to_resource().to_value()).await?;
     Ok(())
 }
@@ -150,7 +159,7 @@ pub struct NewInquiry {
     pub expires_after_seconds: Option<i64>,
 }
 
-pub async fn create(tx: &mut Tx, scope: &Scope, new: NewInquiry) -> Result<Inquiry, Error> {
+pub(crate) async fn create(tx: &mut Tx, scope: &Scope, new: NewInquiry) -> Result<Inquiry, Error> {
     if let Some(t) = &new.template_id {
         templates::get(tx, scope, t)
             .await
@@ -177,7 +186,7 @@ pub async fn create(tx: &mut Tx, scope: &Scope, new: NewInquiry) -> Result<Inqui
 }
 
 /// Inserts an inquiry row as given (redemption uses this for copies).
-pub async fn insert(tx: &mut Tx, scope: &Scope, i: &Inquiry) -> Result<(), Error> {
+pub(crate) async fn insert(tx: &mut Tx, scope: &Scope, i: &Inquiry) -> Result<(), Error> {
     tx.execute(
         &format!("insert into inquiries ({COLUMNS}, environment_id) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)"),
         args![
@@ -211,7 +220,7 @@ pub async fn insert(tx: &mut Tx, scope: &Scope, i: &Inquiry) -> Result<(), Error
 }
 
 /// Writes every mutable column of an inquiry back.
-pub async fn save(tx: &mut Tx, scope: &Scope, i: &Inquiry) -> Result<(), Error> {
+pub(crate) async fn save(tx: &mut Tx, scope: &Scope, i: &Inquiry) -> Result<(), Error> {
     tx.execute(
         "update inquiries set status = $1, reference_id = $2, note = $3, tags = $4, fields = $5,
          updated_at = $6, completed_at = $7, decisioned_at = $8, expired_at = $9, redacted_at = $10,
@@ -259,7 +268,7 @@ pub struct InquiryPatch {
 }
 
 /// Applies a change: `inquiry.updated`, and `inquiry.updated-tags` when the tags changed.
-pub async fn update(
+pub(crate) async fn update(
     tx: &mut Tx,
     scope: &Scope,
     id: &InquiryId,
@@ -299,7 +308,7 @@ pub enum TagChange {
 
 /// Changes the tags; `inquiry.updated-tags` when they changed. Adding a tag the inquiry has, or
 /// removing one it has not, changes nothing and emits nothing. At most `MAX_TAGS` tags.
-pub async fn change_tags(
+pub(crate) async fn change_tags(
     tx: &mut Tx,
     scope: &Scope,
     id: &InquiryId,
@@ -338,7 +347,7 @@ pub async fn change_tags(
 }
 
 /// Applies a status transition, or answers 409.
-pub async fn transition(
+pub(crate) async fn transition(
     tx: &mut Tx,
     scope: &Scope,
     id: &InquiryId,
@@ -349,7 +358,7 @@ pub async fn transition(
 
 /// Applies a status transition, or answers 409. An approve or decline stores `comment` as the
 /// `reviewer-comment` (replacing an earlier one, also with null).
-pub async fn transition_with_comment(
+pub(crate) async fn transition_with_comment(
     tx: &mut Tx,
     scope: &Scope,
     id: &InquiryId,
@@ -369,7 +378,7 @@ pub async fn transition_with_comment(
 }
 
 /// Records a status change: its own event, then `inquiry.transitioned`.
-pub async fn emit_status(
+pub(crate) async fn emit_status(
     tx: &mut Tx,
     scope: &Scope,
     name: &str,
@@ -388,7 +397,7 @@ pub fn set_status(inquiry: &mut Inquiry, status: InquiryStatus, now: tessera_cor
 /// the tags, the reviewer comment, verification attributes and check details, document names,
 /// hashes and bytes, and the same in stored events and responses. Keeps ids, statuses,
 /// timestamps and `reference-id`. Redacting twice changes nothing.
-pub async fn redact(tx: &mut Tx, scope: &Scope, id: &InquiryId) -> Result<Inquiry, Error> {
+pub(crate) async fn redact(tx: &mut Tx, scope: &Scope, id: &InquiryId) -> Result<Inquiry, Error> {
     let mut inquiry = get_for_update(tx, scope, id).await?;
     if inquiry.redacted_at.is_some() {
         return Ok(inquiry);
@@ -466,7 +475,7 @@ fn qualified_columns() -> String {
 /// or `pending` (not redacted), with their events (`inquiry.expired`, `inquiry.transitioned`);
 /// `expired-at` is the `expires-at`. Returns how many it expired. Safe to run in several
 /// processes at once. (For the worker's housekeeping, beside the share-token sweep.)
-pub async fn sweep_expired(tx: &mut Tx, limit: i64) -> Result<usize, Error> {
+pub(crate) async fn sweep_expired(tx: &mut Tx, limit: i64) -> Result<usize, Error> {
     let now = tx.now();
     let skip_locked = match tx.dialect() {
         crate::Dialect::Postgres => " for update of i skip locked",
@@ -524,7 +533,7 @@ pub struct InquiryFilter {
     pub match_nothing: bool,
 }
 
-pub async fn list(
+pub(crate) async fn list(
     tx: &mut Tx,
     scope: &Scope,
     filter: &InquiryFilter,
@@ -557,7 +566,7 @@ pub async fn list(
 }
 
 /// Refuses a missing or foreign inquiry referenced from a request body.
-pub async fn get_referenced(
+pub(crate) async fn get_referenced(
     tx: &mut Tx,
     scope: &Scope,
     id: &InquiryId,

@@ -25,7 +25,7 @@ pub struct Claimed {
 }
 
 /// Adds a job due at `run_at` and wakes the worker when the unit commits.
-pub async fn enqueue(tx: &mut Tx, job: &Job, run_at: Timestamp) -> Result<JobId, Error> {
+pub(crate) async fn enqueue(tx: &mut Tx, job: &Job, run_at: Timestamp) -> Result<JobId, Error> {
     let id = JobId::generate();
     let now = tx.now();
     tx.execute(
@@ -52,7 +52,7 @@ fn from_row(r: &Row) -> Result<Claimed, Error> {
 }
 
 /// Claims up to `limit` due jobs for `worker` until `now + lease_ms`.
-pub async fn claim(
+pub(crate) async fn claim(
     tx: &mut Tx,
     worker: &str,
     lease_ms: i64,
@@ -79,14 +79,19 @@ pub async fn claim(
 }
 
 /// Deletes a finished job (in the unit of work that did it).
-pub async fn complete(tx: &mut Tx, id: &JobId) -> Result<(), Error> {
+pub(crate) async fn complete(tx: &mut Tx, id: &JobId) -> Result<(), Error> {
     tx.execute("delete from jobs where id = $1", args![id])
         .await?;
     Ok(())
 }
 
 /// Releases a failed job to run again at `run_at`.
-pub async fn retry(tx: &mut Tx, id: &JobId, run_at: Timestamp, error: &str) -> Result<(), Error> {
+pub(crate) async fn retry(
+    tx: &mut Tx,
+    id: &JobId,
+    run_at: Timestamp,
+    error: &str,
+) -> Result<(), Error> {
     tx.execute(
         "update jobs set run_at = $1, locked_until = null, locked_by = null, last_error = $2 where id = $3",
         args![run_at, error, id],
@@ -97,7 +102,7 @@ pub async fn retry(tx: &mut Tx, id: &JobId, run_at: Timestamp, error: &str) -> R
 
 /// Pauses a job that is not failing (it waits for something, e.g. the next attempt of an HTTP
 /// step) until `run_at`: releases its lease and starts its failure count afresh.
-pub async fn reschedule(tx: &mut Tx, id: &JobId, run_at: Timestamp) -> Result<(), Error> {
+pub(crate) async fn reschedule(tx: &mut Tx, id: &JobId, run_at: Timestamp) -> Result<(), Error> {
     tx.execute(
         "update jobs set run_at = $1, locked_until = null, locked_by = null, attempts = 0 where id = $2",
         args![run_at, id],
@@ -107,7 +112,7 @@ pub async fn reschedule(tx: &mut Tx, id: &JobId, run_at: Timestamp) -> Result<()
 }
 
 /// Keeps a long job's lease: it stays ours until `until`.
-pub async fn extend_lease(tx: &mut Tx, id: &JobId, until: Timestamp) -> Result<(), Error> {
+pub(crate) async fn extend_lease(tx: &mut Tx, id: &JobId, until: Timestamp) -> Result<(), Error> {
     tx.execute(
         "update jobs set locked_until = $1 where id = $2 and locked_until is not null",
         args![until, id],
@@ -117,7 +122,7 @@ pub async fn extend_lease(tx: &mut Tx, id: &JobId, until: Timestamp) -> Result<(
 }
 
 /// Gives up on a job: it stays, marked dead, for people to look at.
-pub async fn bury(tx: &mut Tx, id: &JobId, error: &str) -> Result<(), Error> {
+pub(crate) async fn bury(tx: &mut Tx, id: &JobId, error: &str) -> Result<(), Error> {
     let now = tx.now();
     tx.execute(
         "update jobs set dead_at = $1, locked_until = null, last_error = $2 where id = $3",
@@ -135,7 +140,7 @@ pub struct Counts {
     pub dead: i64,
 }
 
-pub async fn counts(tx: &mut Tx) -> Result<Counts, Error> {
+pub(crate) async fn counts(tx: &mut Tx) -> Result<Counts, Error> {
     let now = tx.now();
     let row = tx
         .fetch_one(

@@ -30,7 +30,7 @@ pub enum Outcome {
 }
 
 /// Runs the redemption of a `pending` token.
-pub async fn run(tx: &mut Tx, token_id: &ShareTokenId) -> Result<Outcome, Error> {
+pub(crate) async fn run(tx: &mut Tx, token_id: &ShareTokenId) -> Result<Outcome, Error> {
     let token = match share_tokens::get_unscoped_for_update(tx, token_id).await {
         Ok(t) => t,
         Err(e) if e.is(tessera_core::codes::NOT_FOUND) => return Ok(Outcome::Nothing),
@@ -223,7 +223,7 @@ pub async fn run(tx: &mut Tx, token_id: &ShareTokenId) -> Result<Outcome, Error>
 
 /// Ends a token whose redemption kept failing: `failed` with `redemption_error` (shown as
 /// `failure-reason: unrecoverable_error`).
-pub async fn give_up(tx: &mut Tx, token_id: &ShareTokenId) -> Result<(), Error> {
+pub(crate) async fn give_up(tx: &mut Tx, token_id: &ShareTokenId) -> Result<(), Error> {
     let token = share_tokens::get_unscoped_for_update(tx, token_id).await?;
     if token.status == ShareTokenStatus::Pending {
         share_tokens::fail(tx, token, failure::REDEMPTION_ERROR).await?;

@@ -36,7 +36,7 @@ pub struct Lifetimes {
 }
 
 /// Starts a session for a user who just proved their password.
-pub async fn create(
+pub(crate) async fn create(
     tx: &mut Tx,
     user: &User,
     secret_hash: String,
@@ -89,7 +89,7 @@ fn from_row(r: &Row) -> Result<Session, Error> {
 }
 
 /// The live session a cookie secret's hash names, if any.
-pub async fn find(
+pub(crate) async fn find(
     tx: &mut Tx,
     secret_hash: &str,
     lifetimes: Lifetimes,
@@ -112,7 +112,7 @@ pub async fn find(
 }
 
 /// Records that the session was used now (keeps it from going idle).
-pub async fn touch(tx: &mut Tx, id: &SessionId) -> Result<(), Error> {
+pub(crate) async fn touch(tx: &mut Tx, id: &SessionId) -> Result<(), Error> {
     let now = tx.now();
     tx.execute(
         "update dashboard_sessions set last_seen_at = $1 where id = $2 and last_seen_at < $1",
@@ -123,7 +123,11 @@ pub async fn touch(tx: &mut Tx, id: &SessionId) -> Result<(), Error> {
 }
 
 /// Switches the environment the session shows.
-pub async fn set_environment(tx: &mut Tx, id: &SessionId, kind: EnvKind) -> Result<(), Error> {
+pub(crate) async fn set_environment(
+    tx: &mut Tx,
+    id: &SessionId,
+    kind: EnvKind,
+) -> Result<(), Error> {
     tx.execute(
         "update dashboard_sessions set environment = $1 where id = $2",
         args![kind.as_str(), id],
@@ -133,14 +137,14 @@ pub async fn set_environment(tx: &mut Tx, id: &SessionId, kind: EnvKind) -> Resu
 }
 
 /// Ends a session (sign-out). Ending one that is gone changes nothing.
-pub async fn delete(tx: &mut Tx, id: &SessionId) -> Result<(), Error> {
+pub(crate) async fn delete(tx: &mut Tx, id: &SessionId) -> Result<(), Error> {
     tx.execute("delete from dashboard_sessions where id = $1", args![id])
         .await?;
     Ok(())
 }
 
 /// Deletes sessions that have ended; returns how many.
-pub async fn purge(tx: &mut Tx, lifetimes: Lifetimes) -> Result<u64, Error> {
+pub(crate) async fn purge(tx: &mut Tx, lifetimes: Lifetimes) -> Result<u64, Error> {
     let now = tx.now();
     tx.execute(
         "delete from dashboard_sessions where expires_at <= $1 or last_seen_at <= $2",

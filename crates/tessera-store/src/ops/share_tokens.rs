@@ -67,7 +67,7 @@ fn from_row(r: &Row) -> Result<ShareToken, Error> {
 
 /// Emits `outbound_name` to the source and `inbound_name` to the destination, each with the
 /// token as that side sees it.
-pub async fn emit_pair(
+pub(crate) async fn emit_pair(
     tx: &mut Tx,
     t: &ShareToken,
     outbound_name: &str,
@@ -103,7 +103,7 @@ fn unknown_reference(e: Error, pointer: &str) -> Error {
 
 /// Creates a token on an active outbound connection for a shareable inquiry of the caller, or
 /// one of its verifications (passed, of a shared kind, its inquiry not redacted).
-pub async fn create(
+pub(crate) async fn create(
     tx: &mut Tx,
     scope: &Scope,
     connection_id: &ConnectionId,
@@ -237,12 +237,19 @@ const SHARE_TOKENS: Table<ShareToken> = Table {
 };
 
 /// A token the caller is a side of, or 404.
-pub async fn get(tx: &mut Tx, scope: &Scope, id: &ShareTokenId) -> Result<ShareToken, Error> {
+pub(crate) async fn get(
+    tx: &mut Tx,
+    scope: &Scope,
+    id: &ShareTokenId,
+) -> Result<ShareToken, Error> {
     SHARE_TOKENS.get(tx, scope, id).await
 }
 
 /// A token by id alone, locked (for the worker).
-pub async fn get_unscoped_for_update(tx: &mut Tx, id: &ShareTokenId) -> Result<ShareToken, Error> {
+pub(crate) async fn get_unscoped_for_update(
+    tx: &mut Tx,
+    id: &ShareTokenId,
+) -> Result<ShareToken, Error> {
     SHARE_TOKENS.get_unscoped_for_update(tx, id).await
 }
 
@@ -251,7 +258,7 @@ pub async fn get_unscoped_for_update(tx: &mut Tx, id: &ShareTokenId) -> Result<S
 /// its destination at once. Refusals: 403 for the source side, 409 `share_token_expired`,
 /// `share_token_not_redeemable` or `connection_not_active`; a template or destination inquiry
 /// the caller cannot see is 404; a hydrate of a verification source is 422.
-pub async fn redeem(
+pub(crate) async fn redeem(
     tx: &mut Tx,
     scope: &Scope,
     id: &ShareTokenId,
@@ -350,7 +357,11 @@ pub async fn redeem(
 /// Expires a `created` token by call (either side); any other status → 409. A token past its
 /// `expires-at` is already `expired` (as every read reports it), so expiring it is refused too,
 /// whether or not the sweep has persisted it yet.
-pub async fn expire(tx: &mut Tx, scope: &Scope, id: &ShareTokenId) -> Result<ShareToken, Error> {
+pub(crate) async fn expire(
+    tx: &mut Tx,
+    scope: &Scope,
+    id: &ShareTokenId,
+) -> Result<ShareToken, Error> {
     let t = SHARE_TOKENS.get_for_update(tx, scope, id).await?;
     let now = tx.now();
     match t.status_at(now) {
@@ -390,7 +401,7 @@ async fn mark_expired(tx: &mut Tx, t: ShareToken, at: Timestamp) -> Result<Share
 
 /// Persists the expiry of up to `limit` tokens whose time has passed, with their events.
 /// Returns how many it expired. Safe to run in several processes at once.
-pub async fn sweep_expired(tx: &mut Tx, limit: i64) -> Result<usize, Error> {
+pub(crate) async fn sweep_expired(tx: &mut Tx, limit: i64) -> Result<usize, Error> {
     let now = tx.now();
     let skip_locked = match tx.dialect() {
         crate::Dialect::Postgres => " for update skip locked",
@@ -422,7 +433,7 @@ pub struct ShareTokenFilter {
 
 /// Both directions, newest first. Status filters use the status at `now` (a token past its
 /// time is `expired` before the sweep persists it).
-pub async fn list(
+pub(crate) async fn list(
     tx: &mut Tx,
     scope: &Scope,
     filter: &ShareTokenFilter,
@@ -466,7 +477,7 @@ pub async fn list(
 }
 
 /// Records the outcome of a failed redemption and its events.
-pub async fn fail(tx: &mut Tx, t: ShareToken, reason: &str) -> Result<ShareToken, Error> {
+pub(crate) async fn fail(tx: &mut Tx, t: ShareToken, reason: &str) -> Result<ShareToken, Error> {
     let now = tx.now();
     tx.execute(
         "update share_tokens set status = 'failed', failed_at = $1, failure_reason = $2, updated_at = $1 where id = $3 and status = 'pending'",
@@ -492,7 +503,7 @@ pub async fn fail(tx: &mut Tx, t: ShareToken, reason: &str) -> Result<ShareToken
 
 /// Records a finished redemption: the destination inquiry and, for a verification source, the
 /// copied verification.
-pub async fn mark_redeemed(
+pub(crate) async fn mark_redeemed(
     tx: &mut Tx,
     t: ShareToken,
     destination: &InquiryId,

@@ -27,7 +27,11 @@ fn from_row(r: &Row) -> Result<Template, Error> {
     })
 }
 
-pub async fn create(tx: &mut Tx, scope: &Scope, spec: TemplateSpec) -> Result<Template, Error> {
+pub(crate) async fn create(
+    tx: &mut Tx,
+    scope: &Scope,
+    spec: TemplateSpec,
+) -> Result<Template, Error> {
     let t = Template {
         id: TemplateId::generate(),
         name: spec.name,
@@ -65,11 +69,15 @@ const TEMPLATES: Table<Template> = Table {
 };
 
 /// A template of the scope, or 404.
-pub async fn get(tx: &mut Tx, scope: &Scope, id: &TemplateId) -> Result<Template, Error> {
+pub(crate) async fn get(tx: &mut Tx, scope: &Scope, id: &TemplateId) -> Result<Template, Error> {
     TEMPLATES.get(tx, scope, id).await
 }
 
-pub async fn list(tx: &mut Tx, scope: &Scope, page: &PageRequest) -> Result<Page<Template>, Error> {
+pub(crate) async fn list(
+    tx: &mut Tx,
+    scope: &Scope,
+    page: &PageRequest,
+) -> Result<Page<Template>, Error> {
     fetch_page(
         tx,
         "inquiry_templates",

@@ -28,7 +28,7 @@ pub const MAX_API_KEYS_PER_ENVIRONMENT: i64 = 100;
 /// the environment against a limit (webhooks, workflows, API keys) run one after another:
 /// without it, concurrent units on PostgreSQL would each count the same total and all insert.
 /// (SQLite runs one writing unit at a time already.)
-pub async fn lock_environment(tx: &mut Tx, scope: &Scope) -> Result<(), Error> {
+pub(crate) async fn lock_environment(tx: &mut Tx, scope: &Scope) -> Result<(), Error> {
     if tx.dialect() == crate::Dialect::Postgres {
         tx.fetch_optional(
             "select id from environments where id = $1 for update",
@@ -52,7 +52,10 @@ pub fn check_name(name: &str, pointer: &str) -> Result<String, Error> {
     Ok(name.to_owned())
 }
 
-pub async fn create_organization(tx: &mut Tx, name: String) -> Result<CreatedOrganization, Error> {
+pub(crate) async fn create_organization(
+    tx: &mut Tx,
+    name: String,
+) -> Result<CreatedOrganization, Error> {
     let now = tx.now();
     let id = OrganizationId::generate();
     tx.execute(
@@ -118,7 +121,10 @@ fn organization_from_row(r: &Row) -> Result<Organization, Error> {
 }
 
 /// An organization by id, with its environments.
-pub async fn get_organization(tx: &mut Tx, id: &OrganizationId) -> Result<Organization, Error> {
+pub(crate) async fn get_organization(
+    tx: &mut Tx,
+    id: &OrganizationId,
+) -> Result<Organization, Error> {
     let row = tx
         .fetch_optional(
             "select id, name, created_at from organizations where id = $1",
@@ -132,7 +138,7 @@ pub async fn get_organization(tx: &mut Tx, id: &OrganizationId) -> Result<Organi
 }
 
 /// Every organization, newest first.
-pub async fn list_organizations(
+pub(crate) async fn list_organizations(
     tx: &mut Tx,
     page: &PageRequest,
 ) -> Result<Page<Organization>, Error> {
@@ -152,7 +158,11 @@ pub async fn list_organizations(
 }
 
 /// The scope of an organization's environment of the given kind.
-pub async fn scope_of(tx: &mut Tx, org: &OrganizationId, kind: EnvKind) -> Result<Scope, Error> {
+pub(crate) async fn scope_of(
+    tx: &mut Tx,
+    org: &OrganizationId,
+    kind: EnvKind,
+) -> Result<Scope, Error> {
     let row = tx
         .fetch_optional(
             "select id from environments where organization_id = $1 and kind = $2",
@@ -168,7 +178,7 @@ pub async fn scope_of(tx: &mut Tx, org: &OrganizationId, kind: EnvKind) -> Resul
 }
 
 /// The scope an environment id belongs to.
-pub async fn scope_of_environment(tx: &mut Tx, env: &EnvironmentId) -> Result<Scope, Error> {
+pub(crate) async fn scope_of_environment(tx: &mut Tx, env: &EnvironmentId) -> Result<Scope, Error> {
     let row = tx
         .fetch_optional(
             "select organization_id, kind from environments where id = $1",
@@ -239,7 +249,7 @@ async fn insert_api_key(
 }
 
 /// Creates an API key in a scope; the secret is returned once.
-pub async fn create_api_key(
+pub(crate) async fn create_api_key(
     tx: &mut Tx,
     scope: &Scope,
     name: String,
@@ -267,7 +277,10 @@ pub async fn create_api_key(
 }
 
 /// The key a secret belongs to, whatever its expiry.
-pub async fn find_api_key_by_secret(tx: &mut Tx, secret: &str) -> Result<Option<ApiKey>, Error> {
+pub(crate) async fn find_api_key_by_secret(
+    tx: &mut Tx,
+    secret: &str,
+) -> Result<Option<ApiKey>, Error> {
     let row = tx
         .fetch_optional(
             &format!("select {KEY_COLUMNS} from api_keys k join environments e on e.id = k.environment_id where k.secret_hash = $1"),
@@ -278,7 +291,11 @@ pub async fn find_api_key_by_secret(tx: &mut Tx, secret: &str) -> Result<Option<
 }
 
 /// An API key of the scope.
-pub async fn get_api_key(tx: &mut Tx, scope: &Scope, id: &ApiKeyId) -> Result<ApiKey, Error> {
+pub(crate) async fn get_api_key(
+    tx: &mut Tx,
+    scope: &Scope,
+    id: &ApiKeyId,
+) -> Result<ApiKey, Error> {
     let row = tx
         .fetch_optional(
             &format!("select {KEY_COLUMNS} from api_keys k join environments e on e.id = k.environment_id where k.id = $1 and k.environment_id = $2"),
@@ -290,7 +307,7 @@ pub async fn get_api_key(tx: &mut Tx, scope: &Scope, id: &ApiKeyId) -> Result<Ap
 }
 
 /// The keys of a scope, newest first.
-pub async fn list_api_keys(
+pub(crate) async fn list_api_keys(
     tx: &mut Tx,
     scope: &Scope,
     page: &PageRequest,
@@ -310,7 +327,11 @@ pub async fn list_api_keys(
 }
 
 /// Expires a key now (it stops working at once). Expiring an expired key changes nothing.
-pub async fn expire_api_key(tx: &mut Tx, scope: &Scope, id: &ApiKeyId) -> Result<ApiKey, Error> {
+pub(crate) async fn expire_api_key(
+    tx: &mut Tx,
+    scope: &Scope,
+    id: &ApiKeyId,
+) -> Result<ApiKey, Error> {
     let now = tx.now();
     tx.execute(
         "update api_keys set expires_at = $1 where id = $2 and environment_id = $3 and (expires_at is null or expires_at > $1)",
@@ -334,7 +355,7 @@ pub struct User {
 pub const ROLES: &[&str] = &["admin", "member"];
 
 /// Creates a dashboard user; the email must be new (409 otherwise).
-pub async fn create_user(
+pub(crate) async fn create_user(
     tx: &mut Tx,
     org: &OrganizationId,
     email: String,
@@ -372,7 +393,10 @@ pub async fn create_user(
 }
 
 /// A user and their password hash, by email.
-pub async fn find_user_by_email(tx: &mut Tx, email: &str) -> Result<Option<(User, String)>, Error> {
+pub(crate) async fn find_user_by_email(
+    tx: &mut Tx,
+    email: &str,
+) -> Result<Option<(User, String)>, Error> {
     let row = tx
         .fetch_optional(
             "select id, organization_id, email, role, created_at, password_hash from users where email = $1",
@@ -395,7 +419,7 @@ pub async fn find_user_by_email(tx: &mut Tx, email: &str) -> Result<Option<(User
 }
 
 /// The stored hash of the generated operator token, if one was generated.
-pub async fn operator_token_hash(tx: &mut Tx) -> Result<Option<String>, Error> {
+pub(crate) async fn operator_token_hash(tx: &mut Tx) -> Result<Option<String>, Error> {
     let row = tx
         .fetch_optional(
             "select token_hash from operator_tokens where id = 1",
@@ -406,7 +430,7 @@ pub async fn operator_token_hash(tx: &mut Tx) -> Result<Option<String>, Error> {
 }
 
 /// Records the hash of a generated operator token unless one exists; returns the stored hash.
-pub async fn set_operator_token_hash(tx: &mut Tx, hash: String) -> Result<String, Error> {
+pub(crate) async fn set_operator_token_hash(tx: &mut Tx, hash: String) -> Result<String, Error> {
     let now = tx.now();
     tx.execute(
         "insert into operator_tokens (id, token_hash, created_at) values (1, $1, $2) on conflict do nothing",

@@ -42,7 +42,7 @@ pub struct NewVerification {
 }
 
 /// Inserts a verification row as given, without events (redemption copies use this).
-pub async fn insert(tx: &mut Tx, scope: &Scope, v: &Verification) -> Result<(), Error> {
+pub(crate) async fn insert(tx: &mut Tx, scope: &Scope, v: &Verification) -> Result<(), Error> {
     tx.execute(
         &format!("insert into verifications ({COLUMNS}, environment_id) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)"),
         args![
@@ -63,7 +63,7 @@ pub async fn insert(tx: &mut Tx, scope: &Scope, v: &Verification) -> Result<(), 
 
 /// Records a verification on an open inquiry. The first one moves the inquiry from `created` to
 /// `pending` (`inquiry.started`).
-pub async fn record(
+pub(crate) async fn record(
     tx: &mut Tx,
     scope: &Scope,
     new: NewVerification,
@@ -101,7 +101,11 @@ pub async fn record(
 }
 
 /// A verification of the scope, or 404.
-pub async fn get(tx: &mut Tx, scope: &Scope, id: &VerificationId) -> Result<Verification, Error> {
+pub(crate) async fn get(
+    tx: &mut Tx,
+    scope: &Scope,
+    id: &VerificationId,
+) -> Result<Verification, Error> {
     let row = tx
         .fetch_optional(
             &format!("select {COLUMNS} from verifications where id = $1 and environment_id = $2"),
@@ -113,7 +117,7 @@ pub async fn get(tx: &mut Tx, scope: &Scope, id: &VerificationId) -> Result<Veri
 }
 
 /// The verifications of an inquiry, oldest first.
-pub async fn for_inquiry(
+pub(crate) async fn for_inquiry(
     tx: &mut Tx,
     scope: &Scope,
     inquiry: &InquiryId,

@@ -77,7 +77,7 @@ pub struct NewWebhook {
     pub secret: String,
 }
 
-pub async fn create(tx: &mut Tx, scope: &Scope, new: NewWebhook) -> Result<Webhook, Error> {
+pub(crate) async fn create(tx: &mut Tx, scope: &Scope, new: NewWebhook) -> Result<Webhook, Error> {
     crate::ops::tenancy::lock_environment(tx, scope).await?;
     let row = tx
         .fetch_one(
@@ -144,11 +144,15 @@ const WEBHOOKS: Table<Webhook> = Table {
     from_row,
 };
 
-pub async fn get(tx: &mut Tx, scope: &Scope, id: &WebhookId) -> Result<Webhook, Error> {
+pub(crate) async fn get(tx: &mut Tx, scope: &Scope, id: &WebhookId) -> Result<Webhook, Error> {
     WEBHOOKS.get(tx, scope, id).await
 }
 
-pub async fn list(tx: &mut Tx, scope: &Scope, page: &PageRequest) -> Result<Page<Webhook>, Error> {
+pub(crate) async fn list(
+    tx: &mut Tx,
+    scope: &Scope,
+    page: &PageRequest,
+) -> Result<Page<Webhook>, Error> {
     fetch_page(
         tx,
         "webhooks",
@@ -219,7 +223,7 @@ pub struct WebhookPatch {
     pub custom_http_headers: Option<std::collections::BTreeMap<String, String>>,
 }
 
-pub async fn update(
+pub(crate) async fn update(
     tx: &mut Tx,
     scope: &Scope,
     id: &WebhookId,
@@ -271,7 +275,7 @@ pub async fn update(
 
 /// Enables, disables or archives. Disabling or archiving cancels the pending deliveries.
 /// Setting the status a webhook already has changes nothing; an archived webhook stays archived.
-pub async fn set_status(
+pub(crate) async fn set_status(
     tx: &mut Tx,
     scope: &Scope,
     id: &WebhookId,
@@ -297,7 +301,7 @@ pub async fn set_status(
 }
 
 /// Replaces the secret; the previous one keeps signing for `overlap_secs`.
-pub async fn rotate_secret(
+pub(crate) async fn rotate_secret(
     tx: &mut Tx,
     scope: &Scope,
     id: &WebhookId,
@@ -316,7 +320,7 @@ pub async fn rotate_secret(
 
 /// A new webhook with every setting of `id` (its status included, unless archived: the copy is
 /// then `disabled`) and a new secret. Counts against the environment's limit like a create.
-pub async fn clone(
+pub(crate) async fn clone(
     tx: &mut Tx,
     scope: &Scope,
     id: &WebhookId,
@@ -348,7 +352,7 @@ pub async fn clone(
 
 /// Makes one delivery (and its job) per enabled webhook of `env` that subscribes to the event.
 /// Called by `events::emit`, in the event's transaction.
-pub async fn fan_out(
+pub(crate) async fn fan_out(
     tx: &mut Tx,
     env: &EnvironmentId,
     event_id: &EventId,
@@ -428,7 +432,7 @@ fn delivery_from_row(r: &Row) -> Result<Delivery, Error> {
 }
 
 /// The deliveries of a webhook, newest first.
-pub async fn deliveries(
+pub(crate) async fn deliveries(
     tx: &mut Tx,
     scope: &Scope,
     webhook: &WebhookId,
@@ -472,14 +476,18 @@ async fn attempts(tx: &mut Tx, delivery: &DeliveryId) -> Result<Vec<Attempt>, Er
 }
 
 /// One delivery of the scope with all its attempts, or 404.
-pub async fn delivery(tx: &mut Tx, scope: &Scope, id: &DeliveryId) -> Result<Delivery, Error> {
+pub(crate) async fn delivery(
+    tx: &mut Tx,
+    scope: &Scope,
+    id: &DeliveryId,
+) -> Result<Delivery, Error> {
     let mut d = DELIVERIES.get(tx, scope, id).await?;
     d.attempts = attempts(tx, id).await?;
     Ok(d)
 }
 
 /// A new attempt now for a `failed` or `canceled` delivery of an enabled webhook.
-pub async fn retry(tx: &mut Tx, scope: &Scope, id: &DeliveryId) -> Result<Delivery, Error> {
+pub(crate) async fn retry(tx: &mut Tx, scope: &Scope, id: &DeliveryId) -> Result<Delivery, Error> {
     let d = delivery(tx, scope, id).await?;
     if !matches!(d.status, DeliveryStatus::Failed | DeliveryStatus::Canceled) {
         return Err(Error::conflict(
@@ -514,7 +522,7 @@ pub struct AttemptPlan {
 }
 
 /// Loads a delivery with its webhook and event, if it is still pending.
-pub async fn plan(tx: &mut Tx, id: &DeliveryId) -> Result<Option<AttemptPlan>, Error> {
+pub(crate) async fn plan(tx: &mut Tx, id: &DeliveryId) -> Result<Option<AttemptPlan>, Error> {
     let Some(row) = tx
         .fetch_optional(
             &format!(
@@ -557,7 +565,7 @@ pub struct AttemptResult {
 /// Records an attempt and moves the delivery on: `succeeded`, `failed` (no attempts left), or
 /// `pending` with the next attempt scheduled (the job is released to run then). Returns the
 /// delivery's new status. A delivery canceled meanwhile stays canceled.
-pub async fn record_attempt(
+pub(crate) async fn record_attempt(
     tx: &mut Tx,
     id: &DeliveryId,
     job: &JobId,
@@ -619,7 +627,7 @@ pub async fn record_attempt(
 
 /// Ends a delivery whose job kept failing for an internal reason: `failed`, so it shows in the
 /// log and can be retried by hand.
-pub async fn give_up(tx: &mut Tx, id: &DeliveryId) -> Result<(), Error> {
+pub(crate) async fn give_up(tx: &mut Tx, id: &DeliveryId) -> Result<(), Error> {
     let now = tx.now();
     tx.execute(
         "update webhook_deliveries set status = 'failed', next_attempt_at = null, updated_at = $1 where id = $2 and status = 'pending'",

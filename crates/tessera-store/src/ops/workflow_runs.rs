@@ -72,7 +72,7 @@ pub struct Start {
 
 /// Makes a `pending` run of a workflow with a snapshot of its steps, its job and its
 /// `workflow-run.created` event.
-pub async fn create(
+pub(crate) async fn create(
     tx: &mut Tx,
     env: &EnvironmentId,
     workflow: &Workflow,
@@ -137,7 +137,11 @@ const RUNS: Table<WorkflowRun> = Table {
 };
 
 /// A run of the scope, or 404.
-pub async fn get(tx: &mut Tx, scope: &Scope, id: &WorkflowRunId) -> Result<WorkflowRun, Error> {
+pub(crate) async fn get(
+    tx: &mut Tx,
+    scope: &Scope,
+    id: &WorkflowRunId,
+) -> Result<WorkflowRun, Error> {
     RUNS.get(tx, scope, id).await
 }
 
@@ -147,7 +151,7 @@ pub struct RunFilter {
     pub workflow_id: Option<WorkflowId>,
 }
 
-pub async fn list(
+pub(crate) async fn list(
     tx: &mut Tx,
     scope: &Scope,
     filter: &RunFilter,
@@ -169,7 +173,10 @@ pub struct Running {
 }
 
 /// Locks a run for the worker: `None` when it is gone or finished.
-pub async fn lock_unfinished(tx: &mut Tx, id: &WorkflowRunId) -> Result<Option<Running>, Error> {
+pub(crate) async fn lock_unfinished(
+    tx: &mut Tx,
+    id: &WorkflowRunId,
+) -> Result<Option<Running>, Error> {
     let suffix = lock(tx);
     let Some(row) = tx
         .fetch_optional(
@@ -211,7 +218,7 @@ fn record(run: &mut WorkflowRun, i: usize) -> Result<&mut StepRecord, Error> {
 }
 
 /// Records that step `i` began an attempt at `started_at` (the run is `running` from then).
-pub async fn start_step(
+pub(crate) async fn start_step(
     tx: &mut Tx,
     r: &mut Running,
     i: usize,
@@ -228,7 +235,7 @@ pub async fn start_step(
 }
 
 /// Records an attempt of step `i` that failed but will be tried again.
-pub async fn note_step_error(
+pub(crate) async fn note_step_error(
     tx: &mut Tx,
     r: &mut Running,
     i: usize,
@@ -242,7 +249,7 @@ pub async fn note_step_error(
 
 /// Records that step `i` finished with `output`; the run completes (with its event) when it was
 /// the last step.
-pub async fn finish_step(
+pub(crate) async fn finish_step(
     tx: &mut Tx,
     r: &mut Running,
     i: usize,
@@ -269,7 +276,7 @@ pub async fn finish_step(
 }
 
 /// Completes a run that has nothing (left) to do, with its event.
-pub async fn complete(tx: &mut Tx, r: &mut Running) -> Result<(), Error> {
+pub(crate) async fn complete(tx: &mut Tx, r: &mut Running) -> Result<(), Error> {
     let now = tx.now();
     r.run.status = RunStatus::Completed;
     r.run.completed_at = Some(now);
@@ -280,7 +287,7 @@ pub async fn complete(tx: &mut Tx, r: &mut Running) -> Result<(), Error> {
 
 /// Records that step `i` failed: the later steps are `skipped`, the run `failed`, with its
 /// event.
-pub async fn fail_step(
+pub(crate) async fn fail_step(
     tx: &mut Tx,
     r: &mut Running,
     i: usize,
@@ -306,7 +313,7 @@ pub async fn fail_step(
 
 /// Gives up on a run whose job kept failing for an internal reason: the step it was at fails.
 /// (The cause is logged by the worker, never shown.)
-pub async fn give_up(tx: &mut Tx, id: &WorkflowRunId) -> Result<(), Error> {
+pub(crate) async fn give_up(tx: &mut Tx, id: &WorkflowRunId) -> Result<(), Error> {
     let Some(mut r) = lock_unfinished(tx, id).await? else {
         return Ok(());
     };

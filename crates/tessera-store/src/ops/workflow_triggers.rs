@@ -109,7 +109,7 @@ fn at_object_id(e: Error) -> Error {
 
 /// An inquiry, share token or connection as the organization sees it now (the object of a
 /// manual trigger). Another kind of id is 422, one the organization cannot see 404.
-pub async fn object(tx: &mut Tx, scope: &Scope, id: &str) -> Result<Value, Error> {
+pub(crate) async fn object(tx: &mut Tx, scope: &Scope, id: &str) -> Result<Value, Error> {
     let wrong = || {
         Error::invalid(
             codes::INVALID_TRIGGER_OBJECT,
@@ -144,7 +144,7 @@ pub async fn object(tx: &mut Tx, scope: &Scope, id: &str) -> Result<Value, Error
 
 /// Runs an active workflow now on an object of the caller, whatever its trigger says. Every step
 /// must be able to act on the object (422 otherwise).
-pub async fn trigger_manually(
+pub(crate) async fn trigger_manually(
     tx: &mut Tx,
     scope: &Scope,
     id: &WorkflowId,
@@ -192,7 +192,7 @@ pub async fn trigger_manually(
 
 /// Forgets the budgets of chains older than `age_ms` (a chain that still runs after that long
 /// starts counting again).
-pub async fn purge_chains(tx: &mut Tx, age_ms: i64) -> Result<u64, Error> {
+pub(crate) async fn purge_chains(tx: &mut Tx, age_ms: i64) -> Result<u64, Error> {
     let before = tx.now().plus_millis(-age_ms);
     tx.execute(
         "delete from workflow_chains where created_at < $1",

@@ -37,7 +37,7 @@ pub(crate) fn from_row(r: &Row) -> Result<Workflow, Error> {
 }
 
 /// The active workflows of an environment that an event of this name may start.
-pub async fn triggered_by(
+pub(crate) async fn triggered_by(
     tx: &mut Tx,
     env: &tessera_core::id::EnvironmentId,
     event: &str,
@@ -61,7 +61,11 @@ fn not_found_at(e: Error, pointer: String) -> Error {
 
 /// Refuses steps that name a connection or template the caller cannot see, or a connection it
 /// cannot share over.
-pub async fn check_references(tx: &mut Tx, scope: &Scope, steps: &[Step]) -> Result<(), Error> {
+pub(crate) async fn check_references(
+    tx: &mut Tx,
+    scope: &Scope,
+    steps: &[Step],
+) -> Result<(), Error> {
     for (i, step) in steps.iter().enumerate() {
         let at = |member: &str| format!("steps/{i}/{member}");
         match step {
@@ -101,7 +105,11 @@ pub struct NewWorkflow {
     pub secret: String,
 }
 
-pub async fn create(tx: &mut Tx, scope: &Scope, new: NewWorkflow) -> Result<Workflow, Error> {
+pub(crate) async fn create(
+    tx: &mut Tx,
+    scope: &Scope,
+    new: NewWorkflow,
+) -> Result<Workflow, Error> {
     check_inputs(&new.trigger, &new.steps)?;
     crate::ops::tenancy::lock_environment(tx, scope).await?;
     let row = tx
@@ -157,16 +165,20 @@ const WORKFLOWS: Table<Workflow> = Table {
 };
 
 /// A workflow of the scope, or 404.
-pub async fn get(tx: &mut Tx, scope: &Scope, id: &WorkflowId) -> Result<Workflow, Error> {
+pub(crate) async fn get(tx: &mut Tx, scope: &Scope, id: &WorkflowId) -> Result<Workflow, Error> {
     WORKFLOWS.get(tx, scope, id).await
 }
 
 /// A workflow by id alone (the worker, which already knows the run's scope).
-pub async fn get_unscoped(tx: &mut Tx, id: &WorkflowId) -> Result<Workflow, Error> {
+pub(crate) async fn get_unscoped(tx: &mut Tx, id: &WorkflowId) -> Result<Workflow, Error> {
     WORKFLOWS.get_unscoped(tx, id).await
 }
 
-pub async fn list(tx: &mut Tx, scope: &Scope, page: &PageRequest) -> Result<Page<Workflow>, Error> {
+pub(crate) async fn list(
+    tx: &mut Tx,
+    scope: &Scope,
+    page: &PageRequest,
+) -> Result<Page<Workflow>, Error> {
     fetch_page(
         tx,
         "workflows",
@@ -189,7 +201,7 @@ pub struct WorkflowPatch {
 
 /// Applies a change. A new trigger or new steps are checked together with the part that stays,
 /// as a whole definition. Runs already made keep the steps they were made with.
-pub async fn update(
+pub(crate) async fn update(
     tx: &mut Tx,
     scope: &Scope,
     id: &WorkflowId,
