@@ -1,6 +1,7 @@
 //! `tessera-bench`: starts the real `tessera` binary on a fresh database, drives it over HTTP from
 //! this separate process at fixed offered rates (and closed loops for peak throughput), measures
-//! the limits it is compared with in the same run, and prints one table.
+//! the limits it is compared with in the same run (the disk's fsync rate, pgbench, the store's
+//! own creation ceiling in this process, a minimal axum JSON endpoint), and prints one table.
 //!
 //! ```sh
 //! cargo build --release -p tessera -p tessera-bench
@@ -9,8 +10,10 @@
 //! ```
 
 mod api;
+mod ceiling;
 mod limits;
 mod load;
+mod minimal;
 mod receiver;
 mod server;
 
@@ -42,7 +45,8 @@ struct Args {
     /// Shorter phases, for a quick look.
     #[arg(long)]
     quick: bool,
-    /// Run only these phases (comma-separated: create, retrieval, redemption, webhooks).
+    /// Run only these phases (comma-separated: create, retrieval, redemption, webhooks). The
+    /// store ceiling runs with `create`, the minimal JSON endpoint with `retrieval`.
     #[arg(long, value_delimiter = ',')]
     phases: Vec<String>,
 }
@@ -99,6 +103,8 @@ struct Bench {
     server: Server,
     binary: PathBuf,
     url: String,
+    /// The benchmark's temporary directory (the store ceiling's SQLite database goes here).
+    dir: PathBuf,
     /// The highest peak RSS of the server processes replaced so far.
     peak_rss: f64,
 }
@@ -149,6 +155,7 @@ async fn main() -> anyhow::Result<()> {
         server,
         binary,
         url,
+        dir: dir.path().to_owned(),
         peak_rss: 0.0,
     };
     let size_before = db_size(&bench.args, &sqlite_path);
@@ -310,7 +317,83 @@ impl Bench {
                 ));
             }
         }
+        self.ceiling(&peak).await;
         Ok(())
+    }
+
+    /// The store ceiling: the share-token unit of work from 32 tasks back to back in this
+    /// process, on a fresh database with the same data, no HTTP; HTTP's peak (32 clients) is
+    /// reported as a fraction of it.
+    async fn ceiling(&mut self, http_peak: &Stats) {
+        let sqlite = self.args.postgres.is_none();
+        let measured = self.store_ceiling().await;
+        let (what, ratio_what) = (
+            "store ceiling: creation in process (32 tasks)",
+            "share-token creation: HTTP peak / store ceiling",
+        );
+        let ceiling = match measured {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("store ceiling: {e:#}");
+                self.rows.push(row(
+                    ratio_what,
+                    format!("not measured: {e:#}"),
+                    if sqlite { "≥ 0.8×" } else { "(reported)" },
+                    sqlite.then_some(false),
+                ));
+                return;
+            }
+        };
+        eprintln!(
+            "store ceiling, 32 tasks back to back: {} (errors {})",
+            fmt_stats(&ceiling),
+            ceiling.errors
+        );
+        let errors = if ceiling.errors > 0 {
+            format!("; {} errors", ceiling.errors)
+        } else {
+            String::new()
+        };
+        self.rows.push(row(
+            what,
+            format!(
+                "{}{errors} (the server's unit of work through tessera-store, fresh database, no HTTP)",
+                fmt_stats(&ceiling)
+            ),
+            "(the limit)",
+            None,
+        ));
+        let ratio = http_peak.throughput() / ceiling.throughput();
+        self.rows.push(row(
+            ratio_what,
+            format!(
+                "{ratio:.2}× ({:.0}/s over HTTP, 32 clients ÷ {:.0}/s)",
+                http_peak.throughput(),
+                ceiling.throughput()
+            ),
+            if sqlite {
+                "≥ 0.8×"
+            } else {
+                "(reported; the 0.8× target is SQLite's)"
+            },
+            sqlite.then_some(ratio >= 0.8 && ceiling.errors == 0),
+        ));
+    }
+
+    async fn store_ceiling(&self) -> anyhow::Result<Stats> {
+        eprintln!("store ceiling: setting up a fresh database");
+        let db = match &self.args.postgres {
+            None => ceiling::CeilingDb::sqlite(&self.dir),
+            Some(url) => ceiling::CeilingDb::postgres(url)?,
+        };
+        let measured = async {
+            let target = ceiling::set_up(&self.binary, &db, self.inquiries.len()).await?;
+            let create = ceiling::share_token_creation(&db, target).await?;
+            anyhow::Ok(closed_loop(32, self.phase, move |i| create(i)).await)
+        }
+        .await;
+        db.drop_schema();
+        measured
     }
 
     /// `n` fresh tokens for the later phases.
@@ -356,6 +439,88 @@ impl Bench {
             "≥ 10,000/s",
             Some(retrieval.throughput() >= 10_000.0),
         ));
+        self.minimal_endpoint(&retrieval, tokens).await;
+    }
+
+    /// A minimal axum JSON endpoint serving a share-token document, driven like retrieval;
+    /// retrieval is reported as a fraction of it.
+    async fn minimal_endpoint(&mut self, retrieval: &Stats, tokens: &Arc<Vec<String>>) {
+        let sqlite = self.args.postgres.is_none();
+        let ratio_what = "share-token retrieval / minimal JSON endpoint";
+        let target = if sqlite {
+            "≥ 0.5×"
+        } else {
+            "(reported; the 0.5× target is SQLite's)"
+        };
+        let minimal = match self.drive_minimal(tokens).await {
+            Ok(m) => m,
+            Err(e) => {
+                eprintln!("minimal endpoint: {e:#}");
+                self.rows.push(row(
+                    ratio_what,
+                    format!("not measured: {e:#}"),
+                    target,
+                    sqlite.then_some(false),
+                ));
+                return;
+            }
+        };
+        let (s, size) = minimal;
+        eprintln!("minimal JSON endpoint: {}", fmt_stats(&s));
+        self.rows.push(row(
+            "minimal axum JSON endpoint (32 clients)",
+            format!(
+                "{}; one GET route answering a {size}-byte share-token document, no auth, no database; served from the bench process, on the same two cores as its load generator",
+                fmt_stats(&s)
+            ),
+            "(the limit)",
+            None,
+        ));
+        let ratio = retrieval.throughput() / s.throughput();
+        self.rows.push(row(
+            ratio_what,
+            format!(
+                "{ratio:.2}× ({:.0}/s ÷ {:.0}/s)",
+                retrieval.throughput(),
+                s.throughput()
+            ),
+            target,
+            sqlite.then_some(ratio >= 0.5),
+        ));
+    }
+
+    /// Serves one real share-token document from a minimal endpoint and drives it with the
+    /// retrieval phase's requests (same client, same headers); returns the stats and body size.
+    async fn drive_minimal(&self, tokens: &Arc<Vec<String>>) -> anyhow::Result<(Stats, usize)> {
+        let id = tokens.first().context("no tokens")?;
+        let doc: serde_json::Value = self
+            .api
+            .http
+            .get(format!(
+                "{}/api/v1/connect/share-tokens/{id}",
+                self.api.base
+            ))
+            .bearer_auth(&self.b.key)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let size = serde_json::to_vec(&doc)?.len();
+        let (url, server) = minimal::start(doc).await?;
+        let read = {
+            let (api, key) = (Api::new(&url), self.b.key.clone());
+            move |_i: u64| {
+                let (api, key, url) = (api.clone(), key.clone(), url.clone());
+                async move {
+                    let req = api.http.get(url).bearer_auth(&key);
+                    api.status(req).await == Some(200)
+                }
+            }
+        };
+        let s = closed_loop(32, self.phase, read).await;
+        server.abort();
+        Ok((s, size))
     }
 
     /// Redemption end to end at a fixed rate: from the redeem call until the `inbound-redeemed`
@@ -595,6 +760,21 @@ fn db_size(args: &Args, sqlite: &std::path::Path) -> u64 {
             .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
             .unwrap_or(0),
     }
+}
+
+/// Runs `sql` with psql and fails if psql does.
+fn psql_ok(url: &str, sql: &str) -> anyhow::Result<()> {
+    let out = std::process::Command::new("psql")
+        .args([url, "-v", "ON_ERROR_STOP=1", "-tAc", sql])
+        .output()
+        .context("psql")?;
+    if !out.status.success() {
+        anyhow::bail!(
+            "psql {sql}: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(())
 }
 
 fn psql(url: &str, sql: &str) -> anyhow::Result<String> {
