@@ -134,7 +134,7 @@ pub type Create = Arc<dyn Fn(u64) -> Pin<Box<dyn Future<Output = bool> + Send>> 
 ///
 /// The only function of this crate that calls tessera-store.
 pub async fn share_token_creation(db: &CeilingDb, target: Target) -> anyhow::Result<Create> {
-    use tessera_store::{Store, StoreOptions, ops::share_tokens};
+    use tessera_store::{Store, StoreOptions, units::share_tokens};
     let clock: tessera_core::SharedClock = Arc::new(tessera_core::SystemClock);
     let options = StoreOptions {
         pg_schema: db.pg_schema.clone(),
@@ -149,19 +149,13 @@ pub async fn share_token_creation(db: &CeilingDb, target: Target) -> anyhow::Res
         Box::pin(async move {
             let source = t.sources[i as usize % t.sources.len()].clone();
             let created = store
-                .write(move |tx| {
-                    Box::pin(async move {
-                        share_tokens::create(
-                            tx,
-                            &t.scope,
-                            &t.connection,
-                            &source,
-                            DEFAULT_EXPIRES_IN,
-                            t.creator,
-                        )
-                        .await
-                    })
-                })
+                .write(share_tokens::create(
+                    t.scope,
+                    t.connection,
+                    source,
+                    DEFAULT_EXPIRES_IN,
+                    t.creator,
+                ))
                 .await;
             match created {
                 Ok(_) => true,
