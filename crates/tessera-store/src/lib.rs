@@ -27,7 +27,7 @@ pub use paging::{Cursor, Page, PageRequest};
 pub use signal::JobSignal;
 pub(crate) use tx::Tx;
 pub use tx::{Arg, Dialect, Row, Sql};
-pub use work::{Read, Write};
+pub use work::{Read, Reads, Work, Write, Writes};
 
 /// A unit of work's body: runs against a [`Tx`] and returns a value.
 pub(crate) type Unit<T> =
@@ -119,8 +119,8 @@ impl Store {
     /// Runs a unit of work in its own transaction and commits it.
     pub async fn write<T: Send + 'static>(&self, unit: Write<T>) -> Result<T, Error> {
         match &self.inner.backend {
-            Backend::Sqlite(b) => b.write(unit.0).await,
-            Backend::Postgres(b) => b.write(self.inner.clock.now(), unit.0).await,
+            Backend::Sqlite(b) => b.write(unit.body).await,
+            Backend::Postgres(b) => b.write(self.inner.clock.now(), unit.body).await,
         }
     }
 

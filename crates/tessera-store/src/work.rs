@@ -6,41 +6,60 @@
 //! caller may transform a unit's result ([`Write::map`]) or veto its commit
 //! ([`Write::check`]), never reach into its transaction.
 
+use std::marker::PhantomData;
+
 use futures::FutureExt;
+use futures::future::BoxFuture;
 use tessera_core::Error;
 use tessera_core::workflow::Cause;
 
 use crate::Unit;
 use crate::tx::Tx;
 
-/// A unit of work that writes: run it with [`crate::Store::write`].
+/// A unit of work of kind `K` ([`Writes`] or [`Reads`]) that yields a `T`.
 #[must_use = "a unit of work does nothing until the store runs it"]
-pub struct Write<T>(pub(crate) Unit<T>);
+pub struct Work<K, T> {
+    pub(crate) body: Unit<T>,
+    kind: PhantomData<fn() -> K>,
+}
+
+/// The kind of a unit that writes: one transaction, committed by [`crate::Store::write`].
+pub enum Writes {}
+
+/// The kind of a unit that only reads, on a reader connection ([`crate::Store::read`]).
+pub enum Reads {}
+
+/// A unit of work that writes: run it with [`crate::Store::write`].
+pub type Write<T> = Work<Writes, T>;
 
 /// A read-only unit of work: run it with [`crate::Store::read`].
-#[must_use = "a read does nothing until the store runs it"]
-pub struct Read<T>(pub(crate) Unit<T>);
+pub type Read<T> = Work<Reads, T>;
 
-impl<T: Send + 'static> Write<T> {
+impl<K, T: Send + 'static> Work<K, T> {
     pub(crate) fn new<F>(f: F) -> Self
     where
-        F: for<'c> FnOnce(&'c mut Tx) -> futures::future::BoxFuture<'c, Result<T, Error>>
-            + Send
-            + 'static,
+        F: for<'c> FnOnce(&'c mut Tx) -> BoxFuture<'c, Result<T, Error>> + Send + 'static,
     {
-        Self(Box::new(f))
+        Self {
+            body: Box::new(f),
+            kind: PhantomData,
+        }
     }
 
     /// Runs inside another unit's transaction (units built from units).
     pub(crate) async fn run(self, tx: &mut Tx) -> Result<T, Error> {
-        (self.0)(tx).await
+        (self.body)(tx).await
     }
 
-    /// The same unit, its result transformed (inside the transaction, before the commit).
-    pub fn map<U: Send + 'static>(self, f: impl FnOnce(T) -> U + Send + 'static) -> Write<U> {
-        Write::new(move |tx| Box::pin(self.run(tx).map(|r| r.map(f))))
+    /// The same unit, its result transformed (for a write: inside the transaction, before the
+    /// commit).
+    pub fn map<U: Send + 'static>(self, f: impl FnOnce(T) -> U + Send + 'static) -> Work<K, U> {
+        let body = self.body;
+        Work::new(move |tx| Box::pin(body(tx).map(|r| r.map(f))))
     }
+}
 
+impl<T: Send + 'static> Write<T> {
     /// The same unit, rolled back when `check` refuses its result: nothing of it is committed.
     pub fn check(self, check: impl FnOnce(&T) -> Result<(), Error> + Send + 'static) -> Self {
         Write::new(move |tx| {
@@ -61,26 +80,6 @@ impl<T: Send + 'static> Write<T> {
                 self.run(tx).await
             })
         })
-    }
-}
-
-impl<T: Send + 'static> Read<T> {
-    pub(crate) fn new<F>(f: F) -> Self
-    where
-        F: for<'c> FnOnce(&'c mut Tx) -> futures::future::BoxFuture<'c, Result<T, Error>>
-            + Send
-            + 'static,
-    {
-        Self(Box::new(f))
-    }
-
-    pub(crate) async fn run(self, tx: &mut Tx) -> Result<T, Error> {
-        (self.0)(tx).await
-    }
-
-    /// The same read, its result transformed.
-    pub fn map<U: Send + 'static>(self, f: impl FnOnce(T) -> U + Send + 'static) -> Read<U> {
-        Read::new(move |tx| Box::pin(self.run(tx).map(|r| r.map(f))))
     }
 }
 
