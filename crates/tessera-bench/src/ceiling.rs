@@ -8,6 +8,9 @@
 //!
 //! [`share_token_creation`] is the only code of this crate that calls tessera-store (opening the
 //! store and the one unit of work); everything else here speaks HTTP and `tessera_core` types.
+//!
+//! `Bench::ceiling`, at the end, measures the ceiling after the creation phase and makes its two
+//! rows (the ceiling, and HTTP's peak as a fraction of it).
 
 use std::future::Future;
 use std::path::Path;
@@ -20,8 +23,11 @@ use tessera_core::id::{ApiKeyId, ConnectionId, EnvironmentId, OrganizationId};
 use tessera_core::share_token::{DEFAULT_EXPIRES_IN, SourceId};
 use tessera_core::tenancy::{Actor, EnvKind, Scope};
 
+use crate::Bench;
 use crate::api::Api;
+use crate::load::{Stats, closed_loop};
 use crate::server::Server;
+use crate::table::{fmt_stats, row};
 
 /// What one creation needs: the caller as the server would see it, and the request's ids.
 #[derive(Debug, Clone)]
@@ -59,7 +65,7 @@ impl CeilingDb {
             "bench_ceiling_{}",
             tessera_core::id::random_base62(12).to_lowercase()
         );
-        crate::psql_ok(url, &format!("create schema {schema}"))?;
+        crate::psql::psql_ok(url, &format!("create schema {schema}"))?;
         let sep = if url.contains('?') { '&' } else { '?' };
         Ok(Self {
             server_url: format!("{url}{sep}options=-csearch_path%3D{schema}"),
@@ -71,7 +77,7 @@ impl CeilingDb {
     /// Drops the PostgreSQL schema (so the database size the benchmark reports is the server's).
     pub fn drop_schema(&self) {
         if let Some(schema) = &self.pg_schema {
-            let _ = crate::psql_ok(&self.store_url, &format!("drop schema {schema} cascade"));
+            let _ = crate::psql::psql_ok(&self.store_url, &format!("drop schema {schema} cascade"));
         }
     }
 }
@@ -168,4 +174,81 @@ pub async fn share_token_creation(db: &CeilingDb, target: Target) -> anyhow::Res
             }
         })
     }))
+}
+
+impl Bench {
+    /// The store ceiling: the share-token unit of work from 32 tasks back to back in this
+    /// process, on a fresh database with the same data, no HTTP; HTTP's peak (32 clients) is
+    /// reported as a fraction of it.
+    pub async fn ceiling(&mut self, http_peak: &Stats) {
+        let sqlite = self.args.postgres.is_none();
+        let measured = self.store_ceiling().await;
+        let (what, ratio_what) = (
+            "store ceiling: creation in process (32 tasks)",
+            "share-token creation: HTTP peak / store ceiling",
+        );
+        let ceiling = match measured {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("store ceiling: {e:#}");
+                self.rows.push(row(
+                    ratio_what,
+                    format!("not measured: {e:#}"),
+                    if sqlite { "≥ 0.8×" } else { "(reported)" },
+                    sqlite.then_some(false),
+                ));
+                return;
+            }
+        };
+        eprintln!(
+            "store ceiling, 32 tasks back to back: {} (errors {})",
+            fmt_stats(&ceiling),
+            ceiling.errors
+        );
+        let errors = if ceiling.errors > 0 {
+            format!("; {} errors", ceiling.errors)
+        } else {
+            String::new()
+        };
+        self.rows.push(row(
+            what,
+            format!(
+                "{}{errors} (the server's unit of work through tessera-store, fresh database, no HTTP)",
+                fmt_stats(&ceiling)
+            ),
+            "(the limit)",
+            None,
+        ));
+        let ratio = http_peak.throughput() / ceiling.throughput();
+        self.rows.push(row(
+            ratio_what,
+            format!(
+                "{ratio:.2}× ({:.0}/s over HTTP, 32 clients ÷ {:.0}/s)",
+                http_peak.throughput(),
+                ceiling.throughput()
+            ),
+            if sqlite {
+                "≥ 0.8×"
+            } else {
+                "(reported; the 0.8× target is SQLite's)"
+            },
+            sqlite.then_some(ratio >= 0.8 && ceiling.errors == 0),
+        ));
+    }
+
+    async fn store_ceiling(&self) -> anyhow::Result<Stats> {
+        eprintln!("store ceiling: setting up a fresh database");
+        let db = match &self.args.postgres {
+            None => CeilingDb::sqlite(&self.dir),
+            Some(url) => CeilingDb::postgres(url)?,
+        };
+        let measured = async {
+            let target = set_up(&self.binary, &db, self.inquiries.len()).await?;
+            let create = share_token_creation(&db, target).await?;
+            anyhow::Ok(closed_loop(32, self.phase, move |i| create(i)).await)
+        }
+        .await;
+        db.drop_schema();
+        measured
+    }
 }

@@ -1,0 +1,116 @@
+//! The redemption phase: redemption end to end at a fixed rate, from the redeem call until the
+//! `inbound-redeemed` event is visible through the API.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::Bench;
+use crate::api::Api;
+use crate::load::{open_loop, percentiles};
+use crate::receiver::now_ms;
+use crate::table::row;
+
+impl Bench {
+    /// Redemption end to end at a fixed rate: from the redeem call until the `inbound-redeemed`
+    /// event is visible through the API (polled every 5 ms).
+    pub async fn redemption(&mut self, tokens: &Arc<Vec<String>>) {
+        let rate = 200.0;
+        let n = ((rate * self.phase.as_secs_f64() * 2.0) as usize).min(tokens.len());
+        let sent: Arc<Mutex<HashMap<String, f64>>> = Arc::default();
+        let seen: Arc<Mutex<HashMap<String, f64>>> = Arc::default();
+        let stop = Arc::new(AtomicBool::new(false));
+        let poller = tokio::spawn(poll_redeemed(
+            self.api.clone(),
+            self.b.key.clone(),
+            seen.clone(),
+            stop.clone(),
+        ));
+        let redeem = {
+            let (api, key, toks, sent) = (
+                self.api.clone(),
+                self.b.key.clone(),
+                tokens.clone(),
+                sent.clone(),
+            );
+            move |i: u64| {
+                let (api, key, toks, sent) = (api.clone(), key.clone(), toks.clone(), sent.clone());
+                async move {
+                    let id = toks[i as usize].clone();
+                    if let Ok(mut s) = sent.lock() {
+                        s.insert(id.clone(), now_ms());
+                    }
+                    let req = api
+                        .http
+                        .post(format!(
+                            "{}/api/v1/connect/share-tokens/{id}/redeem",
+                            api.base
+                        ))
+                        .bearer_auth(&key);
+                    // A redemption is accepted with 202 (Persona 2025-12-08).
+                    api.status(req).await == Some(202)
+                }
+            }
+        };
+        let calls = open_loop(rate, Duration::from_secs_f64(n as f64 / rate), 2000, redeem).await;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while seen.lock().map(|s| s.len()).unwrap_or(0) < calls.ok as usize
+            && Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        stop.store(true, Ordering::SeqCst);
+        let _ = poller.await;
+        let latencies: Vec<f64> = {
+            let s = sent.lock().map(|s| s.clone()).unwrap_or_default();
+            let v = seen.lock().map(|s| s.clone()).unwrap_or_default();
+            v.iter()
+                .filter_map(|(id, t)| s.get(id).map(|t0| t - t0))
+                .collect()
+        };
+        let redeemed = latencies.len();
+        let (p50, p99) = percentiles(latencies);
+        eprintln!(
+            "redemption: {redeemed}/{} redeemed, p50 {p50:.1} ms, p99 {p99:.1} ms",
+            calls.ok
+        );
+        self.rows.push(row(
+            "redemption end to end at 200/s",
+            format!(
+                "{redeemed} of {} redeemed; p50 {p50:.1} ms, p99 {p99:.1} ms",
+                calls.ok
+            ),
+            "p99 ≤ 100 ms at 200/s",
+            Some(p99 <= 100.0 && redeemed as u64 == calls.ok),
+        ));
+    }
+}
+
+/// Polls the destination's `inbound-redeemed` events and notes when each token first shows up.
+async fn poll_redeemed(
+    api: Api,
+    key: String,
+    seen: Arc<Mutex<HashMap<String, f64>>>,
+    stop: Arc<AtomicBool>,
+) {
+    let url = format!(
+        "{}/api/v1/events?filter[name]=connect/share-token.inbound-redeemed&page[size]=100",
+        api.base
+    );
+    while !stop.load(Ordering::SeqCst) {
+        if let Ok(r) = api.http.get(&url).bearer_auth(&key).send().await
+            && let Ok(v) = r.json::<serde_json::Value>().await
+        {
+            let t = now_ms();
+            if let (Some(list), Ok(mut s)) = (v["data"].as_array(), seen.lock()) {
+                for e in list {
+                    if let Some(id) = e["attributes"]["payload"]["data"]["id"].as_str() {
+                        s.entry(id.to_owned()).or_insert(t);
+                    }
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
