@@ -41,4 +41,4 @@ pub use hook::{
     WebhookStatus,
 };
 pub use secrets::{MAX_ROTATION_OVERLAP_SECS, SecretEntry, parse_rotation_overlap};
-pub use settings::{WebhookSettings, default_name, strings};
+pub use settings::{WebhookSettings, default_name};

@@ -47,18 +47,6 @@ pub fn default_name(url: &str) -> String {
     name.chars().take(MAX_NAME_LEN).collect()
 }
 
-/// Reads a `Value` as a list of strings (for stored JSON).
-pub fn strings(v: &Value) -> Vec<String> {
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
