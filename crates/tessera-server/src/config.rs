@@ -4,6 +4,8 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use tessera_outbound::{OutboundClient, OutboundConfig, SetupError};
+
 /// Everything the server needs to know at start.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -100,6 +102,17 @@ impl Config {
     /// The largest request body of any kind: an upload at its limit, with its multipart framing.
     pub fn max_request_body(&self) -> usize {
         self.upload_limit + MULTIPART_OVERHEAD
+    }
+
+    /// The outbound client's settings: `webhook_allowed_networks` parsed (bad ones refused) and
+    /// `webhook_timeout_ms`.
+    pub fn outbound(&self) -> Result<OutboundConfig, SetupError> {
+        OutboundConfig::new(&self.webhook_allowed_networks, self.webhook_timeout_ms)
+    }
+
+    /// The production outbound client of this configuration.
+    pub fn outbound_client(&self) -> Result<OutboundClient, SetupError> {
+        OutboundClient::builder(self.outbound()?).build()
     }
 
     /// The data directory implied by a database URL: the SQLite file's folder, else

@@ -11,7 +11,6 @@ pub mod error;
 pub mod extract;
 pub mod http;
 pub mod ops;
-pub mod outbound;
 pub mod permissions;
 pub mod query;
 pub mod render;
@@ -20,3 +19,5 @@ pub mod state;
 pub mod worker;
 
 pub use config::Config;
+/// The outbound HTTP client (crate `tessera-outbound`).
+pub use tessera_outbound as outbound;

@@ -70,7 +70,7 @@ pub async fn run_on(
 
 /// Runs the worker alone until shutdown.
 pub async fn run_worker(store: Store, config: Config) -> anyhow::Result<()> {
-    let outbound = crate::outbound::OutboundClient::from_config(&config)?;
+    let outbound = config.outbound_client()?;
     let stop = CancellationToken::new();
     let worker = tokio::spawn(Worker::new(store, outbound, &config).run(stop.clone()));
     shutdown_signal().await;

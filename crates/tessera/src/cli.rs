@@ -215,7 +215,7 @@ fn build_config(
     };
     // Refuse a bad network list or timeout now, with a clear message, rather than at the first
     // webhook delivery.
-    tessera_server::outbound::OutboundConfig::from_config(&config)?;
+    config.outbound()?;
     Ok(config)
 }
 

@@ -304,7 +304,7 @@ impl Story {
     }
 
     async fn webhook(&self, beta: &Party, url: &str) -> anyhow::Result<()> {
-        let outbound = tessera_server::outbound::OutboundClient::from_config(&self.config)?;
+        let outbound = self.config.outbound_client()?;
         let url = tessera_server::api::webhooks::check_url(&outbound, url.to_owned())
             .await
             .map_err(|e| anyhow::anyhow!(e.detail))?;

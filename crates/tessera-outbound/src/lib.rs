@@ -10,6 +10,10 @@
 //!   response body is read up to a cap.
 //!
 //! TLS still verifies the certificate for the URL's host name: only the address lookup is ours.
+//!
+//! A library below the server: it depends on `tessera-core` only (for the clock and the
+//! `Retry-After` rules), never on the server's configuration or state. The server builds its
+//! [`OutboundConfig`] from its own configuration.
 
 pub mod guard;
 pub mod outcome;
@@ -23,7 +27,6 @@ use bytes::Bytes;
 use http::HeaderMap;
 use tessera_core::{SharedClock, SystemClock};
 
-use crate::config::Config;
 pub use guard::{AddressPolicy, AllowedNetworks, InvalidNetwork, Refusal, Scheme};
 pub use outcome::{Failure, FailureKind, Outcome};
 pub use resolve::{Lookup, ResolveError, StaticLookup, SystemLookup};
@@ -34,7 +37,8 @@ pub const DEFAULT_BODY_READ_CAP: usize = 64 * 1024;
 /// Default number of response body bytes kept for logs and attempt records.
 pub const DEFAULT_BODY_LOG_CAP: usize = 1024;
 
-/// What the client needs from the server configuration.
+/// What the client needs to know: the networks it may reach although not public, and its
+/// limits.
 #[derive(Debug, Clone)]
 pub struct OutboundConfig {
     pub allowed: AllowedNetworks,
@@ -58,15 +62,16 @@ pub enum SetupError {
 }
 
 impl OutboundConfig {
-    /// From the server configuration: parses `webhook_allowed_networks` (refusing bad ones) and
-    /// takes the timeout.
-    pub fn from_config(config: &Config) -> Result<Self, SetupError> {
-        if config.webhook_timeout_ms == 0 {
+    /// From the operator's settings (`TESSERA_WEBHOOK_ALLOWED_NETWORKS`,
+    /// `TESSERA_WEBHOOK_TIMEOUT_MS`): parses the allowed networks (refusing bad ones) and takes
+    /// the timeout; the body caps are the defaults.
+    pub fn new<S: AsRef<str>>(allowed_networks: &[S], timeout_ms: u64) -> Result<Self, SetupError> {
+        if timeout_ms == 0 {
             return Err(SetupError::Timeout);
         }
         Ok(Self {
-            allowed: AllowedNetworks::parse(&config.webhook_allowed_networks)?,
-            timeout: Duration::from_millis(config.webhook_timeout_ms),
+            allowed: AllowedNetworks::parse(allowed_networks)?,
+            timeout: Duration::from_millis(timeout_ms),
             body_read_cap: DEFAULT_BODY_READ_CAP,
             body_log_cap: DEFAULT_BODY_LOG_CAP,
         })
@@ -155,11 +160,6 @@ impl OutboundClient {
             extra_roots: Vec::new(),
             clock: Arc::new(SystemClock),
         }
-    }
-
-    /// The production client for a server configuration.
-    pub fn from_config(config: &Config) -> Result<Self, SetupError> {
-        Self::builder(OutboundConfig::from_config(config)?).build()
     }
 
     pub fn policy(&self) -> &AddressPolicy {
@@ -317,30 +317,17 @@ mod tests {
 
     #[test]
     fn configuration_errors_are_refused_with_a_clear_message() {
-        let config = Config {
-            webhook_allowed_networks: vec!["127.0.0.0/8".into(), "intranet".into()],
-            ..Config::default()
-        };
-        let err = OutboundConfig::from_config(&config).unwrap_err();
+        let err = OutboundConfig::new(&["127.0.0.0/8", "intranet"], 5000).unwrap_err();
         assert_eq!(
             err.to_string(),
             "TESSERA_WEBHOOK_ALLOWED_NETWORKS: `intranet` is not a CIDR network (e.g. 127.0.0.0/8, \
              ::1/128) or an IP address"
         );
-        let config = Config {
-            webhook_timeout_ms: 0,
-            ..Config::default()
-        };
         assert!(matches!(
-            OutboundConfig::from_config(&config),
+            OutboundConfig::new::<&str>(&[], 0),
             Err(SetupError::Timeout)
         ));
-        let config = Config {
-            webhook_allowed_networks: vec!["127.0.0.0/8".into(), "::1".into()],
-            webhook_timeout_ms: 1500,
-            ..Config::default()
-        };
-        let parsed = OutboundConfig::from_config(&config).unwrap();
+        let parsed = OutboundConfig::new(&["127.0.0.0/8", "::1"], 1500).unwrap();
         assert_eq!(parsed.allowed.networks().len(), 2);
         assert_eq!(parsed.timeout, Duration::from_millis(1500));
         assert_eq!(parsed.body_read_cap, 64 * 1024);

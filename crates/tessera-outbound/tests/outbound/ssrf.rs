@@ -7,7 +7,7 @@ use std::net::IpAddr;
 
 use bytes::Bytes;
 use http::HeaderMap;
-use tessera_server::outbound::{
+use tessera_outbound::{
     FailureKind, OutboundClient, Refusal, ResolveError, StaticLookup, UrlError,
 };
 

@@ -11,7 +11,7 @@ mod tls;
 
 use std::time::Duration;
 
-use tessera_server::outbound::{
+use tessera_outbound::{
     AllowedNetworks, OutboundBuilder, OutboundClient, OutboundConfig, StaticLookup,
 };
 
@@ -22,8 +22,8 @@ pub fn config(allowed: &[&str], timeout: Duration) -> OutboundConfig {
     OutboundConfig {
         allowed: AllowedNetworks::parse(allowed).unwrap(),
         timeout,
-        body_read_cap: tessera_server::outbound::DEFAULT_BODY_READ_CAP,
-        body_log_cap: tessera_server::outbound::DEFAULT_BODY_LOG_CAP,
+        body_read_cap: tessera_outbound::DEFAULT_BODY_READ_CAP,
+        body_log_cap: tessera_outbound::DEFAULT_BODY_LOG_CAP,
     }
 }
 

@@ -7,9 +7,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue};
-use tessera_server::outbound::{
-    DEFAULT_BODY_LOG_CAP, DEFAULT_BODY_READ_CAP, FailureKind, StaticLookup,
-};
+use tessera_outbound::{DEFAULT_BODY_LOG_CAP, DEFAULT_BODY_READ_CAP, FailureKind, StaticLookup};
 
 use super::receiver::{Behavior, Receiver, Tripwire};
 use super::{builder, client_with};

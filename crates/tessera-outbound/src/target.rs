@@ -138,7 +138,7 @@ mod tests {
         use proptest::prelude::*;
 
         use super::*;
-        use crate::outbound::guard::{AddressPolicy, AllowedNetworks, non_public_reason};
+        use crate::guard::{AddressPolicy, AllowedNetworks, non_public_reason};
 
         /// URL-ish input: real URLs with odd hosts, ports, user info and paths, and junk.
         fn url_input() -> impl Strategy<Value = String> {
