@@ -2,8 +2,6 @@
 //! Authenticated with the operator token. (Idempotency keys are a tenant API feature: they are
 //! scoped to API keys.)
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
 use axum::Router;
 use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
@@ -20,6 +18,7 @@ use tessera_core::{Error, Timestamp, codes};
 use tessera_store::units::tenancy::{self, User};
 
 use crate::api::{Body, page_doc, required};
+use crate::checks::hash_password;
 use crate::error::ApiError;
 use crate::extract::{JsonBody, Reply, inflection_of, path_id};
 use crate::query::{Accepts, Query};
@@ -253,9 +252,6 @@ struct NewUser {
     role: Option<String>,
 }
 
-/// Shortest dashboard password.
-pub const MIN_PASSWORD_LEN: usize = 10;
-
 /// Checks an email address's shape.
 pub fn check_email(email: &str) -> Result<String, Error> {
     let email = email.trim();
@@ -270,23 +266,6 @@ pub fn check_email(email: &str) -> Result<String, Error> {
         );
     }
     Ok(email.to_lowercase())
-}
-
-/// Hashes a dashboard password with Argon2id.
-pub fn hash_password(password: &str) -> Result<String, Error> {
-    let n = password.chars().count();
-    if !(MIN_PASSWORD_LEN..=1024).contains(&n) {
-        return Err(Error::invalid(
-            codes::INVALID_ATTRIBUTE,
-            format!("passwords are {MIN_PASSWORD_LEN} to 1024 characters"),
-        )
-        .at("/data/attributes/password"));
-    }
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| Error::internal(std::io::Error::other(e.to_string())))
 }
 
 /// Creates a dashboard user (shared by the operator API and `tessera user create`).

@@ -12,10 +12,10 @@ use tessera_store::units::tenancy;
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::config::Config;
-use crate::dashboard::throttle::Throttle;
 use crate::http::{self, rate_limit::RateLimiter};
 use crate::permissions::RouteTable;
 use crate::state::AppState;
+use crate::throttle::Throttle;
 use crate::{admin, api, dashboard, ops};
 
 /// The generated OpenAPI description of the tenant API.
@@ -99,6 +99,7 @@ pub async fn build(store: Store, config: Config) -> anyhow::Result<(Router, AppS
         .merge(ops::routes(openapi_json).layer(from_fn(http::label_route)))
         .fallback(http::not_found)
         .layer(CatchPanicLayer::custom(http::panic_response))
+        .layer(from_fn(dashboard::error_pages))
         .layer(from_fn(http::request_context))
         .with_state(state.clone());
     Ok((router, state))

@@ -5,6 +5,8 @@
 pub mod admin;
 pub mod api;
 pub mod app;
+pub mod body;
+pub mod checks;
 pub mod config;
 pub mod dashboard;
 pub mod error;
@@ -16,6 +18,7 @@ pub mod query;
 pub mod render;
 pub mod serve;
 pub mod state;
+pub mod throttle;
 pub mod worker;
 
 pub use config::Config;

@@ -5,10 +5,10 @@ use std::sync::Arc;
 use tessera_store::Store;
 
 use crate::config::Config;
-use crate::dashboard::throttle::Throttle;
 use crate::http::rate_limit::RateLimiter;
 use crate::outbound::OutboundClient;
 use crate::permissions::RouteTable;
+use crate::throttle::Throttle;
 
 /// Shared, cheap to clone.
 #[derive(Clone)]

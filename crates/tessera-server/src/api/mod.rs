@@ -18,8 +18,8 @@ pub mod workflows;
 
 use serde::Deserialize;
 use serde_json::Value;
+use tessera_core::Error;
 use tessera_core::tenancy::Scope;
-use tessera_core::{Error, codes};
 use tessera_store::Page;
 use tessera_store::units::related::Related;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
@@ -27,36 +27,11 @@ use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+pub use crate::body::{Body, Data, required};
 use crate::extract::Ctx;
 use crate::query::Query;
 use crate::render::Doc;
 use crate::state::AppState;
-
-/// A request document: `{"data": {"type"?, "id"?, "attributes": {…}}, "meta"?}`.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Body<A: Default> {
-    #[serde(default)]
-    pub data: Data<A>,
-    /// Free-form; endpoints that read it say so.
-    #[serde(default)]
-    #[schema(value_type = Option<Object>)]
-    pub meta: Option<Value>,
-}
-
-/// The `data` member of a request document.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Data<A: Default> {
-    /// The resource type (optional; not checked).
-    #[serde(rename = "type", default)]
-    pub kind: Option<String>,
-    /// The resource id (optional; the path names the object).
-    #[serde(default)]
-    pub id: Option<String>,
-    #[serde(default)]
-    pub attributes: A,
-}
 
 /// An optional body of the action endpoints: `{}`, `{"meta": {…}}` or a JSON:API document with
 /// no attributes (`{"data": {"attributes": {}}}`, as generic Persona clients send).
@@ -86,14 +61,6 @@ pub struct EmptyData {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoAttributes {}
-
-/// A required attribute, or 422 pointing at it.
-pub fn required<T>(value: Option<T>, name: &str) -> Result<T, Error> {
-    value.ok_or_else(|| {
-        Error::invalid(codes::MISSING_ATTRIBUTE, format!("{name} is required"))
-            .at(format!("/data/attributes/{name}"))
-    })
-}
 
 /// An id attribute of the expected kind, or 422 pointing at it.
 pub fn id_attribute<T>(

@@ -16,8 +16,8 @@ use tessera_core::jsonapi::{Document, ErrorDocument, ListDocument};
 use tessera_core::permission::Permission;
 use tessera_core::secret::generate_webhook_secret;
 use tessera_core::webhook::{
-    self as hook, MAX_URL_LEN, SecretEntry, Webhook, WebhookAttributes, WebhookSettings,
-    WebhookStatus, parse_enabled_events,
+    self as hook, SecretEntry, Webhook, WebhookAttributes, WebhookSettings, WebhookStatus,
+    parse_enabled_events,
 };
 use tessera_core::{Error, Timestamp, codes};
 use tessera_store::units::webhooks::{self, NewWebhook, WebhookPatch};
@@ -27,6 +27,7 @@ use crate::api::inquiries::double;
 use crate::api::{
     Body, CommonHeaders, EmptyBody, IdempotencyHeader, PageParams, page_doc, required, single,
 };
+use crate::checks::check_url;
 use crate::extract::{Ctx, JsonBody, OptionalJsonBody, Reply, path_id};
 use crate::query::Accepts;
 use crate::render::Doc;
@@ -166,27 +167,6 @@ fn secret_doc(w: &Webhook, now: Timestamp) -> Doc {
         .with_secret_attribute("secret", w.secret.clone())
         .with_secret_attribute("secrets", json!(w.secret_entries(now)))
         .with_secret("secret", w.secret.clone())
-}
-
-/// Checks a webhook URL: its length, and that the outbound client may reach it (the dashboard
-/// checks with this too).
-pub async fn check_url(
-    outbound: &crate::outbound::OutboundClient,
-    url: String,
-) -> Result<String, Error> {
-    let pointer = "/data/attributes/url";
-    if url.len() > MAX_URL_LEN {
-        return Err(Error::invalid(
-            codes::INVALID_URL,
-            format!("a URL is at most {MAX_URL_LEN} characters"),
-        )
-        .at(pointer));
-    }
-    outbound
-        .check_url(&url)
-        .await
-        .map_err(|e| Error::invalid(codes::INVALID_URL, e.to_string()).at(pointer))?;
-    Ok(url)
 }
 
 fn inflection(raw: Option<String>) -> Result<Option<Inflection>, Error> {

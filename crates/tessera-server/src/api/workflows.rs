@@ -9,37 +9,17 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tessera_core::id::WorkflowId;
 use tessera_core::jsonapi::{Document, ErrorDocument, ListDocument};
-use tessera_core::secret::generate_workflow_secret;
-use tessera_core::workflow::{
-    Step, Trigger, WorkflowStatus, check_inputs, check_name, parse_steps, parse_trigger,
-};
-use tessera_core::{Error, codes};
+use tessera_core::workflow::{check_inputs, check_name, parse_steps, parse_trigger};
 use tessera_store::units::workflow_triggers;
-use tessera_store::units::workflows::{self, NewWorkflow, WorkflowPatch};
+use tessera_store::units::workflows::{self, WorkflowPatch};
 use utoipa::ToSchema;
 
 use crate::api::inquiries::double;
 use crate::api::{Body, CommonHeaders, IdempotencyHeader, PageParams, page_doc, required, single};
+use crate::checks::{NewWorkflowAttributes, check_definition, check_urls, workflow_status};
 use crate::extract::{Ctx, JsonBody, Reply, path_id};
-use crate::outbound::OutboundClient;
 use crate::query::Accepts;
 use crate::render::Doc;
-
-/// Attributes of a new workflow.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub struct NewWorkflowAttributes {
-    /// 1–200 characters.
-    pub name: Option<String>,
-    /// `{"event": "inquiry.approved", "conditions": [{"path", "op", "value"}]}`.
-    #[schema(required = true, value_type = Object)]
-    pub trigger: Option<Value>,
-    /// 1–10 steps: `[{"type": "create-share-token", "connection-id": "cxn_…"}, …]`.
-    #[schema(required = true, value_type = Vec<Object>)]
-    pub steps: Option<Value>,
-    /// `active` (default) or `inactive`.
-    pub status: Option<String>,
-}
 
 /// A change to a workflow; absent members stay as they are.
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -63,84 +43,6 @@ pub struct TriggerAttributes {
     /// The inquiry, share token or connection to run on.
     #[schema(required = true, value_type = String)]
     pub object_id: Option<String>,
-}
-
-fn status(raw: Option<String>) -> Result<Option<WorkflowStatus>, Error> {
-    raw.map(|s| {
-        WorkflowStatus::parse(&s).ok_or_else(|| {
-            Error::invalid(codes::INVALID_ATTRIBUTE, "status is active or inactive")
-                .at("/data/attributes/status")
-        })
-    })
-    .transpose()
-}
-
-/// Refuses an `http-request` URL the outbound guard would refuse, as webhooks do.
-async fn check_urls(outbound: &OutboundClient, steps: &[Step]) -> Result<(), Error> {
-    for (i, step) in steps.iter().enumerate() {
-        if let Step::HttpRequest { url } = step {
-            outbound.check_url(url).await.map_err(|e| {
-                Error::invalid(codes::INVALID_URL, e.to_string())
-                    .at(format!("/data/attributes/steps/{i}/url"))
-            })?;
-        }
-    }
-    Ok(())
-}
-
-/// A whole workflow definition, checked.
-#[derive(Debug, Clone)]
-pub struct Definition {
-    pub name: Option<String>,
-    pub status: Option<WorkflowStatus>,
-    pub trigger: Trigger,
-    pub steps: Vec<Step>,
-}
-
-impl Definition {
-    /// A new workflow of this definition (`active` unless it says otherwise), with a new secret.
-    pub fn into_new(self) -> NewWorkflow {
-        NewWorkflow {
-            name: self.name,
-            status: self.status.unwrap_or(WorkflowStatus::Active),
-            trigger: self.trigger,
-            steps: self.steps,
-            secret: generate_workflow_secret(),
-        }
-    }
-
-    /// A change that replaces a workflow's definition with this one (no name clears the name;
-    /// no status keeps the status).
-    pub fn into_replacement(self) -> WorkflowPatch {
-        WorkflowPatch {
-            name: Some(self.name),
-            status: self.status,
-            trigger: Some(self.trigger),
-            steps: Some(self.steps),
-        }
-    }
-}
-
-/// Checks a whole definition as `POST /api/v1/workflows` does — its shape, the inputs its
-/// trigger provides, the `http-request` URLs — with errors pointing into
-/// `/data/attributes`. The dashboard's create and edit forms call this too; the connections and
-/// templates a definition names are checked by the store's unit of work.
-pub async fn check_definition(
-    outbound: &OutboundClient,
-    a: NewWorkflowAttributes,
-) -> Result<Definition, Error> {
-    let name = a.name.map(|n| check_name(&n)).transpose()?;
-    let trigger = parse_trigger(&required(a.trigger, "trigger")?)?;
-    let steps = parse_steps(&required(a.steps, "steps")?)?;
-    let status = status(a.status)?;
-    check_inputs(&trigger, &steps)?;
-    check_urls(outbound, &steps).await?;
-    Ok(Definition {
-        name,
-        status,
-        trigger,
-        steps,
-    })
 }
 
 #[utoipa::path(post, path = "/api/v1/workflows", tag = "workflows",
@@ -224,7 +126,7 @@ pub async fn update(
     }
     let patch = WorkflowPatch {
         name,
-        status: status(a.status)?,
+        status: workflow_status(a.status)?,
         trigger,
         steps,
     };

@@ -104,7 +104,7 @@ pub async fn sign_in_page(
 fn dummy_hash() -> &'static str {
     static HASH: OnceLock<String> = OnceLock::new();
     HASH.get_or_init(|| {
-        crate::admin::hash_password("not the password of anyone").unwrap_or_default()
+        crate::checks::hash_password("not the password of anyone").unwrap_or_default()
     })
 }
 

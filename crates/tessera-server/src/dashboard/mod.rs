@@ -17,21 +17,38 @@ pub mod inquiries;
 pub mod page;
 pub mod session;
 pub mod share_tokens;
-pub mod throttle;
 pub mod view;
 pub mod webhooks;
 pub mod workflows;
 
 use axum::Router;
-use axum::middleware::{from_fn, from_fn_with_state};
+use axum::extract::Request;
+use axum::middleware::{Next, from_fn, from_fn_with_state};
+use axum::response::Response;
 use axum::routing::{get, post};
 use tower_http::catch_panic::CatchPanicLayer;
 
+use crate::http::is_html;
 use crate::state::AppState;
 
 /// Whether a path belongs to the dashboard (its errors are pages, not JSON documents).
 pub fn owns(path: &str) -> bool {
     path == "/dashboard" || path.starts_with("/dashboard/")
+}
+
+/// The dashboard's errors are pages, wherever they were made: every error response to a dashboard
+/// path that is not a page already (the router's 404 and 405, a body too large, a panic caught
+/// outside the dashboard's routes) becomes the page for its status. The server layers this
+/// around its whole router, inside the request context (which gives every other error response
+/// the JSON error document).
+pub async fn error_pages(req: Request, next: Next) -> Response {
+    let ours = owns(req.uri().path());
+    let response = next.run(req).await;
+    let status = response.status();
+    if ours && status.as_u16() >= 400 && !is_html(response.headers()) {
+        return page::status_page(status);
+    }
+    response
 }
 
 /// The dashboard's routes.

@@ -155,7 +155,7 @@ pub async fn create(State(state): State<AppState>, signed: Signed, Form(form): F
             ));
         }
         let enabled_events = parse_enabled_events(&names)?;
-        let url = crate::api::webhooks::check_url(&state.outbound, typed.0.clone()).await?;
+        let url = crate::checks::check_url(&state.outbound, typed.0.clone()).await?;
         let mut settings = tessera_core::webhook::WebhookSettings::defaults(&url);
         if !typed.2.trim().is_empty() {
             settings.name = Some(tessera_core::webhook::parse_name(typed.2.clone())?);

@@ -23,8 +23,8 @@ use tessera_store::units::workflow_runs::{self, RunFilter};
 use tessera_store::units::workflow_triggers;
 use tessera_store::units::workflows::{self, WorkflowPatch};
 
-use crate::api::Body;
-use crate::api::workflows::{Definition, NewWorkflowAttributes, check_definition};
+use crate::body::Body;
+use crate::checks::{Definition, NewWorkflowAttributes, check_definition};
 use crate::dashboard::events::object_href;
 use crate::dashboard::form::{Fields, Form};
 use crate::dashboard::page::{Chrome, PageError, PageResult, render, sentence};

@@ -32,7 +32,9 @@ pub struct Caller(pub ApiKey);
 struct RouteLabel(String);
 
 /// Outermost layer: request id, logging, metrics, and an error document for every error response
-/// produced outside a handler (unknown route, wrong method, framework rejections).
+/// produced outside a handler (unknown route, wrong method, framework rejections) that is not
+/// already a JSON or HTML document (the dashboard's layer, inside this one, makes the errors on
+/// its paths pages).
 pub async fn request_context(req: Request, next: Next) -> Response {
     let id = RequestId::generate().into_string();
     let method = req.method().clone();
@@ -43,15 +45,7 @@ pub async fn request_context(req: Request, next: Next) -> Response {
         .scope(id.clone(), next.run(req).instrument(span.clone()))
         .await;
     let status = response.status();
-    if status.as_u16() >= 400 && crate::dashboard::owns(&path) && !is_html(response.headers()) {
-        // The dashboard's errors are pages, wherever they were made.
-        response = REQUEST_ID
-            .scope(id.clone(), async {
-                crate::dashboard::page::status_page(status)
-            })
-            .await;
-    } else if status.as_u16() >= 400 && !is_json(response.headers()) && !is_html(response.headers())
-    {
+    if status.as_u16() >= 400 && !is_json(response.headers()) && !is_html(response.headers()) {
         let allow = response.headers().get(header::ALLOW).cloned();
         response = REQUEST_ID
             .scope(id.clone(), async {
@@ -91,7 +85,8 @@ fn is_json(headers: &HeaderMap) -> bool {
         })
 }
 
-fn is_html(headers: &HeaderMap) -> bool {
+/// Whether a response is an HTML page.
+pub fn is_html(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

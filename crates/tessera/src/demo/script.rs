@@ -305,7 +305,7 @@ impl Story {
 
     async fn webhook(&self, beta: &Party, url: &str) -> anyhow::Result<()> {
         let outbound = self.config.outbound_client()?;
-        let url = tessera_server::api::webhooks::check_url(&outbound, url.to_owned())
+        let url = tessera_server::checks::check_url(&outbound, url.to_owned())
             .await
             .map_err(|e| anyhow::anyhow!(e.detail))?;
         let secret = generate_webhook_secret();
