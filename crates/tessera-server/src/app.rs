@@ -11,16 +11,19 @@ use tessera_store::Store;
 use tessera_store::units::tenancy;
 use tower_http::catch_panic::CatchPanicLayer;
 
-use crate::config::Config;
-use crate::http::{self, rate_limit::RateLimiter};
-use crate::permissions::RouteTable;
-use crate::state::AppState;
-use crate::throttle::Throttle;
-use crate::{admin, api, dashboard, ops};
+use tessera_api::{self as api, admin};
+use tessera_dashboard as dashboard;
+use tessera_edge::config::Config;
+use tessera_edge::http::{self, rate_limit::RateLimiter};
+use tessera_edge::permissions::RouteTable;
+use tessera_edge::state::AppState;
+use tessera_edge::throttle::Throttle;
+
+use crate::ops;
 
 /// The generated OpenAPI description of the tenant API.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api::openapi::finish(api::routes().split_for_parts().1)
+    api::description()
 }
 
 /// The operator token's hash: from configuration, or generated once per database (the token

@@ -10,9 +10,9 @@ use axum::routing::get;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tessera_core::{Error, Status, codes};
 
-use crate::error::error_response;
-use crate::http::json_response;
-use crate::state::AppState;
+use tessera_edge::error::error_response;
+use tessera_edge::http::json_response;
+use tessera_edge::state::AppState;
 
 /// The process's Prometheus recorder (installed once).
 pub fn metrics_handle() -> &'static PrometheusHandle {

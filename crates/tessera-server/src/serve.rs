@@ -4,9 +4,9 @@ use tessera_store::Store;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::worker::Worker;
+use tessera_edge::config::Config;
 
-use crate::config::Config;
+use crate::worker::{self, Worker};
 
 /// Resolves on Ctrl-C or SIGTERM.
 pub async fn shutdown_signal() {
@@ -52,7 +52,7 @@ pub async fn run_on(
     let with_worker = config.worker;
     let (router, state) = crate::app::build(store, config).await?;
     tracing::info!(address = %listener.local_addr()?, worker = with_worker, "tessera is listening");
-    let worker = with_worker.then(|| tokio::spawn(Worker::for_app(&state).run(stop.clone())));
+    let worker = with_worker.then(|| tokio::spawn(worker::for_app(&state).run(stop.clone())));
     let until = stop.clone();
     // The peer address counts failed dashboard sign-ins per client.
     axum::serve(
@@ -72,7 +72,8 @@ pub async fn run_on(
 pub async fn run_worker(store: Store, config: Config) -> anyhow::Result<()> {
     let outbound = config.outbound_client()?;
     let stop = CancellationToken::new();
-    let worker = tokio::spawn(Worker::new(store, outbound, &config).run(stop.clone()));
+    let worker =
+        tokio::spawn(Worker::new(store, outbound, worker::settings(&config)).run(stop.clone()));
     shutdown_signal().await;
     stop.cancel();
     let _ = worker.await;

@@ -363,7 +363,7 @@ pub async fn main() -> anyhow::Result<()> {
             std::io::stdin().read_to_string(&mut password)?;
             let password = password.trim_end_matches(['\n', '\r']);
             let store = open(&config, true).await?;
-            let user = tessera_server::admin::create_user_in(
+            let user = tessera_server::api::admin::create_user_in(
                 &store,
                 parse_org(&org)?,
                 &email,

@@ -3,7 +3,7 @@
 use http::Method;
 use serde_json::{Value, json};
 use tessera_core::id::ApiKeyId;
-use tessera_server::http::idempotency::fingerprint;
+use tessera_server::edge::http::idempotency::fingerprint;
 use tessera_store::on_both_backends;
 use tessera_store::testing::Backend;
 use tessera_store::units::idempotency::{self, Claim};

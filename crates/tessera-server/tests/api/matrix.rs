@@ -24,7 +24,7 @@ use std::collections::{HashMap, HashSet};
 use http::Method;
 use serde_json::{Value, json};
 use tessera_core::permission::Permission;
-use tessera_server::permissions::{Access, list_routes};
+use tessera_server::edge::permissions::{Access, list_routes};
 use tessera_store::on_both_backends;
 use tessera_store::testing::Backend;
 
@@ -1057,7 +1057,7 @@ async fn every_route_by_every_caller(backend: Backend) {
 async fn every_operator_route_needs_the_operator_token(backend: Backend) {
     let app = App::new(backend).await;
     let org = app.org("Acme").await;
-    let routes = tessera_server::admin::list_routes();
+    let routes = tessera_server::api::admin::list_routes();
     assert!(routes.len() >= 5, "{routes:?}");
     let mut cells = 0;
     let mut n = 0;

@@ -1,7 +1,7 @@
 //! §5 operations endpoints.
 
 use serde_json::json;
-use tessera_server::permissions::list_routes;
+use tessera_server::edge::permissions::list_routes;
 use tessera_store::on_both_backends;
 use tessera_store::testing::Backend;
 

@@ -1,7 +1,7 @@
 //! §1 permissions: every tenant route declares what it requires, and the gate enforces it.
 
 use serde_json::json;
-use tessera_server::permissions::{Access, list_routes};
+use tessera_server::edge::permissions::{Access, list_routes};
 use tessera_store::on_both_backends;
 use tessera_store::testing::Backend;
 

@@ -42,7 +42,7 @@ impl Who {
 /// allowed to reach a receiver on loopback.
 pub async fn app(backend: Backend) -> App {
     App::with_config(backend, |c| {
-        c.rate_limit_per_minute = tessera_server::config::DEFAULT_RATE_LIMIT_PER_MINUTE;
+        c.rate_limit_per_minute = tessera_server::edge::config::DEFAULT_RATE_LIMIT_PER_MINUTE;
         c.webhook_allowed_networks = vec!["127.0.0.0/8".into()];
         c.webhook_retry_scale = 0.001;
         c.webhook_timeout_ms = 1000;

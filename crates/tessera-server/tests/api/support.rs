@@ -16,7 +16,7 @@ pub const ADMIN: &str = "test-admin-token";
 pub struct App {
     pub router: Router,
     pub db: TestDb,
-    pub state: tessera_server::state::AppState,
+    pub state: tessera_server::edge::state::AppState,
 }
 
 /// An organization made through the operator API.
@@ -203,7 +203,7 @@ impl App {
 
     /// A worker over this app's store, driven by the test (`drain`, `housekeeping`).
     pub fn worker(&self) -> tessera_server::worker::Worker {
-        tessera_server::worker::Worker::for_app(&self.state)
+        tessera_server::worker::for_app(&self.state)
     }
 
     /// An active connection from `source` to `destination` (sandbox), made through the API.

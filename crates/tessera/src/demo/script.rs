@@ -149,7 +149,7 @@ impl Story {
             .find(|(k, _)| k.scope.kind == EnvKind::Sandbox)
             .context("no sandbox key")?;
         let password = random_base62(16);
-        tessera_server::admin::create_user_in(
+        tessera_server::api::admin::create_user_in(
             &self.store,
             created.organization.id.clone(),
             email,
@@ -305,7 +305,7 @@ impl Story {
 
     async fn webhook(&self, beta: &Party, url: &str) -> anyhow::Result<()> {
         let outbound = self.config.outbound_client()?;
-        let url = tessera_server::checks::check_url(&outbound, url.to_owned())
+        let url = tessera_server::edge::inputs::check_url(&outbound, url.to_owned())
             .await
             .map_err(|e| anyhow::anyhow!(e.detail))?;
         let secret = generate_webhook_secret();

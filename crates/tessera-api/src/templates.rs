@@ -1,0 +1,88 @@
+//! Inquiry templates.
+
+use axum::extract::Path;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use tessera_core::id::TemplateId;
+use tessera_core::jsonapi::{Document, ErrorDocument, ListDocument};
+use tessera_core::template::{RequiredVerification, TemplateSpec};
+use tessera_store::units::templates;
+use utoipa::ToSchema;
+
+use crate::{Body, CommonHeaders, IdempotencyHeader, PageParams, page_doc, required, single};
+use tessera_edge::extract::{Ctx, JsonBody, Reply, path_id};
+use tessera_edge::query::Accepts;
+use tessera_edge::render::Doc;
+
+/// Attributes of a new template.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct NewTemplate {
+    #[schema(required = true, value_type = String)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub required_fields: Vec<String>,
+    #[serde(default)]
+    pub required_verifications: Vec<RequiredVerification>,
+    pub minimum_age: Option<u32>,
+    /// ISO 3166-1 alpha-2 codes; null: any country.
+    pub allowed_countries: Option<Vec<String>>,
+}
+
+#[utoipa::path(post, path = "/api/v1/inquiry-templates", tag = "inquiry-templates",
+    params(CommonHeaders, IdempotencyHeader),
+    request_body = Body<NewTemplate>,
+    security(("api_key" = ["inquiry.write"])),
+    responses((status = 201, body = Document<crate::schema::Resource<crate::schema::TemplateAttributes, crate::schema::NoRelationships>>), (status = 422, body = ErrorDocument)))]
+pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewTemplate>>) -> Reply {
+    single(&ctx, &[])?;
+    let a = body.data.attributes;
+    let spec = TemplateSpec::parse(
+        required(a.name, "name")?,
+        a.required_fields,
+        a.required_verifications,
+        a.minimum_age,
+        a.allowed_countries,
+    )?;
+    let scope = ctx.scope().clone();
+    ctx.commit(StatusCode::CREATED, templates::create(scope, spec), |t| {
+        Doc::one(t.to_resource().to_value())
+    })
+    .await
+}
+
+#[utoipa::path(get, path = "/api/v1/inquiry-templates", tag = "inquiry-templates",
+    params(PageParams, CommonHeaders),
+    security(("api_key" = ["inquiry.read"])),
+    responses((status = 200, body = ListDocument<crate::schema::Resource<crate::schema::TemplateAttributes, crate::schema::NoRelationships>>), (status = 400, body = ErrorDocument)))]
+pub async fn list(ctx: Ctx) -> Reply {
+    let q = ctx.query(Accepts {
+        list: true,
+        ..Default::default()
+    })?;
+    let (scope, page) = (ctx.scope().clone(), q.page.clone());
+    let list = ctx.read(templates::list(scope, page)).await?;
+    ctx.respond(
+        StatusCode::OK,
+        page_doc(list, "/api/v1/inquiry-templates", &q, |t| {
+            t.to_resource().to_value()
+        }),
+        Some(&q),
+    )
+}
+
+#[utoipa::path(get, path = "/api/v1/inquiry-templates/{id}", tag = "inquiry-templates",
+    params(("id" = String, Path), CommonHeaders),
+    security(("api_key" = ["inquiry.read"])),
+    responses((status = 200, body = Document<crate::schema::Resource<crate::schema::TemplateAttributes, crate::schema::NoRelationships>>), (status = 404, body = ErrorDocument)))]
+pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
+    let q = single(&ctx, &[])?;
+    let id = path_id(TemplateId::parse, &id, "inquiry template")?;
+    let scope = ctx.scope().clone();
+    let t = ctx.read(templates::get(scope, id)).await?;
+    ctx.respond(
+        StatusCode::OK,
+        Doc::one(t.to_resource().to_value()),
+        Some(&q),
+    )
+}
