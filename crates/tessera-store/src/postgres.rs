@@ -14,7 +14,7 @@ use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use tessera_core::{Error, Timestamp};
 
-use crate::StoreOptions;
+use crate::options::StoreOptions;
 use crate::tx::{Conn, Tx};
 
 pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");

@@ -10,8 +10,7 @@ use futures::FutureExt;
 use tessera_core::Error;
 use tessera_core::workflow::Cause;
 
-use crate::Unit;
-use crate::tx::Tx;
+use crate::tx::{Tx, Unit};
 
 /// A unit of work that writes: run it with [`crate::Store::write`].
 #[must_use = "a unit of work does nothing until the store runs it"]

@@ -12,7 +12,7 @@ use tessera_core::verification::VerificationKind;
 use tessera_core::{Error, codes};
 
 use crate::args;
-use crate::ops::{events, idempotency, lock, templates};
+use crate::ops::{events, fanout, idempotency, lock, templates};
 use crate::paging::{Filter, Page, PageRequest, fetch_page};
 use crate::tx::{Row, Tx, json};
 
@@ -140,7 +140,7 @@ pub(crate) async fn emit(
     name: &str,
     inquiry: &Inquiry,
 ) -> Result<(), Error> {
-    events::emit(tx, &scope.env, name, inquiry.to_resource().to_value()).await?;
+    fanout::emit(tx, &scope.env, name, inquiry.to_resource().to_value()).await?;
     Ok(())
 }
 

@@ -14,7 +14,7 @@ use tessera_core::{Error, Timestamp, codes};
 
 use crate::args;
 use crate::ops::scoped::{ON_EITHER_SIDE, Table};
-use crate::ops::{connections, events, inquiries, jobs, templates, verifications};
+use crate::ops::{connections, fanout, inquiries, jobs, templates, verifications};
 use crate::paging::{Filter, Page, PageRequest, fetch_page};
 use crate::tx::{Row, Tx, json};
 
@@ -74,14 +74,14 @@ pub(crate) async fn emit_pair(
     inbound_name: &str,
 ) -> Result<(), Error> {
     let now = tx.now();
-    events::emit(
+    fanout::emit(
         tx,
         &t.source_env,
         outbound_name,
         t.to_resource(Direction::Outbound, now, None).to_value(),
     )
     .await?;
-    events::emit(
+    fanout::emit(
         tx,
         &t.destination_env,
         inbound_name,

@@ -351,7 +351,7 @@ pub(crate) async fn clone(
 }
 
 /// Makes one delivery (and its job) per enabled webhook of `env` that subscribes to the event.
-/// Called by `events::emit`, in the event's transaction.
+/// Called by `crate::ops::fanout::emit`, in the event's transaction.
 pub(crate) async fn fan_out(
     tx: &mut Tx,
     env: &EnvironmentId,
