@@ -3,7 +3,7 @@
 //! every workflow it starts. Every op that reports a change emits through [`emit`].
 //!
 //! This is the one place where the chain of consequences is followed: `events` only records,
-//! `webhooks::fan_out` only makes deliveries, `workflow_triggers` only decides which runs an
+//! `webhook_deliveries::fan_out` only makes deliveries, `workflow_triggers` only decides which runs an
 //! event starts and makes them. A run's own `workflow-run.*` events are emitted here as the run
 //! ([`emit_as_run`]) and fan out in turn, under `workflow_triggers`' rules (depth, chain budget,
 //! never the run's own workflow), which keep the recursion bounded.
@@ -15,7 +15,7 @@ use tessera_core::event::names;
 use tessera_core::id::{EnvironmentId, EventId};
 use tessera_core::workflow::run::WorkflowRun;
 
-use crate::ops::{events, webhooks, workflow_triggers};
+use crate::ops::{events, webhook_deliveries, workflow_triggers};
 use crate::tx::Tx;
 
 /// Records an event for one environment, with the webhook deliveries and workflow runs it
@@ -27,7 +27,7 @@ pub(crate) async fn emit(
     data: Value,
 ) -> Result<EventId, Error> {
     let event = events::record(tx, env, name, data).await?;
-    webhooks::fan_out(tx, env, &event.id, name).await?;
+    webhook_deliveries::fan_out(tx, env, &event.id, name).await?;
     on_event(tx, env, &event.id, name, &event.payload).await?;
     Ok(event.id)
 }

@@ -7,7 +7,7 @@ use tessera_core::job::Job;
 use tessera_core::retry::RetryPolicy;
 
 use crate::ops::jobs::{self, Claimed};
-use crate::ops::{redemption, webhooks, workflow_advance};
+use crate::ops::{redemption, webhook_deliveries, workflow_advance};
 use crate::tx::Tx;
 
 /// Records a failed run of a claimed job: released to run again on `policy` (after
@@ -31,7 +31,7 @@ pub(crate) async fn fail(
             redemption::give_up(tx, &p.share_token_id).await?;
         }
         Ok(Job::RunWorkflow(p)) => workflow_advance::give_up(tx, &p.workflow_run_id).await?,
-        Ok(Job::DeliverWebhook(p)) => webhooks::give_up(tx, &p.delivery_id).await?,
+        Ok(Job::DeliverWebhook(p)) => webhook_deliveries::give_up(tx, &p.delivery_id).await?,
         Err(_) => {}
     }
     jobs::bury(tx, &job.id, message).await

@@ -75,7 +75,7 @@ pub(crate) async fn create(
     new: NewWorkflow,
 ) -> Result<Workflow, Error> {
     check_inputs(&new.trigger, &new.steps)?;
-    crate::ops::tenancy::lock_environment(tx, scope).await?;
+    crate::ops::lock_environment(tx, scope).await?;
     let row = tx
         .fetch_one(
             "select count(*) as n from workflows where environment_id = $1",
