@@ -7,6 +7,7 @@
 //! `ops` (the statements) and `units` (what a caller may ask for).
 
 mod ops;
+mod options;
 pub mod paging;
 mod postgres;
 mod signal;
@@ -20,39 +21,13 @@ mod work;
 
 use std::sync::Arc;
 
-use futures::future::BoxFuture;
 use tessera_core::{Error, SharedClock};
 
+pub use options::StoreOptions;
 pub use paging::{Cursor, Page, PageRequest};
 pub use signal::JobSignal;
-pub(crate) use tx::Tx;
 pub use tx::{Arg, Dialect, Row, Sql};
 pub use work::{Read, Reads, Work, Write, Writes};
-
-/// A unit of work's body: runs against a [`Tx`] and returns a value.
-pub(crate) type Unit<T> =
-    Box<dyn for<'c> FnOnce(&'c mut Tx) -> BoxFuture<'c, Result<T, Error>> + Send>;
-
-/// Options for opening a store.
-#[derive(Debug, Clone)]
-pub struct StoreOptions {
-    /// Apply pending migrations when opening.
-    pub migrate: bool,
-    /// PostgreSQL only: the schema to use (tests isolate themselves in one each).
-    pub pg_schema: Option<String>,
-    /// Most connections to PostgreSQL, or SQLite readers.
-    pub max_connections: u32,
-}
-
-impl Default for StoreOptions {
-    fn default() -> Self {
-        Self {
-            migrate: true,
-            pg_schema: None,
-            max_connections: 16,
-        }
-    }
-}
 
 enum Backend {
     Sqlite(sqlite::SqliteBackend),
@@ -170,6 +145,15 @@ impl Store {
             ));
         }
         Ok(())
+    }
+
+    /// The worker's signal that new jobs may be due, firing at least every `poll`.
+    pub async fn job_signal(&self, poll: std::time::Duration) -> JobSignal {
+        let postgres = match &self.inner.backend {
+            Backend::Sqlite(_) => None,
+            Backend::Postgres(b) => Some((&b.pool, b.jobs_channel.as_str())),
+        };
+        JobSignal::new(self.inner.jobs.clone(), postgres, poll).await
     }
 
     /// Wakes this process's worker, as a committed unit that enqueued a job would.

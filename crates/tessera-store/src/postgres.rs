@@ -14,7 +14,7 @@ use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use tessera_core::{Error, Timestamp};
 
-use crate::StoreOptions;
+use crate::options::StoreOptions;
 use crate::tx::{Conn, Tx};
 
 pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -64,10 +64,23 @@ impl PgBackend {
             Some(self.jobs_channel.clone()),
         );
         // A panicking unit fails alone, as on SQLite; its transaction rolls back when dropped.
-        let value = AssertUnwindSafe(f(&mut tx))
+        let value = match AssertUnwindSafe(f(&mut tx))
             .catch_unwind()
             .await
-            .map_err(|_| Error::internal(std::io::Error::other("a unit of work panicked")))??;
+            .map_err(|_| Error::internal(std::io::Error::other("a unit of work panicked")))?
+        {
+            Ok(value) => value,
+            Err(e) => {
+                // A refused unit has rolled back when `write` answers. (Dropped, the transaction
+                // would roll back only when sqlx next uses its connection, in a task of its own:
+                // meanwhile the unit's row locks stay, and a `skip locked` claim or sweep that
+                // follows at once skips the rows it had locked.)
+                if let Some(Conn::Postgres(t)) = tx.conn.take() {
+                    let _ = t.rollback().await;
+                }
+                return Err(e);
+            }
+        };
         let wake = tx.after.wake_jobs;
         match tx.conn.take() {
             Some(Conn::Postgres(t)) => t.commit().await.map_err(Error::internal)?,

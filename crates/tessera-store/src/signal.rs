@@ -10,10 +10,8 @@ use std::time::Duration;
 use sqlx::postgres::PgListener;
 use tokio::sync::Notify;
 
-use crate::{Backend, Store};
-
-/// Resolves, again and again, when new jobs may be due (see [`Store::job_signal`]). On
-/// PostgreSQL it holds one of the pool's connections: drop it before [`Store::close`].
+/// Resolves, again and again, when new jobs may be due (see [`crate::Store::job_signal`]). On
+/// PostgreSQL it holds one of the pool's connections: drop it before [`crate::Store::close`].
 pub struct JobSignal {
     local: Arc<Notify>,
     /// PostgreSQL: the connection listening for other processes' announcements, if it could be
@@ -57,15 +55,20 @@ impl JobSignal {
     }
 }
 
-impl Store {
-    /// The worker's signal that new jobs may be due, firing at least every `poll`.
-    pub async fn job_signal(&self, poll: Duration) -> JobSignal {
-        let listener = match &self.inner.backend {
-            Backend::Sqlite(_) => None,
-            Backend::Postgres(b) => listen(&b.pool, &b.jobs_channel).await,
+impl JobSignal {
+    /// The signal of a store whose units wake `local`, listening on PostgreSQL's `channel` of
+    /// `pool` when there is one (see [`crate::Store::job_signal`]).
+    pub(crate) async fn new(
+        local: Arc<Notify>,
+        postgres: Option<(&sqlx::PgPool, &str)>,
+        poll: Duration,
+    ) -> Self {
+        let listener = match postgres {
+            None => None,
+            Some((pool, channel)) => listen(pool, channel).await,
         };
         JobSignal {
-            local: self.inner.jobs.clone(),
+            local,
             listener,
             poll,
         }

@@ -7,6 +7,7 @@
 //! it: the backends that build a `Tx` around their connections (`crate::sqlite`'s writer and
 //! readers, `crate::postgres`), and every unit of work in `crate::ops`.
 
+use futures::future::BoxFuture;
 use serde::de::DeserializeOwned;
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgArguments, PgConnection, PgRow};
@@ -52,6 +53,11 @@ pub struct Tx {
     /// The workflow run this unit acts for, if any (see [`Tx::set_cause`]).
     pub(crate) cause: Option<Cause>,
 }
+
+/// A unit of work's body: runs against a [`Tx`] and returns a value. A [`crate::Write`] or
+/// [`crate::Read`] holds one; the backends run it.
+pub(crate) type Unit<T> =
+    Box<dyn for<'c> FnOnce(&'c mut Tx) -> BoxFuture<'c, Result<T, Error>> + Send>;
 
 /// A row from either backend.
 pub enum Row {

@@ -13,8 +13,7 @@ use futures::future::BoxFuture;
 use tessera_core::Error;
 use tessera_core::workflow::Cause;
 
-use crate::Unit;
-use crate::tx::Tx;
+use crate::tx::{Tx, Unit};
 
 /// A unit of work of kind `K` ([`Writes`] or [`Reads`]) that yields a `T`.
 #[must_use = "a unit of work does nothing until the store runs it"]

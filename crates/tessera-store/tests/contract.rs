@@ -1,4 +1,6 @@
 //! The store contract: what every backend must do. Each test runs on SQLite and PostgreSQL.
+//! Here: what holds for every unit of work (atomicity, isolation of tenants, paging, claims on
+//! idempotency keys); the units of each aggregate are in `contract_*.rs`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use tessera_core::id::InquiryId;
@@ -6,7 +8,7 @@ use tessera_core::inquiry::{InquiryAction, InquiryStatus};
 use tessera_core::tenancy::{EnvKind, Scope};
 use tessera_core::{Error, codes};
 use tessera_store::testing::{Backend, TestDb};
-use tessera_store::units::{events, idempotency, inquiries, tenancy};
+use tessera_store::units::{events, idempotency, inquiries, jobs, tenancy};
 use tessera_store::{Cursor, PageRequest, Store, on_both_backends};
 
 async fn org(store: &Store, name: &str) -> (Scope, Scope) {
@@ -310,6 +312,40 @@ async fn readiness_reports_migrations(backend: Backend) {
     db.store.ready().await.unwrap_or_else(|e| panic!("{e}"));
 }
 
+async fn a_refused_unit_has_let_go_of_its_rows_when_it_answers(backend: Backend) {
+    // A claim that locked the due jobs, then refused: the next claim, at once, finds them.
+    let db = TestDb::new(backend).await;
+    for round in 0..50 {
+        let job = tessera_core::job::Job::from(tessera_core::job::RunWorkflow {
+            workflow_run_id: tessera_core::id::WorkflowRunId::generate(),
+        });
+        let now = db.store.clock().now();
+        db.store
+            .write(jobs::enqueue(job, now))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let refused = db
+            .store
+            .write(
+                jobs::claim("refused".into(), 60_000, 10)
+                    .check(|_| Err(Error::conflict("test_failure", "refused on purpose"))),
+            )
+            .await;
+        assert!(refused.is_err_and(|e| e.is("test_failure")));
+        let claimed = db
+            .store
+            .write(jobs::claim("next".into(), 60_000, 10))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            claimed.len(),
+            1,
+            "round {round}: the refused claim still held the job"
+        );
+        assert_eq!(claimed[0].attempts, 1, "the refused claim left nothing");
+    }
+}
+
 on_both_backends!(
     a_failing_unit_rolls_back_alone,
     a_panicking_unit_fails_alone,
@@ -318,4 +354,5 @@ on_both_backends!(
     pages_walk_forward_and_back,
     idempotency_claims,
     readiness_reports_migrations,
+    a_refused_unit_has_let_go_of_its_rows_when_it_answers,
 );

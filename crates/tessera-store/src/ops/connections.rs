@@ -7,7 +7,7 @@ use tessera_core::{Error, codes};
 
 use crate::args;
 use crate::ops::scoped::{ON_EITHER_SIDE, Table};
-use crate::ops::{events, tenancy};
+use crate::ops::{fanout, tenancy};
 use crate::paging::{Filter, Page, PageRequest, fetch_page};
 use crate::tx::{Row, Tx};
 
@@ -44,14 +44,14 @@ async fn emit_pair(
     outbound: &str,
     inbound: &str,
 ) -> Result<(), Error> {
-    events::emit(
+    fanout::emit(
         tx,
         &c.source_env,
         outbound,
         c.to_resource(Direction::Outbound).to_value(),
     )
     .await?;
-    events::emit(
+    fanout::emit(
         tx,
         &c.destination_env,
         inbound,

@@ -7,7 +7,7 @@ use tessera_core::tenancy::Scope;
 use tessera_core::{Error, codes};
 
 use crate::args;
-use crate::ops::{events, inquiries};
+use crate::ops::{fanout, inquiries};
 use crate::tx::{Row, Tx};
 
 const COLUMNS: &str =
@@ -95,7 +95,7 @@ pub(crate) async fn create(
     insert(tx, scope, &d, Some(new.bytes)).await?;
     inquiry.updated_at = now;
     inquiries::save(tx, scope, &inquiry).await?;
-    events::emit(
+    fanout::emit(
         tx,
         &scope.env,
         names::DOCUMENT_CREATED,

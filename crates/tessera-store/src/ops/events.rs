@@ -1,4 +1,5 @@
-//! Events: written by the unit of work that makes the change they report.
+//! Events: recorded by the unit of work that makes the change they report (through
+//! `crate::ops::fanout`, which also makes what they cause), listed, read and scrubbed.
 
 use serde_json::{Value, json};
 use tessera_core::Error;
@@ -8,18 +9,26 @@ use tessera_core::tenancy::Scope;
 
 use crate::args;
 use crate::ops::scoped::{IN_ENVIRONMENT, Table};
-use crate::ops::{webhooks, workflow_triggers};
 use crate::paging::{Filter, Page, PageRequest, fetch_page};
 use crate::tx::{Row, Tx};
 
-/// Records an event for one environment, with the webhook deliveries and workflow runs it
-/// causes. `data` is the object as that organization sees it.
-pub(crate) async fn emit(
+/// An event as [`record`] stored it: what fan-out needs to know of it.
+#[derive(Debug, Clone)]
+pub(crate) struct Recorded {
+    pub id: EventId,
+    /// The stored payload, `{"data": …}`.
+    pub payload: Value,
+}
+
+/// Records an event for one environment, and nothing else: `data` is the object as that
+/// organization sees it. Ops emit through `crate::ops::fanout::emit`, which records the event
+/// here and then makes what it causes (webhook deliveries, workflow runs).
+pub(crate) async fn record(
     tx: &mut Tx,
     env: &EnvironmentId,
     name: &str,
     data: Value,
-) -> Result<EventId, Error> {
+) -> Result<Recorded, Error> {
     let id = EventId::generate();
     let object_type = data
         .get("type")
@@ -47,9 +56,7 @@ pub(crate) async fn emit(
         ],
     )
     .await?;
-    webhooks::fan_out(tx, env, &id, name).await?;
-    workflow_triggers::on_event(tx, env, &id, name, &payload).await?;
-    Ok(id)
+    Ok(Recorded { id, payload })
 }
 
 const COLUMNS: &str = "id, name, object_id, payload, created_at";

@@ -5,7 +5,6 @@
 use serde_json::Value;
 use tessera_core::id::JobId;
 use tessera_core::job::{BadJob, Job};
-use tessera_core::retry::RetryPolicy;
 use tessera_core::{Error, Timestamp};
 
 use crate::args;
@@ -157,35 +156,6 @@ pub(crate) async fn counts(tx: &mut Tx) -> Result<Counts, Error> {
         running: row.i64("running")?,
         dead: row.i64("dead")?,
     })
-}
-
-/// Records a failed run of a claimed job: released to run again on `policy` (after
-/// `job.attempts` attempts, from now, with `jitter`), or — out of attempts — given up per its
-/// kind (the token's redemption fails, acting for the run that started it; the workflow run
-/// fails; the delivery fails) and buried with `message`.
-pub(crate) async fn fail(
-    tx: &mut Tx,
-    job: &Claimed,
-    policy: RetryPolicy,
-    jitter: f64,
-    message: &str,
-) -> Result<(), Error> {
-    let attempts = u32::try_from(job.attempts.max(0)).unwrap_or(u32::MAX);
-    if let Some(at) = policy.next_retry_at(tx.now(), attempts, jitter, None) {
-        return retry(tx, &job.id, at, message).await;
-    }
-    match &job.job {
-        Ok(Job::RedeemShareToken(p)) => {
-            tx.set_cause(p.cause.clone());
-            crate::ops::redemption::give_up(tx, &p.share_token_id).await?;
-        }
-        Ok(Job::RunWorkflow(p)) => {
-            crate::ops::workflow_runs::give_up(tx, &p.workflow_run_id).await?
-        }
-        Ok(Job::DeliverWebhook(p)) => crate::ops::webhooks::give_up(tx, &p.delivery_id).await?,
-        Err(_) => {}
-    }
-    bury(tx, &job.id, message).await
 }
 
 /// Puts a job that waits for something back, due again `delay_ms` from now (see [`reschedule`]).

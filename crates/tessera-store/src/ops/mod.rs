@@ -1,26 +1,66 @@
-//! Units of work, one module per aggregate. Each function takes the [`Tx`](crate::Tx) of the
-//! unit it runs in and the caller's tenancy scope; an id alone never finds an object.
+//! The statements of units of work, one module per idea. Each function takes the
+//! [`Tx`](crate::tx::Tx) of the unit it runs in and the caller's tenancy scope; an id alone never
+//! finds an object. `crate::units` (the API) calls them; they never call `units`.
+//!
+//! The modules form a DAG: each uses only modules on lower layers, never one on its own layer or
+//! above. From the bottom up:
+//!
+//! 0. this file (`lock`, `lock_environment`); `scoped` (the scoped fetch), `jobs` (the queue),
+//!    `idempotency` and `api_keys`, which use nothing of `ops` but this file;
+//! 1. `events` (records an event, nothing else), `templates`, `tenancy` (organizations, scopes,
+//!    users), `webhooks` (settings), `workflows` (stored definitions, read);
+//! 2. `sessions`, `webhook_deliveries` (the deliveries an event makes, attempts),
+//!    `workflow_runs` (a run made with its job, read, locked: no event);
+//! 3. `workflow_triggers`: which runs an event starts, within the rules that bound chains;
+//! 4. `fanout`: emitting an event — `events::record`, then its deliveries, then its runs, each
+//!    run's `workflow-run.created` event emitted as the run and fanned out in turn. Every op
+//!    above that reports a change emits through `fanout::emit`; nothing below it emits;
+//! 5. `connections`, `inquiries` (stored inquiries, their events);
+//! 6. `inquiry_changes`, `inquiry_redaction`, `verifications`, `documents`,
+//!    `workflow_definitions` (saving a definition, checked against connections and templates);
+//! 7. `share_tokens`, `related` and `source_data` (what is shown beside an object);
+//! 8. `share_token_redemption` (the redeem compare-and-set, `redeemed`/`failed`), `manual_runs`;
+//! 9. `redemption` (the copy), `workflow_steps` (the effects of steps);
+//! 10. `workflow_advance` (a run's units: a step's effect and its record, `http-request` steps);
+//! 11. `job_failures` (a job out of attempts, given up per its kind).
+//!
+//! `units` sits above them all; `tx`, `sql` and `paging` below.
 
+pub mod api_keys;
 pub mod connections;
 pub mod documents;
 pub mod events;
+pub mod fanout;
 pub mod idempotency;
 pub mod inquiries;
+pub mod inquiry_changes;
+pub mod inquiry_redaction;
+pub mod job_failures;
 pub mod jobs;
+pub mod manual_runs;
 pub mod redemption;
 pub mod related;
 mod scoped;
 pub mod sessions;
+pub mod share_token_redemption;
 pub mod share_tokens;
 pub mod source_data;
 pub mod templates;
 pub mod tenancy;
 pub mod verifications;
+pub mod webhook_deliveries;
 pub mod webhooks;
+pub mod workflow_advance;
+pub mod workflow_definitions;
 pub mod workflow_runs;
+mod workflow_steps;
 pub mod workflow_triggers;
 pub mod workflows;
 
+use tessera_core::Error;
+use tessera_core::tenancy::Scope;
+
+use crate::args;
 use crate::tx::Tx;
 
 /// `for update` on PostgreSQL write transactions (the SQLite writer is already serial).
@@ -30,4 +70,18 @@ pub(crate) fn lock(tx: &Tx) -> &'static str {
         crate::Dialect::Sqlite => "",
     }
 }
-mod workflow_steps;
+
+/// Locks an environment's row until the unit of work ends, so that units counting the objects of
+/// the environment against a limit (webhooks, workflows, API keys) run one after another:
+/// without it, concurrent units on PostgreSQL would each count the same total and all insert.
+/// (SQLite runs one writing unit at a time already.)
+pub(crate) async fn lock_environment(tx: &mut Tx, scope: &Scope) -> Result<(), Error> {
+    if tx.dialect() == crate::Dialect::Postgres {
+        tx.fetch_optional(
+            "select id from environments where id = $1 for update",
+            args![&scope.env],
+        )
+        .await?;
+    }
+    Ok(())
+}

@@ -17,7 +17,9 @@ use tessera_core::share_token::{ShareToken, ShareTokenStatus, failure};
 use tessera_core::template::Template;
 use tessera_core::verification::{Verification, VerificationKind, VerificationStatus};
 
-use crate::ops::{documents, inquiries, share_tokens, templates, verifications};
+use crate::ops::{
+    documents, inquiries, share_token_redemption, share_tokens, templates, verifications,
+};
 use crate::tx::Tx;
 
 /// What a redemption job did.
@@ -45,7 +47,7 @@ pub(crate) async fn run(tx: &mut Tx, token_id: &ShareTokenId) -> Result<Outcome,
     let source = inquiries::get(tx, &source_scope, &token.source_inquiry_id).await?;
     if source.redacted_at.is_some() {
         return Ok(Outcome::Failed(
-            share_tokens::fail(tx, token, failure::SOURCE_REDACTED).await?,
+            share_token_redemption::fail(tx, token, failure::SOURCE_REDACTED).await?,
         ));
     }
     let now = tx.now();
@@ -57,7 +59,8 @@ pub(crate) async fn run(tx: &mut Tx, token_id: &ShareTokenId) -> Result<Outcome,
                 Ok(d) => d,
                 Err(e) if e.is(tessera_core::codes::NOT_FOUND) => {
                     return Ok(Outcome::Failed(
-                        share_tokens::fail(tx, token, failure::DESTINATION_NOT_FILLABLE).await?,
+                        share_token_redemption::fail(tx, token, failure::DESTINATION_NOT_FILLABLE)
+                            .await?,
                     ));
                 }
                 Err(e) => return Err(e),
@@ -66,7 +69,8 @@ pub(crate) async fn run(tx: &mut Tx, token_id: &ShareTokenId) -> Result<Outcome,
                 || !matches!(d.status, InquiryStatus::Created | InquiryStatus::Pending)
             {
                 return Ok(Outcome::Failed(
-                    share_tokens::fail(tx, token, failure::DESTINATION_NOT_FILLABLE).await?,
+                    share_token_redemption::fail(tx, token, failure::DESTINATION_NOT_FILLABLE)
+                        .await?,
                 ));
             }
             (d, false)
@@ -149,7 +153,7 @@ pub(crate) async fn run(tx: &mut Tx, token_id: &ShareTokenId) -> Result<Outcome,
     }
     if shares_verification.is_some() && copied_verification.is_none() {
         return Ok(Outcome::Failed(
-            share_tokens::fail(tx, token, failure::SOURCE_NOT_FOUND).await?,
+            share_token_redemption::fail(tx, token, failure::SOURCE_NOT_FOUND).await?,
         ));
     }
 
@@ -217,7 +221,8 @@ pub(crate) async fn run(tx: &mut Tx, token_id: &ShareTokenId) -> Result<Outcome,
     inquiries::emit_status(tx, &dest_scope, event, &dest).await?;
 
     let copied = copied_verification.filter(|_| shares_verification.is_some());
-    let redeemed = share_tokens::mark_redeemed(tx, token, &dest.id, copied.as_ref()).await?;
+    let redeemed =
+        share_token_redemption::mark_redeemed(tx, token, &dest.id, copied.as_ref()).await?;
     Ok(Outcome::Redeemed(redeemed))
 }
 
@@ -226,7 +231,7 @@ pub(crate) async fn run(tx: &mut Tx, token_id: &ShareTokenId) -> Result<Outcome,
 pub(crate) async fn give_up(tx: &mut Tx, token_id: &ShareTokenId) -> Result<(), Error> {
     let token = share_tokens::get_unscoped_for_update(tx, token_id).await?;
     if token.status == ShareTokenStatus::Pending {
-        share_tokens::fail(tx, token, failure::REDEMPTION_ERROR).await?;
+        share_token_redemption::fail(tx, token, failure::REDEMPTION_ERROR).await?;
     }
     Ok(())
 }

@@ -1,22 +1,22 @@
-//! Share tokens: creation, the redeem compare-and-set, expiry (by call and by the sweep),
-//! listing from both sides. The copy itself is `ops::redemption`, run by the worker.
+//! Share tokens: creation, reads and the list from both sides, expiry (by call and by the sweep).
+//! A redemption as the token records it is `ops::share_token_redemption`; the copy itself is
+//! `ops::redemption`, run by the worker.
 
 use tessera_core::connection::{ConnectionStatus, Direction};
 use tessera_core::event::names;
 use tessera_core::id::{
     ConnectionId, EnvironmentId, InquiryId, OrganizationId, ShareTokenId, VerificationId,
 };
-use tessera_core::job::{Job, RedeemShareToken};
-use tessera_core::share_token::{RedeemMode, RedeemParams, ShareToken, ShareTokenStatus, SourceId};
+use tessera_core::share_token::{RedeemMode, ShareToken, ShareTokenStatus, SourceId};
 use tessera_core::tenancy::{Actor, EnvKind, Scope};
 use tessera_core::verification::{VerificationKind, VerificationStatus};
 use tessera_core::{Error, Timestamp, codes};
 
 use crate::args;
 use crate::ops::scoped::{ON_EITHER_SIDE, Table};
-use crate::ops::{connections, events, inquiries, jobs, templates, verifications};
+use crate::ops::{connections, fanout, inquiries, verifications};
 use crate::paging::{Filter, Page, PageRequest, fetch_page};
-use crate::tx::{Row, Tx, json};
+use crate::tx::{Row, Tx};
 
 const COLUMNS: &str = "id, connection_id, env_kind, source_org, source_env, destination_org, destination_env, source_inquiry_id, status, creator_type, creator_id, created_at, updated_at, pending_at, redeemed_at, expires_at, failed_at, failure_reason, destination_inquiry_id, redeem_params, redeem_mode, source_verification_id, source_verification_kind, destination_verification_id";
 
@@ -74,14 +74,14 @@ pub(crate) async fn emit_pair(
     inbound_name: &str,
 ) -> Result<(), Error> {
     let now = tx.now();
-    events::emit(
+    fanout::emit(
         tx,
         &t.source_env,
         outbound_name,
         t.to_resource(Direction::Outbound, now, None).to_value(),
     )
     .await?;
-    events::emit(
+    fanout::emit(
         tx,
         &t.destination_env,
         inbound_name,
@@ -253,107 +253,6 @@ pub(crate) async fn get_unscoped_for_update(
     SHARE_TOKENS.get_unscoped_for_update(tx, id).await
 }
 
-/// Starts a redemption: the one compare-and-set `created → pending` that decides the winner,
-/// plus the job that makes the copy. The token records its `redeem-mode` and, for a hydrate,
-/// its destination at once. Refusals: 403 for the source side, 409 `share_token_expired`,
-/// `share_token_not_redeemable` or `connection_not_active`; a template or destination inquiry
-/// the caller cannot see is 404; a hydrate of a verification source is 422.
-pub(crate) async fn redeem(
-    tx: &mut Tx,
-    scope: &Scope,
-    id: &ShareTokenId,
-    params: RedeemParams,
-) -> Result<ShareToken, Error> {
-    let t = get(tx, scope, id).await?;
-    if !t.is_destination(scope) {
-        return Err(Error::forbidden(
-            codes::WRONG_SIDE,
-            "only the destination organization can redeem a share token",
-        ));
-    }
-    if let Some(template) = &params.inquiry_template_id {
-        templates::get(tx, scope, template)
-            .await
-            .map_err(|e| e.at("inquiry-template-id"))?;
-    }
-    if let Some(destination) = &params.destination_id {
-        if t.source_verification.is_some() {
-            return Err(Error::invalid(
-                codes::INVALID_ATTRIBUTE,
-                "a shared verification can only be cloned: leave out destination-id",
-            )
-            .at("destination-id"));
-        }
-        inquiries::get(tx, scope, destination)
-            .await
-            .map_err(|e| e.at("destination-id"))?;
-    }
-    let mode = if params.destination_id.is_some() {
-        RedeemMode::Hydrate
-    } else {
-        RedeemMode::Clone
-    };
-    let now = tx.now();
-    match t.status_at(now) {
-        ShareTokenStatus::Created => {}
-        ShareTokenStatus::Expired => {
-            return Err(Error::conflict(
-                codes::SHARE_TOKEN_EXPIRED,
-                "the share token has expired",
-            ));
-        }
-        other => {
-            return Err(Error::conflict(
-                codes::SHARE_TOKEN_NOT_REDEEMABLE,
-                format!("a {} share token cannot be redeemed", other.as_str()),
-            ));
-        }
-    }
-    let c = connections::get_unscoped(tx, &t.connection_id).await?;
-    if c.status != ConnectionStatus::Active {
-        return Err(Error::conflict(
-            codes::CONNECTION_NOT_ACTIVE,
-            "the connection is not active",
-        ));
-    }
-    let won = tx
-        .execute(
-            "update share_tokens set status = 'pending', pending_at = $1, updated_at = $1, redeem_params = $2,
-                 redeem_mode = $3, destination_inquiry_id = $4
-             where id = $5 and status = 'created' and expires_at > $1",
-            args![
-                now,
-                json(&params),
-                mode.as_str(),
-                params.destination_id.as_ref(),
-                id
-            ],
-        )
-        .await?;
-    if won != 1 {
-        return Err(Error::conflict(
-            codes::SHARE_TOKEN_NOT_REDEEMABLE,
-            "the share token is being redeemed by another request",
-        ));
-    }
-    // A redemption a workflow started carries the run's cause, so the events of the copy count
-    // as that run's (see `workflow_triggers`).
-    let job = Job::from(RedeemShareToken {
-        share_token_id: id.clone(),
-        cause: tx.cause().cloned(),
-    });
-    jobs::enqueue(tx, &job, now).await?;
-    Ok(ShareToken {
-        status: ShareTokenStatus::Pending,
-        pending_at: Some(now),
-        updated_at: now,
-        redeem_mode: Some(mode),
-        destination_inquiry_id: params.destination_id.clone(),
-        redeem_params: Some(params),
-        ..t
-    })
-}
-
 /// Expires a `created` token by call (either side); any other status → 409. A token past its
 /// `expires-at` is already `expired` (as every read reports it), so expiring it is refused too,
 /// whether or not the sweep has persisted it yet.
@@ -474,61 +373,4 @@ pub(crate) async fn list(
     fetch_page(tx, "share_tokens", COLUMNS, f, page)
         .await?
         .try_map(|r| from_row(&r))
-}
-
-/// Records the outcome of a failed redemption and its events.
-pub(crate) async fn fail(tx: &mut Tx, t: ShareToken, reason: &str) -> Result<ShareToken, Error> {
-    let now = tx.now();
-    tx.execute(
-        "update share_tokens set status = 'failed', failed_at = $1, failure_reason = $2, updated_at = $1 where id = $3 and status = 'pending'",
-        args![now, reason, &t.id],
-    )
-    .await?;
-    let t = ShareToken {
-        status: ShareTokenStatus::Failed,
-        failed_at: Some(now),
-        failure_reason: Some(reason.to_owned()),
-        updated_at: now,
-        ..t
-    };
-    emit_pair(
-        tx,
-        &t,
-        names::SHARE_TOKEN_OUTBOUND_FAILED,
-        names::SHARE_TOKEN_INBOUND_FAILED,
-    )
-    .await?;
-    Ok(t)
-}
-
-/// Records a finished redemption: the destination inquiry and, for a verification source, the
-/// copied verification.
-pub(crate) async fn mark_redeemed(
-    tx: &mut Tx,
-    t: ShareToken,
-    destination: &InquiryId,
-    destination_verification: Option<&VerificationId>,
-) -> Result<ShareToken, Error> {
-    let now = tx.now();
-    tx.execute(
-        "update share_tokens set status = 'redeemed', redeemed_at = $1, updated_at = $1, destination_inquiry_id = $2, destination_verification_id = $3 where id = $4 and status = 'pending'",
-        args![now, destination, destination_verification, &t.id],
-    )
-    .await?;
-    let t = ShareToken {
-        status: ShareTokenStatus::Redeemed,
-        redeemed_at: Some(now),
-        updated_at: now,
-        destination_inquiry_id: Some(destination.clone()),
-        destination_verification_id: destination_verification.cloned(),
-        ..t
-    };
-    emit_pair(
-        tx,
-        &t,
-        names::SHARE_TOKEN_OUTBOUND_REDEEMED,
-        names::SHARE_TOKEN_INBOUND_REDEEMED,
-    )
-    .await?;
-    Ok(t)
 }

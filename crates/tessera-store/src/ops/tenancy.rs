@@ -1,14 +1,15 @@
-//! Organizations, environments, API keys, dashboard users and the operator token.
+//! Organizations and their environments (the scopes units act in), dashboard users and the
+//! operator token. API keys are `ops::api_keys`.
 
-use tessera_core::id::{ApiKeyId, EnvironmentId, OrganizationId, UserId};
+use tessera_core::id::{EnvironmentId, OrganizationId, UserId};
 use tessera_core::permission::Permissions;
-use tessera_core::secret::{generate_api_key, hash_secret, key_hint};
 use tessera_core::tenancy::{ApiKey, EnvKind, Environment, Organization, Scope};
 use tessera_core::{Error, Timestamp, codes};
 
 use crate::args;
+use crate::ops::api_keys;
 use crate::paging::{Filter, Page, PageRequest, fetch_page};
-use crate::tx::{Row, Tx, json};
+use crate::tx::{Row, Tx};
 
 /// A new organization with one all-permission key per environment (secrets shown once).
 #[derive(Debug)]
@@ -19,25 +20,6 @@ pub struct CreatedOrganization {
 
 /// Longest organization name.
 pub const MAX_NAME_LEN: usize = 200;
-
-/// Most API keys of an environment that have not expired (each has its own rate limit, so this
-/// also bounds what one organization may send).
-pub const MAX_API_KEYS_PER_ENVIRONMENT: i64 = 100;
-
-/// Locks an environment's row until the unit of work ends, so that units counting the objects of
-/// the environment against a limit (webhooks, workflows, API keys) run one after another:
-/// without it, concurrent units on PostgreSQL would each count the same total and all insert.
-/// (SQLite runs one writing unit at a time already.)
-pub(crate) async fn lock_environment(tx: &mut Tx, scope: &Scope) -> Result<(), Error> {
-    if tx.dialect() == crate::Dialect::Postgres {
-        tx.fetch_optional(
-            "select id from environments where id = $1 for update",
-            args![&scope.env],
-        )
-        .await?;
-    }
-    Ok(())
-}
 
 /// Checks an organization or key name.
 pub fn check_name(name: &str, pointer: &str) -> Result<String, Error> {
@@ -81,7 +63,10 @@ pub(crate) async fn create_organization(
             env,
             kind,
         };
-        keys.push(insert_api_key(tx, &scope, "default".into(), Permissions::all(), None).await?);
+        keys.push(
+            api_keys::insert_api_key(tx, &scope, "default".into(), Permissions::all(), None)
+                .await?,
+        );
     }
     Ok(CreatedOrganization {
         organization: Organization {
@@ -191,154 +176,6 @@ pub(crate) async fn scope_of_environment(tx: &mut Tx, env: &EnvironmentId) -> Re
         env: env.clone(),
         kind: EnvKind::parse(&row.text("kind")?).unwrap_or(EnvKind::Sandbox),
     })
-}
-
-const KEY_COLUMNS: &str = "k.id, k.organization_id, k.environment_id, e.kind, k.name, k.hint, k.permissions, k.created_at, k.expires_at";
-
-fn api_key_from_row(r: &Row) -> Result<ApiKey, Error> {
-    let names: Vec<String> = r.json("permissions")?;
-    Ok(ApiKey {
-        id: ApiKeyId::from_db(r.text("id")?),
-        scope: Scope {
-            org: OrganizationId::from_db(r.text("organization_id")?),
-            env: EnvironmentId::from_db(r.text("environment_id")?),
-            kind: EnvKind::parse(&r.text("kind")?).unwrap_or(EnvKind::Sandbox),
-        },
-        name: r.text("name")?,
-        hint: r.text("hint")?,
-        permissions: Permissions::parse_names(&names).unwrap_or(Permissions::none()),
-        created_at: r.time("created_at")?,
-        expires_at: r.opt_time("expires_at")?,
-    })
-}
-
-async fn insert_api_key(
-    tx: &mut Tx,
-    scope: &Scope,
-    name: String,
-    permissions: Permissions,
-    expires_at: Option<Timestamp>,
-) -> Result<(ApiKey, String), Error> {
-    let secret = generate_api_key(scope.kind);
-    let key = ApiKey {
-        id: ApiKeyId::generate(),
-        scope: scope.clone(),
-        name,
-        hint: key_hint(&secret),
-        permissions,
-        created_at: tx.now(),
-        expires_at,
-    };
-    tx.execute(
-        "insert into api_keys (id, organization_id, environment_id, name, secret_hash, hint, permissions, created_at, expires_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        args![
-            &key.id,
-            &scope.org,
-            &scope.env,
-            &key.name,
-            hash_secret(&secret),
-            &key.hint,
-            json(&permissions.names()),
-            key.created_at,
-            key.expires_at
-        ],
-    )
-    .await?;
-    Ok((key, secret))
-}
-
-/// Creates an API key in a scope; the secret is returned once.
-pub(crate) async fn create_api_key(
-    tx: &mut Tx,
-    scope: &Scope,
-    name: String,
-    permissions: Permissions,
-    expires_at: Option<Timestamp>,
-) -> Result<(ApiKey, String), Error> {
-    lock_environment(tx, scope).await?;
-    let now = tx.now();
-    let row = tx
-        .fetch_one(
-            "select count(*) as n from api_keys
-             where environment_id = $1 and (expires_at is null or expires_at > $2)",
-            args![&scope.env, now],
-        )
-        .await?;
-    if row.i64("n")? >= MAX_API_KEYS_PER_ENVIRONMENT {
-        return Err(Error::invalid(
-            codes::API_KEY_LIMIT,
-            format!(
-                "an environment has at most {MAX_API_KEYS_PER_ENVIRONMENT} API keys that have not expired; expire one first"
-            ),
-        ));
-    }
-    insert_api_key(tx, scope, name, permissions, expires_at).await
-}
-
-/// The key a secret belongs to, whatever its expiry.
-pub(crate) async fn find_api_key_by_secret(
-    tx: &mut Tx,
-    secret: &str,
-) -> Result<Option<ApiKey>, Error> {
-    let row = tx
-        .fetch_optional(
-            &format!("select {KEY_COLUMNS} from api_keys k join environments e on e.id = k.environment_id where k.secret_hash = $1"),
-            args![hash_secret(secret)],
-        )
-        .await?;
-    row.as_ref().map(api_key_from_row).transpose()
-}
-
-/// An API key of the scope.
-pub(crate) async fn get_api_key(
-    tx: &mut Tx,
-    scope: &Scope,
-    id: &ApiKeyId,
-) -> Result<ApiKey, Error> {
-    let row = tx
-        .fetch_optional(
-            &format!("select {KEY_COLUMNS} from api_keys k join environments e on e.id = k.environment_id where k.id = $1 and k.environment_id = $2"),
-            args![id, &scope.env],
-        )
-        .await?
-        .ok_or_else(|| Error::not_found("api key"))?;
-    api_key_from_row(&row)
-}
-
-/// The keys of a scope, newest first.
-pub(crate) async fn list_api_keys(
-    tx: &mut Tx,
-    scope: &Scope,
-    page: &PageRequest,
-) -> Result<Page<ApiKey>, Error> {
-    // A derived table, so the page's cursor lookup (`id = …`) names one column.
-    let rows = fetch_page(
-        tx,
-        &format!(
-            "(select k.seq, {KEY_COLUMNS} from api_keys k join environments e on e.id = k.environment_id) keys"
-        ),
-        "id, organization_id, environment_id, kind, name, hint, permissions, created_at, expires_at",
-        Filter::new().and("environment_id = ?", &scope.env),
-        page,
-    )
-    .await?;
-    rows.try_map(|r| api_key_from_row(&r))
-}
-
-/// Expires a key now (it stops working at once). Expiring an expired key changes nothing.
-pub(crate) async fn expire_api_key(
-    tx: &mut Tx,
-    scope: &Scope,
-    id: &ApiKeyId,
-) -> Result<ApiKey, Error> {
-    let now = tx.now();
-    tx.execute(
-        "update api_keys set expires_at = $1 where id = $2 and environment_id = $3 and (expires_at is null or expires_at > $1)",
-        args![now, id, &scope.env],
-    )
-    .await?;
-    get_api_key(tx, scope, id).await
 }
 
 /// A dashboard user.
@@ -452,5 +289,5 @@ pub(crate) async fn create_api_key_for(
     expires_at: Option<Timestamp>,
 ) -> Result<(ApiKey, String), Error> {
     let scope = scope_of(tx, org, kind).await?;
-    create_api_key(tx, &scope, name, permissions, expires_at).await
+    api_keys::create_api_key(tx, &scope, name, permissions, expires_at).await
 }

@@ -9,7 +9,7 @@ use tessera_core::verification::{Check, Verification, VerificationKind, Verifica
 use tessera_core::{Error, Timestamp};
 
 use crate::args;
-use crate::ops::{events, inquiries};
+use crate::ops::{fanout, inquiries};
 use crate::tx::{Row, Tx, json};
 
 const COLUMNS: &str = "id, inquiry_id, kind, status, checks, attributes, completed_at, created_at";
@@ -96,7 +96,7 @@ pub(crate) async fn record(
         VerificationStatus::Passed => names::VERIFICATION_PASSED,
         VerificationStatus::Failed => names::VERIFICATION_FAILED,
     };
-    events::emit(tx, &scope.env, name, v.to_resource().to_value()).await?;
+    fanout::emit(tx, &scope.env, name, v.to_resource().to_value()).await?;
     Ok(v)
 }
 

@@ -12,9 +12,10 @@ use tessera_core::tenancy::Actor;
 use tessera_core::workflow::Step;
 use tessera_core::{Error, codes};
 
-use crate::ops::inquiries::{self, InquiryPatch};
+use crate::ops::inquiries;
+use crate::ops::inquiry_changes::{self, InquiryPatch};
 use crate::ops::workflow_runs::Running;
-use crate::ops::{connections, share_tokens};
+use crate::ops::{connections, share_token_redemption, share_tokens};
 use crate::tx::Tx;
 
 /// The run's object as an id of the kind a step needs. Definitions are checked when saved, so a
@@ -67,7 +68,7 @@ pub(crate) async fn apply(tx: &mut Tx, r: &Running, step: &Step) -> Result<Value
                 inquiry_template_id: inquiry_template_id.clone(),
                 field_mappings: field_mappings.clone(),
             };
-            let t = share_tokens::redeem(tx, scope, &token, params).await?;
+            let t = share_token_redemption::redeem(tx, scope, &token, params).await?;
             Ok(json!({ "share-token-id": t.id, "status": t.status }))
         }
         Step::ActivateConnection => {
@@ -84,7 +85,7 @@ pub(crate) async fn apply(tx: &mut Tx, r: &Running, step: &Step) -> Result<Value
                 tags: Some(parse_tags(&tags, "/data/attributes/tags")?),
                 ..Default::default()
             };
-            let i = inquiries::update(tx, scope, &id, patch).await?;
+            let i = inquiry_changes::update(tx, scope, &id, patch).await?;
             Ok(json!({ "inquiry-id": i.id, "tags": i.tags }))
         }
         Step::ApproveInquiry | Step::DeclineInquiry | Step::MarkInquiryForReview => {
@@ -92,7 +93,7 @@ pub(crate) async fn apply(tx: &mut Tx, r: &Running, step: &Step) -> Result<Value
             let action = inquiry_action(step).ok_or_else(|| {
                 Error::internal(std::io::Error::other("not an inquiry transition"))
             })?;
-            let i = inquiries::transition(tx, scope, &id, action).await?;
+            let i = inquiry_changes::transition(tx, scope, &id, action).await?;
             Ok(json!({ "inquiry-id": i.id, "status": i.status }))
         }
         Step::HttpRequest { .. } => Err(Error::internal(std::io::Error::other(

@@ -27,7 +27,7 @@ use tessera_core::{Error, SharedClock, Timestamp};
 
 pub(crate) use migrate::MIGRATOR;
 
-use crate::StoreOptions;
+use crate::options::StoreOptions;
 use crate::tx::{Conn, Tx};
 use readers::ReadPool;
 use writer::Writer;
@@ -67,7 +67,10 @@ impl SqliteBackend {
         })
     }
 
-    pub(crate) async fn write<T: Send + 'static>(&self, unit: crate::Unit<T>) -> Result<T, Error> {
+    pub(crate) async fn write<T: Send + 'static>(
+        &self,
+        unit: crate::tx::Unit<T>,
+    ) -> Result<T, Error> {
         if self.is_closed() {
             return Err(writer::stopped());
         }

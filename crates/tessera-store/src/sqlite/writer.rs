@@ -15,7 +15,7 @@ use tessera_core::{Error, SharedClock};
 use tokio::sync::{mpsc, oneshot};
 
 use super::connection::exec_plain;
-use crate::tx::{Conn, Tx};
+use crate::tx::{Conn, Tx, Unit};
 
 /// Most units committed together.
 const MAX_BATCH: usize = 256;
@@ -52,7 +52,7 @@ impl Writer {
     }
 
     /// Queues a unit of work and waits until its batch has committed (or it failed).
-    pub(super) async fn submit<T: Send + 'static>(&self, unit: crate::Unit<T>) -> Result<T, Error> {
+    pub(super) async fn submit<T: Send + 'static>(&self, unit: Unit<T>) -> Result<T, Error> {
         let erased: ErasedUnit = Box::new(move |tx: &mut Tx| {
             Box::pin(unit(tx).map(|r| r.map(|v| Box::new(v) as AnyBox)))
         });

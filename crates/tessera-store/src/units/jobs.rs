@@ -30,7 +30,9 @@ pub fn fail(
     message: String,
 ) -> crate::Write<()> {
     crate::Write::new(move |tx| {
-        Box::pin(async move { op::fail(tx, &job, policy, jitter, &message).await })
+        Box::pin(
+            async move { crate::ops::job_failures::fail(tx, &job, policy, jitter, &message).await },
+        )
     })
 }
 

@@ -1,8 +1,11 @@
-//! Units of work on workflow runs: each runs the op of the same name in `crate::ops::workflow_runs` as one
+//! Units of work on workflow runs: each runs the op of the same name in
+//! `crate::ops::workflow_runs` (reads) or `crate::ops::workflow_advance` (advancing a run) as one
 //! transaction. The types they take and return are re-exported from there.
 
+pub use crate::ops::workflow_advance::*;
 pub use crate::ops::workflow_runs::*;
 
+use crate::ops::workflow_advance as advance;
 use crate::ops::workflow_runs as op;
 use crate::paging::{Page, PageRequest};
 use tessera_core::id::WorkflowRunId;
@@ -12,6 +15,9 @@ use tessera_core::workflow::run::WorkflowRun;
 crate::work::units! { op;
     Read get(scope: Scope, id: WorkflowRunId) -> WorkflowRun = get(&scope, &id);
     Read list(scope: Scope, filter: RunFilter, page: PageRequest) -> Page<WorkflowRun> = list(&scope, &filter, &page);
+}
+
+crate::work::units! { advance;
     Write give_up(id: WorkflowRunId) -> () = give_up(&id);
 }
 
@@ -32,7 +38,7 @@ pub fn advance_run(
     let refused = RefusedStep::default();
     let handle = refused.clone();
     let unit = crate::Write::new(move |tx| {
-        Box::pin(async move { op::advance(tx, &run, &job, lease_ms, started, &handle).await })
+        Box::pin(async move { advance::advance(tx, &run, &job, lease_ms, started, &handle).await })
     });
     (unit, refused)
 }
@@ -47,7 +53,7 @@ pub fn fail_step(
     error: tessera_core::workflow::run::StepError,
 ) -> crate::Write<()> {
     crate::Write::new(move |tx| {
-        Box::pin(async move { op::fail_at(tx, &run, &job, step, started, error).await })
+        Box::pin(async move { advance::fail_at(tx, &run, &job, step, started, error).await })
     })
 }
 
@@ -62,6 +68,6 @@ pub fn record_http_outcome(
     outcome: HttpOutcome,
 ) -> crate::Write<Advance> {
     crate::Write::new(move |tx| {
-        Box::pin(async move { op::record_http_outcome(tx, &run, &job, step, outcome).await })
+        Box::pin(async move { advance::record_http_outcome(tx, &run, &job, step, outcome).await })
     })
 }

@@ -1,0 +1,38 @@
+//! A claimed job whose run failed: released to run again, or — out of attempts — given up as
+//! its kind says and buried. Above the queue (`jobs`) and the work each kind of job does, whose
+//! own "give up" it calls.
+
+use tessera_core::Error;
+use tessera_core::job::Job;
+use tessera_core::retry::RetryPolicy;
+
+use crate::ops::jobs::{self, Claimed};
+use crate::ops::{redemption, webhook_deliveries, workflow_advance};
+use crate::tx::Tx;
+
+/// Records a failed run of a claimed job: released to run again on `policy` (after
+/// `job.attempts` attempts, from now, with `jitter`), or — out of attempts — given up per its
+/// kind (the token's redemption fails, acting for the run that started it; the workflow run
+/// fails; the delivery fails) and buried with `message`.
+pub(crate) async fn fail(
+    tx: &mut Tx,
+    job: &Claimed,
+    policy: RetryPolicy,
+    jitter: f64,
+    message: &str,
+) -> Result<(), Error> {
+    let attempts = u32::try_from(job.attempts.max(0)).unwrap_or(u32::MAX);
+    if let Some(at) = policy.next_retry_at(tx.now(), attempts, jitter, None) {
+        return jobs::retry(tx, &job.id, at, message).await;
+    }
+    match &job.job {
+        Ok(Job::RedeemShareToken(p)) => {
+            tx.set_cause(p.cause.clone());
+            redemption::give_up(tx, &p.share_token_id).await?;
+        }
+        Ok(Job::RunWorkflow(p)) => workflow_advance::give_up(tx, &p.workflow_run_id).await?,
+        Ok(Job::DeliverWebhook(p)) => webhook_deliveries::give_up(tx, &p.delivery_id).await?,
+        Err(_) => {}
+    }
+    jobs::bury(tx, &job.id, message).await
+}
