@@ -7,8 +7,8 @@
 mod common;
 
 use common::{claim_all, job_counts, now, write};
-use tessera_core::id::{JobId, WorkflowRunId};
-use tessera_core::job::{Job, RunWorkflow};
+use tessera_core::id::{JobId, ShareTokenId, WorkflowRunId};
+use tessera_core::job::{Job, RedeemShareToken, RunWorkflow};
 use tessera_core::retry::{INTERNAL_JOB, RetryPolicy};
 use tessera_store::testing::{Backend, TestDb, sql};
 use tessera_store::units::jobs;
@@ -242,7 +242,27 @@ async fn an_unreadable_job_out_of_attempts_is_buried(backend: Backend) {
     assert_eq!(job_counts(store).await.dead, 1);
 }
 
+/// A redemption job whose token no longer exists (or never did) is buried after its last attempt
+/// like any other: there is nothing to give up, and it must not be retried for ever.
+async fn a_redemption_job_for_a_missing_token_is_buried(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = &db.store;
+    let job = Job::from(RedeemShareToken {
+        share_token_id: ShareTokenId::generate(),
+        cause: None,
+    });
+    write(store, jobs::enqueue(job, now(store))).await;
+    let job = claim_all(store).await.pop().unwrap();
+    let once = RetryPolicy {
+        max_attempts: 1,
+        ..INTERNAL_JOB
+    };
+    write(store, jobs::fail(job, once, 0.5, "token gone".into())).await;
+    assert_eq!(job_counts(store).await.dead, 1);
+}
+
 on_both_backends!(
+    a_redemption_job_for_a_missing_token_is_buried,
     due_jobs_are_claimed_under_a_lease_and_completed,
     released_jobs_run_again_when_due,
     a_kept_lease_keeps_the_job,

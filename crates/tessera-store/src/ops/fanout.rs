@@ -35,7 +35,7 @@ pub(crate) async fn emit(
 /// Starts a run of every active workflow of `env` whose trigger matches the event, within the
 /// rules of `workflow_triggers`, each with its `workflow-run.created` event (fanned out in turn,
 /// before the next workflow is considered). Boxed: those events come back through here.
-pub fn on_event<'a>(
+pub(crate) fn on_event<'a>(
     tx: &'a mut Tx,
     env: &'a EnvironmentId,
     event_id: &'a EventId,

@@ -229,7 +229,11 @@ pub(crate) async fn run(tx: &mut Tx, token_id: &ShareTokenId) -> Result<Outcome,
 /// Ends a token whose redemption kept failing: `failed` with `redemption_error` (shown as
 /// `failure-reason: unrecoverable_error`).
 pub(crate) async fn give_up(tx: &mut Tx, token_id: &ShareTokenId) -> Result<(), Error> {
-    let token = share_tokens::get_unscoped_for_update(tx, token_id).await?;
+    // A token that is gone has nothing to give up: the job is still buried.
+    let token = match share_tokens::get_unscoped_for_update(tx, token_id).await {
+        Err(e) if e.is(tessera_core::codes::NOT_FOUND) => return Ok(()),
+        other => other?,
+    };
     if token.status == ShareTokenStatus::Pending {
         share_token_redemption::fail(tx, token, failure::REDEMPTION_ERROR).await?;
     }

@@ -2,8 +2,6 @@
 //! `crate::ops::manual_runs` (a manual run and its object) or `crate::ops::workflow_triggers`
 //! (chain budgets) as one transaction.
 
-pub use crate::ops::fanout::on_event;
-
 use crate::ops::manual_runs as manual;
 use crate::ops::workflow_triggers as op;
 use serde_json::Value;
