@@ -17,9 +17,9 @@ use tessera_store::units::share_tokens::{self, ShareTokenFilter};
 use tessera_store::units::tenancy;
 
 use crate::form::{Fields, Form};
-use crate::page::{Chrome, PageError, PageResult, render};
+use crate::page::{Chrome, PageError, PageResult, form_error, render};
 use crate::session::Signed;
-use crate::share_tokens::{TokenRow, form_error};
+use crate::share_tokens::TokenRow;
 use crate::view::{
     Badge, Choice, Pager, When, badge, choices, or_first_page, org_names, page_request, when,
     when_opt,

@@ -12,8 +12,7 @@ use tessera_store::PageRequest;
 use tessera_store::units::connections::{self, ConnectionFilter};
 use tessera_store::units::sessions::Session;
 
-use crate::page::PageError;
-use crate::share_tokens::form_error;
+use crate::page::{PageError, form_error};
 use crate::view::org_names;
 use tessera_edge::body::Body;
 use tessera_edge::extract::from_document;

@@ -17,9 +17,8 @@ use super::definition::current_definition;
 use super::runs::{RunRow, run_row};
 use super::{BASE, SECTION, WorkflowRow, display_name, is_admin, parse_id, row};
 use crate::form::{Fields, Form};
-use crate::page::{Chrome, PageError, PageResult, render};
+use crate::page::{Chrome, PageError, PageResult, form_error, render};
 use crate::session::Signed;
-use crate::share_tokens::form_error;
 use crate::view::{Pager, or_first_page, page_request};
 use tessera_edge::state::AppState;
 
