@@ -23,7 +23,7 @@ use tessera_core::{Error, Timestamp, codes};
 use tessera_store::units::webhooks::{self, NewWebhook, WebhookPatch};
 use utoipa::ToSchema;
 
-use crate::inquiries::double;
+use crate::double;
 use crate::{
     Body, CommonHeaders, EmptyBody, IdempotencyHeader, PageParams, page_doc, required, single,
 };
