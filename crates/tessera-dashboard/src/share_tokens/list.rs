@@ -3,15 +3,14 @@
 use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
-use tessera_core::connection::{ConnectionStatus, Direction};
+use tessera_core::connection::Direction;
 use tessera_core::id::OrganizationId;
 use tessera_core::share_token::{DEFAULT_EXPIRES_IN, ShareTokenStatus};
-use tessera_store::PageRequest;
-use tessera_store::units::connections::{self, ConnectionFilter};
 use tessera_store::units::sessions::Session;
 use tessera_store::units::share_tokens::{self, ShareTokenFilter};
 
 use super::{BASE, SECTION, TokenRow, notice_for, partner_of, row, template_choices};
+use crate::connections::active_outbound;
 use crate::form::Fields;
 use crate::page::{Chrome, PageResult, render};
 use crate::session::Signed;
@@ -77,20 +76,7 @@ pub(super) async fn list_page(
         share_tokens::list(scope.clone(), filter.clone(), p)
     })
     .await?;
-    let outbound = store
-        .read(connections::list(
-            scope,
-            ConnectionFilter {
-                statuses: vec![ConnectionStatus::Active],
-                direction: Some(Direction::Outbound),
-                destination_org: None,
-            },
-            PageRequest {
-                size: 100,
-                cursor: None,
-            },
-        ))
-        .await?;
+    let outbound = active_outbound(store, scope, 100).await?;
     let partners: Vec<OrganizationId> = tokens
         .items
         .iter()

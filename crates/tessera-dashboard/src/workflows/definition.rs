@@ -4,14 +4,12 @@
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
-use tessera_core::connection::{ConnectionStatus, Direction};
 use tessera_core::id::OrganizationId;
 use tessera_core::workflow::{Step, Workflow};
 use tessera_core::{Error, codes};
-use tessera_store::PageRequest;
-use tessera_store::units::connections::{self, ConnectionFilter};
 use tessera_store::units::sessions::Session;
 
+use crate::connections::active_outbound;
 use crate::page::{PageError, form_error};
 use crate::view::org_names;
 use tessera_edge::body::Body;
@@ -144,21 +142,7 @@ pub(super) async fn example(
     session: &Session,
 ) -> Result<(String, bool), PageError> {
     let scope = session.scope.clone();
-    let outbound = state
-        .store
-        .read(connections::list(
-            scope,
-            ConnectionFilter {
-                statuses: vec![ConnectionStatus::Active],
-                direction: Some(Direction::Outbound),
-                destination_org: None,
-            },
-            PageRequest {
-                size: 1,
-                cursor: None,
-            },
-        ))
-        .await?;
+    let outbound = active_outbound(&state.store, scope, 1).await?;
     let partners: Vec<OrganizationId> = outbound
         .items
         .iter()
