@@ -8,13 +8,11 @@ use tessera_core::Timestamp;
 use tessera_core::id::ShareTokenId;
 use tessera_core::share_token::{ShareToken, ShareTokenStatus};
 use tessera_core::tenancy::Actor;
-use tessera_store::PageRequest;
-use tessera_store::units::events::{self, EventFilter};
 use tessera_store::units::sessions::Session;
 use tessera_store::units::share_tokens;
 
 use super::{SECTION, notice_for, partner_of, template_choices};
-use crate::events::EventRow;
+use crate::events::{EventRow, object_events};
 use crate::form::Fields;
 use crate::page::{Chrome, PageError, PageResult, render};
 use crate::session::Signed;
@@ -218,20 +216,7 @@ pub(super) async fn show_page(
     let (t, peek) = (shown.token, shown.source_data);
     let names = org_names(store, [partner_of(&t, &session)]).await?;
     let templates = template_choices(store, &session, "").await?;
-    let evts = store
-        .read(events::list(
-            scope,
-            EventFilter {
-                names: Vec::new(),
-                object_ids: vec![t.id.to_string()],
-                ids: Vec::new(),
-            },
-            PageRequest {
-                size: 50,
-                cursor: None,
-            },
-        ))
-        .await?;
+    let evts = object_events(store, scope, t.id.to_string()).await?;
     let now = state.store.clock().now();
     let status = t.status_at(now);
     // A redemption may be over by the time its page is first shown.
