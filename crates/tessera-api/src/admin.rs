@@ -14,9 +14,10 @@ use tessera_core::id::OrganizationId;
 use tessera_core::inflect::Inflection;
 use tessera_core::permission::Permissions;
 use tessera_core::tenancy::EnvKind;
-use tessera_core::{Error, Timestamp, codes};
+use tessera_core::{Error, codes};
 use tessera_store::units::tenancy::{self, User};
 
+use crate::api_keys::{parse_expires_at, parse_permissions};
 use crate::{Body, page_doc, required};
 use tessera_edge::error::ApiError;
 use tessera_edge::extract::{JsonBody, Reply, inflection_of, path_id};
@@ -209,29 +210,10 @@ async fn create_api_key(
     )?;
     let permissions = match a.permissions {
         None => Permissions::all(),
-        Some(names) => Permissions::parse_names(&names).map_err(|bad| {
-            Error::invalid(
-                codes::INVALID_PERMISSIONS,
-                format!("unknown permission {bad}"),
-            )
-            .at("/data/attributes/permissions")
-        })?,
+        Some(names) => parse_permissions(&names)?,
     };
     let now = ctx.state.store.clock().now();
-    let expires_at = a
-        .expires_at
-        .map(|s| {
-            Timestamp::parse_rfc3339(&s)
-                .filter(|t| *t > now)
-                .ok_or_else(|| {
-                    Error::invalid(
-                        codes::INVALID_ATTRIBUTE,
-                        "expires-at must be an RFC 3339 time in the future",
-                    )
-                    .at("/data/attributes/expires-at")
-                })
-        })
-        .transpose()?;
+    let expires_at = parse_expires_at(a.expires_at, now)?;
     let (key, secret) = ctx
         .state
         .store

@@ -49,6 +49,36 @@ pub async fn list(ctx: Ctx) -> Reply {
     )
 }
 
+/// `permissions` of a new key: names of permissions, or 422 naming the first unknown one.
+pub(crate) fn parse_permissions(names: &[String]) -> Result<Permissions, Error> {
+    Permissions::parse_names(names).map_err(|bad| {
+        Error::invalid(
+            codes::INVALID_PERMISSIONS,
+            format!("unknown permission {bad}"),
+        )
+        .at("/data/attributes/permissions")
+    })
+}
+
+/// `expires-at` of a new key: an RFC 3339 time after `now` (the key stops working then).
+pub(crate) fn parse_expires_at(
+    raw: Option<String>,
+    now: Timestamp,
+) -> Result<Option<Timestamp>, Error> {
+    raw.map(|s| {
+        Timestamp::parse_rfc3339(&s)
+            .filter(|t| *t > now)
+            .ok_or_else(|| {
+                Error::invalid(
+                    codes::INVALID_ATTRIBUTE,
+                    "expires-at must be an RFC 3339 time in the future",
+                )
+                .at("/data/attributes/expires-at")
+            })
+    })
+    .transpose()
+}
+
 /// Creates a key; its secret is in `meta.secret`, shown once (a replay of the request with the
 /// same `Idempotency-Key` answers without it: secrets are not stored).
 #[utoipa::path(post, path = "/api/v1/api-keys", tag = "api-keys",
@@ -62,13 +92,7 @@ pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewApiKey>>) -> Repl
     let name = tenancy::check_name(&required(a.name, "name")?, "/data/attributes/name")?;
     let permissions = match a.permissions {
         None => ctx.key.permissions,
-        Some(names) => Permissions::parse_names(&names).map_err(|bad| {
-            Error::invalid(
-                codes::INVALID_PERMISSIONS,
-                format!("unknown permission {bad}"),
-            )
-            .at("/data/attributes/permissions")
-        })?,
+        Some(names) => parse_permissions(&names)?,
     };
     if !permissions.is_subset_of(ctx.key.permissions) {
         return Err(Error::forbidden(
@@ -79,20 +103,7 @@ pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewApiKey>>) -> Repl
         .into());
     }
     let now = ctx.state.store.clock().now();
-    let expires_at = a
-        .expires_at
-        .map(|s| {
-            Timestamp::parse_rfc3339(&s)
-                .filter(|t| *t > now)
-                .ok_or_else(|| {
-                    Error::invalid(
-                        codes::INVALID_ATTRIBUTE,
-                        "expires-at must be an RFC 3339 time in the future",
-                    )
-                    .at("/data/attributes/expires-at")
-                })
-        })
-        .transpose()?;
+    let expires_at = parse_expires_at(a.expires_at, now)?;
     let scope = ctx.scope().clone();
     ctx.commit(
         StatusCode::CREATED,

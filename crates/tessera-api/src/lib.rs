@@ -21,7 +21,7 @@ pub mod webhooks;
 pub mod workflow_runs;
 pub mod workflows;
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 use tessera_core::Error;
 use tessera_core::tenancy::Scope;
@@ -66,6 +66,14 @@ pub struct EmptyData {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoAttributes {}
+
+/// Reads a member that may be absent (`None`), `null` (`Some(None)`) or a value: with
+/// `#[serde(default, deserialize_with = "double")]`, for changes where `null` clears.
+pub(crate) fn double<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
 
 /// An id attribute of the expected kind, or 422 pointing at it.
 pub fn id_attribute<T>(

@@ -14,7 +14,7 @@ use tessera_store::units::workflow_triggers;
 use tessera_store::units::workflows::{self, WorkflowPatch};
 use utoipa::ToSchema;
 
-use crate::inquiries::double;
+use crate::double;
 use crate::{Body, CommonHeaders, IdempotencyHeader, PageParams, page_doc, required, single};
 use tessera_edge::extract::{Ctx, JsonBody, Reply, path_id};
 use tessera_edge::inputs::{NewWorkflowAttributes, check_definition, check_urls, workflow_status};

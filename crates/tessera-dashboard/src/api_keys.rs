@@ -14,9 +14,8 @@ use tessera_store::units::sessions::Session;
 use tessera_store::units::tenancy;
 
 use crate::form::{Fields, Form};
-use crate::page::{Chrome, PageError, PageResult, render};
+use crate::page::{Chrome, PageError, PageResult, form_error, render};
 use crate::session::Signed;
-use crate::share_tokens::form_error;
 use crate::view::{
     Badge, Choice, Pager, When, badge, choices, or_first_page, page_request, when, when_opt,
 };

@@ -8,18 +8,18 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use tessera_core::connection::{Connection, ConnectionAction, ConnectionStatus, Direction};
 use tessera_core::id::{ConnectionId, OrganizationId};
-use tessera_core::tenancy::Actor;
-use tessera_core::{Timestamp, codes};
-use tessera_store::PageRequest;
+use tessera_core::tenancy::{Actor, Scope};
+use tessera_core::{Error, Timestamp, codes};
 use tessera_store::units::connections::{self, ConnectionFilter};
 use tessera_store::units::sessions::Session;
 use tessera_store::units::share_tokens::{self, ShareTokenFilter};
 use tessera_store::units::tenancy;
+use tessera_store::{Page, PageRequest, Store};
 
 use crate::form::{Fields, Form};
-use crate::page::{Chrome, PageError, PageResult, render};
+use crate::page::{Chrome, PageError, PageResult, form_error, render};
 use crate::session::Signed;
-use crate::share_tokens::{TokenRow, form_error};
+use crate::share_tokens::TokenRow;
 use crate::view::{
     Badge, Choice, Pager, When, badge, choices, or_first_page, org_names, page_request, when,
     when_opt,
@@ -101,6 +101,26 @@ fn row(c: &Connection, session: &Session, partner: String, now: Timestamp) -> Co
         created: when(c.created_at, now),
         actions: actions_for(c, session),
     }
+}
+
+/// The first `size` active outbound connections of the scope: the ones a share token can be
+/// created on (the share-token form's choices, the example of a new workflow).
+pub async fn active_outbound(
+    store: &Store,
+    scope: Scope,
+    size: u32,
+) -> Result<Page<Connection>, Error> {
+    store
+        .read(connections::list(
+            scope,
+            ConnectionFilter {
+                statuses: vec![ConnectionStatus::Active],
+                direction: Some(Direction::Outbound),
+                destination_org: None,
+            },
+            PageRequest { size, cursor: None },
+        ))
+        .await
 }
 
 #[derive(Template)]

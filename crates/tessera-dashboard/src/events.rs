@@ -3,10 +3,12 @@
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use tessera_core::Timestamp;
 use tessera_core::event::{Event, names};
 use tessera_core::id::EventId;
+use tessera_core::tenancy::Scope;
+use tessera_core::{Error, Timestamp};
 use tessera_store::units::events::{self, EventFilter};
+use tessera_store::{Page, PageRequest, Store};
 
 use crate::form::Fields;
 use crate::page::{Chrome, PageError, PageResult, render};
@@ -51,6 +53,28 @@ impl EventRow {
             created: when(e.created_at, now),
         }
     }
+}
+
+/// The events about one object (the 50 latest), for the list on its page.
+pub async fn object_events(
+    store: &Store,
+    scope: Scope,
+    object_id: String,
+) -> Result<Page<Event>, Error> {
+    store
+        .read(events::list(
+            scope,
+            EventFilter {
+                names: Vec::new(),
+                object_ids: vec![object_id],
+                ids: Vec::new(),
+            },
+            PageRequest {
+                size: 50,
+                cursor: None,
+            },
+        ))
+        .await
 }
 
 #[derive(Template)]

@@ -11,12 +11,10 @@ use serde_json::Value;
 use tessera_core::id::{DocumentId, InquiryId, OrganizationId};
 use tessera_core::inquiry::{Inquiry, InquiryStatus};
 use tessera_core::verification::{CheckStatus, Requirement, Verification, VerificationKind};
-use tessera_store::PageRequest;
-use tessera_store::units::events::{self, EventFilter};
 use tessera_store::units::inquiries::{self, InquiryFilter};
 use tessera_store::units::{documents, templates, verifications};
 
-use crate::events::EventRow;
+use crate::events::{EventRow, object_events};
 use crate::form::Fields;
 use crate::page::{Chrome, PageError, PageResult, render};
 use crate::session::Signed;
@@ -249,20 +247,7 @@ pub async fn show(
         .map(|s| s.organization_id.clone())
         .collect();
     let names = org_names(store, origins).await?;
-    let evts = store
-        .read(events::list(
-            scope,
-            EventFilter {
-                names: Vec::new(),
-                object_ids: vec![id.to_string()],
-                ids: Vec::new(),
-            },
-            PageRequest {
-                size: 50,
-                cursor: None,
-            },
-        ))
-        .await?;
+    let evts = object_events(store, scope, id.to_string()).await?;
     let now = state.store.clock().now();
     // The share-token verification says whether a copy meets our requirements: it comes first.
     let mut verifications: Vec<VerificationView> =

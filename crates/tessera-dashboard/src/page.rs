@@ -1,13 +1,14 @@
 //! What every page shares: the layout's data ([`Chrome`]), rendering a template into a response,
 //! the error page ([`PageError`]: every failure becomes a readable page, never a raw 500), the
-//! security headers, and the stylesheet and script.
+//! message of a refused form ([`form_error`]), the security headers, and the stylesheet and
+//! script.
 
 use askama::Template;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use tessera_core::Status;
+use tessera_core::{Error, Status};
 use tessera_store::units::sessions::Session;
 
 use tessera_edge::error::current_request_id;
@@ -175,6 +176,17 @@ pub fn sentence(detail: &str) -> String {
         s.push('.');
     }
     s
+}
+
+/// An error of an action as the message of the page it is shown on, with its status.
+pub fn form_error(e: Error) -> Result<(StatusCode, String), PageError> {
+    match e.status {
+        tessera_core::Status::Internal | tessera_core::Status::Unavailable => Err(e.into()),
+        s => Ok((
+            StatusCode::from_u16(s.code()).unwrap_or(StatusCode::BAD_REQUEST),
+            sentence(&e.detail),
+        )),
+    }
 }
 
 impl From<tessera_core::Error> for PageError {

@@ -3,27 +3,33 @@
 //! `webhook-with-secret` (`attributes.secret`, `attributes.secrets`, and `meta.secret` as before);
 //! retrieve shows the secrets to keys that hold `webhook.write`. Secrets are never part of a
 //! stored idempotent response.
+//!
+//! This file holds the webhook's own endpoints and how they show its secrets; `attributes` what
+//! a create or an update reads (and Persona's settings checked from it); `deliveries` the
+//! delivery log and retry.
 
-use std::collections::BTreeMap;
+mod attributes;
+mod deliveries;
+
+pub use attributes::{NewWebhookAttributes, RotateMeta, WebhookChanges};
+use attributes::{inflection, new_settings};
+// A glob, so that utoipa's `__path_*` items go with the handlers (`routes!` in lib.rs).
+pub use deliveries::*;
 
 use axum::extract::Path;
 use axum::http::StatusCode;
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
-use tessera_core::id::{DeliveryId, WebhookId};
-use tessera_core::inflect::Inflection;
+use serde_json::{Value, json};
+use tessera_core::id::WebhookId;
 use tessera_core::jsonapi::{Document, ErrorDocument, ListDocument};
 use tessera_core::permission::Permission;
 use tessera_core::secret::generate_webhook_secret;
 use tessera_core::webhook::{
-    self as hook, SecretEntry, Webhook, WebhookAttributes, WebhookSettings, WebhookStatus,
-    parse_enabled_events,
+    self as hook, SecretEntry, Webhook, WebhookAttributes, WebhookStatus, parse_enabled_events,
 };
 use tessera_core::{Error, Timestamp, codes};
 use tessera_store::units::webhooks::{self, NewWebhook, WebhookPatch};
 use utoipa::ToSchema;
 
-use crate::inquiries::double;
 use crate::{
     Body, CommonHeaders, EmptyBody, IdempotencyHeader, PageParams, page_doc, required, single,
 };
@@ -31,69 +37,6 @@ use tessera_edge::extract::{Ctx, JsonBody, OptionalJsonBody, Reply, path_id};
 use tessera_edge::inputs::check_url;
 use tessera_edge::query::Accepts;
 use tessera_edge::render::Doc;
-
-/// Attributes of a new webhook (Persona's `webhook-request-attributes`).
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub struct NewWebhookAttributes {
-    /// A name for remembering the webhook. Persona requires it; Tessera defaults it to
-    /// `Webhook to <host of the URL>`.
-    pub name: Option<String>,
-    pub description: Option<String>,
-    /// `https://…` (plain http only to networks the operator allows).
-    #[schema(required = true, value_type = String)]
-    pub url: Option<String>,
-    /// Event names (Tessera's and Persona's), or `["*"]` for all.
-    #[schema(required = true, value_type = Vec<String>)]
-    pub enabled_events: Option<Vec<String>>,
-    /// `kebab` (default), `camel` or `snake`.
-    pub api_key_inflection: Option<String>,
-    /// One of Persona's API versions (default `2025-12-08`); stored, deliveries are in the
-    /// 2025-12-08 shape.
-    pub api_version: Option<String>,
-    /// Attribute names (`name-*`) or pointers (`/data/attributes/fields/*-number`) removed from
-    /// delivered payloads.
-    pub api_attributes_blocklist: Option<Vec<String>>,
-    /// Stored (Tessera's payloads carry no file access tokens). Default 21600.
-    pub file_access_token_expires_in: Option<i64>,
-    /// `{"data": {…}}`: only events whose payload contains it are delivered.
-    #[schema(value_type = Option<Object>)]
-    pub payload_filter: Option<Map<String, Value>>,
-    /// Stored (Tessera's payloads carry no `included`). Default `{"state": "include_none"}`.
-    #[schema(value_type = Option<Object>)]
-    pub included_allowlist: Option<Value>,
-    /// `{"state": "include_all"}` (default) or `{"state": "include_none"}`.
-    #[schema(value_type = Option<Object>)]
-    pub relationship_allowlist: Option<Value>,
-    /// Headers sent with every delivery (never replacing the content and signature headers).
-    pub custom_http_headers: Option<BTreeMap<String, String>>,
-}
-
-/// A change to a webhook (any of the create attributes; `null` clears `description`,
-/// `payload-filter` and `included-allowlist`).
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub struct WebhookChanges {
-    pub name: Option<String>,
-    #[serde(default, deserialize_with = "double")]
-    #[schema(value_type = Option<String>)]
-    pub description: Option<Option<String>>,
-    pub url: Option<String>,
-    pub enabled_events: Option<Vec<String>>,
-    pub api_key_inflection: Option<String>,
-    pub api_version: Option<String>,
-    pub api_attributes_blocklist: Option<Vec<String>>,
-    pub file_access_token_expires_in: Option<i64>,
-    #[serde(default, deserialize_with = "double")]
-    #[schema(value_type = Option<Object>)]
-    pub payload_filter: Option<Option<Map<String, Value>>>,
-    #[serde(default, deserialize_with = "double")]
-    #[schema(value_type = Option<Object>)]
-    pub included_allowlist: Option<Option<Value>>,
-    #[schema(value_type = Option<Object>)]
-    pub relationship_allowlist: Option<Value>,
-    pub custom_http_headers: Option<BTreeMap<String, String>>,
-}
 
 /// Persona's `webhook-with-secret` attributes: a webhook's attributes and its signing secrets.
 #[derive(Debug, serde::Serialize, ToSchema)]
@@ -109,44 +52,6 @@ pub struct WebhookWithSecretAttributes {
     /// until its `expires-at`. Absent where `secret` is.
     #[schema(required = false)]
     pub secrets: Vec<SecretEntry>,
-}
-
-/// The body of `rotate-secret`: `{"meta": {"expires-in-seconds": N}}` (optional).
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(rename_all = "kebab-case")]
-pub struct RotateMeta {
-    /// How long the previous secret keeps signing, 0 to 604800 seconds (default: the server's
-    /// overlap, 24 hours).
-    pub expires_in_seconds: Option<i64>,
-}
-
-/// Checks Persona's settings of a create, over the defaults.
-fn new_settings(a: &mut NewWebhookAttributes, url: &str) -> Result<WebhookSettings, Error> {
-    let mut s = WebhookSettings::defaults(url);
-    if let Some(n) = a.name.take() {
-        s.name = Some(hook::parse_name(n)?);
-    }
-    s.description = hook::parse_description(a.description.take())?;
-    if let Some(v) = a.api_version.take() {
-        s.api_version = hook::parse_api_version(v)?;
-    }
-    if let Some(v) = a.api_attributes_blocklist.take() {
-        s.attributes_blocklist = hook::parse_blocklist(v)?;
-    }
-    if let Some(v) = a.file_access_token_expires_in {
-        s.file_access_token_expires_in = hook::parse_file_access_token_expires_in(v)?;
-    }
-    s.payload_filter = hook::parse_payload_filter(a.payload_filter.take())?;
-    if let Some(v) = a.included_allowlist.take() {
-        s.included_allowlist = hook::parse_included_allowlist(Some(v))?;
-    }
-    if let Some(v) = a.relationship_allowlist.take() {
-        s.relationship_allowlist = hook::parse_relationship_allowlist(v)?;
-    }
-    if let Some(v) = a.custom_http_headers.take() {
-        s.custom_http_headers = hook::parse_custom_http_headers(v)?;
-    }
-    Ok(s)
 }
 
 /// The webhook resource with its secrets in `attributes` (for reads, which store nothing).
@@ -167,19 +72,6 @@ fn secret_doc(w: &Webhook, now: Timestamp) -> Doc {
         .with_secret_attribute("secret", w.secret.clone())
         .with_secret_attribute("secrets", json!(w.secret_entries(now)))
         .with_secret("secret", w.secret.clone())
-}
-
-fn inflection(raw: Option<String>) -> Result<Option<Inflection>, Error> {
-    raw.map(|s| {
-        Inflection::parse(&s).ok_or_else(|| {
-            Error::invalid(
-                codes::INVALID_ATTRIBUTE,
-                "api-key-inflection is kebab, camel or snake",
-            )
-            .at("/data/attributes/api-key-inflection")
-        })
-    })
-    .transpose()
 }
 
 /// Creates a webhook (`enabled`, unlike Persona's `disabled`), answering `webhook-with-secret`.
@@ -430,61 +322,5 @@ pub async fn clone(
         webhooks::clone(scope, id, secret),
         move |w| secret_doc(&w, clock.now()),
     )
-    .await
-}
-
-#[utoipa::path(get, path = "/api/v1/webhooks/{id}/deliveries", tag = "webhooks",
-    params(("id" = String, Path), PageParams, CommonHeaders),
-    security(("api_key" = ["webhook.read"])),
-    responses((status = 200, body = ListDocument<crate::schema::Resource<crate::schema::DeliveryAttributes, crate::schema::DeliveryRelationships>>), (status = 404, body = ErrorDocument)))]
-pub async fn deliveries(ctx: Ctx, Path(id): Path<String>) -> Reply {
-    let q = ctx.query(Accepts {
-        list: true,
-        ..Default::default()
-    })?;
-    let id = path_id(WebhookId::parse, &id, "webhook")?;
-    let (scope, page) = (ctx.scope().clone(), q.page.clone());
-    let path = format!("/api/v1/webhooks/{id}/deliveries");
-    let list = ctx.read(webhooks::deliveries(scope, id, page)).await?;
-    ctx.respond(
-        StatusCode::OK,
-        page_doc(list, &path, &q, |d| d.to_resource(false).to_value()),
-        Some(&q),
-    )
-}
-
-#[utoipa::path(get, path = "/api/v1/webhook-deliveries/{id}", tag = "webhooks",
-    params(("id" = String, Path), CommonHeaders),
-    security(("api_key" = ["webhook.read"])),
-    responses((status = 200, body = Document<crate::schema::Resource<crate::schema::DeliveryAttributes, crate::schema::DeliveryRelationships>>), (status = 404, body = ErrorDocument)))]
-pub async fn delivery(ctx: Ctx, Path(id): Path<String>) -> Reply {
-    let q = single(&ctx, &[])?;
-    let id = path_id(DeliveryId::parse, &id, "webhook delivery")?;
-    let scope = ctx.scope().clone();
-    let d = ctx.read(webhooks::delivery(scope, id)).await?;
-    ctx.respond(
-        StatusCode::OK,
-        Doc::one(d.to_resource(true).to_value()),
-        Some(&q),
-    )
-}
-
-/// A new attempt now for a `failed` or `canceled` delivery.
-#[utoipa::path(post, path = "/api/v1/webhook-deliveries/{id}/retry", tag = "webhooks",
-    params(("id" = String, Path), CommonHeaders, IdempotencyHeader),
-    request_body(content = EmptyBody, description = "optional"),
-    security(("api_key" = ["webhook.write"])),
-    responses((status = 200, body = Document<crate::schema::Resource<crate::schema::DeliveryAttributes, crate::schema::DeliveryRelationships>>), (status = 404, body = ErrorDocument), (status = 409, body = ErrorDocument)))]
-pub async fn retry(
-    ctx: Ctx,
-    Path(id): Path<String>,
-    OptionalJsonBody(_body): OptionalJsonBody<EmptyBody>,
-) -> Reply {
-    single(&ctx, &[])?;
-    let id = path_id(DeliveryId::parse, &id, "webhook delivery")?;
-    let scope = ctx.scope().clone();
-    ctx.commit(StatusCode::OK, webhooks::retry(scope, id), |d| {
-        Doc::one(d.to_resource(true).to_value())
-    })
     .await
 }
