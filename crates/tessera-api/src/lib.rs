@@ -227,7 +227,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(api_keys::list, api_keys::create))
         .routes(routes!(api_keys::expire))
         .routes(routes!(templates::list, templates::create))
-        .routes(routes!(templates::show))
+        .routes(routes!(templates::show, templates::update))
         .routes(routes!(inquiries::list, inquiries::create))
         .routes(routes!(
             inquiries::show,

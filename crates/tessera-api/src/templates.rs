@@ -1,14 +1,17 @@
-//! Inquiry templates.
+//! Inquiry templates: create, list, retrieve and change. A template is the destination's policy
+//! for redeemed copies (the checks of `tessera_core::checks`); a change is checked as a whole by
+//! the same parser as a create (`TemplateSpec::parse`, in the store's unit of work).
 
 use axum::extract::Path;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use tessera_core::id::TemplateId;
 use tessera_core::jsonapi::{Document, ErrorDocument, ListDocument};
-use tessera_core::template::{RequiredVerification, TemplateSpec};
+use tessera_core::template::{RequiredVerification, TemplatePatch, TemplateSpec};
 use tessera_store::units::templates;
 use utoipa::ToSchema;
 
+use crate::inquiries::double;
 use crate::{Body, CommonHeaders, IdempotencyHeader, PageParams, page_doc, required, single};
 use tessera_edge::extract::{Ctx, JsonBody, Reply, path_id};
 use tessera_edge::query::Accepts;
@@ -27,6 +30,30 @@ pub struct NewTemplate {
     pub minimum_age: Option<u32>,
     /// ISO 3166-1 alpha-2 codes; null: any country.
     pub allowed_countries: Option<Vec<String>>,
+}
+
+/// A change to a template; absent members stay as they are. `null` clears `minimum-age` (no age
+/// limit), `allowed-countries` (any country), `required-fields` and `required-verifications`
+/// (none); `name` cannot be cleared.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct TemplateChanges {
+    #[serde(default, deserialize_with = "double")]
+    #[schema(value_type = Option<String>)]
+    pub name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double")]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub required_fields: Option<Option<Vec<String>>>,
+    #[serde(default, deserialize_with = "double")]
+    #[schema(value_type = Option<Vec<RequiredVerification>>)]
+    pub required_verifications: Option<Option<Vec<RequiredVerification>>>,
+    #[serde(default, deserialize_with = "double")]
+    #[schema(value_type = Option<u32>)]
+    pub minimum_age: Option<Option<u32>>,
+    /// ISO 3166-1 alpha-2 codes; null: any country.
+    #[serde(default, deserialize_with = "double")]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub allowed_countries: Option<Option<Vec<String>>>,
 }
 
 #[utoipa::path(post, path = "/api/v1/inquiry-templates", tag = "inquiry-templates",
@@ -85,4 +112,34 @@ pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
         Doc::one(t.to_resource().to_value()),
         Some(&q),
     )
+}
+
+/// Changes a template's policy. Redemptions copied from then on are checked against it; copies
+/// already made keep the checks they were given.
+#[utoipa::path(patch, path = "/api/v1/inquiry-templates/{id}", tag = "inquiry-templates",
+    params(("id" = String, Path), CommonHeaders),
+    request_body = Body<TemplateChanges>,
+    security(("api_key" = ["inquiry.write"])),
+    responses((status = 200, body = Document<crate::schema::Resource<crate::schema::TemplateAttributes, crate::schema::NoRelationships>>), (status = 404, body = ErrorDocument), (status = 422, body = ErrorDocument)))]
+pub async fn update(
+    ctx: Ctx,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<Body<TemplateChanges>>,
+) -> Reply {
+    single(&ctx, &[])?;
+    let id = path_id(TemplateId::parse, &id, "inquiry template")?;
+    let a = body.data.attributes;
+    // A null name is no name: the parser refuses it like an empty one.
+    let patch = TemplatePatch {
+        name: a.name.map(Option::unwrap_or_default),
+        required_fields: a.required_fields.map(Option::unwrap_or_default),
+        required_verifications: a.required_verifications.map(Option::unwrap_or_default),
+        minimum_age: a.minimum_age,
+        allowed_countries: a.allowed_countries,
+    };
+    let scope = ctx.scope().clone();
+    ctx.commit(StatusCode::OK, templates::update(scope, id, patch), |t| {
+        Doc::one(t.to_resource().to_value())
+    })
+    .await
 }

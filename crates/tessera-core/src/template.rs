@@ -139,6 +139,52 @@ impl TemplateSpec {
     }
 }
 
+/// A change to a template. An absent part (`None`) stays as it is; `minimum_age` and
+/// `allowed_countries` are cleared by `Some(None)`. The changed template is checked as a whole by
+/// [`TemplateSpec::parse`], the check of a new template, so a change can never store what a
+/// create would refuse.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TemplatePatch {
+    pub name: Option<String>,
+    pub required_fields: Option<Vec<String>>,
+    pub required_verifications: Option<Vec<RequiredVerification>>,
+    pub minimum_age: Option<Option<u32>>,
+    pub allowed_countries: Option<Option<Vec<String>>>,
+}
+
+impl TemplatePatch {
+    /// Every part given: the whole definition replaced (what an edit form sends).
+    pub fn replacing(
+        name: String,
+        required_fields: Vec<String>,
+        required_verifications: Vec<RequiredVerification>,
+        minimum_age: Option<u32>,
+        allowed_countries: Option<Vec<String>>,
+    ) -> Self {
+        Self {
+            name: Some(name),
+            required_fields: Some(required_fields),
+            required_verifications: Some(required_verifications),
+            minimum_age: Some(minimum_age),
+            allowed_countries: Some(allowed_countries),
+        }
+    }
+
+    /// The definition `template` has after this change, checked.
+    pub fn apply_to(self, template: &Template) -> Result<TemplateSpec, Error> {
+        TemplateSpec::parse(
+            self.name.unwrap_or_else(|| template.name.clone()),
+            self.required_fields
+                .unwrap_or_else(|| template.required_fields.clone()),
+            self.required_verifications
+                .unwrap_or_else(|| template.required_verifications.clone()),
+            self.minimum_age.unwrap_or(template.minimum_age),
+            self.allowed_countries
+                .unwrap_or_else(|| template.allowed_countries.clone()),
+        )
+    }
+}
+
 /// Attributes of an `inquiry-template` resource.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "kebab-case")]
@@ -170,5 +216,79 @@ impl Template {
             },
             NoRelationships {},
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn template() -> Template {
+        Template {
+            id: TemplateId::generate(),
+            name: "KYC".into(),
+            required_fields: vec!["name-first".into()],
+            required_verifications: vec![RequiredVerification {
+                kind: VerificationKind::GovernmentId,
+                max_age_days: Some(365),
+            }],
+            minimum_age: Some(18),
+            allowed_countries: Some(vec!["DE".into()]),
+            created_at: Timestamp::from_millis(0),
+        }
+    }
+
+    #[test]
+    fn an_empty_patch_keeps_everything() {
+        let t = template();
+        let spec = TemplatePatch::default().apply_to(&t).unwrap();
+        assert_eq!(spec.name, t.name);
+        assert_eq!(spec.required_fields, t.required_fields);
+        assert_eq!(spec.required_verifications, t.required_verifications);
+        assert_eq!(spec.minimum_age, t.minimum_age);
+        assert_eq!(spec.allowed_countries, t.allowed_countries);
+    }
+
+    #[test]
+    fn a_patch_changes_and_clears_what_it_names_and_is_checked_like_a_create() {
+        let t = template();
+        let spec = TemplatePatch {
+            required_fields: Some(vec!["birthdate".into(), "name_first".into()]),
+            minimum_age: Some(None),
+            allowed_countries: Some(Some(vec!["fr".into()])),
+            ..TemplatePatch::default()
+        }
+        .apply_to(&t)
+        .unwrap();
+        assert_eq!(spec.name, "KYC");
+        assert_eq!(spec.required_fields, ["birthdate", "name-first"]);
+        assert_eq!(spec.required_verifications, t.required_verifications);
+        assert_eq!(spec.minimum_age, None);
+        assert_eq!(spec.allowed_countries, Some(vec!["FR".into()]));
+        let e = TemplatePatch {
+            required_verifications: Some(vec![RequiredVerification {
+                kind: VerificationKind::Selfie,
+                max_age_days: Some(0),
+            }]),
+            ..TemplatePatch::default()
+        }
+        .apply_to(&t)
+        .unwrap_err();
+        assert_eq!(
+            e.location,
+            Some(crate::error::Source::Attribute(
+                "required-verifications/0/max-age-days".into()
+            ))
+        );
+        let e = TemplatePatch {
+            name: Some(" ".into()),
+            ..TemplatePatch::default()
+        }
+        .apply_to(&t)
+        .unwrap_err();
+        assert_eq!(
+            e.location,
+            Some(crate::error::Source::Attribute("name".into()))
+        );
     }
 }

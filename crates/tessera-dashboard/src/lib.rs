@@ -20,6 +20,7 @@ pub mod csrf;
 pub mod events;
 pub mod form;
 pub mod inquiries;
+pub mod inquiry_templates;
 pub mod page;
 pub mod session;
 pub mod share_tokens;
@@ -99,6 +100,15 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/dashboard/inquiries", get(inquiries::list))
         .route("/dashboard/inquiries/{id}", get(inquiries::show))
         .route("/dashboard/documents/{id}/file", get(inquiries::file))
+        .route(
+            "/dashboard/templates",
+            get(inquiry_templates::list).post(inquiry_templates::create),
+        )
+        .route("/dashboard/templates/new", get(inquiry_templates::new))
+        .route(
+            "/dashboard/templates/{id}",
+            get(inquiry_templates::show).post(inquiry_templates::update),
+        )
         .route("/dashboard/events", get(events::list))
         .route("/dashboard/events/{id}", get(events::show))
         .route(

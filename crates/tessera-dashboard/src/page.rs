@@ -18,6 +18,7 @@ pub const SECTIONS: &[(&str, &str, &str)] = &[
     ("share-tokens", "Share tokens", "/dashboard/share-tokens"),
     ("connections", "Connections", "/dashboard/connections"),
     ("inquiries", "Inquiries", "/dashboard/inquiries"),
+    ("templates", "Templates", "/dashboard/templates"),
     ("events", "Events", "/dashboard/events"),
     ("webhooks", "Webhooks", "/dashboard/webhooks"),
     ("workflows", "Workflows", "/dashboard/workflows"),

@@ -36,6 +36,7 @@ mod share_token_rules;
 mod share_token_views;
 mod share_tokens;
 mod state_machine;
+mod template_policy;
 mod templates;
 mod tenancy;
 mod verifications;

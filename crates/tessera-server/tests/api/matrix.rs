@@ -513,10 +513,18 @@ impl Fixture {
                 ),
                 201,
             ),
-            ("GET", "/api/v1/inquiry-templates/{id}") => {
+            ("GET" | "PATCH", "/api/v1/inquiry-templates/{id}") => {
                 let id = self.template().await;
                 let p = format!("/api/v1/inquiry-templates/{id}");
-                Cell::object(Req::bare(p.clone()), 200, p)
+                let req = if get {
+                    Req::bare(p.clone())
+                } else {
+                    Req::json(
+                        p.clone(),
+                        json!({"data": {"attributes": {"minimum-age": 21, "allowed-countries": ["DE"]}}}),
+                    )
+                };
+                Cell::object(req, 200, p)
             }
             ("GET", "/api/v1/inquiries") => {
                 // Filtering by the owner's template shows strangers nothing.

@@ -2,7 +2,7 @@
 
 use tessera_core::Error;
 use tessera_core::id::TemplateId;
-use tessera_core::template::{Template, TemplateSpec};
+use tessera_core::template::{Template, TemplatePatch, TemplateSpec};
 use tessera_core::tenancy::Scope;
 
 use crate::args;
@@ -87,4 +87,42 @@ pub(crate) async fn list(
     )
     .await?
     .try_map(|r| from_row(&r))
+}
+
+/// Changes a template of the scope (else 404): the patch is applied over the stored definition and
+/// the result checked as a whole, as a new template is. Nothing is written when it is refused.
+/// Templates emit no events (neither does their creation). Redemptions copied from now on are
+/// checked against the new definition.
+pub(crate) async fn update(
+    tx: &mut Tx,
+    scope: &Scope,
+    id: &TemplateId,
+    patch: TemplatePatch,
+) -> Result<Template, Error> {
+    let current = TEMPLATES.get_for_update(tx, scope, id).await?;
+    let spec = patch.apply_to(&current)?;
+    let t = Template {
+        id: current.id,
+        name: spec.name,
+        required_fields: spec.required_fields,
+        required_verifications: spec.required_verifications,
+        minimum_age: spec.minimum_age,
+        allowed_countries: spec.allowed_countries,
+        created_at: current.created_at,
+    };
+    tx.execute(
+        "update inquiry_templates set name = $1, required_fields = $2, required_verifications = $3, minimum_age = $4, allowed_countries = $5
+         where id = $6 and environment_id = $7",
+        args![
+            &t.name,
+            json(&t.required_fields),
+            json(&t.required_verifications),
+            t.minimum_age,
+            t.allowed_countries.as_ref().map(|c| serde_json::to_string(c).unwrap_or_default()),
+            &t.id,
+            &scope.env
+        ],
+    )
+    .await?;
+    Ok(t)
 }

@@ -5,6 +5,7 @@
 mod auth;
 mod isolation;
 mod pages;
+mod templates;
 mod workflows;
 
 use std::net::SocketAddr;
