@@ -11,7 +11,7 @@ use tessera_core::template::{RequiredVerification, TemplatePatch, TemplateSpec};
 use tessera_store::units::templates;
 use utoipa::ToSchema;
 
-use crate::inquiries::double;
+use crate::double;
 use crate::{Body, CommonHeaders, IdempotencyHeader, PageParams, page_doc, required, single};
 use tessera_edge::extract::{Ctx, JsonBody, Reply, path_id};
 use tessera_edge::query::Accepts;

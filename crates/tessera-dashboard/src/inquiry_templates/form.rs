@@ -10,8 +10,8 @@ use tessera_core::template::{
 use tessera_core::verification::VerificationKind;
 
 use crate::form::Fields;
+use crate::page::form_error;
 use crate::page::{PageError, sentence};
-use crate::share_tokens::form_error;
 
 /// The kinds a template may require: every kind but `share-token` (made by redemption).
 pub(super) fn kinds() -> impl Iterator<Item = VerificationKind> {
