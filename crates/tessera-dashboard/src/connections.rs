@@ -339,15 +339,8 @@ async fn show_page(
         tokens: tokens
             .items
             .iter()
-            .map(|t| TokenRow {
-                id: t.id.to_string(),
-                status: badge(t.status_at(now).as_str()),
-                direction: badge(t.direction_for(&session.scope).as_str()),
-                partner: partner.clone(),
-                source_id: t.source_inquiry_id.to_string(),
-                created: when(t.created_at, now),
-                expires: when(t.expires_at, now),
-            })
+            // As in the token list: the source's inquiry id is shown to the source only.
+            .map(|t| crate::share_tokens::row(t, &session, partner.clone(), now))
             .collect(),
         c: row(&c, &session, partner.clone(), now),
     };

@@ -36,7 +36,8 @@ pub struct TokenRow {
     pub expires: When,
 }
 
-fn row(t: &ShareToken, session: &Session, partner: String, now: Timestamp) -> TokenRow {
+/// A token as a list row; the connection page shows its tokens the same way.
+pub(crate) fn row(t: &ShareToken, session: &Session, partner: String, now: Timestamp) -> TokenRow {
     TokenRow {
         id: t.id.to_string(),
         status: badge(t.status_at(now).as_str()),

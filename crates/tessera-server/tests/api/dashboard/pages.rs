@@ -136,8 +136,16 @@ async fn connect_story_through_the_dashboard(backend: Backend) {
         assert!(preview.contains(expected), "{expected}: {preview}");
     }
     assert!(!preview.contains("Jane") && !preview.contains("1990-04-01"));
-    // The source's inquiry id is the source's (as the API's `source-id`).
+    // The source's inquiry id is the source's (as the API's `source-id`), on the token's page
+    // and on the connection's; the source sees it on its connection page.
     assert!(!body.contains(&inquiry), "{body}");
+    let connection_page = format!("/dashboard/connections/{connection}");
+    let theirs = page(&bravo.get(&connection_page).await, 200);
+    assert!(
+        theirs.contains(&token) && !theirs.contains(&inquiry),
+        "{theirs}"
+    );
+    assert!(page(&alpha.get(&connection_page).await, 200).contains(&inquiry));
     let r = bravo
         .post(
             "/dashboard/share-tokens/redeem",
