@@ -129,7 +129,7 @@ fn bad_cursor(name: &str) -> Error {
 }
 
 /// Fetches one page of `columns` from `table` under `filter`.
-pub async fn fetch_page(
+pub(crate) async fn fetch_page(
     tx: &mut Tx,
     table: &str,
     columns: &str,

@@ -45,7 +45,7 @@ pub(crate) struct AfterCommit {
 }
 
 /// The connection of one unit of work, and the time it started.
-pub struct Tx {
+pub(crate) struct Tx {
     pub(crate) conn: Option<Conn>,
     pub(crate) now: Timestamp,
     pub(crate) after: AfterCommit,
@@ -205,16 +205,6 @@ impl Tx {
         self.fetch_optional(sql, args)
             .await?
             .ok_or_else(|| Error::internal(std::io::Error::other("query returned no row")))
-    }
-
-    /// Runs a built statement.
-    pub async fn execute_sql(&mut self, sql: Sql) -> Result<u64, Error> {
-        self.execute(&sql.text, sql.args).await
-    }
-
-    /// Runs a built query.
-    pub async fn fetch_all_sql(&mut self, sql: Sql) -> Result<Vec<Row>, Error> {
-        self.fetch_all(&sql.text, sql.args).await
     }
 
     /// Asks the worker to look for due jobs once this unit has committed.

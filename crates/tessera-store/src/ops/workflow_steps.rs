@@ -82,7 +82,7 @@ pub(crate) async fn apply(tx: &mut Tx, r: &Running, step: &Step) -> Result<Value
             let mut tags = inquiries::get_for_update(tx, scope, &id).await?.tags;
             tags.push(tag.clone());
             let patch = InquiryPatch {
-                tags: Some(parse_tags(&tags, "/data/attributes/tags")?),
+                tags: Some(parse_tags(&tags, "tags")?),
                 ..Default::default()
             };
             let i = inquiry_changes::update(tx, scope, &id, patch).await?;
