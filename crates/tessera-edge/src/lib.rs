@@ -16,6 +16,7 @@ pub mod error;
 pub mod extract;
 pub mod http;
 pub mod inputs;
+pub mod json_body;
 pub mod permissions;
 pub mod query;
 pub mod render;
