@@ -10,9 +10,8 @@ use tessera_core::{Error, Timestamp, codes};
 use tessera_store::units::tenancy;
 use utoipa::ToSchema;
 
-use crate::{Body, CommonHeaders, IdempotencyHeader, PageParams, page_doc, required, single};
+use crate::{Body, CommonHeaders, IdempotencyHeader, PageParams, plain_list, required, single};
 use tessera_edge::extract::{Ctx, JsonBody, Reply, path_id};
-use tessera_edge::query::Accepts;
 use tessera_edge::render::Doc;
 
 /// Attributes of a new API key.
@@ -33,20 +32,11 @@ pub struct NewApiKey {
     security(("api_key" = ["api_key.read"])),
     responses((status = 200, body = ListDocument<crate::schema::Resource<crate::schema::ApiKeyAttributes, crate::schema::NoRelationships>>), (status = 400, body = ErrorDocument)))]
 pub async fn list(ctx: Ctx) -> Reply {
-    let q = ctx.query(Accepts {
-        list: true,
-        ..Default::default()
-    })?;
-    let (scope, page) = (ctx.scope().clone(), q.page.clone());
-    let keys = ctx.read(tenancy::list_api_keys(scope, page)).await?;
     let now = ctx.state.store.clock().now();
-    ctx.respond(
-        StatusCode::OK,
-        page_doc(keys, "/api/v1/api-keys", &q, |k| {
-            k.to_resource(now).to_value()
-        }),
-        Some(&q),
-    )
+    plain_list(&ctx, "/api/v1/api-keys", tenancy::list_api_keys, |k| {
+        k.to_resource(now).to_value()
+    })
+    .await
 }
 
 /// `permissions` of a new key: names of permissions, or 422 naming the first unknown one.

@@ -113,6 +113,26 @@ pub fn page_doc<T>(
     Doc::list(items, links)
 }
 
+/// A list endpoint with no filters: a page of what `list` reads in the caller's scope (`page[…]`
+/// only), each item rendered by `to_value`, linked from `path`.
+pub async fn plain_list<T: Send + 'static>(
+    ctx: &Ctx,
+    path: &str,
+    list: impl FnOnce(Scope, tessera_store::PageRequest) -> tessera_store::Read<Page<T>>,
+    to_value: impl Fn(&T) -> Value + Send,
+) -> tessera_edge::extract::Reply {
+    let q = ctx.query(tessera_edge::query::Accepts {
+        list: true,
+        ..Default::default()
+    })?;
+    let page = ctx.read(list(ctx.scope().clone(), q.page.clone())).await?;
+    ctx.respond(
+        axum::http::StatusCode::OK,
+        page_doc(page, path, &q, to_value),
+        Some(&q),
+    )
+}
+
 /// Parameters of every list endpoint.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

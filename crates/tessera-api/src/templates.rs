@@ -12,9 +12,8 @@ use tessera_store::units::templates;
 use utoipa::ToSchema;
 
 use crate::double;
-use crate::{Body, CommonHeaders, IdempotencyHeader, PageParams, page_doc, required, single};
+use crate::{Body, CommonHeaders, IdempotencyHeader, PageParams, plain_list, required, single};
 use tessera_edge::extract::{Ctx, JsonBody, Reply, path_id};
-use tessera_edge::query::Accepts;
 use tessera_edge::render::Doc;
 
 /// Attributes of a new template.
@@ -83,19 +82,10 @@ pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewTemplate>>) -> Re
     security(("api_key" = ["inquiry.read"])),
     responses((status = 200, body = ListDocument<crate::schema::Resource<crate::schema::TemplateAttributes, crate::schema::NoRelationships>>), (status = 400, body = ErrorDocument)))]
 pub async fn list(ctx: Ctx) -> Reply {
-    let q = ctx.query(Accepts {
-        list: true,
-        ..Default::default()
-    })?;
-    let (scope, page) = (ctx.scope().clone(), q.page.clone());
-    let list = ctx.read(templates::list(scope, page)).await?;
-    ctx.respond(
-        StatusCode::OK,
-        page_doc(list, "/api/v1/inquiry-templates", &q, |t| {
-            t.to_resource().to_value()
-        }),
-        Some(&q),
-    )
+    plain_list(&ctx, "/api/v1/inquiry-templates", templates::list, |t| {
+        t.to_resource().to_value()
+    })
+    .await
 }
 
 #[utoipa::path(get, path = "/api/v1/inquiry-templates/{id}", tag = "inquiry-templates",

@@ -15,10 +15,9 @@ use tessera_store::units::workflows::{self, WorkflowPatch};
 use utoipa::ToSchema;
 
 use crate::double;
-use crate::{Body, CommonHeaders, IdempotencyHeader, PageParams, page_doc, required, single};
+use crate::{Body, CommonHeaders, IdempotencyHeader, PageParams, plain_list, required, single};
 use tessera_edge::extract::{Ctx, JsonBody, Reply, path_id};
 use tessera_edge::inputs::{NewWorkflowAttributes, check_definition, check_urls, workflow_status};
-use tessera_edge::query::Accepts;
 use tessera_edge::render::Doc;
 
 /// A change to a workflow; absent members stay as they are.
@@ -67,19 +66,10 @@ pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewWorkflowAttribute
     security(("api_key" = ["workflow.read"])),
     responses((status = 200, body = ListDocument<crate::schema::Resource<crate::schema::WorkflowAttributes, crate::schema::NoRelationships>>), (status = 400, body = ErrorDocument)))]
 pub async fn list(ctx: Ctx) -> Reply {
-    let q = ctx.query(Accepts {
-        list: true,
-        ..Default::default()
-    })?;
-    let (scope, page) = (ctx.scope().clone(), q.page.clone());
-    let list = ctx.read(workflows::list(scope, page)).await?;
-    ctx.respond(
-        StatusCode::OK,
-        page_doc(list, "/api/v1/workflows", &q, |w| {
-            w.to_resource().to_value()
-        }),
-        Some(&q),
-    )
+    plain_list(&ctx, "/api/v1/workflows", workflows::list, |w| {
+        w.to_resource().to_value()
+    })
+    .await
 }
 
 #[utoipa::path(get, path = "/api/v1/workflows/{id}", tag = "workflows",

@@ -31,11 +31,10 @@ use tessera_store::units::webhooks::{self, NewWebhook, WebhookPatch};
 use utoipa::ToSchema;
 
 use crate::{
-    Body, CommonHeaders, EmptyBody, IdempotencyHeader, PageParams, page_doc, required, single,
+    Body, CommonHeaders, EmptyBody, IdempotencyHeader, PageParams, plain_list, required, single,
 };
 use tessera_edge::extract::{Ctx, JsonBody, OptionalJsonBody, Reply, path_id};
 use tessera_edge::inputs::check_url;
-use tessera_edge::query::Accepts;
 use tessera_edge::render::Doc;
 
 /// Persona's `webhook-with-secret` attributes: a webhook's attributes and its signing secrets.
@@ -108,20 +107,11 @@ pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewWebhookAttributes
     security(("api_key" = ["webhook.read"])),
     responses((status = 200, body = ListDocument<crate::schema::Resource<crate::schema::WebhookAttributes, crate::schema::NoRelationships>>), (status = 400, body = ErrorDocument)))]
 pub async fn list(ctx: Ctx) -> Reply {
-    let q = ctx.query(Accepts {
-        list: true,
-        ..Default::default()
-    })?;
-    let (scope, page) = (ctx.scope().clone(), q.page.clone());
-    let list = ctx.read(webhooks::list(scope, page)).await?;
     let writer = ctx.key.permissions.contains(Permission::WebhookWrite);
-    ctx.respond(
-        StatusCode::OK,
-        page_doc(list, "/api/v1/webhooks", &q, |w| {
-            for_reader(w.to_resource().to_value(), writer)
-        }),
-        Some(&q),
-    )
+    plain_list(&ctx, "/api/v1/webhooks", webhooks::list, |w| {
+        for_reader(w.to_resource().to_value(), writer)
+    })
+    .await
 }
 
 /// What a key without `webhook.write` sees of a webhook: the values of its custom headers
