@@ -58,6 +58,28 @@ impl<K, T: Send + 'static> Work<K, T> {
     }
 }
 
+impl<K, T: Send + 'static> Work<K, T> {
+    /// The same unit, and — in its transaction, when `wanted` (`include=inquiry`) — the inquiry
+    /// its result belongs to (`inquiry_of`), read in `scope`.
+    pub(crate) fn with_parent_inquiry(
+        self,
+        scope: tessera_core::tenancy::Scope,
+        wanted: bool,
+        inquiry_of: fn(&T) -> &tessera_core::id::InquiryId,
+    ) -> Work<K, (T, Option<tessera_core::inquiry::Inquiry>)> {
+        let body = self.body;
+        Work::new(move |tx| {
+            Box::pin(async move {
+                let value = body(tx).await?;
+                let inquiry =
+                    crate::ops::related::parent_inquiry(tx, &scope, inquiry_of(&value), wanted)
+                        .await?;
+                Ok((value, inquiry))
+            })
+        })
+    }
+}
+
 impl<T: Send + 'static> Write<T> {
     /// The same unit, rolled back when `check` refuses its result: nothing of it is committed.
     pub fn check(self, check: impl FnOnce(&T) -> Result<(), Error> + Send + 'static) -> Self {

@@ -21,15 +21,7 @@ pub fn show(
     id: DocumentId,
     with_inquiry: bool,
 ) -> crate::Read<(Document, Option<tessera_core::inquiry::Inquiry>)> {
-    crate::Read::new(move |tx| {
-        Box::pin(async move {
-            let d = op::get(tx, &scope, &id).await?;
-            let inquiry =
-                crate::ops::related::parent_inquiry(tx, &scope, &d.inquiry_id, with_inquiry)
-                    .await?;
-            Ok((d, inquiry))
-        })
-    })
+    get(scope.clone(), id).with_parent_inquiry(scope, with_inquiry, |d| &d.inquiry_id)
 }
 
 /// Stores a document on an inquiry ([`create`]) and, in the same transaction, reads the inquiry
@@ -40,13 +32,6 @@ pub fn create_showing(
     new: NewDocument,
     with_inquiry: bool,
 ) -> crate::Write<(Document, Option<tessera_core::inquiry::Inquiry>)> {
-    crate::Write::new(move |tx| {
-        Box::pin(async move {
-            let d = op::create(tx, &scope, &inquiry_id, new).await?;
-            let inquiry =
-                crate::ops::related::parent_inquiry(tx, &scope, &d.inquiry_id, with_inquiry)
-                    .await?;
-            Ok((d, inquiry))
-        })
-    })
+    create(scope.clone(), inquiry_id, new)
+        .with_parent_inquiry(scope, with_inquiry, |d| &d.inquiry_id)
 }

@@ -20,15 +20,7 @@ pub fn show(
     id: VerificationId,
     with_inquiry: bool,
 ) -> crate::Read<(Verification, Option<tessera_core::inquiry::Inquiry>)> {
-    crate::Read::new(move |tx| {
-        Box::pin(async move {
-            let v = op::get(tx, &scope, &id).await?;
-            let inquiry =
-                crate::ops::related::parent_inquiry(tx, &scope, &v.inquiry_id, with_inquiry)
-                    .await?;
-            Ok((v, inquiry))
-        })
-    })
+    get(scope.clone(), id).with_parent_inquiry(scope, with_inquiry, |v| &v.inquiry_id)
 }
 
 /// Records a verification ([`record`]) and, in the same transaction, reads its inquiry when
@@ -38,13 +30,5 @@ pub fn record_showing(
     new: NewVerification,
     with_inquiry: bool,
 ) -> crate::Write<(Verification, Option<tessera_core::inquiry::Inquiry>)> {
-    crate::Write::new(move |tx| {
-        Box::pin(async move {
-            let v = op::record(tx, &scope, new).await?;
-            let inquiry =
-                crate::ops::related::parent_inquiry(tx, &scope, &v.inquiry_id, with_inquiry)
-                    .await?;
-            Ok((v, inquiry))
-        })
-    })
+    record(scope.clone(), new).with_parent_inquiry(scope, with_inquiry, |v| &v.inquiry_id)
 }
