@@ -14,6 +14,7 @@ pub mod events;
 pub mod inquiries;
 pub mod openapi;
 pub mod organization;
+pub mod share_token_manifest;
 pub mod share_tokens;
 pub mod templates;
 pub mod verifications;
@@ -276,6 +277,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(share_tokens::show))
         .routes(routes!(share_tokens::redeem))
         .routes(routes!(share_tokens::expire))
+        .routes(routes!(share_token_manifest::show))
         .routes(routes!(webhooks::list, webhooks::create))
         .routes(routes!(webhooks::show, webhooks::update))
         .routes(routes!(webhooks::enable))

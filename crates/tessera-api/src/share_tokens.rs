@@ -7,15 +7,14 @@
 use axum::extract::Path;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use serde_json::Value;
 use tessera_core::connection::Direction;
 use tessera_core::id::{ConnectionId, InquiryId, ShareTokenId, TemplateId};
 use tessera_core::jsonapi::{Document, ErrorDocument, ListDocument};
 use tessera_core::share_token::{
-    DEFAULT_EXPIRES_IN, FieldMapping, RedeemParams, ShareToken, ShareTokenStatus, SourceId,
-    check_expires_in, check_field_mappings,
+    DEFAULT_EXPIRES_IN, Disclosure, DisclosureInput, FieldMapping, RedeemParams, ShareToken,
+    ShareTokenStatus, SourceId, TokenSpec, check_expires_in, check_field_mappings,
 };
-use tessera_core::{Error, Timestamp, codes};
+use tessera_core::{Error, codes};
 use tessera_store::Write;
 use tessera_store::units::related::ShareTokenIncludes;
 use tessera_store::units::share_tokens::{self, ShareTokenFilter};
@@ -44,6 +43,43 @@ pub struct NewShareToken {
     pub source_id: Option<String>,
     /// 60–1814400; default 1209600 (14 days).
     pub expires_in_seconds: Option<i64>,
+    /// Tessera extension (selective disclosure): share only these fields of the inquiry
+    /// (field names; left out: all, `[]`: none).
+    pub allowed_fields: Option<Vec<String>>,
+    /// Tessera extension: share only verifications of these types (left out: all).
+    pub allowed_verifications: Option<Vec<String>>,
+    /// Tessera extension: share only documents of these kinds (`government-id-front`,
+    /// `government-id-back`, `selfie`, `proof-of-address`, `other`; left out: all).
+    pub allowed_documents: Option<Vec<String>>,
+}
+
+impl NewShareToken {
+    /// The token a create (or a batch item on `connection`) asks for, checked.
+    pub fn spec(self, connection: Option<ConnectionId>) -> Result<TokenSpec, Error> {
+        let connection_id = match connection {
+            Some(c) => c,
+            None => id_attribute(
+                &required(self.connection_id, "connection-id")?,
+                "connection-id",
+                ConnectionId::parse,
+                codes::INVALID_ID,
+            )?,
+        };
+        let source_id = SourceId::parse(&required(self.source_id, "source-id")?)?;
+        let expires_in_seconds =
+            check_expires_in(self.expires_in_seconds.unwrap_or(DEFAULT_EXPIRES_IN))?;
+        let disclosure = Disclosure::parse(DisclosureInput {
+            fields: self.allowed_fields,
+            verifications: self.allowed_verifications,
+            documents: self.allowed_documents,
+        })?;
+        Ok(TokenSpec {
+            connection_id,
+            source_id,
+            expires_in_seconds,
+            disclosure,
+        })
+    }
 }
 
 /// Attributes of a redemption.
@@ -62,6 +98,9 @@ pub struct RedeemAttributes {
 pub struct RedeemMeta {
     #[serde(default)]
     pub field_mappings: Vec<FieldMapping>,
+    /// Tessera extension: the `digest` of the manifest the destination previewed; the token then
+    /// records in `manifest-matched` whether the copy was exactly that data.
+    pub manifest_digest: Option<String>,
 }
 
 /// Filters of the share token list.
@@ -89,8 +128,8 @@ pub struct ShareTokenFilters {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PeekParams {
-    /// Adds `source-data` when the caller is the destination and the token is still `created`;
-    /// otherwise `source-data` is omitted (no error).
+    /// Adds `source-data` (and Tessera's `manifest`, see `…/manifest`) when the caller is the
+    /// destination and the token is still `created`; otherwise both are omitted (no error).
     #[param(rename = "peek-source-data")]
     #[serde(rename = "peek-source-data")]
     pub peek_source_data: Option<bool>,
@@ -111,12 +150,6 @@ pub struct ShareTokenIncludeParams {
         pattern = "^\\s*(connection|source|destination|creator)?\\s*(,\\s*(connection|source|destination|creator)?\\s*)*$"
     )]
     pub include: Option<String>,
-}
-
-fn view(t: &ShareToken, ctx: &Ctx, now: Timestamp, source_data: Option<Value>) -> Value {
-    let scope = ctx.scope();
-    t.view_for(scope, t.direction_for(scope), now, source_data)
-        .to_value()
 }
 
 /// What the names of `include` (checked against [`INCLUDES`]) ask for; `creator` adds nothing.
@@ -172,22 +205,14 @@ async fn commit_token(
     responses((status = 201, body = Document<crate::schema::Resource<crate::schema::ShareTokenAttributes, crate::schema::ShareTokenRelationships>>), (status = 403, body = ErrorDocument), (status = 409, body = ErrorDocument), (status = 422, description = "invalid attributes; also a `connection-id` or `source-id` the caller cannot see (`reference_not_found`, with its pointer)", body = ErrorDocument)))]
 pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewShareToken>>) -> Reply {
     let include = write_includes(&ctx)?;
-    let a = body.data.attributes;
-    let connection = id_attribute(
-        &required(a.connection_id, "connection-id")?,
-        "connection-id",
-        ConnectionId::parse,
-        codes::INVALID_ID,
-    )?;
-    let source = SourceId::parse(&required(a.source_id, "source-id")?)?;
-    let expires_in = check_expires_in(a.expires_in_seconds.unwrap_or(DEFAULT_EXPIRES_IN))?;
+    let spec = body.data.attributes.spec(None)?;
     let actor = ctx.actor();
     commit_token(
         &ctx,
         StatusCode::CREATED,
         Some(Direction::Outbound),
         include,
-        share_tokens::create(ctx.scope().clone(), connection, source, expires_in, actor),
+        share_tokens::create(ctx.scope().clone(), spec, actor),
     )
     .await
 }
@@ -238,16 +263,22 @@ pub async fn list(ctx: Ctx) -> Reply {
 }
 
 #[utoipa::path(get, path = "/api/v1/connect/share-tokens/{id}", tag = "share-tokens",
-    params(("id" = String, Path), PeekParams, ShareTokenIncludeParams, CommonHeaders),
+    params(("id" = String, Path), PeekParams, crate::share_token_manifest::ManifestParams, ShareTokenIncludeParams, CommonHeaders),
     security(("api_key" = ["share_token.read"])),
     responses((status = 200, body = Document<crate::schema::Resource<crate::schema::ShareTokenAttributes, crate::schema::ShareTokenRelationships>>), (status = 400, body = ErrorDocument), (status = 404, body = ErrorDocument)))]
 pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
     let q = ctx.query(Accepts {
         includes: INCLUDES,
-        extra: &["peek-source-data"],
+        extra: &[
+            "peek-source-data",
+            "inquiry-template-id",
+            "destination-id",
+            "field-mappings",
+        ],
         ..Default::default()
     })?;
-    let want_peek = q.flag("peek-source-data")?;
+    let request = crate::share_token_manifest::request(&q)?;
+    let peek = q.flag("peek-source-data")?.then_some(request);
     let id = path_id(ShareTokenId::parse, &id, "share token")?;
     // Persona: `source-data` is present only for the destination (and, in Tessera, only while
     // the token can still be redeemed); otherwise it is omitted. The store decides.
@@ -256,14 +287,22 @@ pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
             ctx.scope().clone(),
             id,
             includes(&q.include),
-            want_peek,
+            peek,
         ))
-        .await?;
+        .await
+        .map_err(crate::share_token_manifest::at_parameter)?;
     let now = ctx.state.store.clock().now();
+    let scope = ctx.scope();
+    let mut resource = shown.token.view_for(
+        scope,
+        shown.token.direction_for(scope),
+        now,
+        shown.source_data,
+    );
+    resource.attributes.manifest = shown.manifest;
     ctx.respond(
         StatusCode::OK,
-        Doc::one(view(&shown.token, &ctx, now, shown.source_data))
-            .with_included(included(shown.included, ctx.scope())),
+        Doc::one(resource.to_value()).with_included(included(shown.included, ctx.scope())),
         Some(&q),
     )
 }
@@ -295,10 +334,15 @@ fn redeem_params(body: Body<RedeemAttributes>) -> Result<RedeemParams, Error> {
         })?,
     };
     let field_mappings = check_field_mappings(meta.field_mappings, "/meta/field-mappings")?;
+    let manifest_digest = meta
+        .manifest_digest
+        .map(|d| crate::share_token_manifest::check_digest(d, "/meta/manifest-digest"))
+        .transpose()?;
     Ok(RedeemParams {
         destination_id,
         inquiry_template_id,
         field_mappings,
+        manifest_digest,
     })
 }
 

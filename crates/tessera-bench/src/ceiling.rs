@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context;
 use tessera_core::id::{ApiKeyId, ConnectionId, EnvironmentId, OrganizationId};
-use tessera_core::share_token::{DEFAULT_EXPIRES_IN, SourceId};
+use tessera_core::share_token::{DEFAULT_EXPIRES_IN, SourceId, TokenSpec};
 use tessera_core::tenancy::{Actor, EnvKind, Scope};
 
 use crate::Bench;
@@ -157,9 +157,12 @@ pub async fn share_token_creation(db: &CeilingDb, target: Target) -> anyhow::Res
             let created = store
                 .write(share_tokens::create(
                     t.scope,
-                    t.connection,
-                    source,
-                    DEFAULT_EXPIRES_IN,
+                    TokenSpec {
+                        connection_id: t.connection,
+                        source_id: source,
+                        expires_in_seconds: DEFAULT_EXPIRES_IN,
+                        disclosure: Default::default(),
+                    },
                     t.creator,
                 ))
                 .await;

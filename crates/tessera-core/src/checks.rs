@@ -40,7 +40,11 @@ fn check(name: &str, required: bool, failures: Vec<String>) -> Check {
 }
 
 /// A string value from the fields, else from a verification's extracted attributes.
-fn value_of(name: &str, fields: &Fields, verifications: &[Verification]) -> Option<String> {
+pub(crate) fn value_of(
+    name: &str,
+    fields: &Fields,
+    verifications: &[Verification],
+) -> Option<String> {
     fields
         .get(name)
         .and_then(|f| f.value.as_str().map(str::to_owned))

@@ -9,7 +9,7 @@ use crate::jsonapi::{Ref, Relationship, Resource};
 use crate::time::Timestamp;
 
 /// What a document shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum DocumentKind {
     GovernmentIdFront,

@@ -245,6 +245,10 @@ pub mod codes {
     /// A Persona attribute naming something Tessera does not have (an account, a template
     /// version).
     pub const UNSUPPORTED_ATTRIBUTE: &str = "unsupported_attribute";
+    /// A field mapping naming a field the share token does not disclose.
+    pub const FIELD_NOT_DISCLOSED: &str = "field_not_disclosed";
+    /// A manifest asked of a share token whose source was redacted (its redemption would fail).
+    pub const SOURCE_REDACTED: &str = "source_redacted";
 }
 
 #[cfg(test)]

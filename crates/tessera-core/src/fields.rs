@@ -94,7 +94,8 @@ pub fn canonical_name(name: &str) -> String {
     }
 }
 
-fn valid_name(name: &str) -> bool {
+/// Whether `name` can name a field: 1 to [`MAX_NAME_LEN`] ASCII letters, digits, `-`, `_`, `.`.
+pub fn valid_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= MAX_NAME_LEN
         && name

@@ -11,7 +11,9 @@ use crate::jsonapi::{Ref, Relationship, Resource};
 use crate::time::Timestamp;
 
 /// The kind of a verification.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum VerificationKind {
     GovernmentId,
@@ -97,6 +99,16 @@ pub enum CheckStatus {
     Passed,
     Failed,
     NotApplicable,
+}
+
+impl CheckStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckStatus::Passed => "passed",
+            CheckStatus::Failed => "failed",
+            CheckStatus::NotApplicable => "not_applicable",
+        }
+    }
 }
 
 /// Whether a check counts towards the verification's status.

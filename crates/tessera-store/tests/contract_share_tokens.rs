@@ -20,7 +20,8 @@ use tessera_core::inquiry::{InquiryAction, InquiryStatus};
 use tessera_core::job::{Job, RedeemShareToken};
 use tessera_core::retry::{INTERNAL_JOB, RetryPolicy};
 use tessera_core::share_token::{
-    FieldMapping, RedeemMode, RedeemParams, ShareToken, ShareTokenStatus, SourceId, failure,
+    FieldMapping, RedeemMode, RedeemParams, ShareToken, ShareTokenStatus, SourceId, TokenSpec,
+    failure,
 };
 use tessera_core::tenancy::{Actor, Scope};
 use tessera_core::verification::{VerificationKind, VerificationStatus};
@@ -131,9 +132,11 @@ async fn token(store: &Store, s: &Shared, expires_in: i64) -> ShareToken {
         store,
         share_tokens::create(
             s.source.clone(),
-            s.connection.clone(),
-            SourceId::Inquiry(s.inquiry.clone()),
-            expires_in,
+            TokenSpec::new(
+                s.connection.clone(),
+                SourceId::Inquiry(s.inquiry.clone()),
+                expires_in,
+            ),
             creator(),
         ),
     )
@@ -166,9 +169,11 @@ async fn a_token_is_created_with_an_event_on_each_side(backend: Backend) {
         store,
         share_tokens::create(
             s.source.clone(),
-            s.connection.clone(),
-            SourceId::Inquiry(s.inquiry.clone()),
-            600,
+            TokenSpec::new(
+                s.connection.clone(),
+                SourceId::Inquiry(s.inquiry.clone()),
+                600,
+            ),
             by.clone(),
         ),
     )
@@ -199,9 +204,11 @@ async fn a_token_is_created_with_an_event_on_each_side(backend: Backend) {
         store,
         share_tokens::create(
             s.source.clone(),
-            s.connection.clone(),
-            SourceId::Verification(s.verification.clone()),
-            600,
+            TokenSpec::new(
+                s.connection.clone(),
+                SourceId::Verification(s.verification.clone()),
+                600,
+            ),
             creator(),
         ),
     )
@@ -232,7 +239,11 @@ async fn token_creation_refusals_leave_nothing(backend: Backend) {
         event_names(store, &s.destination).await,
     );
     let create = |scope: &Scope, connection, source| {
-        share_tokens::create(scope.clone(), connection, source, 600, creator())
+        share_tokens::create(
+            scope.clone(),
+            TokenSpec::new(connection, source, 600),
+            creator(),
+        )
     };
     let cases = [
         // The destination cannot create one.
@@ -563,7 +574,12 @@ async fn views_show_each_side_what_it_may_see(backend: Backend) {
     // The destination may peek at the source while the token is created.
     let shown = read(
         store,
-        share_tokens::show(s.destination.clone(), t.id.clone(), everything, true),
+        share_tokens::show(
+            s.destination.clone(),
+            t.id.clone(),
+            everything,
+            Some(Default::default()),
+        ),
     )
     .await;
     assert_eq!(shown.token.id, t.id);
@@ -575,14 +591,19 @@ async fn views_show_each_side_what_it_may_see(backend: Backend) {
     // The source sees its inquiry, never a peek.
     let shown = read(
         store,
-        share_tokens::show(s.source.clone(), t.id.clone(), everything, true),
+        share_tokens::show(
+            s.source.clone(),
+            t.id.clone(),
+            everything,
+            Some(Default::default()),
+        ),
     )
     .await;
     assert_eq!(kinds(&shown.included), vec!["connection", "inquiry"]);
     assert!(shown.source_data.is_none());
     let shown = read(
         store,
-        share_tokens::show(s.source.clone(), t.id.clone(), Default::default(), false),
+        share_tokens::show(s.source.clone(), t.id.clone(), Default::default(), None),
     )
     .await;
     assert!(shown.included.is_empty() && shown.source_data.is_none());
@@ -600,7 +621,12 @@ async fn views_show_each_side_what_it_may_see(backend: Backend) {
     assert_eq!(kinds(&related), vec!["connection"]);
     let shown = read(
         store,
-        share_tokens::show(s.destination.clone(), t.id.clone(), everything, true),
+        share_tokens::show(
+            s.destination.clone(),
+            t.id.clone(),
+            everything,
+            Some(Default::default()),
+        ),
     )
     .await;
     assert!(shown.source_data.is_none());

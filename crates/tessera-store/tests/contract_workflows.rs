@@ -18,7 +18,7 @@ use tessera_core::id::{ApiKeyId, EventId, JobId, WorkflowId, WorkflowRunId};
 use tessera_core::inquiry::{InquiryAction, InquiryStatus};
 use tessera_core::job::{Job, RedeemShareToken};
 use tessera_core::retry::{INTERNAL_JOB, RetryPolicy};
-use tessera_core::share_token::{RedeemParams, SourceId};
+use tessera_core::share_token::{RedeemParams, SourceId, TokenSpec};
 use tessera_core::tenancy::{Actor, Scope};
 use tessera_core::workflow::run::{RunStatus, StepError, StepStatus, WorkflowRun};
 use tessera_core::workflow::{
@@ -135,6 +135,7 @@ async fn definitions_are_checked_saved_and_read(backend: Backend) {
     let share = |connection_id| Step::CreateShareToken {
         connection_id,
         expires_in_seconds: None,
+        disclosure: Default::default(),
     };
     let e = refused(
         store,
@@ -362,9 +363,7 @@ async fn a_chain_that_used_its_budget_starts_no_run(backend: Backend) {
             store,
             share_tokens::create(
                 source.clone(),
-                c.id.clone(),
-                SourceId::Inquiry(i),
-                600,
+                TokenSpec::new(c.id.clone(), SourceId::Inquiry(i), 600),
                 Actor::ApiKey(ApiKeyId::generate()),
             ),
         )
@@ -923,6 +922,7 @@ async fn steps_act_for_their_run_across_organizations(backend: Backend) {
         vec![Step::CreateShareToken {
             connection_id: c.id.clone(),
             expires_in_seconds: Some(600),
+            disclosure: Default::default(),
         }],
     )
     .await;

@@ -3,12 +3,15 @@
 //! `created → pending → redeemed`, `created → expired`, `pending → failed`; nothing else.
 //! How a destination redeems one, and why a redemption fails, are in `redemption.rs`.
 
+pub mod copy;
+mod disclosure;
 mod redemption;
 
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
+pub use disclosure::{Disclosure, DisclosureInput};
 pub use redemption::{FieldMapping, RedeemMode, RedeemParams, check_field_mappings, failure};
 
 use crate::connection::Direction;
@@ -98,6 +101,28 @@ impl SourceId {
     }
 }
 
+/// What the source asks for when it creates a token: on which connection, of what, for how long
+/// (checked with [`check_expires_in`]) and how much of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenSpec {
+    pub connection_id: ConnectionId,
+    pub source_id: SourceId,
+    pub expires_in_seconds: i64,
+    pub disclosure: Disclosure,
+}
+
+impl TokenSpec {
+    /// A token sharing all of its source.
+    pub fn new(connection_id: ConnectionId, source_id: SourceId, expires_in_seconds: i64) -> Self {
+        Self {
+            connection_id,
+            source_id,
+            expires_in_seconds,
+            disclosure: Disclosure::default(),
+        }
+    }
+}
+
 /// A share token.
 #[derive(Debug, Clone)]
 pub struct ShareToken {
@@ -131,6 +156,13 @@ pub struct ShareToken {
     pub destination_verification_id: Option<VerificationId>,
     pub redeem_mode: Option<RedeemMode>,
     pub redeem_params: Option<RedeemParams>,
+    /// What of its source the token shares (selective disclosure; default: everything).
+    pub disclosure: Disclosure,
+    /// Once redeemed: the digest of the data copied (see [`copy::Copy::digest`]).
+    pub copy_digest: Option<String>,
+    /// Once redeemed, when the redeem call sent `meta.manifest-digest`: whether the copy was
+    /// exactly the data of that manifest.
+    pub manifest_matched: Option<bool>,
 }
 
 impl ShareToken {
@@ -243,6 +275,22 @@ pub struct ShareTokenAttributes {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub source_data: Option<Value>,
+    /// Tessera extension, beside `source-data`: the preview manifest (what redeeming now would
+    /// copy, and the dry run of the destination's checks).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manifest: Option<copy::Manifest>,
+    /// Tessera extension (selective disclosure): the field names the token shares; null: all.
+    pub allowed_fields: Option<Vec<String>>,
+    /// Tessera extension: the verification types the token shares; null: all.
+    pub allowed_verifications: Option<Vec<VerificationKind>>,
+    /// Tessera extension: the document kinds the token shares; null: all.
+    pub allowed_documents: Option<Vec<crate::document::DocumentKind>>,
+    /// Tessera extension, once redeemed: `sha256:` of the RFC 8785 canonical form of the data
+    /// copied.
+    pub copy_digest: Option<String>,
+    /// Tessera extension, once redeemed: whether the copy was exactly the data of the manifest
+    /// whose digest the redeem call sent as `meta.manifest-digest` (null when none was sent).
+    pub manifest_matched: Option<bool>,
 }
 
 /// Relationships of a `connect/share-token` resource. Each side sees its own: the source
@@ -323,6 +371,12 @@ impl ShareToken {
                 failure_code: self.failure_reason.clone(),
                 redeem_mode: self.redeem_mode,
                 source_data,
+                manifest: None,
+                allowed_fields: self.disclosure.fields.clone(),
+                allowed_verifications: self.disclosure.verifications.clone(),
+                allowed_documents: self.disclosure.documents.clone(),
+                copy_digest: self.copy_digest.clone(),
+                manifest_matched: self.manifest_matched,
             },
             ShareTokenRelationships {
                 connection: Relationship::one(Ref::new(

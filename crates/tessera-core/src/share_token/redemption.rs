@@ -47,7 +47,7 @@ pub fn check_field_mappings(
     mappings: Vec<FieldMapping>,
     pointer: &str,
 ) -> Result<Vec<FieldMapping>, Error> {
-    use crate::fields::{MAX_FIELDS, MAX_NAME_LEN, canonical_name};
+    use crate::fields::{MAX_FIELDS, MAX_NAME_LEN, canonical_name, valid_name};
     if mappings.len() > MAX_FIELDS {
         return Err(
             Error::invalid(codes::INVALID_ATTRIBUTE, "too many field mappings").at(pointer),
@@ -59,12 +59,7 @@ pub fn check_field_mappings(
             ("source-field-name", &m.source_field_name),
             ("destination-field-name", &m.destination_field_name),
         ] {
-            let ok = !name.is_empty()
-                && name.len() <= MAX_NAME_LEN
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-            if !ok {
+            if !valid_name(name) {
                 return Err(Error::invalid(
                     codes::INVALID_ATTRIBUTE,
                     format!("field names are 1 to {MAX_NAME_LEN} letters, digits, '-', '_' or '.'"),
@@ -87,6 +82,10 @@ pub struct RedeemParams {
     pub destination_id: Option<InquiryId>,
     pub inquiry_template_id: Option<TemplateId>,
     pub field_mappings: Vec<FieldMapping>,
+    /// The `digest` of the manifest the destination looked at before redeeming
+    /// (`meta.manifest-digest`), if it sent one: the redemption records whether its copy matched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest_digest: Option<String>,
 }
 
 /// Why a redemption failed: Tessera's own codes, stored as they are and shown in the extension

@@ -10,7 +10,9 @@ use super::members::Members;
 use crate::error::{Error, codes};
 use crate::id::{ConnectionId, TemplateId};
 use crate::inquiry::MAX_TAG_LEN;
-use crate::share_token::{FieldMapping, check_expires_in, check_field_mappings};
+use crate::share_token::{
+    Disclosure, DisclosureInput, FieldMapping, check_expires_in, check_field_mappings,
+};
 use crate::webhook::MAX_URL_LEN;
 
 /// One step of a workflow, as defined (and as snapshotted into a run).
@@ -24,6 +26,9 @@ pub enum Step {
         connection_id: ConnectionId,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         expires_in_seconds: Option<i64>,
+        /// What the token shares (`allowed-fields`, …; default everything).
+        #[serde(flatten, default)]
+        disclosure: Disclosure,
     },
     /// Redeems the event's (inbound) share token.
     #[serde(rename_all = "kebab-case")]
@@ -160,7 +165,13 @@ impl Step {
         };
         let step = match kind {
             "create-share-token" => {
-                only(&["connection-id", "expires-in-seconds"])?;
+                only(&[
+                    "connection-id",
+                    "expires-in-seconds",
+                    "allowed-fields",
+                    "allowed-verifications",
+                    "allowed-documents",
+                ])?;
                 let raw = m.required_string("connection-id")?;
                 let connection_id = ConnectionId::parse(raw).map_err(|_| {
                     Error::invalid(codes::INVALID_ID, "connection-id must be a cxn id")
@@ -170,9 +181,34 @@ impl Step {
                     .integer("expires-in-seconds")?
                     .map(|s| check_expires_in(s).map_err(|e| e.at(m.at("expires-in-seconds"))))
                     .transpose()?;
+                let strings = |name: &str| -> Result<Option<Vec<String>>, Error> {
+                    let Some(list) = m.array(name)? else {
+                        return Ok(None);
+                    };
+                    let at = m.at(name);
+                    list.iter()
+                        .enumerate()
+                        .map(|(i, v)| {
+                            v.as_str().map(str::to_owned).ok_or_else(|| {
+                                super::members::wrong_type(&format!("{at}/{i}"), "a string")
+                            })
+                        })
+                        .collect::<Result<_, _>>()
+                        .map(Some)
+                };
+                let disclosure = Disclosure::parse(DisclosureInput {
+                    fields: strings("allowed-fields")?,
+                    verifications: strings("allowed-verifications")?,
+                    documents: strings("allowed-documents")?,
+                })
+                .map_err(|e| match e.location.clone() {
+                    Some(crate::error::Source::Attribute(a)) => e.at(format!("{}{a}", m.at(""))),
+                    _ => e,
+                })?;
                 Step::CreateShareToken {
                     connection_id,
                     expires_in_seconds,
+                    disclosure,
                 }
             }
             "redeem-share-token" => {
@@ -292,6 +328,8 @@ mod tests {
         let steps = [
             json!({"type": "create-share-token", "connection-id": CXN, "expires-in-seconds": 3600}),
             json!({"type": "create-share-token", "connection-id": CXN}),
+            json!({"type": "create-share-token", "connection-id": CXN,
+                   "allowed-fields": ["name-first"], "allowed-documents": []}),
             json!({"type": "redeem-share-token", "field-mappings": [
                 {"source-field-name": "name_first", "destination-field-name": "given"}]}),
             json!({"type": "redeem-share-token"}),
@@ -305,6 +343,16 @@ mod tests {
             let back: Step = serde_json::from_value(s.to_value()).unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(back, s);
         }
+        let limited = Step::parse(
+            &json!({"type": "create-share-token", "connection-id": CXN,
+                    "allowed-fields": ["name_first"]}),
+            "/s",
+        );
+        assert!(
+            matches!(&limited, Ok(Step::CreateShareToken { disclosure, .. })
+            if disclosure.fields == Some(vec!["name-first".to_owned()])),
+            "{limited:?}"
+        );
         let tag = Step::parse(&json!({"type": "tag-inquiry", "tag": " vip "}), "/s").ok();
         assert_eq!(tag, Some(Step::TagInquiry { tag: "vip".into() }));
         let mapped = Step::parse(
@@ -345,6 +393,20 @@ mod tests {
                 422,
                 "expires_in_out_of_range",
                 "/s/expires-in-seconds",
+            ),
+            (
+                json!({"type": "create-share-token", "connection-id": CXN,
+                       "allowed-verifications": ["selfie", "share-token"]}),
+                422,
+                "invalid_attribute",
+                "/s/allowed-verifications/1",
+            ),
+            (
+                json!({"type": "create-share-token", "connection-id": CXN,
+                       "allowed-fields": ["ok", 1]}),
+                400,
+                "invalid_type",
+                "/s/allowed-fields/1",
             ),
             (
                 json!({"type": "tag-inquiry"}),

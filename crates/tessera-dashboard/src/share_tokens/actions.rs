@@ -7,7 +7,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use tessera_core::id::{ConnectionId, InquiryId, ShareTokenId, TemplateId};
 use tessera_core::share_token::{
-    DEFAULT_EXPIRES_IN, RedeemParams, ShareToken, SourceId, check_expires_in,
+    DEFAULT_EXPIRES_IN, Disclosure, DisclosureInput, RedeemParams, ShareToken, SourceId, TokenSpec,
+    check_expires_in,
 };
 use tessera_core::tenancy::Actor;
 use tessera_store::units::sessions::Session;
@@ -20,6 +21,21 @@ use crate::form::{Fields, Form};
 use crate::page::{PageError, PageResult, form_error, sentence};
 use crate::session::Signed;
 use tessera_edge::state::AppState;
+
+/// A comma-separated list typed into the form: empty is everything (`None`), `none` nothing.
+fn listed(typed: &str) -> Option<Vec<String>> {
+    let items: Vec<String> = typed
+        .split([',', ' ', '\n'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    match items.as_slice() {
+        [] => None,
+        [only] if only.eq_ignore_ascii_case("none") => Some(Vec::new()),
+        _ => Some(items),
+    }
+}
 
 fn invalid(message: &str) -> (StatusCode, String) {
     (StatusCode::UNPROCESSABLE_ENTITY, message.to_owned())
@@ -36,6 +52,9 @@ pub async fn create(
         connection_id: form.text("connection_id"),
         inquiry_id: form.text("inquiry_id"),
         expires_in: form.text("expires_in"),
+        allowed_fields: form.text("allowed_fields"),
+        allowed_verifications: form.text("allowed_verifications"),
+        allowed_documents: form.text("allowed_documents"),
         ..Typed::default()
     };
     let parsed = (|| {
@@ -51,9 +70,15 @@ pub async fn create(
             .or_else(|| typed.expires_in.is_empty().then_some(DEFAULT_EXPIRES_IN))
             .ok_or_else(|| invalid("Pick how long the token lasts."))
             .and_then(|s| check_expires_in(s).map_err(|e| invalid(&sentence(&e.detail))))?;
-        Ok::<_, (StatusCode, String)>((connection, source, expires_in))
+        let disclosure = Disclosure::parse(DisclosureInput {
+            fields: listed(&typed.allowed_fields),
+            verifications: listed(&typed.allowed_verifications),
+            documents: listed(&typed.allowed_documents),
+        })
+        .map_err(|e| invalid(&sentence(&e.detail)))?;
+        Ok::<_, (StatusCode, String)>((connection, source, expires_in, disclosure))
     })();
-    let (connection, source, expires_in) = match parsed {
+    let (connection, source, expires_in, disclosure) = match parsed {
         Ok(p) => p,
         Err(error) => {
             return list_page(&state, session, Fields::default(), typed, None, Some(error)).await;
@@ -64,7 +89,14 @@ pub async fn create(
     let created = state
         .store
         .write(share_tokens::create(
-            scope, connection, source, expires_in, actor,
+            scope,
+            TokenSpec {
+                connection_id: connection,
+                source_id: source,
+                expires_in_seconds: expires_in,
+                disclosure,
+            },
+            actor,
         ))
         .await;
     match created {
@@ -81,6 +113,7 @@ async fn start_redemption(
     session: &Session,
     id: ShareTokenId,
     template: &str,
+    manifest_digest: Option<String>,
 ) -> Result<ShareToken, Result<(StatusCode, String), PageError>> {
     let inquiry_template_id = if template.is_empty() {
         None
@@ -91,6 +124,7 @@ async fn start_redemption(
         destination_id: None,
         inquiry_template_id,
         field_mappings: Vec::new(),
+        manifest_digest,
     };
     state
         .store
@@ -115,7 +149,7 @@ pub async fn redeem_by_id(
             invalid("Paste the id of a share token your partner sent you (it starts with cnst_).");
         return list_page(&state, session, Fields::default(), typed, None, Some(error)).await;
     };
-    match start_redemption(&state, &session, id, &typed.template_id).await {
+    match start_redemption(&state, &session, id, &typed.template_id, None).await {
         Ok(t) => Ok(Redirect::to(&format!("{BASE}/{}?done=redeeming", t.id)).into_response()),
         Err(Ok((status, message))) => {
             // A token of nobody we know reads as "not found", like any other object.
@@ -148,9 +182,16 @@ pub async fn redeem(
     Form(form): Form,
 ) -> PageResult {
     let id = ShareTokenId::parse(&id).map_err(|_| PageError::not_found())?;
-    match start_redemption(&state, &session, id.clone(), &form.text("template_id")).await {
+    // The page's redeem form carries the digest of the manifest it showed, so the token records
+    // whether the copy was what the user previewed (a malformed one is left out).
+    let digest = Some(form.text("manifest_digest")).filter(|d| {
+        d.strip_prefix("sha256:")
+            .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+    });
+    let template = form.text("template_id");
+    match start_redemption(&state, &session, id.clone(), &template, digest).await {
         Ok(_) => Ok(Redirect::to(&format!("{BASE}/{id}?done=redeeming")).into_response()),
-        Err(Ok(error)) => show_page(&state, session, id, None, Some(error)).await,
+        Err(Ok(error)) => show_page(&state, session, id, &template, None, Some(error)).await,
         Err(Err(page)) => Err(page),
     }
 }
@@ -170,7 +211,7 @@ pub async fn expire(
         Ok(_) => Ok(Redirect::to(&format!("{BASE}/{id}?done=expired")).into_response()),
         Err(e) => {
             let error = form_error(e)?;
-            show_page(&state, session, id, None, Some(error)).await
+            show_page(&state, session, id, "", None, Some(error)).await
         }
     }
 }

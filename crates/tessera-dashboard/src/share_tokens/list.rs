@@ -41,6 +41,10 @@ struct ListPage {
     lifetimes: Vec<Choice>,
     templates: Vec<Choice>,
     token_id: String,
+    /// The create form's disclosure inputs, as typed.
+    allowed_fields: String,
+    allowed_verifications: String,
+    allowed_documents: String,
 }
 
 /// What the forms of the list page held when it is shown again with an error.
@@ -51,6 +55,9 @@ pub(super) struct Typed {
     pub(super) expires_in: String,
     pub(super) token_id: String,
     pub(super) template_id: String,
+    pub(super) allowed_fields: String,
+    pub(super) allowed_verifications: String,
+    pub(super) allowed_documents: String,
 }
 
 pub(super) async fn list_page(
@@ -151,6 +158,9 @@ pub(super) async fn list_page(
         lifetimes: choices(LIFETIMES, &expires_in),
         templates,
         token_id: typed.token_id,
+        allowed_fields: typed.allowed_fields,
+        allowed_verifications: typed.allowed_verifications,
+        allowed_documents: typed.allowed_documents,
     };
     Ok(render(status_code, &page))
 }

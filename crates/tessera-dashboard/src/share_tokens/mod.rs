@@ -4,10 +4,12 @@
 //!
 //! One idea a file: this one holds the token row and what both pages read; `list` (the list
 //! page with its create and redeem forms), `token` (a token's page: its timeline and the masked
-//! preview of its source) and `actions` (create, redeem, expire).
+//! preview of its source), `manifest` (what a token discloses, its manifest's dry run) and
+//! `actions` (create, redeem, expire).
 
 mod actions;
 mod list;
+mod manifest;
 mod token;
 
 pub use actions::{create, expire, redeem, redeem_by_id};

@@ -5,12 +5,13 @@ use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use tessera_core::Timestamp;
-use tessera_core::id::ShareTokenId;
+use tessera_core::id::{ShareTokenId, TemplateId};
 use tessera_core::share_token::{ShareToken, ShareTokenStatus};
 use tessera_core::tenancy::Actor;
 use tessera_store::units::sessions::Session;
-use tessera_store::units::share_tokens;
+use tessera_store::units::share_tokens::{self, ManifestRequest};
 
+use super::manifest::{self, ManifestView};
 use super::{SECTION, notice_for, partner_of, template_choices};
 use crate::events::{EventRow, object_events};
 use crate::form::Fields;
@@ -119,6 +120,13 @@ struct ShowPage {
     events: Vec<EventRow>,
     /// For the destination of a redeemable token: what it would get, personal values masked.
     preview: Option<Preview>,
+    /// Beside the preview: the manifest for the picked template.
+    manifest: Option<ManifestView>,
+    /// What the token shares, when it does not share everything.
+    disclosure: Vec<(&'static str, String)>,
+    /// Once redeemed: the digest of the copy, and whether it matched the previewed manifest.
+    copy_digest: Option<String>,
+    manifest_matched: Option<bool>,
 }
 
 /// The masked preview of a token's source (the API's `peek-source-data`).
@@ -199,23 +207,30 @@ pub(super) async fn show_page(
     state: &AppState,
     session: Session,
     id: ShareTokenId,
+    template: &str,
     notice: Option<String>,
     error: Option<(StatusCode, String)>,
 ) -> PageResult {
     let scope = session.scope.clone();
     let store = &state.store;
-    // The same masked peek as the API's, for the side that may redeem, while it may.
+    // The same masked peek and manifest as the API's, for the side that may redeem, while it
+    // may; the manifest's dry run is of the template picked on the page.
+    let template_id = TemplateId::parse(template).ok();
     let shown = store
         .read(share_tokens::show(
             scope.clone(),
             id,
             Default::default(),
-            true,
+            Some(ManifestRequest {
+                inquiry_template_id: template_id.clone(),
+                ..Default::default()
+            }),
         ))
         .await?;
     let (t, peek) = (shown.token, shown.source_data);
     let names = org_names(store, [partner_of(&t, &session)]).await?;
-    let templates = template_choices(store, &session, "").await?;
+    let picked = template_id.as_ref().map(|t| t.as_str()).unwrap_or("");
+    let templates = template_choices(store, &session, picked).await?;
     let evts = object_events(store, scope, t.id.to_string()).await?;
     let now = state.store.clock().now();
     let status = t.status_at(now);
@@ -261,6 +276,10 @@ pub(super) async fn show_page(
         templates,
         events: evts.items.iter().map(|e| EventRow::new(e, now)).collect(),
         preview: peek.as_ref().map(|p| preview(p, now)),
+        manifest: shown.manifest.as_ref().map(manifest::view),
+        disclosure: manifest::disclosure(&t.disclosure),
+        copy_digest: t.copy_digest.clone(),
+        manifest_matched: t.manifest_matched,
     };
     Ok(render(status_code, &page))
 }
@@ -278,6 +297,7 @@ pub async fn show(
         &state,
         session,
         id,
+        &q.text("template"),
         q.get("done").and_then(notice_for),
         None,
     )

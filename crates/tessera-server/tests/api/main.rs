@@ -39,6 +39,8 @@ mod state_machine;
 mod template_policy;
 mod templates;
 mod tenancy;
+mod trust_disclosure;
+mod trust_manifest;
 mod verifications;
 mod webhooks;
 mod webhooks_persona;

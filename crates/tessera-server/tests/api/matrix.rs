@@ -725,6 +725,12 @@ impl Fixture {
                 // Only the destination redeems.
                 Cell::object(Req::bare(format!("{p}/redeem")), 403, p).partner(202)
             }
+            ("GET", "/api/v1/connect/share-tokens/{id}/manifest") => {
+                let id = self.token().await;
+                let p = format!("/api/v1/connect/share-tokens/{id}");
+                // The preview manifest is the destination's alone.
+                Cell::object(Req::bare(format!("{p}/manifest")), 403, p).partner(200)
+            }
             ("POST", "/api/v1/connect/share-tokens/{id}/expire") => {
                 let id = self.token().await;
                 let p = format!("/api/v1/connect/share-tokens/{id}");

@@ -19,8 +19,9 @@
 //! 6. `inquiry_changes`, `inquiry_redaction`, `verifications`, `documents`,
 //!    `workflow_definitions` (saving a definition, checked against connections and templates);
 //! 7. `share_tokens`, `related` and `source_data` (what is shown beside an object);
-//! 8. `share_token_redemption` (the redeem compare-and-set, `redeemed`/`failed`), `manual_runs`;
-//! 9. `redemption` (the copy), `workflow_steps` (the effects of steps);
+//! 8. `share_token_redemption` (the redeem compare-and-set, `redeemed`/`failed`), `manual_runs`,
+//!    `manifest` (the copy a redemption would make, planned and dry-run);
+//! 9. `redemption` (the copy, as `manifest` plans it), `workflow_steps` (the effects of steps);
 //! 10. `workflow_advance` (a run's units: a step's effect and its record, `http-request` steps);
 //! 11. `job_failures` (a job out of attempts, given up per its kind).
 //!
@@ -37,6 +38,7 @@ pub mod inquiry_changes;
 pub mod inquiry_redaction;
 pub mod job_failures;
 pub mod jobs;
+pub mod manifest;
 pub mod manual_runs;
 pub mod redemption;
 pub mod related;

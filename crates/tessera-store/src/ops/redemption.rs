@@ -6,19 +6,15 @@
 //! cloned into a new inquiry holding only the copy of that verification. A crash anywhere before
 //! the commit leaves the token `pending` and the job due again.
 
-use std::collections::HashMap;
-
 use tessera_core::Error;
-use tessera_core::checks;
 use tessera_core::event::names;
 use tessera_core::id::{DocumentId, FileId, InquiryId, ShareTokenId, VerificationId};
 use tessera_core::inquiry::{Inquiry, InquiryStatus, SharedFrom};
 use tessera_core::share_token::{ShareToken, ShareTokenStatus, failure};
-use tessera_core::template::Template;
 use tessera_core::verification::{Verification, VerificationKind, VerificationStatus};
 
 use crate::ops::{
-    documents, inquiries, share_token_redemption, share_tokens, templates, verifications,
+    documents, inquiries, manifest, share_token_redemption, share_tokens, verifications,
 };
 use crate::tx::Tx;
 
@@ -52,11 +48,27 @@ pub(crate) async fn run(tx: &mut Tx, token_id: &ShareTokenId) -> Result<Outcome,
     }
     let now = tx.now();
 
+    // What travels, planned before anything is written (the manifest plans the same way). A
+    // shared verification that is gone fails the redemption.
+    let copy = manifest::plan(tx, &token, &source, &params.field_mappings).await?;
+    let shares_verification = token.source_verification.is_some();
+    if shares_verification && copy.verifications.is_empty() {
+        return Ok(Outcome::Failed(
+            share_token_redemption::fail(tx, token, failure::SOURCE_NOT_FOUND).await?,
+        ));
+    }
+
     // The destination inquiry: hydrate one that is still being filled, or clone.
     let (mut dest, cloned) = match &params.destination_id {
         Some(id) => {
             let d = match inquiries::get_for_update(tx, &dest_scope, id).await {
-                Ok(d) => d,
+                Ok(d) if manifest::fillable(&d) => d,
+                Ok(_) => {
+                    return Ok(Outcome::Failed(
+                        share_token_redemption::fail(tx, token, failure::DESTINATION_NOT_FILLABLE)
+                            .await?,
+                    ));
+                }
                 Err(e) if e.is(tessera_core::codes::NOT_FOUND) => {
                     return Ok(Outcome::Failed(
                         share_token_redemption::fail(tx, token, failure::DESTINATION_NOT_FILLABLE)
@@ -65,14 +77,6 @@ pub(crate) async fn run(tx: &mut Tx, token_id: &ShareTokenId) -> Result<Outcome,
                 }
                 Err(e) => return Err(e),
             };
-            if d.redacted_at.is_some()
-                || !matches!(d.status, InquiryStatus::Created | InquiryStatus::Pending)
-            {
-                return Ok(Outcome::Failed(
-                    share_token_redemption::fail(tx, token, failure::DESTINATION_NOT_FILLABLE)
-                        .await?,
-                ));
-            }
             (d, false)
         }
         None => (
@@ -83,34 +87,24 @@ pub(crate) async fn run(tx: &mut Tx, token_id: &ShareTokenId) -> Result<Outcome,
             true,
         ),
     };
+    let existing = if cloned {
+        Vec::new()
+    } else {
+        verifications::for_inquiry(tx, &dest_scope, &dest.id).await?
+    };
+    let template_id = params
+        .inquiry_template_id
+        .clone()
+        .or_else(|| dest.template_id.clone());
+    let template = manifest::template(tx, &dest_scope, template_id.as_ref()).await?;
+    let checks = copy.checks(
+        template.as_ref(),
+        manifest::existing((!cloned).then_some((&dest, existing.as_slice()))),
+        now,
+    );
 
-    // Fields (none for a shared verification): each under its own name, then each mapping
-    // adds the mapped name too, unless a source field of that name was already copied to it (a
-    // same-named field wins, as Persona's "mappings apply to fields not already matched by
-    // name"). A mapping of an absent field does nothing.
-    let shares_verification = token.source_verification.clone();
-    if shares_verification.is_none() {
-        let mappings: HashMap<&str, Vec<&str>> =
-            params
-                .field_mappings
-                .iter()
-                .fold(HashMap::new(), |mut acc, m| {
-                    acc.entry(m.source_field_name.as_str())
-                        .or_default()
-                        .push(m.destination_field_name.as_str());
-                    acc
-                });
-        for (name, value) in &source.fields {
-            dest.fields.insert(name.clone(), value.clone());
-        }
-        for (name, value) in &source.fields {
-            for to in mappings.get(name.as_str()).into_iter().flatten() {
-                if !source.fields.contains_key(*to) {
-                    dest.fields.insert((*to).to_owned(), value.clone());
-                }
-            }
-        }
-    }
+    dest.fields
+        .extend(copy.fields.iter().map(|(k, v)| (k.clone(), v.clone())));
     dest.shared_from = Some(SharedFrom {
         organization_id: token.source_org.clone(),
         inquiry_id: source.id.clone(),
@@ -125,74 +119,41 @@ pub(crate) async fn run(tx: &mut Tx, token_id: &ShareTokenId) -> Result<Outcome,
     }
 
     // Verifications, with their original completion times.
-    let mut all_verifications = if cloned {
-        Vec::new()
-    } else {
-        verifications::for_inquiry(tx, &dest_scope, &dest.id).await?
-    };
-    let shared = verifications::for_inquiry(tx, &source_scope, &source.id)
-        .await?
-        .into_iter()
-        .filter(|v| {
-            shares_verification
-                .as_ref()
-                .is_none_or(|(_, id)| *id == v.id)
-        });
     let mut copied_verification = None;
-    for v in shared {
-        let copy = Verification {
+    for v in &copy.verifications {
+        let c = Verification {
             id: VerificationId::generate(),
             inquiry_id: dest.id.clone(),
             created_at: now,
-            ..v
+            ..v.clone()
         };
-        verifications::insert(tx, &dest_scope, &copy).await?;
-        dest.verifications.push((copy.kind, copy.id.clone()));
-        copied_verification = Some(copy.id.clone());
-        all_verifications.push(copy);
-    }
-    if shares_verification.is_some() && copied_verification.is_none() {
-        return Ok(Outcome::Failed(
-            share_token_redemption::fail(tx, token, failure::SOURCE_NOT_FOUND).await?,
-        ));
+        verifications::insert(tx, &dest_scope, &c).await?;
+        dest.verifications.push((c.kind, c.id.clone()));
+        copied_verification = Some(c.id);
     }
 
-    // Documents, with their bytes (not for a shared verification).
-    let documents = if shares_verification.is_some() {
-        Vec::new()
-    } else {
-        documents::for_inquiry(tx, &source_scope, &source.id).await?
-    };
-    for d in documents {
+    // Documents, with their bytes.
+    for d in &copy.documents {
         let bytes = match &d.file_id {
             Some(_) => Some(documents::file(tx, &source_scope, &d.id).await?.1),
             None => None,
         };
-        let copy = tessera_core::document::Document {
+        let c = tessera_core::document::Document {
             id: DocumentId::generate(),
             inquiry_id: dest.id.clone(),
             file_id: bytes.as_ref().map(|_| FileId::generate()),
             created_at: now,
-            ..d
+            ..d.clone()
         };
-        documents::insert(tx, &dest_scope, &copy, bytes).await?;
-        dest.documents.push((copy.kind, copy.id.clone()));
+        documents::insert(tx, &dest_scope, &c, bytes).await?;
+        dest.documents.push((c.kind, c.id.clone()));
     }
     if cloned {
         inquiries::emit(tx, &dest_scope, names::INQUIRY_CREATED, &dest).await?;
     }
 
-    // Verify the copy against the destination's requirements.
-    let template_id = params
-        .inquiry_template_id
-        .clone()
-        .or_else(|| dest.template_id.clone());
-    let template: Option<Template> = match template_id {
-        Some(t) => Some(templates::get(tx, &dest_scope, &t).await?),
-        None => None,
-    };
-    let checks = checks::evaluate(template.as_ref(), &dest.fields, &all_verifications, now);
-    let passed = checks::all_pass(&checks);
+    // The copy's verification against the destination's requirements.
+    let passed = tessera_core::checks::all_pass(&checks);
     let verification = Verification {
         id: VerificationId::generate(),
         inquiry_id: dest.id.clone(),
@@ -220,9 +181,11 @@ pub(crate) async fn run(tx: &mut Tx, token_id: &ShareTokenId) -> Result<Outcome,
     inquiries::save(tx, &dest_scope, &dest).await?;
     inquiries::emit_status(tx, &dest_scope, event, &dest).await?;
 
-    let copied = copied_verification.filter(|_| shares_verification.is_some());
+    let copied = copied_verification.filter(|_| shares_verification);
+    let digest = copy.digest();
     let redeemed =
-        share_token_redemption::mark_redeemed(tx, token, &dest.id, copied.as_ref()).await?;
+        share_token_redemption::mark_redeemed(tx, token, &dest.id, copied.as_ref(), &digest)
+            .await?;
     Ok(Outcome::Redeemed(redeemed))
 }
 

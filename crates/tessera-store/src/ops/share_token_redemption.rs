@@ -38,6 +38,8 @@ pub(crate) async fn redeem(
             .await
             .map_err(|e| e.at("inquiry-template-id"))?;
     }
+    t.disclosure
+        .check_mappings(&params.field_mappings, "/meta/field-mappings")?;
     if let Some(destination) = &params.destination_id {
         if t.source_verification.is_some() {
             return Err(Error::invalid(
@@ -148,11 +150,24 @@ pub(crate) async fn mark_redeemed(
     t: ShareToken,
     destination: &InquiryId,
     destination_verification: Option<&VerificationId>,
+    digest: &str,
 ) -> Result<ShareToken, Error> {
     let now = tx.now();
+    let matched = t
+        .redeem_params
+        .as_ref()
+        .and_then(|p| p.manifest_digest.as_deref())
+        .map(|m| m == digest);
     tx.execute(
-        "update share_tokens set status = 'redeemed', redeemed_at = $1, updated_at = $1, destination_inquiry_id = $2, destination_verification_id = $3 where id = $4 and status = 'pending'",
-        args![now, destination, destination_verification, &t.id],
+        "update share_tokens set status = 'redeemed', redeemed_at = $1, updated_at = $1, destination_inquiry_id = $2, destination_verification_id = $3, copy_digest = $4, manifest_matched = $5 where id = $6 and status = 'pending'",
+        args![
+            now,
+            destination,
+            destination_verification,
+            digest,
+            matched.map(i64::from),
+            &t.id
+        ],
     )
     .await?;
     let t = ShareToken {
@@ -161,6 +176,8 @@ pub(crate) async fn mark_redeemed(
         updated_at: now,
         destination_inquiry_id: Some(destination.clone()),
         destination_verification_id: destination_verification.cloned(),
+        copy_digest: Some(digest.to_owned()),
+        manifest_matched: matched,
         ..t
     };
     emit_pair(

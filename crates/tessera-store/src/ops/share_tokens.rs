@@ -7,7 +7,7 @@ use tessera_core::event::names;
 use tessera_core::id::{
     ConnectionId, EnvironmentId, InquiryId, OrganizationId, ShareTokenId, VerificationId,
 };
-use tessera_core::share_token::{RedeemMode, ShareToken, ShareTokenStatus, SourceId};
+use tessera_core::share_token::{RedeemMode, ShareToken, ShareTokenStatus, SourceId, TokenSpec};
 use tessera_core::tenancy::{Actor, EnvKind, Scope};
 use tessera_core::verification::{VerificationKind, VerificationStatus};
 use tessera_core::{Error, Timestamp, codes};
@@ -18,7 +18,7 @@ use crate::ops::{connections, fanout, inquiries, verifications};
 use crate::paging::{Filter, Page, PageRequest, fetch_page};
 use crate::tx::{Row, Tx};
 
-const COLUMNS: &str = "id, connection_id, env_kind, source_org, source_env, destination_org, destination_env, source_inquiry_id, status, creator_type, creator_id, created_at, updated_at, pending_at, redeemed_at, expires_at, failed_at, failure_reason, destination_inquiry_id, redeem_params, redeem_mode, source_verification_id, source_verification_kind, destination_verification_id";
+const COLUMNS: &str = "id, connection_id, env_kind, source_org, source_env, destination_org, destination_env, source_inquiry_id, status, creator_type, creator_id, created_at, updated_at, pending_at, redeemed_at, expires_at, failed_at, failure_reason, destination_inquiry_id, redeem_params, redeem_mode, source_verification_id, source_verification_kind, destination_verification_id, disclosure, copy_digest, manifest_matched";
 
 fn from_row(r: &Row) -> Result<ShareToken, Error> {
     let creator = match (r.opt_text("creator_type")?, r.opt_text("creator_id")?) {
@@ -62,6 +62,9 @@ fn from_row(r: &Row) -> Result<ShareToken, Error> {
             .opt_text("redeem_mode")?
             .and_then(|m| RedeemMode::parse(&m)),
         redeem_params: r.opt_json("redeem_params")?,
+        disclosure: r.opt_json("disclosure")?.unwrap_or_default(),
+        copy_digest: r.opt_text("copy_digest")?,
+        manifest_matched: r.opt_i64("manifest_matched")?.map(|m| m != 0),
     })
 }
 
@@ -106,13 +109,12 @@ fn unknown_reference(e: Error, pointer: &str) -> Error {
 pub(crate) async fn create(
     tx: &mut Tx,
     scope: &Scope,
-    connection_id: &ConnectionId,
-    source_id: &SourceId,
-    expires_in_seconds: i64,
+    spec: &TokenSpec,
     creator: Actor,
 ) -> Result<ShareToken, Error> {
     const CONNECTION: &str = "connection-id";
     const SOURCE: &str = "source-id";
+    let (connection_id, source_id) = (&spec.connection_id, &spec.source_id);
     let c = connections::get(tx, scope, connection_id)
         .await
         .map_err(|e| unknown_reference(e, CONNECTION))?;
@@ -167,6 +169,13 @@ pub(crate) async fn create(
                 )
                 .at(SOURCE));
             }
+            if !spec.disclosure.is_everything() {
+                return Err(Error::invalid(
+                    codes::INVALID_ATTRIBUTE,
+                    "a token sharing one verification shares all of it: allowed-fields, allowed-verifications and allowed-documents apply to an inquiry source",
+                )
+                .at(SOURCE));
+            }
             (v.inquiry_id.clone(), Some((v.kind, v.id.clone())))
         }
     };
@@ -187,16 +196,19 @@ pub(crate) async fn create(
         updated_at: now,
         pending_at: None,
         redeemed_at: None,
-        expires_at: now.plus_seconds(expires_in_seconds),
+        expires_at: now.plus_seconds(spec.expires_in_seconds),
         failed_at: None,
         failure_reason: None,
         destination_inquiry_id: None,
         destination_verification_id: None,
         redeem_mode: None,
         redeem_params: None,
+        disclosure: spec.disclosure.clone(),
+        copy_digest: None,
+        manifest_matched: None,
     };
     tx.execute(
-        "insert into share_tokens (id, connection_id, env_kind, source_org, source_env, destination_org, destination_env, source_inquiry_id, status, creator_type, creator_id, created_at, updated_at, expires_at, source_verification_id, source_verification_kind) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+        "insert into share_tokens (id, connection_id, env_kind, source_org, source_env, destination_org, destination_env, source_inquiry_id, status, creator_type, creator_id, created_at, updated_at, expires_at, source_verification_id, source_verification_kind, disclosure) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
         args![
             &t.id,
             &t.connection_id,
@@ -213,7 +225,9 @@ pub(crate) async fn create(
             t.updated_at,
             t.expires_at,
             t.source_verification.as_ref().map(|(_, id)| id),
-            t.source_verification.as_ref().map(|(k, _)| k.as_str())
+            t.source_verification.as_ref().map(|(k, _)| k.as_str()),
+            (!t.disclosure.is_everything())
+                .then(|| serde_json::to_string(&t.disclosure).unwrap_or_default())
         ],
     )
     .await?;

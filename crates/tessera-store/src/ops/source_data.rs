@@ -39,7 +39,7 @@ fn verification_source_data(v: &Verification) -> Value {
 /// The peek at `t`'s source (read in the source's scope; the caller decides with [`peekable`]
 /// whether to take it): `connect/source-data/inquiry` with its `status` and `fields` and its
 /// verifications as `related-objects`, or, for a shared verification,
-/// `connect/source-data/verification/<kind>`. Every entry is a `{visibility, value}` wrapper
+/// `connect/source-data/verification/<kind>`; only what the token discloses. Every entry is a `{visibility, value}` wrapper
 /// (see `tessera_core::mask`).
 pub(crate) async fn document(tx: &mut Tx, t: &ShareToken) -> Result<Value, Error> {
     let scope = t.source_scope();
@@ -48,8 +48,9 @@ pub(crate) async fn document(tx: &mut Tx, t: &ShareToken) -> Result<Value, Error
         return Ok(verification_source_data(&v));
     }
     let inquiry = inquiries::get(tx, &scope, &t.source_inquiry_id).await?;
-    let fields: serde_json::Map<String, Value> = inquiry
-        .fields
+    let fields: serde_json::Map<String, Value> = t
+        .disclosure
+        .fields_of(&inquiry.fields)
         .iter()
         .map(|(name, f)| (name.clone(), peek_field(name, f)))
         .collect();
@@ -57,7 +58,9 @@ pub(crate) async fn document(tx: &mut Tx, t: &ShareToken) -> Result<Value, Error
     let related: Vec<Value> = verifications::for_inquiry(tx, &scope, &inquiry.id)
         .await?
         .iter()
-        .filter(|v| v.kind != VerificationKind::ShareToken)
+        .filter(|v| {
+            v.kind != VerificationKind::ShareToken && t.disclosure.allows_verification(v.kind)
+        })
         .map(verification_source_data)
         .collect();
     Ok(json!({

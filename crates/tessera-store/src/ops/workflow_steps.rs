@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use tessera_core::connection::ConnectionAction;
 use tessera_core::id::{ConnectionId, IdError, InquiryId, ShareTokenId};
 use tessera_core::inquiry::{InquiryAction, parse_tags};
-use tessera_core::share_token::{DEFAULT_EXPIRES_IN, RedeemParams, SourceId};
+use tessera_core::share_token::{DEFAULT_EXPIRES_IN, RedeemParams, SourceId, TokenSpec};
 use tessera_core::tenancy::Actor;
 use tessera_core::workflow::Step;
 use tessera_core::{Error, codes};
@@ -49,13 +49,17 @@ pub(crate) async fn apply(tx: &mut Tx, r: &Running, step: &Step) -> Result<Value
         Step::CreateShareToken {
             connection_id,
             expires_in_seconds,
+            disclosure,
         } => {
             let inquiry = object_id(r, InquiryId::parse, "an inquiry")?;
             let creator = Actor::Workflow(r.run.workflow_id.clone());
-            let expires_in = expires_in_seconds.unwrap_or(DEFAULT_EXPIRES_IN);
-            let source = SourceId::Inquiry(inquiry);
-            let t = share_tokens::create(tx, scope, connection_id, &source, expires_in, creator)
-                .await?;
+            let spec = TokenSpec {
+                connection_id: connection_id.clone(),
+                source_id: SourceId::Inquiry(inquiry),
+                expires_in_seconds: expires_in_seconds.unwrap_or(DEFAULT_EXPIRES_IN),
+                disclosure: disclosure.clone(),
+            };
+            let t = share_tokens::create(tx, scope, &spec, creator).await?;
             Ok(json!({ "share-token-id": t.id }))
         }
         Step::RedeemShareToken {
@@ -67,6 +71,7 @@ pub(crate) async fn apply(tx: &mut Tx, r: &Running, step: &Step) -> Result<Value
                 destination_id: None,
                 inquiry_template_id: inquiry_template_id.clone(),
                 field_mappings: field_mappings.clone(),
+                manifest_digest: None,
             };
             let t = share_token_redemption::redeem(tx, scope, &token, params).await?;
             Ok(json!({ "share-token-id": t.id, "status": t.status }))

@@ -4,19 +4,27 @@
 
 pub use crate::ops::share_tokens::*;
 
+pub use crate::ops::manifest::ManifestRequest;
+pub use tessera_core::share_token::copy::Manifest;
+
+use crate::ops::manifest;
 use crate::ops::share_token_redemption as redemption;
 use crate::ops::share_tokens as op;
 use crate::paging::{Page, PageRequest};
-use tessera_core::id::{ConnectionId, ShareTokenId};
-use tessera_core::share_token::{RedeemParams, ShareToken, SourceId};
+use tessera_core::id::ShareTokenId;
+use tessera_core::share_token::{RedeemParams, ShareToken, TokenSpec};
 use tessera_core::tenancy::{Actor, Scope};
 
 crate::work::units! { op;
-    Write create(scope: Scope, connection_id: ConnectionId, source_id: SourceId, expires_in_seconds: i64, creator: Actor) -> ShareToken = create(&scope, &connection_id, &source_id, expires_in_seconds, creator);
+    Write create(scope: Scope, spec: TokenSpec, creator: Actor) -> ShareToken = create(&scope, &spec, creator);
     Read get(scope: Scope, id: ShareTokenId) -> ShareToken = get(&scope, &id);
     Write expire(scope: Scope, id: ShareTokenId) -> ShareToken = expire(&scope, &id);
     Write sweep_expired(limit: i64) -> usize = sweep_expired(limit);
     Read list(scope: Scope, filter: ShareTokenFilter, page: PageRequest) -> Page<ShareToken> = list(&scope, &filter, &page);
+}
+
+crate::work::units! { manifest;
+    Read manifest(scope: Scope, id: ShareTokenId, request: ManifestRequest) -> Manifest = of_token(&scope, &id, &request);
 }
 
 crate::work::units! { redemption;
@@ -31,32 +39,45 @@ pub struct Shown {
     pub included: Vec<crate::units::related::Related>,
     /// Persona's `source-data`, when asked for and the reader may peek.
     pub source_data: Option<serde_json::Value>,
+    /// Beside `source-data`: the preview manifest (none when the source was redacted, as its
+    /// redemption would fail).
+    pub manifest: Option<Manifest>,
 }
 
 /// Reads a token with the related objects `include` asks for that the caller may see (see
 /// [`crate::units::related::ShareTokenIncludes`]) and, when `peek` asks for it, Persona's
-/// `source-data` (the masked peek at its source): present only for the destination while the
-/// token is `created`, else `None` (no error). The API's `peek-source-data` and the dashboard's
-/// inbound token page read it here.
+/// `source-data` (the masked peek at its source, limited to what the token discloses) with the
+/// preview manifest for `peek`'s template and destination: present only for the destination while
+/// the token is `created`, else `None` (no error). The API's `peek-source-data` and the
+/// dashboard's inbound token page read it here.
 pub fn show(
     scope: Scope,
     id: ShareTokenId,
     include: crate::units::related::ShareTokenIncludes,
-    peek: bool,
+    peek: Option<ManifestRequest>,
 ) -> crate::Read<Shown> {
     crate::Read::new(move |tx| {
         Box::pin(async move {
             let token = op::get(tx, &scope, &id).await?;
             let included = crate::ops::related::of_share_token(tx, &scope, &token, include).await?;
-            let source_data = if peek && crate::ops::source_data::peekable(tx, &scope, &token) {
-                Some(crate::ops::source_data::document(tx, &token).await?)
-            } else {
-                None
+            let (source_data, manifest) = match peek {
+                Some(request) if crate::ops::source_data::peekable(tx, &scope, &token) => {
+                    let data = crate::ops::source_data::document(tx, &token).await?;
+                    let manifest =
+                        match crate::ops::manifest::manifest(tx, &scope, &token, &request).await {
+                            Ok(m) => Some(m),
+                            Err(e) if e.is(tessera_core::codes::SOURCE_REDACTED) => None,
+                            Err(e) => return Err(e),
+                        };
+                    (Some(data), manifest)
+                }
+                _ => (None, None),
             };
             Ok(Shown {
                 token,
                 included,
                 source_data,
+                manifest,
             })
         })
     })

@@ -376,9 +376,12 @@ impl Story {
             .store
             .write(share_tokens::create(
                 acme.scope.clone(),
-                connection,
-                tessera_core::share_token::SourceId::Inquiry(source.clone()),
-                3600,
+                tessera_core::share_token::TokenSpec {
+                    connection_id: connection,
+                    source_id: tessera_core::share_token::SourceId::Inquiry(source.clone()),
+                    expires_in_seconds: 3600,
+                    disclosure: Default::default(),
+                },
                 acme.actor.clone(),
             ))
             .await?;
@@ -392,6 +395,7 @@ impl Story {
             destination_id: None,
             inquiry_template_id: Some(template.id.clone()),
             field_mappings: Vec::new(),
+            manifest_digest: None,
         };
         self.store
             .write(share_tokens::redeem(
