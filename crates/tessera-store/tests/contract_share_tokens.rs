@@ -20,8 +20,8 @@ use tessera_core::inquiry::{InquiryAction, InquiryStatus};
 use tessera_core::job::{Job, RedeemShareToken};
 use tessera_core::retry::{INTERNAL_JOB, RetryPolicy};
 use tessera_core::share_token::{
-    FieldMapping, RedeemMode, RedeemParams, ShareToken, ShareTokenStatus, SourceId, TokenSpec,
-    failure,
+    Disclosure, FieldMapping, RedeemMode, RedeemParams, ShareToken, ShareTokenStatus, SourceId,
+    TokenSpec, failure,
 };
 use tessera_core::tenancy::{Actor, Scope};
 use tessera_core::verification::{VerificationKind, VerificationStatus};
@@ -876,7 +876,89 @@ async fn a_redemption_job_out_of_attempts_fails_its_token(backend: Backend) {
     );
 }
 
+/// The manifest is the redemption's plan unwritten: its dry run and digest are what the
+/// redemption records, a disclosure limits both, and a mapping cannot reach past it.
+async fn the_manifest_is_the_copy_a_redemption_makes(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = &db.store;
+    let s = shared(store).await;
+    let spec = TokenSpec {
+        disclosure: Disclosure {
+            fields: Some(vec!["name-first".into()]),
+            documents: Some(vec![]),
+            ..Default::default()
+        },
+        ..TokenSpec::new(
+            s.connection.clone(),
+            SourceId::Inquiry(s.inquiry.clone()),
+            600,
+        )
+    };
+    let t = write(
+        store,
+        share_tokens::create(s.source.clone(), spec, creator()),
+    )
+    .await;
+    let request = share_tokens::ManifestRequest::default();
+    let e = read_refused(
+        store,
+        share_tokens::manifest(s.source.clone(), t.id.clone(), request.clone()),
+    )
+    .await;
+    assert_eq!(e.code, codes::WRONG_SIDE);
+    let m = read(
+        store,
+        share_tokens::manifest(s.destination.clone(), t.id.clone(), request),
+    )
+    .await;
+    let names: Vec<&str> = m.fields.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["name-first"], "name-last is not disclosed");
+    assert_eq!(m.verifications.len(), 1);
+    assert!(m.documents.is_empty(), "no document kind is disclosed");
+
+    let mapped = RedeemParams {
+        field_mappings: vec![FieldMapping {
+            source_field_name: "name-last".into(),
+            destination_field_name: "surname".into(),
+        }],
+        ..Default::default()
+    };
+    let e = refused(
+        store,
+        share_tokens::redeem(s.destination.clone(), t.id.clone(), mapped),
+    )
+    .await;
+    assert_eq!(e.code, codes::FIELD_NOT_DISCLOSED);
+
+    let params = RedeemParams {
+        manifest_digest: Some(m.digest.clone()),
+        ..Default::default()
+    };
+    write(
+        store,
+        share_tokens::redeem(s.destination.clone(), t.id.clone(), params),
+    )
+    .await;
+    let redemption::Outcome::Redeemed(done) = write(store, redemption::run(t.id.clone())).await
+    else {
+        panic!("the redemption copies")
+    };
+    assert_eq!(done.copy_digest.as_deref(), Some(m.digest.as_str()));
+    assert_eq!(done.manifest_matched, Some(true));
+    let copy = read(
+        store,
+        inquiries::get(
+            s.destination.clone(),
+            done.destination_inquiry_id.clone().unwrap(),
+        ),
+    )
+    .await;
+    assert_eq!(copy.fields.keys().collect::<Vec<_>>(), ["name-first"]);
+    assert!(copy.documents.is_empty());
+}
+
 on_both_backends!(
+    the_manifest_is_the_copy_a_redemption_makes,
     a_redemption_job_out_of_attempts_fails_its_token,
     a_token_is_created_with_an_event_on_each_side,
     token_creation_refusals_leave_nothing,

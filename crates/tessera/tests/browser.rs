@@ -494,20 +494,46 @@ async fn the_dashboard_in_a_real_browser() {
     assert!(web.text("#token-status").await.contains("created"));
     web.sign_out().await;
 
-    step(started, "bravo redeems");
-    // Bravo redeems it with its template and sees the verified copy.
+    step(started, "bravo previews");
+    // Bravo previews what it would get: the dry run of its template, then redeems from there.
     web.sign_in(&b).await;
-    web.go("/dashboard/share-tokens").await;
-    web.fill("input[name=token_id]", &token).await;
+    web.go(&format!("/dashboard/share-tokens/{token}")).await;
+    assert!(web.text("#preview").await.contains("name-first"));
     web.client
-        .find(Locator::Css("#redeem-token select[name=template_id]"))
+        .find(Locator::Css("#dry-run select[name=template]"))
         .await
         .unwrap()
         .select_by_value(&template)
         .await
         .unwrap();
-    web.click("#redeem-token button").await;
+    web.click("#dry-run button").await;
+    let checks = web.text("#dry-run-checks").await;
+    for check in ["required_fields_present", "minimum_age", "country_allowed"] {
+        assert!(
+            checks.contains(check),
+            "the dry run lacks {check}: {checks}"
+        );
+    }
+    let digest = web.text("#manifest-digest").await;
+    assert!(digest.starts_with("sha256:"), "{digest}");
+    web.shot("share-token-preview").await;
+
+    step(started, "bravo redeems");
+    // Redeeming from the preview records that the copy matched what was previewed.
+    web.client
+        .find(Locator::Css("#redeem-this select[name=template_id]"))
+        .await
+        .unwrap()
+        .select_by_value(&template)
+        .await
+        .unwrap();
+    web.click("#redeem-this button").await;
     web.until_text("#token-status", "redeemed").await;
+    let copied = web.text("#copy-digest").await;
+    assert!(
+        copied.contains(&digest) && copied.contains("matched the preview"),
+        "{copied}"
+    );
     let timeline = web.text("#timeline").await;
     assert!(timeline.contains("Redeemed"), "{timeline}");
     web.shot("share-token-redeemed").await;

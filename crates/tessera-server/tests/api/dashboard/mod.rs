@@ -6,6 +6,7 @@ mod auth;
 mod isolation;
 mod pages;
 mod templates;
+mod trust;
 mod workflows;
 
 use std::net::SocketAddr;
