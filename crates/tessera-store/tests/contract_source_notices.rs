@@ -275,7 +275,7 @@ async fn a_notice_marks_the_copy_once_and_completes_its_job(backend: Backend) {
     let _ = token;
 }
 
-async fn a_pending_token_makes_its_notice_wait(backend: Backend) {
+async fn a_notice_for_a_pending_token_makes_its_copy_first(backend: Backend) {
     let db = TestDb::new(backend).await;
     let store = &db.store;
     let s = shared(store).await;
@@ -303,28 +303,38 @@ async fn a_pending_token_makes_its_notice_wait(backend: Backend) {
     .await;
     let (job, p) = notices(store).await.remove(0);
     assert_eq!(p.change, SourceChange::Revoked);
-    assert_eq!(
-        write(store, source_notices::notify(job, p)).await,
-        Notice::Waiting
-    );
-    // Put back, not failed: due again a moment later.
-    assert!(claim_jobs(store).await.is_empty());
-    write(store, redemption::redeem(redeem_job, r)).await;
-    db.clock
-        .advance_millis(source_notices::WAIT_FOR_REDEMPTION_MS);
-    let (job, p) = notices(store).await.remove(0);
+    // The notice runs before the redemption's job: it makes the copy, then tells it.
     let Notice::Marked { copy, status, .. } = write(store, source_notices::notify(job, p)).await
     else {
         panic!("marked")
     };
     assert_eq!(status, SourceStatus::Revoked);
+    let t = read(
+        store,
+        share_tokens::get(s.destination.clone(), token.clone()),
+    )
+    .await;
+    assert_eq!(
+        (t.status, t.destination_inquiry_id.as_ref()),
+        (ShareTokenStatus::Redeemed, Some(&copy))
+    );
     let about = events_about(store, &s.destination, token.as_str()).await;
     assert_eq!(
-        about.last().map(String::as_str),
-        Some("connect/share-token.source-revoked")
+        about[about.len() - 2..],
+        [
+            "connect/share-token.inbound-redeemed",
+            "connect/share-token.source-revoked"
+        ]
     );
     let c = read(store, inquiries::get(s.destination.clone(), copy)).await;
     assert_eq!(c.source_status, Some(SourceStatus::Revoked));
+    // The redemption's own job then finds nothing to do: one copy.
+    let done = write(store, redemption::redeem(redeem_job, r)).await;
+    assert!(matches!(done, redemption::Outcome::Nothing), "{done:?}");
+    assert_eq!(
+        job_counts(store).await.queued + job_counts(store).await.running,
+        0
+    );
 }
 
 async fn only_the_source_revokes_and_a_token_without_a_copy_tells_no_one(backend: Backend) {
@@ -403,7 +413,7 @@ async fn the_redact_policy_redacts_the_copy_in_the_notices_unit(backend: Backend
 on_both_backends!(
     a_source_change_writes_one_notice_per_redeemed_or_pending_token,
     a_notice_marks_the_copy_once_and_completes_its_job,
-    a_pending_token_makes_its_notice_wait,
+    a_notice_for_a_pending_token_makes_its_copy_first,
     only_the_source_revokes_and_a_token_without_a_copy_tells_no_one,
     the_redact_policy_redacts_the_copy_in_the_notices_unit,
 );

@@ -25,8 +25,9 @@
 //! 11. `job_failures` (a job out of attempts, given up per its kind).
 //!
 //! Notices after redemption: `source_changes` (layer 1, on `jobs`: the notices a source's change
-//! writes, called by `connections` and `inquiry_redaction`) and `source_notices` (layer 9, the
-//! notice job's unit: marks the copy, emits, applies the destination's policy).
+//! writes, called by `connections` and `inquiry_redaction`) and `source_notices` (layer 10, the
+//! notice job's unit: finishes a pending redemption, marks the copy, emits, applies the
+//! destination's policy).
 //!
 //! `units` sits above them all; `tx`, `sql` and `paging` below.
 

@@ -3,10 +3,10 @@
 //! `notify_source_change` job per token whose destination has (or is about to have) a copy — the
 //! outbox, committed with the change or not at all. The job itself is `ops::source_notices`.
 //!
-//! Tokens are picked while `pending` or `redeemed`: a `pending` token's copy may be made after
-//! this change (its job waits for the redemption to end, see `source_notices`). The rows are
-//! locked, so on PostgreSQL a redemption committing concurrently is either seen `redeemed` here
-//! or sees this change when it copies.
+//! Tokens are picked while `pending` or `redeemed`: a `pending` token's copy is made after this
+//! change (by the notice itself if its redemption job has not run, see `source_notices`). The rows
+//! are locked, so on PostgreSQL a redemption committing concurrently is either seen `redeemed`
+//! here or sees this change when it copies.
 
 use tessera_core::Error;
 use tessera_core::id::{ConnectionId, EnvironmentId, InquiryId, ShareTokenId, VerificationId};

@@ -5,6 +5,10 @@
 //! destination's template says `on-source-redaction: redact` — redacts the copy, all with the
 //! job's completion. A copy that already knows (the same notice again, a job run twice) changes
 //! nothing and emits nothing.
+//!
+//! A token still `pending` when the source changed has its copy made first, here, by the
+//! redemption op (its own job then finds the token redeemed and does nothing): whichever of the
+//! two jobs runs first, the copy is made once and told once, and nothing waits on the other.
 
 use tessera_core::connection::Direction;
 use tessera_core::event::names;
@@ -15,12 +19,8 @@ use tessera_core::source_status::{OnSourceRedaction, SourceChange, SourceStatus}
 use tessera_core::{Error, codes};
 
 use crate::args;
-use crate::ops::{fanout, inquiries, inquiry_redaction, jobs, share_tokens, templates};
+use crate::ops::{fanout, inquiries, inquiry_redaction, jobs, redemption, share_tokens, templates};
 use crate::tx::Tx;
-
-/// How long a notice for a token whose redemption is still running waits before looking again
-/// (the redemption's job is due already; this is no failure, so no retry policy applies).
-pub const WAIT_FOR_REDEMPTION_MS: i64 = 1_000;
 
 /// What a notice job did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,38 +34,37 @@ pub enum Notice {
     },
     /// The copy already knew this (or more): nothing changed, nothing was emitted.
     Unchanged,
-    /// The token's redemption is still running: the job waits for it.
-    Waiting,
-    /// There is no copy to tell: the token's redemption failed, or the token or copy is gone.
+    /// There is no copy to tell: the token was never redeemed or its redemption failed, or the
+    /// token or copy is gone.
     NoCopy,
 }
 
-/// The job `job`: tells the destination of the token named in `p`, and completes the job with it
-/// (unless it waits for the token's redemption).
+/// The job `job`: tells the destination of the token named in `p`, and completes the job with it.
 pub(crate) async fn notify(
     tx: &mut Tx,
     job: &JobId,
     p: &NotifySourceChange,
 ) -> Result<Notice, Error> {
     let notice = tell(tx, p).await?;
-    if notice == Notice::Waiting {
-        jobs::reschedule_after(tx, job, WAIT_FOR_REDEMPTION_MS).await?;
-    } else {
-        jobs::complete(tx, job).await?;
-    }
+    jobs::complete(tx, job).await?;
     Ok(notice)
 }
 
 async fn tell(tx: &mut Tx, p: &NotifySourceChange) -> Result<Notice, Error> {
-    let token = match share_tokens::get_unscoped_for_update(tx, &p.share_token_id).await {
+    let mut token = match share_tokens::get_unscoped_for_update(tx, &p.share_token_id).await {
         Ok(t) => t,
         Err(e) if e.is(codes::NOT_FOUND) => return Ok(Notice::NoCopy),
         Err(e) => return Err(e),
     };
-    match token.status {
-        ShareTokenStatus::Redeemed => {}
-        ShareTokenStatus::Pending => return Ok(Notice::Waiting),
-        _ => return Ok(Notice::NoCopy),
+    if token.status == ShareTokenStatus::Pending {
+        // The copy is being made: make it now (after the change, it sees it), then tell it.
+        match redemption::run(tx, &token.id).await? {
+            redemption::Outcome::Redeemed(t) => token = t,
+            _ => return Ok(Notice::NoCopy),
+        }
+    }
+    if token.status != ShareTokenStatus::Redeemed {
+        return Ok(Notice::NoCopy);
     }
     let Some(copy_id) = token.destination_inquiry_id.clone() else {
         return Ok(Notice::NoCopy);
