@@ -187,7 +187,7 @@ async fn a_redaction_after_redemption_reaches_the_destination(backend: Backend) 
     assert_eq!(c.attr("fields")["name-first"]["value"], "Janeczka");
     let received = s.rx.wait_for(1, Duration::from_secs(5)).await;
     assert_eq!(received.len(), 1, "one notice");
-    assert_eq!(s.delivered(REDACTED), [copy.clone()]);
+    assert_eq!(s.delivered(REDACTED), std::slice::from_ref(&copy));
     let event = &received[0].json()["data"]["attributes"]["payload"]["data"];
     assert_eq!(event["attributes"]["source-status"], "redacted");
     assert_eq!(s.app.events_named(&s.dst.sandbox, REDACTED).await.len(), 1);
@@ -296,7 +296,7 @@ async fn revoking_the_connection_marks_copies_revoked(backend: Backend) {
     let c = s.show(&s.dst.sandbox, &copy).await;
     assert_eq!(c.attr("source-status"), "revoked");
     assert_eq!(c.attr("source-status-changed-at"), revoked_at.as_str());
-    assert_eq!(s.delivered(REVOKED), [token.clone()]);
+    assert_eq!(s.delivered(REVOKED), std::slice::from_ref(&token));
     let events = s.app.events_named(&s.dst.sandbox, REVOKED).await;
     assert_eq!(events.len(), 1);
     let t = &events[0]["attributes"]["payload"]["data"];
