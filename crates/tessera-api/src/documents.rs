@@ -228,3 +228,25 @@ pub async fn file(ctx: Ctx, Path(id): Path<String>) -> Reply {
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(r)
 }
+
+/// Tessera extension (Persona has no document redaction): removes the document's file, name and
+/// hash; kind, size and times stay, and its file answers 410. Destinations that redeemed a copy
+/// of its inquiry are told (`inquiry.source-redacted`). Irreversible; redacting again changes
+/// nothing.
+#[utoipa::path(delete, path = "/api/v1/documents/{id}", tag = "documents",
+    params(("id" = String, Path), IncludeParams, CommonHeaders, IdempotencyHeader),
+    security(("api_key" = ["inquiry.write"])),
+    responses((status = 200, body = Document<crate::schema::Resource<crate::schema::DocumentAttributes, crate::schema::DocumentRelationships>>), (status = 404, body = ErrorDocument)))]
+pub async fn redact(ctx: Ctx, Path(id): Path<String>) -> Reply {
+    let q = single(&ctx, INCLUDES)?;
+    let id = path_id(DocumentId::parse, &id, "document")?;
+    let with_inquiry = wants_inquiry(&q.include);
+    ctx.commit(
+        StatusCode::OK,
+        documents::redact_showing(ctx.scope().clone(), id, with_inquiry),
+        |(d, inquiry)| {
+            Doc::one(d.to_resource().to_value()).with_included(inquiry_included(inquiry))
+        },
+    )
+    .await
+}

@@ -296,6 +296,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(inquiries::add_tag))
         .routes(routes!(inquiries::remove_tag))
         .routes(routes!(inquiries::set_tags))
+        .routes(routes!(verifications::redact))
+        .routes(routes!(documents::redact))
 }
 
 /// Shared handler helper: a query for a single-object endpoint.

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use tessera_core::id::TemplateId;
 use tessera_core::jsonapi::{Document, ErrorDocument, ListDocument};
+use tessera_core::source_status::OnSourceRedaction;
 use tessera_core::template::{RequiredVerification, TemplatePatch, TemplateSpec};
 use tessera_store::units::templates;
 use utoipa::ToSchema;
@@ -29,6 +30,10 @@ pub struct NewTemplate {
     pub minimum_age: Option<u32>,
     /// ISO 3166-1 alpha-2 codes; null: any country.
     pub allowed_countries: Option<Vec<String>>,
+    /// Tessera extension: `keep` (default) or `redact` a copy checked against this template when
+    /// the source organization redacts what it shared.
+    #[schema(value_type = Option<OnSourceRedaction>)]
+    pub on_source_redaction: Option<String>,
 }
 
 /// A change to a template; absent members stay as they are. `null` clears `minimum-age` (no age
@@ -53,6 +58,17 @@ pub struct TemplateChanges {
     #[serde(default, deserialize_with = "double")]
     #[schema(value_type = Option<Vec<String>>)]
     pub allowed_countries: Option<Option<Vec<String>>>,
+    /// `keep` or `redact`; null is `keep`.
+    #[serde(default, deserialize_with = "double")]
+    #[schema(value_type = Option<OnSourceRedaction>)]
+    pub on_source_redaction: Option<Option<String>>,
+}
+
+/// `on-source-redaction` as given: absent or null is `keep`.
+fn policy(given: Option<String>) -> Result<OnSourceRedaction, tessera_core::Error> {
+    given.map_or(Ok(OnSourceRedaction::Keep), |p| {
+        OnSourceRedaction::parse(&p, "/data/attributes/on-source-redaction")
+    })
 }
 
 #[utoipa::path(post, path = "/api/v1/inquiry-templates", tag = "inquiry-templates",
@@ -69,7 +85,8 @@ pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewTemplate>>) -> Re
         a.required_verifications,
         a.minimum_age,
         a.allowed_countries,
-    )?;
+    )?
+    .on_source_redaction(policy(a.on_source_redaction)?);
     let scope = ctx.scope().clone();
     ctx.commit(StatusCode::CREATED, templates::create(scope, spec), |t| {
         Doc::one(t.to_resource().to_value())
@@ -126,6 +143,7 @@ pub async fn update(
         required_verifications: a.required_verifications.map(Option::unwrap_or_default),
         minimum_age: a.minimum_age,
         allowed_countries: a.allowed_countries,
+        on_source_redaction: a.on_source_redaction.map(policy).transpose()?,
     };
     let scope = ctx.scope().clone();
     ctx.commit(StatusCode::OK, templates::update(scope, id, patch), |t| {

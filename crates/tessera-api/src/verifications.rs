@@ -148,3 +148,25 @@ pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
         Some(&q),
     )
 }
+
+/// Persona's "Redact a Verification": removes what the verification extracted and its checks'
+/// reasons and metadata; status, checks and times stay. Destinations that redeemed a copy of it
+/// (or of its inquiry) are told (`inquiry.source-redacted`). Irreversible; redacting again
+/// changes nothing.
+#[utoipa::path(delete, path = "/api/v1/verifications/{id}", tag = "verifications",
+    params(("id" = String, Path), IncludeParams, CommonHeaders, IdempotencyHeader),
+    security(("api_key" = ["inquiry.write"])),
+    responses((status = 200, body = Document<crate::schema::Resource<crate::schema::VerificationAttributes, crate::schema::VerificationRelationships>>), (status = 404, body = ErrorDocument)))]
+pub async fn redact(ctx: Ctx, Path(id): Path<String>) -> Reply {
+    let q = single(&ctx, INCLUDES)?;
+    let id = path_id(VerificationId::parse, &id, "verification")?;
+    let with_inquiry = wants_inquiry(&q.include);
+    ctx.commit(
+        StatusCode::OK,
+        verifications::redact_showing(ctx.scope().clone(), id, with_inquiry),
+        |(v, inquiry)| {
+            Doc::one(v.to_resource().to_value()).with_included(inquiry_included(inquiry))
+        },
+    )
+    .await
+}

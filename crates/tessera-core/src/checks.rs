@@ -211,6 +211,7 @@ mod tests {
             }],
             minimum_age: Some(18),
             allowed_countries: Some(vec!["US".into()]),
+            on_source_redaction: Default::default(),
             created_at: Timestamp::from_millis(0),
         }
     }

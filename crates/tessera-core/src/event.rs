@@ -51,6 +51,13 @@ pub mod names {
     /// Persona's: an inquiry's status changed (emitted beside the status's own event).
     pub const INQUIRY_TRANSITIONED: &str = "inquiry.transitioned";
 
+    /// Tessera's, to the destination: the source organization redacted what a redeemed copy was
+    /// made from (the inquiry, or a verification or document of it). On the copy.
+    pub const INQUIRY_SOURCE_REDACTED: &str = "inquiry.source-redacted";
+    /// Tessera's, to the destination: the source organization deactivated the connection a
+    /// redeemed token came over. On the token, as the destination sees it.
+    pub const SHARE_TOKEN_SOURCE_REVOKED: &str = "connect/share-token.source-revoked";
+
     /// Every event name Tessera emits.
     pub const ALL: &[&str] = &[
         INQUIRY_CREATED,
@@ -87,6 +94,8 @@ pub mod names {
         WORKFLOW_RUN_FAILED,
         INQUIRY_UPDATED_TAGS,
         INQUIRY_TRANSITIONED,
+        INQUIRY_SOURCE_REDACTED,
+        SHARE_TOKEN_SOURCE_REVOKED,
     ];
 
     pub fn is_known(name: &str) -> bool {

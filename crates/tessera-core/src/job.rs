@@ -7,6 +7,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 use crate::id::{DeliveryId, ShareTokenId, WorkflowRunId};
+use crate::source_status::SourceChange;
+use crate::time::Timestamp;
 use crate::workflow::Cause;
 
 /// A background job.
@@ -15,6 +17,7 @@ pub enum Job {
     RedeemShareToken(RedeemShareToken),
     DeliverWebhook(DeliverWebhook),
     RunWorkflow(RunWorkflow),
+    NotifySourceChange(NotifySourceChange),
 }
 
 /// Copy a share token's source into its destination: `{"share-token-id", "cause"?}`.
@@ -46,6 +49,25 @@ pub struct RunWorkflow {
     pub workflow_run_id: WorkflowRunId,
 }
 
+/// Tell the destination of a redeemed token that its source changed:
+/// `{"share-token-id", "change": "redacted" | "revoked", "changed-at", "cause"?}`. Written by the
+/// source's unit of work (the redaction, the deactivation), one per affected token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct NotifySourceChange {
+    pub share_token_id: ShareTokenId,
+    pub change: SourceChange,
+    /// When the source changed: the copy's `source-status-changed-at`.
+    pub changed_at: Timestamp,
+    /// The workflow run whose step changed the source, if one did (as a redemption's).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient"
+    )]
+    pub cause: Option<Cause>,
+}
+
 fn lenient<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cause>, D::Error> {
     let value = Option::<Value>::deserialize(d)?;
     Ok(value.and_then(|v| serde_json::from_value(v).ok()))
@@ -66,6 +88,7 @@ impl Job {
     pub const REDEEM_SHARE_TOKEN: &'static str = "redeem_share_token";
     pub const DELIVER_WEBHOOK: &'static str = "deliver_webhook";
     pub const RUN_WORKFLOW: &'static str = "run_workflow";
+    pub const NOTIFY_SOURCE_CHANGE: &'static str = "notify_source_change";
 
     /// The kind string stored with the job (and used as a metrics label).
     pub fn kind(&self) -> &'static str {
@@ -73,6 +96,7 @@ impl Job {
             Self::RedeemShareToken(_) => Self::REDEEM_SHARE_TOKEN,
             Self::DeliverWebhook(_) => Self::DELIVER_WEBHOOK,
             Self::RunWorkflow(_) => Self::RUN_WORKFLOW,
+            Self::NotifySourceChange(_) => Self::NOTIFY_SOURCE_CHANGE,
         }
     }
 
@@ -82,6 +106,7 @@ impl Job {
             Self::RedeemShareToken(p) => serde_json::to_value(p),
             Self::DeliverWebhook(p) => serde_json::to_value(p),
             Self::RunWorkflow(p) => serde_json::to_value(p),
+            Self::NotifySourceChange(p) => serde_json::to_value(p),
         };
         // Ids, strings and integers only: serializing them cannot fail.
         value.unwrap_or(Value::Null)
@@ -104,6 +129,9 @@ impl Job {
             }
             Self::DELIVER_WEBHOOK => read(Self::DELIVER_WEBHOOK, payload).map(Self::DeliverWebhook),
             Self::RUN_WORKFLOW => read(Self::RUN_WORKFLOW, payload).map(Self::RunWorkflow),
+            Self::NOTIFY_SOURCE_CHANGE => {
+                read(Self::NOTIFY_SOURCE_CHANGE, payload).map(Self::NotifySourceChange)
+            }
             other => Err(BadJob::UnknownKind(other.to_owned())),
         }
     }
@@ -112,6 +140,7 @@ impl Job {
     pub fn cause(&self) -> Option<&Cause> {
         match self {
             Self::RedeemShareToken(p) => p.cause.as_ref(),
+            Self::NotifySourceChange(p) => p.cause.as_ref(),
             Self::DeliverWebhook(_) | Self::RunWorkflow(_) => None,
         }
     }
@@ -132,6 +161,12 @@ impl From<DeliverWebhook> for Job {
 impl From<RunWorkflow> for Job {
     fn from(p: RunWorkflow) -> Self {
         Self::RunWorkflow(p)
+    }
+}
+
+impl From<NotifySourceChange> for Job {
+    fn from(p: NotifySourceChange) -> Self {
+        Self::NotifySourceChange(p)
     }
 }
 
@@ -157,6 +192,14 @@ mod tests {
             ),
             ("deliver_webhook", json!({"delivery-id": DELIVERY})),
             ("run_workflow", json!({"workflow-run-id": RUN})),
+            (
+                "notify_source_change",
+                json!({"share-token-id": TOKEN, "change": "redacted", "changed-at": "2025-12-08T10:00:00.000Z"}),
+            ),
+            (
+                "notify_source_change",
+                json!({"share-token-id": TOKEN, "change": "revoked", "changed-at": "2025-12-08T10:00:00.123Z", "cause": cause}),
+            ),
         ];
         for (kind, payload) in rows {
             let job = Job::parse(kind, payload.clone()).unwrap_or_else(|e| panic!("{kind}: {e}"));
@@ -194,6 +237,19 @@ mod tests {
             cause: None,
         });
         assert_eq!(job.payload(), json!({"share-token-id": TOKEN}));
+        let job = Job::from(NotifySourceChange {
+            share_token_id: ShareTokenId::parse(TOKEN).unwrap(),
+            change: SourceChange::Revoked,
+            changed_at: Timestamp::from_millis(1_765_188_000_000),
+            cause: None,
+        });
+        assert_eq!(
+            (job.kind(), job.payload()),
+            (
+                "notify_source_change",
+                json!({"share-token-id": TOKEN, "change": "revoked", "changed-at": "2025-12-08T10:00:00.000Z"})
+            )
+        );
     }
 
     #[test]
@@ -225,6 +281,11 @@ mod tests {
             ("run_workflow", json!({"workflow-run-id": 7})),
             ("redeem_share_token", json!(null)),
             ("redeem_share_token", json!("stkn")),
+            ("notify_source_change", json!({"share-token-id": TOKEN})),
+            (
+                "notify_source_change",
+                json!({"share-token-id": TOKEN, "change": "deleted", "changed-at": "2025-12-08T10:00:00.000Z"}),
+            ),
         ] {
             let err = Job::parse(kind, payload.clone()).unwrap_err();
             assert!(

@@ -20,6 +20,7 @@ pub mod retry;
 pub mod secret;
 pub mod share_token;
 pub mod signing;
+pub mod source_status;
 pub mod template;
 pub mod tenancy;
 pub mod time;

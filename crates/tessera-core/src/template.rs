@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 use crate::error::{Error, codes};
 use crate::id::TemplateId;
 use crate::jsonapi::{NoRelationships, Resource};
+use crate::source_status::OnSourceRedaction;
 use crate::time::Timestamp;
 use crate::verification::VerificationKind;
 
@@ -31,6 +32,8 @@ pub struct Template {
     pub required_verifications: Vec<RequiredVerification>,
     pub minimum_age: Option<u32>,
     pub allowed_countries: Option<Vec<String>>,
+    /// What a copy checked against this template does when its source is redacted.
+    pub on_source_redaction: OnSourceRedaction,
     pub created_at: Timestamp,
 }
 
@@ -42,6 +45,8 @@ pub struct TemplateSpec {
     pub required_verifications: Vec<RequiredVerification>,
     pub minimum_age: Option<u32>,
     pub allowed_countries: Option<Vec<String>>,
+    /// `keep` unless set with [`TemplateSpec::on_source_redaction`] (any value is valid).
+    pub on_source_redaction: OnSourceRedaction,
 }
 
 impl TemplateSpec {
@@ -135,7 +140,16 @@ impl TemplateSpec {
             required_verifications,
             minimum_age,
             allowed_countries,
+            on_source_redaction: OnSourceRedaction::default(),
         })
+    }
+
+    /// The same definition with the policy for copies whose source is redacted.
+    pub fn on_source_redaction(self, policy: OnSourceRedaction) -> Self {
+        Self {
+            on_source_redaction: policy,
+            ..self
+        }
     }
 }
 
@@ -150,6 +164,7 @@ pub struct TemplatePatch {
     pub required_verifications: Option<Vec<RequiredVerification>>,
     pub minimum_age: Option<Option<u32>>,
     pub allowed_countries: Option<Option<Vec<String>>>,
+    pub on_source_redaction: Option<OnSourceRedaction>,
 }
 
 impl TemplatePatch {
@@ -167,11 +182,15 @@ impl TemplatePatch {
             required_verifications: Some(required_verifications),
             minimum_age: Some(minimum_age),
             allowed_countries: Some(allowed_countries),
+            on_source_redaction: None,
         }
     }
 
     /// The definition `template` has after this change, checked.
     pub fn apply_to(self, template: &Template) -> Result<TemplateSpec, Error> {
+        let policy = self
+            .on_source_redaction
+            .unwrap_or(template.on_source_redaction);
         TemplateSpec::parse(
             self.name.unwrap_or_else(|| template.name.clone()),
             self.required_fields
@@ -182,6 +201,7 @@ impl TemplatePatch {
             self.allowed_countries
                 .unwrap_or_else(|| template.allowed_countries.clone()),
         )
+        .map(|spec| spec.on_source_redaction(policy))
     }
 }
 
@@ -194,6 +214,10 @@ pub struct TemplateAttributes {
     pub required_verifications: Vec<RequiredVerification>,
     pub minimum_age: Option<u32>,
     pub allowed_countries: Option<Vec<String>>,
+    /// Tessera extension: what happens to a copy checked against this template when the source
+    /// organization redacts what it shared — `keep` it (the default; the copy is marked
+    /// `source-status: redacted`) or `redact` it too.
+    pub on_source_redaction: OnSourceRedaction,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
 }
@@ -212,6 +236,7 @@ impl Template {
                 required_verifications: self.required_verifications.clone(),
                 minimum_age: self.minimum_age,
                 allowed_countries: self.allowed_countries.clone(),
+                on_source_redaction: self.on_source_redaction,
                 created_at: self.created_at,
             },
             NoRelationships {},
@@ -234,6 +259,7 @@ mod tests {
             }],
             minimum_age: Some(18),
             allowed_countries: Some(vec!["DE".into()]),
+            on_source_redaction: OnSourceRedaction::Redact,
             created_at: Timestamp::from_millis(0),
         }
     }
@@ -247,6 +273,22 @@ mod tests {
         assert_eq!(spec.required_verifications, t.required_verifications);
         assert_eq!(spec.minimum_age, t.minimum_age);
         assert_eq!(spec.allowed_countries, t.allowed_countries);
+        assert_eq!(spec.on_source_redaction, OnSourceRedaction::Redact);
+        let spec = TemplatePatch {
+            on_source_redaction: Some(OnSourceRedaction::Keep),
+            ..TemplatePatch::default()
+        }
+        .apply_to(&t)
+        .unwrap();
+        assert_eq!(spec.on_source_redaction, OnSourceRedaction::Keep);
+        assert_eq!(
+            TemplatePatch::replacing(t.name.clone(), vec![], vec![], None, None)
+                .apply_to(&t)
+                .unwrap()
+                .on_source_redaction,
+            OnSourceRedaction::Redact,
+            "a form that does not name the policy keeps it"
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use tessera_core::id::{DocumentId, InquiryId, OrganizationId};
 use tessera_core::inquiry::{Inquiry, InquiryStatus};
+use tessera_core::source_status::SourceStatus;
 use tessera_core::verification::{CheckStatus, Requirement, Verification, VerificationKind};
 use tessera_store::units::inquiries::{self, InquiryFilter};
 use tessera_store::units::{documents, templates, verifications};
@@ -139,6 +140,12 @@ pub struct SharedFromView {
     pub organization_id: String,
     pub inquiry_id: String,
     pub share_token_id: String,
+    /// What the source organization did to the source since (`source-status`), as a badge.
+    pub source_status: Badge,
+    /// `current`, `redacted` or `revoked`, for the sentence beside the badge.
+    pub source_status_name: &'static str,
+    /// When it did (none while `current`).
+    pub source_status_changed: Option<When>,
 }
 
 #[derive(Template)]
@@ -250,6 +257,7 @@ pub async fn show(
     let evts = object_events(store, scope, id.to_string()).await?;
     let now = state.store.clock().now();
     // The share-token verification says whether a copy meets our requirements: it comes first.
+    let source_status = i.shown_source_status().unwrap_or(SourceStatus::Current);
     let mut verifications: Vec<VerificationView> =
         vs.iter().map(|v| verification_view(v, now)).collect();
     verifications.sort_by_key(|v| !v.is_share_token);
@@ -305,6 +313,9 @@ pub async fn show(
             organization_id: s.organization_id.to_string(),
             inquiry_id: s.inquiry_id.to_string(),
             share_token_id: s.share_token_id.to_string(),
+            source_status: badge(source_status.as_str()),
+            source_status_name: source_status.as_str(),
+            source_status_changed: i.source_status_changed_at.map(|t| when(t, now)),
         }),
         events: evts.items.iter().map(|e| EventRow::new(e, now)).collect(),
         i: row(&i, now),

@@ -35,6 +35,7 @@ fn template_spec(name: &str) -> TemplateSpec {
         required_verifications: Vec::new(),
         minimum_age: None,
         allowed_countries: None,
+        on_source_redaction: Default::default(),
     }
 }
 

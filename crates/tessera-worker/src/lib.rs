@@ -1,5 +1,5 @@
 //! The background worker: claims due jobs from the queue and runs them (redemptions, webhook
-//! deliveries, workflow runs), and does housekeeping (the share-token expiry sweep,
+//! deliveries, workflow runs, notices of source changes), and does housekeeping (the share-token expiry sweep,
 //! idempotency-record purge, old workflow chain budgets, queue metrics).
 //!
 //! Jobs run concurrently up to a bound, each in its own task, so a slow job never holds back the
@@ -12,6 +12,7 @@
 //! the server's configuration comes in [`Settings`].
 
 mod deliver;
+mod notify;
 mod redeem;
 mod signed_post;
 mod workflow;
@@ -51,6 +52,8 @@ pub struct Faults {
     pub fail_workflow_steps_after_effect: AtomicU32,
     /// ...once this many steps have committed normally.
     pub workflow_steps_before_fault: AtomicU32,
+    /// Fail this many source-change notices after the copy is marked, before it commits.
+    pub fail_source_notices: AtomicU32,
 }
 
 impl Faults {
@@ -138,6 +141,7 @@ impl Worker {
             Ok(Job::RedeemShareToken(p)) => redeem::run(self, &job.id, p).await,
             Ok(Job::DeliverWebhook(p)) => deliver::run(self, &job.id, p).await,
             Ok(Job::RunWorkflow(p)) => workflow::run(self, &job.id, p).await,
+            Ok(Job::NotifySourceChange(p)) => notify::run(self, &job.id, p).await,
             // An unknown kind or an unreadable payload: failed like any job, and buried after
             // the last attempt, for people to look at.
             Err(bad) => Err(Error::internal(std::io::Error::other(bad.to_string()))),

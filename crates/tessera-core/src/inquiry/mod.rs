@@ -14,6 +14,7 @@ use crate::error::{Error, codes};
 use crate::fields::Fields;
 use crate::id::{DocumentId, InquiryId, OrganizationId, ShareTokenId, TemplateId, VerificationId};
 use crate::jsonapi::{Ref, Relationship, Resource};
+use crate::source_status::SourceStatus;
 use crate::time::Timestamp;
 use crate::verification::VerificationKind;
 
@@ -63,6 +64,10 @@ pub struct Inquiry {
     pub share_token_id: Option<ShareTokenId>,
     pub verifications: Vec<(VerificationKind, VerificationId)>,
     pub documents: Vec<(DocumentKind, DocumentId)>,
+    /// For a copy: what the source organization did to its source since (set by the notice
+    /// job; `None` until then, shown as `current`).
+    pub source_status: Option<SourceStatus>,
+    pub source_status_changed_at: Option<Timestamp>,
 }
 
 impl Inquiry {
@@ -93,7 +98,17 @@ impl Inquiry {
             share_token_id: None,
             verifications: Vec::new(),
             documents: Vec::new(),
+            source_status: None,
+            source_status_changed_at: None,
         }
+    }
+
+    /// A copy's `source-status`: `current` until the source changes; `None` for an inquiry
+    /// that is no copy.
+    pub fn shown_source_status(&self) -> Option<SourceStatus> {
+        self.shared_from
+            .as_ref()
+            .map(|_| self.source_status.unwrap_or(SourceStatus::Current))
     }
 
     /// Moves the inquiry to `status`, stamping the matching timestamps. `started-at` is set by
@@ -199,6 +214,14 @@ pub struct InquiryAttributes {
     /// Tessera extension: the `redirect-uri` given at creation or by PATCH.
     pub redirect_uri: Option<String>,
     pub shared_from: Option<SharedFrom>,
+    /// Tessera extension, on a redeemed copy (null on any other inquiry): `current` until the
+    /// source organization redacts what it shared (`redacted`) or deactivates the connection
+    /// (`revoked`).
+    #[schema(required = true)]
+    pub source_status: Option<SourceStatus>,
+    /// Tessera extension: when the source changed (null while `current`).
+    #[schema(required = true, value_type = Option<String>, format = DateTime)]
+    pub source_status_changed_at: Option<Timestamp>,
 }
 
 /// Relationships of an `inquiry` resource.
@@ -242,6 +265,8 @@ impl Inquiry {
                 next_step_name: None,
                 redirect_uri: self.redirect_uri.clone(),
                 shared_from: self.shared_from.clone(),
+                source_status: self.shown_source_status(),
+                source_status_changed_at: self.source_status_changed_at,
             },
             InquiryRelationships {
                 inquiry_template: Relationship::optional(

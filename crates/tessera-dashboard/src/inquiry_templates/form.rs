@@ -4,6 +4,7 @@
 use axum::http::StatusCode;
 use tessera_core::Error;
 use tessera_core::error::Source;
+use tessera_core::source_status::OnSourceRedaction;
 use tessera_core::template::{
     RequiredVerification, Template as InquiryTemplate, TemplatePatch, TemplateSpec,
 };
@@ -50,6 +51,8 @@ pub struct Typed {
     pub kinds: Vec<KindInput>,
     pub minimum_age: String,
     pub allowed_countries: String,
+    /// `keep` or `redact` (empty reads as `keep`).
+    pub on_source_redaction: String,
 }
 
 impl Typed {
@@ -66,6 +69,7 @@ impl Typed {
                 .collect(),
             minimum_age: form.text("minimum_age"),
             allowed_countries: form.text("allowed_countries"),
+            on_source_redaction: form.text("on_source_redaction"),
         }
     }
 
@@ -97,6 +101,7 @@ impl Typed {
                 .as_ref()
                 .map(|c| c.join(", "))
                 .unwrap_or_default(),
+            on_source_redaction: t.on_source_redaction.as_str().to_owned(),
         }
     }
 
@@ -146,12 +151,22 @@ impl Typed {
             })?),
         };
         let countries = list(&self.allowed_countries, &[',', ' ', '\n', '\r', '\t']);
+        let on_source_redaction = match self.on_source_redaction.as_str() {
+            "" => OnSourceRedaction::Keep,
+            typed => OnSourceRedaction::parse(typed, "on-source-redaction").map_err(|_| {
+                Refusal::at(
+                    "on_source_redaction",
+                    "When the source redacts, the copy is kept or redacted.",
+                )
+            })?,
+        };
         Ok(Parts {
             name: self.name.clone(),
             required_fields: list(&self.required_fields, &[',', '\n', '\r']),
             required_verifications,
             minimum_age,
             allowed_countries: (!countries.is_empty()).then_some(countries),
+            on_source_redaction,
         })
     }
 }
@@ -164,6 +179,7 @@ pub(super) struct Parts {
     pub required_verifications: Vec<RequiredVerification>,
     pub minimum_age: Option<u32>,
     pub allowed_countries: Option<Vec<String>>,
+    pub on_source_redaction: OnSourceRedaction,
 }
 
 impl Parts {
@@ -176,17 +192,21 @@ impl Parts {
             self.minimum_age,
             self.allowed_countries,
         )
+        .map(|spec| spec.on_source_redaction(self.on_source_redaction))
     }
 
     /// The change that replaces every part (checked by the store's unit of work).
     pub(super) fn patch(self) -> TemplatePatch {
-        TemplatePatch::replacing(
-            self.name,
-            self.required_fields,
-            self.required_verifications,
-            self.minimum_age,
-            self.allowed_countries,
-        )
+        TemplatePatch {
+            on_source_redaction: Some(self.on_source_redaction),
+            ..TemplatePatch::replacing(
+                self.name,
+                self.required_fields,
+                self.required_verifications,
+                self.minimum_age,
+                self.allowed_countries,
+            )
+        }
     }
 }
 
@@ -286,6 +306,7 @@ mod tests {
             .collect();
         assert_eq!(kinds, [("government-id", Some(365)), ("selfie", None)]);
         assert_eq!(parts.minimum_age, Some(18));
+        assert_eq!(parts.on_source_redaction, OnSourceRedaction::Keep);
         let spec = parts.spec().unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(spec.name, "Bank");
         assert_eq!(
@@ -332,6 +353,14 @@ mod tests {
             "max_age_selfie"
         );
         assert_eq!(field(&[("name", " ")]), "name");
+        assert_eq!(
+            field(&[("name", "x"), ("on_source_redaction", "erase")]),
+            "on_source_redaction"
+        );
+        assert_eq!(
+            field(&[("name", "x"), ("on_source_redaction", "redact")]),
+            "accepted"
+        );
         assert_eq!(
             field(&[("name", "x"), ("allowed_countries", "DEU")]),
             "allowed_countries"

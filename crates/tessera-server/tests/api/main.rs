@@ -35,6 +35,7 @@ mod share_token_persona;
 mod share_token_rules;
 mod share_token_views;
 mod share_tokens;
+mod source_notices;
 mod state_machine;
 mod template_policy;
 mod templates;

@@ -838,6 +838,18 @@ impl Fixture {
                 let p = format!("/api/v1/workflow-runs/{id}");
                 Cell::object(Req::bare(p.clone()), 200, p)
             }
+            ("DELETE", "/api/v1/verifications/{id}") => {
+                let inquiry = self.inquiry().await;
+                let id = self.verification(&inquiry).await;
+                let p = format!("/api/v1/verifications/{id}");
+                Cell::object(Req::bare(p.clone()), 200, p)
+            }
+            ("DELETE", "/api/v1/documents/{id}") => {
+                let inquiry = self.inquiry().await;
+                let id = self.document(&inquiry).await;
+                let p = format!("/api/v1/documents/{id}");
+                Cell::object(Req::bare(p.clone()), 200, p)
+            }
             _ => panic!(
                 "the authorization matrix does not know how to fill {method} {path}: add it to Fixture::fill"
             ),

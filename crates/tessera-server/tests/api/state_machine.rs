@@ -230,6 +230,10 @@ struct MToken {
     status: TStatus,
     expires_at: i64,
     events: Events,
+    /// A notice of the source deactivating the connection is queued for it.
+    notice_due: bool,
+    /// Its destination was told of the revocation (once: a copy's `revoked` is told once).
+    told_revoked: bool,
 }
 
 impl MToken {
@@ -278,9 +282,32 @@ struct Model {
     tokens: Vec<MToken>,
     keyed: Vec<Keyed>,
     next_key: usize,
+    /// `notify_source_change` jobs queued (the source deactivated a connection with pending or
+    /// redeemed tokens on it).
+    notices: usize,
 }
 
 impl Model {
+    /// What a drain of the worker does: every pending token is redeemed (by its job, or by its
+    /// notice), then every queued notice tells its token's destination of the revocation, once
+    /// per token. Returns how many jobs ran.
+    fn drain(&mut self) -> usize {
+        let mut ran = std::mem::take(&mut self.notices);
+        for t in self.tokens.iter_mut() {
+            if t.status == TStatus::Pending {
+                t.status = TStatus::Redeemed;
+                pair(&mut t.events, t.src, t.dst, "share-token", "redeemed");
+                ran += 1;
+            }
+            if std::mem::take(&mut t.notice_due) && !t.told_revoked {
+                t.told_revoked = true;
+                t.events
+                    .push((t.dst, "connect/share-token.source-revoked".into()));
+            }
+        }
+        ran
+    }
+
     fn open_exists(&self, src: usize, dst: usize) -> bool {
         self.conns
             .iter()
@@ -495,6 +522,16 @@ async fn step(w: &World, m: &mut Model, i: usize, action: &Action) {
                 let c = &mut m.conns[ci];
                 c.status = to;
                 pair(&mut c.events, c.src, c.dst, "connection", action.past());
+                // The source deactivating revokes what it shared: a notice per pending or
+                // redeemed token on the connection (TRUST.md §3).
+                if *action == ConnAction::Deactivate && is_src {
+                    for t in m.tokens.iter_mut().filter(|t| {
+                        t.conn == ci && matches!(t.status, TStatus::Pending | TStatus::Redeemed)
+                    }) {
+                        t.notice_due = true;
+                        m.notices += 1;
+                    }
+                }
             }
         }
         Action::CreateToken {
@@ -554,6 +591,8 @@ async fn step(w: &World, m: &mut Model, i: usize, action: &Action) {
                     status: TStatus::Created,
                     expires_at: now + expires_in * 1000,
                     events,
+                    notice_due: false,
+                    told_revoked: false,
                 });
             }
         }
@@ -682,15 +721,10 @@ async fn step(w: &World, m: &mut Model, i: usize, action: &Action) {
         }
         Action::Drain => {
             let ran = w.app.drain().await;
-            let mut pending = 0;
-            for t in m.tokens.iter_mut().filter(|t| t.status == TStatus::Pending) {
-                t.status = TStatus::Redeemed;
-                pair(&mut t.events, t.src, t.dst, "share-token", "redeemed");
-                pending += 1;
-            }
             assert_eq!(
-                ran, pending,
-                "step {i}: one redemption job per pending token"
+                ran,
+                m.drain(),
+                "step {i}: one redemption job per pending token, one notice per queued notice"
             );
         }
         Action::Housekeeping => {
@@ -844,13 +878,11 @@ async fn run_case(backend: Backend, actions: Vec<Action>, tally: &Mutex<Tally>) 
     }
     // What is still pending completes; what has expired is swept; then every event is there.
     w.app.drain().await;
+    m.drain();
     w.app.worker().housekeeping().await.unwrap();
     let now = w.now();
     for t in &mut m.tokens {
-        if t.status == TStatus::Pending {
-            t.status = TStatus::Redeemed;
-            pair(&mut t.events, t.src, t.dst, "share-token", "redeemed");
-        } else if t.status == TStatus::Created && now >= t.expires_at {
+        if t.status == TStatus::Created && now >= t.expires_at {
             t.status = TStatus::Expired;
             pair(&mut t.events, t.src, t.dst, "share-token", "expired");
         }

@@ -31,7 +31,7 @@ async fn templates_are_created_listed_and_shown(backend: Backend) {
         r.json["data"]["attributes"],
         json!({"name": "KYC basic", "required-fields": ["name-first", "birthdate", "custom_x"],
                "required-verifications": [{"type": "government-id", "max-age-days": 365}, {"type": "selfie", "max-age-days": null}],
-               "minimum-age": 18, "allowed-countries": ["US", "DE"],
+               "minimum-age": 18, "allowed-countries": ["US", "DE"], "on-source-redaction": "keep",
                "created-at": app.db.clock.now().to_rfc3339()})
     );
     let shown = app
@@ -183,7 +183,8 @@ async fn a_patch_changes_what_it_names(backend: Backend) {
         r.json["data"]["attributes"],
         json!({"name": "KYC strict", "required-fields": ["name-first"],
                "required-verifications": [{"type": "government-id", "max-age-days": 30}, {"type": "selfie", "max-age-days": 7}],
-               "minimum-age": 18, "allowed-countries": ["FR", "DE"], "created-at": created_at})
+               "minimum-age": 18, "allowed-countries": ["FR", "DE"], "on-source-redaction": "keep",
+               "created-at": created_at})
     );
     assert_eq!(show(&app, k, &id).await, r.json);
 

@@ -2,11 +2,13 @@
 
 use tessera_core::connection::{Connection, ConnectionAction, ConnectionStatus, Direction};
 use tessera_core::id::{ConnectionId, EnvironmentId, OrganizationId};
+use tessera_core::source_status::SourceChange;
 use tessera_core::tenancy::{Actor, EnvKind, Scope};
 use tessera_core::{Error, codes};
 
 use crate::args;
 use crate::ops::scoped::{ON_EITHER_SIDE, Table};
+use crate::ops::source_changes::{self, Changed};
 use crate::ops::{fanout, tenancy};
 use crate::paging::{Filter, Page, PageRequest, fetch_page};
 use crate::tx::{Row, Tx};
@@ -212,6 +214,12 @@ pub(crate) async fn act(
     // unique index refuses this one): the same answer as the check above.
     .map_err(|e| if e.is(codes::CONFLICT) { exists_error() } else { e })?;
     emit_pair(tx, &c, outbound, inbound).await?;
+    // The source withdrawing the connection revokes what it shared over it: every destination
+    // copy is told. A destination ending the connection itself needs no notice.
+    if action == ConnectionAction::Deactivate && c.is_source(scope) {
+        let changed = Changed::Connection(&c.id);
+        source_changes::notify(tx, &c.source_env, changed, SourceChange::Revoked).await?;
+    }
     Ok(c)
 }
 

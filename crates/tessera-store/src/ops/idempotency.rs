@@ -168,8 +168,18 @@ pub(crate) async fn complete(
 
 /// Removes personal data from stored responses that show the given objects.
 pub(crate) async fn scrub(tx: &mut Tx, object_ids: &[String]) -> Result<(), Error> {
-    let f = crate::paging::Filter::new().and_in("resource_id", object_ids.to_vec());
-    if object_ids.is_empty() {
+    scrub_among(tx, object_ids, object_ids).await
+}
+
+/// Removes personal data of `object_ids` from the stored responses about `resource_ids` (e.g. a
+/// redacted verification inside its inquiry's response with `include=verifications`).
+pub(crate) async fn scrub_among(
+    tx: &mut Tx,
+    resource_ids: &[String],
+    object_ids: &[String],
+) -> Result<(), Error> {
+    let f = crate::paging::Filter::new().and_in("resource_id", resource_ids.to_vec());
+    if resource_ids.is_empty() {
         return Ok(());
     }
     let rows = tx

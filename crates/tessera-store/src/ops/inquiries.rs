@@ -8,6 +8,7 @@ use tessera_core::document::DocumentKind;
 use tessera_core::event::names;
 use tessera_core::id::{DocumentId, InquiryId, ShareTokenId, TemplateId, VerificationId};
 use tessera_core::inquiry::{Inquiry, InquiryStatus};
+use tessera_core::source_status::SourceStatus;
 use tessera_core::tenancy::Scope;
 use tessera_core::verification::VerificationKind;
 use tessera_core::{Error, codes};
@@ -18,7 +19,7 @@ use crate::paging::{Filter, Page, PageRequest, fetch_page};
 use crate::tx::{Row, Tx, json};
 
 /// The columns [`from_row`] reads.
-pub(crate) const COLUMNS: &str = "id, status, template_id, reference_id, note, tags, fields, created_at, updated_at, completed_at, decisioned_at, expired_at, redacted_at, shared_from, share_token_id, creator, reviewer_comment, redirect_uri, started_at, expires_at, failed_at, marked_for_review_at";
+pub(crate) const COLUMNS: &str = "id, status, template_id, reference_id, note, tags, fields, created_at, updated_at, completed_at, decisioned_at, expired_at, redacted_at, shared_from, share_token_id, creator, reviewer_comment, redirect_uri, started_at, expires_at, failed_at, marked_for_review_at, source_status, source_status_changed_at";
 
 pub(crate) fn from_row(r: &Row) -> Result<Inquiry, Error> {
     Ok(Inquiry {
@@ -47,6 +48,10 @@ pub(crate) fn from_row(r: &Row) -> Result<Inquiry, Error> {
         marked_for_review_at: r.opt_time("marked_for_review_at")?,
         verifications: Vec::new(),
         documents: Vec::new(),
+        source_status: r
+            .opt_text("source_status")?
+            .and_then(|s| SourceStatus::parse(&s)),
+        source_status_changed_at: r.opt_time("source_status_changed_at")?,
     })
 }
 
@@ -149,7 +154,7 @@ pub(crate) async fn emit(
 /// Inserts an inquiry row as given (redemption uses this for copies).
 pub(crate) async fn insert(tx: &mut Tx, scope: &Scope, i: &Inquiry) -> Result<(), Error> {
     tx.execute(
-        &format!("insert into inquiries ({COLUMNS}, environment_id) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)"),
+        &format!("insert into inquiries ({COLUMNS}, environment_id) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)"),
         args![
             &i.id,
             i.status.as_str(),
@@ -173,6 +178,8 @@ pub(crate) async fn insert(tx: &mut Tx, scope: &Scope, i: &Inquiry) -> Result<()
             i.expires_at,
             i.failed_at,
             i.marked_for_review_at,
+            i.source_status.map(SourceStatus::as_str),
+            i.source_status_changed_at,
             &scope.env
         ],
     )

@@ -1,16 +1,21 @@
-//! Redacting an inquiry: its personal data removed wherever the store holds it — the inquiry,
-//! its verifications and documents (and their files), the stored events and idempotent responses
-//! that show them.
+//! Redacting an inquiry, or one verification or document of it: the personal data removed
+//! wherever the store holds it — the inquiry, its verifications and documents (and their files),
+//! the stored events and idempotent responses that show them. A redaction of something a redeemed
+//! share token shared also writes the notices to its destinations (`source_changes`).
 
 use tessera_core::Error;
+use tessera_core::document::Document;
 use tessera_core::event::names;
-use tessera_core::id::InquiryId;
+use tessera_core::id::{DocumentId, InquiryId, VerificationId};
 use tessera_core::inquiry::Inquiry;
+use tessera_core::source_status::SourceChange;
 use tessera_core::tenancy::Scope;
+use tessera_core::verification::Verification;
 
 use crate::args;
 use crate::ops::inquiries::{emit, get_for_update, save};
-use crate::ops::{events, idempotency};
+use crate::ops::source_changes::{self, Changed};
+use crate::ops::{documents, events, idempotency, verifications};
 use crate::paging::Filter;
 use crate::tx::{Tx, json};
 
@@ -33,37 +38,113 @@ pub(crate) async fn redact(tx: &mut Tx, scope: &Scope, id: &InquiryId) -> Result
     inquiry.redacted_at = Some(now);
     inquiry.updated_at = now;
     save(tx, scope, &inquiry).await?;
+    scrub_verifications(tx, scope, "inquiry_id", id.as_str()).await?;
+    scrub_documents(tx, scope, "inquiry_id", id.as_str()).await?;
+    let mut object_ids = vec![id.to_string()];
+    object_ids.extend(inquiry.verifications.iter().map(|(_, v)| v.to_string()));
+    object_ids.extend(inquiry.documents.iter().map(|(_, d)| d.to_string()));
+    events::scrub(tx, &scope.env, &object_ids).await?;
+    idempotency::scrub(tx, &object_ids).await?;
+    emit(tx, scope, names::INQUIRY_REDACTED, &inquiry).await?;
+    source_changes::notify(tx, &scope.env, Changed::Inquiry(id), SourceChange::Redacted).await?;
+    Ok(inquiry)
+}
+
+/// Persona's "Redact a Verification": removes what the verification extracted and its checks'
+/// reasons and metadata (status, checks and times stay), here and in stored events and responses
+/// that show it. Redacting again changes nothing and notifies no one again.
+pub(crate) async fn redact_verification(
+    tx: &mut Tx,
+    scope: &Scope,
+    id: &VerificationId,
+) -> Result<Verification, Error> {
+    let v = verifications::get(tx, scope, id).await?;
+    // The inquiry's lock orders this unit with the inquiry's own redaction and changes.
+    get_for_update(tx, scope, &v.inquiry_id).await?;
+    if scrub_verifications(tx, scope, "id", id.as_str()).await? > 0 {
+        let ids = [id.to_string()];
+        events::scrub(tx, &scope.env, &ids).await?;
+        idempotency::scrub_among(tx, &[id.to_string(), v.inquiry_id.to_string()], &ids).await?;
+        let changed = Changed::Verification(&v.inquiry_id, id);
+        source_changes::notify(tx, &scope.env, changed, SourceChange::Redacted).await?;
+    }
+    verifications::get(tx, scope, id).await
+}
+
+/// Tessera's document redaction: removes the document's file (its bytes), name and hash (kind,
+/// type, size and times stay), here and in stored events and responses that show it. Redacting
+/// again changes nothing and notifies no one again.
+pub(crate) async fn redact_document(
+    tx: &mut Tx,
+    scope: &Scope,
+    id: &DocumentId,
+) -> Result<Document, Error> {
+    let d = documents::get(tx, scope, id).await?;
+    get_for_update(tx, scope, &d.inquiry_id).await?;
+    if scrub_documents(tx, scope, "id", id.as_str()).await? > 0 {
+        let ids = [id.to_string()];
+        events::scrub(tx, &scope.env, &ids).await?;
+        idempotency::scrub_among(tx, &[id.to_string(), d.inquiry_id.to_string()], &ids).await?;
+        let changed = Changed::Document(&d.inquiry_id);
+        source_changes::notify(tx, &scope.env, changed, SourceChange::Redacted).await?;
+    }
+    documents::get(tx, scope, id).await
+}
+
+/// Redacts the verifications of the scope whose `column` (`id` or `inquiry_id`) is `value` and
+/// that are not redacted yet: no extracted attributes, checks without reasons or metadata.
+/// Returns how many it redacted.
+async fn scrub_verifications(
+    tx: &mut Tx,
+    scope: &Scope,
+    column: &str,
+    value: &str,
+) -> Result<usize, Error> {
     let rows = tx
         .fetch_all(
-            "select id, checks from verifications where inquiry_id = $1 and environment_id = $2",
-            args![id, &scope.env],
+            &format!("select id, checks from verifications where {column} = $1 and environment_id = $2 and redacted_at is null"),
+            args![value, &scope.env],
         )
         .await?;
-    for r in rows {
+    let now = tx.now();
+    for r in &rows {
         let mut checks: Vec<tessera_core::verification::Check> = r.json("checks")?;
         for c in &mut checks {
             c.reasons.clear();
             c.metadata.clear();
         }
         tx.execute(
-            "update verifications set attributes = '{}', checks = $1 where id = $2",
-            args![json(&checks), r.text("id")?],
+            "update verifications set attributes = '{}', checks = $1, redacted_at = $2 where id = $3",
+            args![json(&checks), now, r.text("id")?],
         )
         .await?;
     }
-    // Documents let go of their files first: they reference them.
-    let files = tx
+    Ok(rows.len())
+}
+
+/// Redacts the documents of the scope whose `column` (`id` or `inquiry_id`) is `value` and that
+/// are not redacted yet: no file name, hash or file (the bytes are deleted). Returns how many.
+async fn scrub_documents(
+    tx: &mut Tx,
+    scope: &Scope,
+    column: &str,
+    value: &str,
+) -> Result<usize, Error> {
+    let rows = tx
         .fetch_all(
-            "select file_id from documents where inquiry_id = $1 and environment_id = $2 and file_id is not null",
-            args![id, &scope.env],
+            &format!("select id, file_id from documents where {column} = $1 and environment_id = $2 and redacted_at is null"),
+            args![value, &scope.env],
         )
-        .await?
+        .await?;
+    let files = rows
         .iter()
-        .map(|r| r.text("file_id"))
+        .filter_map(|r| r.opt_text("file_id").transpose())
         .collect::<Result<Vec<_>, _>>()?;
+    // Documents let go of their files first: they reference them.
+    let now = tx.now();
     tx.execute(
-        "update documents set filename = null, sha256 = null, file_id = null where inquiry_id = $1 and environment_id = $2",
-        args![id, &scope.env],
+        &format!("update documents set filename = null, sha256 = null, file_id = null, redacted_at = $3 where {column} = $1 and environment_id = $2 and redacted_at is null"),
+        args![value, &scope.env, now],
     )
     .await?;
     if !files.is_empty() {
@@ -73,11 +154,5 @@ pub(crate) async fn redact(tx: &mut Tx, scope: &Scope, id: &InquiryId) -> Result
         tx.execute(&format!("delete from files where {}", f.sql()), f.args())
             .await?;
     }
-    let mut object_ids = vec![id.to_string()];
-    object_ids.extend(inquiry.verifications.iter().map(|(_, v)| v.to_string()));
-    object_ids.extend(inquiry.documents.iter().map(|(_, d)| d.to_string()));
-    events::scrub(tx, &scope.env, &object_ids).await?;
-    idempotency::scrub(tx, &object_ids).await?;
-    emit(tx, scope, names::INQUIRY_REDACTED, &inquiry).await?;
-    Ok(inquiry)
+    Ok(rows.len())
 }

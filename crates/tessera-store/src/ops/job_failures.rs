@@ -32,6 +32,8 @@ pub(crate) async fn fail(
         }
         Ok(Job::RunWorkflow(p)) => workflow_advance::give_up(tx, &p.workflow_run_id).await?,
         Ok(Job::DeliverWebhook(p)) => webhook_deliveries::give_up(tx, &p.delivery_id).await?,
+        // A notice has nothing to give up: the copy stays as it was, the buried row says why.
+        Ok(Job::NotifySourceChange(_)) => {}
         Err(_) => {}
     }
     jobs::bury(tx, &job.id, message).await

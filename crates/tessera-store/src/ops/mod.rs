@@ -25,6 +25,11 @@
 //! 10. `workflow_advance` (a run's units: a step's effect and its record, `http-request` steps);
 //! 11. `job_failures` (a job out of attempts, given up per its kind).
 //!
+//! Notices after redemption: `source_changes` (layer 1, on `jobs`: the notices a source's change
+//! writes, called by `connections` and `inquiry_redaction`) and `source_notices` (layer 10, the
+//! notice job's unit: finishes a pending redemption, marks the copy, emits, applies the
+//! destination's policy).
+//!
 //! `units` sits above them all; `tx`, `sql` and `paging` below.
 
 pub mod api_keys;
@@ -46,7 +51,9 @@ mod scoped;
 pub mod sessions;
 pub mod share_token_redemption;
 pub mod share_tokens;
+pub mod source_changes;
 pub mod source_data;
+pub mod source_notices;
 pub mod templates;
 pub mod tenancy;
 pub mod verifications;

@@ -2,6 +2,7 @@
 
 use tessera_core::Error;
 use tessera_core::id::TemplateId;
+use tessera_core::source_status::OnSourceRedaction;
 use tessera_core::template::{Template, TemplatePatch, TemplateSpec};
 use tessera_core::tenancy::Scope;
 
@@ -10,8 +11,7 @@ use crate::ops::scoped::{IN_ENVIRONMENT, Table};
 use crate::paging::{Filter, Page, PageRequest, fetch_page};
 use crate::tx::{Row, Tx, json};
 
-const COLUMNS: &str =
-    "id, name, required_fields, required_verifications, minimum_age, allowed_countries, created_at";
+const COLUMNS: &str = "id, name, required_fields, required_verifications, minimum_age, allowed_countries, on_source_redaction, created_at";
 
 fn from_row(r: &Row) -> Result<Template, Error> {
     Ok(Template {
@@ -23,6 +23,8 @@ fn from_row(r: &Row) -> Result<Template, Error> {
             .opt_i64("minimum_age")?
             .and_then(|a| u32::try_from(a).ok()),
         allowed_countries: r.opt_json("allowed_countries")?,
+        on_source_redaction: OnSourceRedaction::parse(&r.text("on_source_redaction")?, "")
+            .unwrap_or_default(),
         created_at: r.time("created_at")?,
     })
 }
@@ -39,11 +41,12 @@ pub(crate) async fn create(
         required_verifications: spec.required_verifications,
         minimum_age: spec.minimum_age,
         allowed_countries: spec.allowed_countries,
+        on_source_redaction: spec.on_source_redaction,
         created_at: tx.now(),
     };
     tx.execute(
-        "insert into inquiry_templates (id, environment_id, name, required_fields, required_verifications, minimum_age, allowed_countries, created_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "insert into inquiry_templates (id, environment_id, name, required_fields, required_verifications, minimum_age, allowed_countries, created_at, on_source_redaction)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         args![
             &t.id,
             &scope.env,
@@ -52,7 +55,8 @@ pub(crate) async fn create(
             json(&t.required_verifications),
             t.minimum_age,
             t.allowed_countries.as_ref().map(|c| serde_json::to_string(c).unwrap_or_default()),
-            t.created_at
+            t.created_at,
+            t.on_source_redaction.as_str()
         ],
     )
     .await?;
@@ -108,10 +112,11 @@ pub(crate) async fn update(
         required_verifications: spec.required_verifications,
         minimum_age: spec.minimum_age,
         allowed_countries: spec.allowed_countries,
+        on_source_redaction: spec.on_source_redaction,
         created_at: current.created_at,
     };
     tx.execute(
-        "update inquiry_templates set name = $1, required_fields = $2, required_verifications = $3, minimum_age = $4, allowed_countries = $5
+        "update inquiry_templates set name = $1, required_fields = $2, required_verifications = $3, minimum_age = $4, allowed_countries = $5, on_source_redaction = $8
          where id = $6 and environment_id = $7",
         args![
             &t.name,
@@ -120,7 +125,8 @@ pub(crate) async fn update(
             t.minimum_age,
             t.allowed_countries.as_ref().map(|c| serde_json::to_string(c).unwrap_or_default()),
             &t.id,
-            &scope.env
+            &scope.env,
+            t.on_source_redaction.as_str()
         ],
     )
     .await?;

@@ -15,6 +15,21 @@ crate::work::units! { op;
     Read for_inquiry(scope: Scope, inquiry: InquiryId) -> Vec<Document> = for_inquiry(&scope, &inquiry);
 }
 
+/// Tessera's document redaction ([`crate::ops::inquiry_redaction::redact_document`]): its file,
+/// name and hash removed, the destinations of redeemed tokens that shared its inquiry told; then,
+/// in the same transaction, its inquiry when `with_inquiry`.
+pub fn redact_showing(
+    scope: Scope,
+    id: DocumentId,
+    with_inquiry: bool,
+) -> crate::Write<(Document, Option<tessera_core::inquiry::Inquiry>)> {
+    let s = scope.clone();
+    crate::Write::new(move |tx| {
+        Box::pin(async move { crate::ops::inquiry_redaction::redact_document(tx, &s, &id).await })
+    })
+    .with_parent_inquiry(scope, with_inquiry, |d| &d.inquiry_id)
+}
+
 /// Reads a document's metadata with its inquiry when `with_inquiry` (`include=inquiry`).
 pub fn show(
     scope: Scope,

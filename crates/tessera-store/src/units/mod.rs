@@ -14,6 +14,7 @@ pub mod redemption;
 pub mod related;
 pub mod sessions;
 pub mod share_tokens;
+pub mod source_notices;
 pub mod templates;
 pub mod tenancy;
 pub mod verifications;

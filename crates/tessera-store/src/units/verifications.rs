@@ -14,6 +14,23 @@ crate::work::units! { op;
     Read for_inquiry(scope: Scope, inquiry: InquiryId) -> Vec<Verification> = for_inquiry(&scope, &inquiry);
 }
 
+/// Persona's "Redact a Verification" ([`crate::ops::inquiry_redaction::redact_verification`]):
+/// its extracted data and check details removed, the destinations of redeemed tokens that shared
+/// it told; then, in the same transaction, its inquiry when `with_inquiry`.
+pub fn redact_showing(
+    scope: Scope,
+    id: VerificationId,
+    with_inquiry: bool,
+) -> crate::Write<(Verification, Option<tessera_core::inquiry::Inquiry>)> {
+    let s = scope.clone();
+    crate::Write::new(move |tx| {
+        Box::pin(
+            async move { crate::ops::inquiry_redaction::redact_verification(tx, &s, &id).await },
+        )
+    })
+    .with_parent_inquiry(scope, with_inquiry, |v| &v.inquiry_id)
+}
+
 /// Reads a verification with its inquiry when `with_inquiry` (`include=inquiry`).
 pub fn show(
     scope: Scope,

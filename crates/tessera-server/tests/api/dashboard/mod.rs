@@ -5,6 +5,7 @@
 mod auth;
 mod isolation;
 mod pages;
+mod source_notices;
 mod templates;
 mod trust;
 mod workflows;

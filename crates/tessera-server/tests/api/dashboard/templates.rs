@@ -148,7 +148,8 @@ async fn a_template_is_created_and_edited_from_its_pages(backend: Backend) {
         attributes,
         json!({"name": "Retail onboarding", "required-fields": ["name-first", "name-last", "birthdate"],
                "required-verifications": [{"type": "government-id", "max-age-days": 365}, {"type": "selfie", "max-age-days": 30}],
-               "minimum-age": 18, "allowed-countries": ["DE", "FR", "NL"]})
+               "minimum-age": 18, "allowed-countries": ["DE", "FR", "NL"],
+               "on-source-redaction": "keep"})
     );
     // Its page is the edit form, holding the template.
     let body = page(&web.get(&to).await, 200);

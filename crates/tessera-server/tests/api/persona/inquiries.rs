@@ -78,12 +78,13 @@ async fn inquiries_follow_persona(backend: Backend) {
         json!({"type": "selfie", "status": "passed"}),
     )
     .await;
-    app.verification(
-        &a.sandbox,
-        &inq,
-        json!({"type": "database", "status": "failed"}),
-    )
-    .await;
+    let database = app
+        .verification(
+            &a.sandbox,
+            &inq,
+            json!({"type": "database", "status": "failed"}),
+        )
+        .await;
     app.upload(
         &a.sandbox,
         &inq,
@@ -243,6 +244,26 @@ async fn inquiries_follow_persona(backend: Backend) {
     run.post(
         &me,
         &format!("/inquiries/{}/approve", unknown_id(&inq)),
+        None,
+        404,
+    )
+    .await;
+
+    // Redact a Verification: 200 with the verification, again 200; another's is a 404.
+    for _ in 0..2 {
+        run.call(
+            &me,
+            axum::http::Method::DELETE,
+            &format!("/verifications/{database}"),
+            None,
+            200,
+        )
+        .await;
+    }
+    run.call(
+        &stranger,
+        axum::http::Method::DELETE,
+        &format!("/verifications/{database}"),
         None,
         404,
     )
