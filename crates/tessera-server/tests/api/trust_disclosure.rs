@@ -338,7 +338,71 @@ async fn a_workflow_step_shares_a_subset(backend: Backend) {
     assert_eq!(tokens[0]["attributes"]["allowed-documents"], Value::Null);
 }
 
+async fn a_redaction_of_what_a_token_did_not_share_tells_no_one(backend: Backend) {
+    let w = Connected::new(backend).await;
+    let (app, src, dst) = (&w.app, &w.src.sandbox, &w.dst.sandbox);
+    let source = app.inquiry(src, json!({"name-first": "Jana"})).await;
+    let id_check = app
+        .verification(
+            src,
+            &source,
+            json!({"type": "government-id", "status": "passed"}),
+        )
+        .await;
+    let selfie = app
+        .verification(src, &source, json!({"type": "selfie", "status": "passed"}))
+        .await;
+    app.act(src, &source, "complete").await.expect(200);
+    let token = app
+        .create_token(
+            src,
+            json!({"connection-id": w.connection, "source-id": source,
+                   "allowed-verifications": ["selfie"]}),
+        )
+        .await
+        .expect(201)
+        .id();
+    let copy = w
+        .redeem_now(&token, json!({}))
+        .await
+        .related("destination")
+        .unwrap();
+    let status = || async {
+        app.fetch(dst, &format!("/api/v1/inquiries/{copy}"))
+            .await
+            .attr("source-status")
+            .clone()
+    };
+    assert_eq!(status().await, "current");
+    // The government id never travelled: its redaction is no news to the destination.
+    app.delete(&format!("/api/v1/verifications/{id_check}"))
+        .key(src)
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(app.drain().await, 0, "no notice was written");
+    assert_eq!(status().await, "current");
+    assert!(
+        app.events_named(dst, "inquiry.source-redacted")
+            .await
+            .is_empty()
+    );
+    // The selfie did.
+    app.delete(&format!("/api/v1/verifications/{selfie}"))
+        .key(src)
+        .send()
+        .await
+        .expect(200);
+    app.drain().await;
+    assert_eq!(status().await, "redacted");
+    assert_eq!(
+        app.events_named(dst, "inquiry.source-redacted").await.len(),
+        1
+    );
+}
+
 on_both_backends!(
+    a_redaction_of_what_a_token_did_not_share_tells_no_one,
     a_token_limited_to_three_fields_shares_exactly_those,
     a_mapping_cannot_reach_past_the_disclosure,
     bad_disclosures_are_refused_and_write_nothing,

@@ -65,7 +65,7 @@ pub(crate) async fn redact_verification(
         let ids = [id.to_string()];
         events::scrub(tx, &scope.env, &ids).await?;
         idempotency::scrub_among(tx, &[id.to_string(), v.inquiry_id.to_string()], &ids).await?;
-        let changed = Changed::Verification(&v.inquiry_id, id);
+        let changed = Changed::Verification(&v.inquiry_id, id, v.kind);
         source_changes::notify(tx, &scope.env, changed, SourceChange::Redacted).await?;
     }
     verifications::get(tx, scope, id).await
@@ -85,7 +85,7 @@ pub(crate) async fn redact_document(
         let ids = [id.to_string()];
         events::scrub(tx, &scope.env, &ids).await?;
         idempotency::scrub_among(tx, &[id.to_string(), d.inquiry_id.to_string()], &ids).await?;
-        let changed = Changed::Document(&d.inquiry_id);
+        let changed = Changed::Document(&d.inquiry_id, d.kind);
         source_changes::notify(tx, &scope.env, changed, SourceChange::Redacted).await?;
     }
     documents::get(tx, scope, id).await
