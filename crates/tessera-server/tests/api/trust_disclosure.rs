@@ -399,6 +399,15 @@ async fn a_redaction_of_what_a_token_did_not_share_tells_no_one(backend: Backend
         app.events_named(dst, "inquiry.source-redacted").await.len(),
         1
     );
+    // A redacted verification has nothing left to share.
+    let r = app
+        .create_token(
+            src,
+            json!({"connection-id": w.connection, "source-id": selfie}),
+        )
+        .await
+        .refused(422, "source_not_shareable");
+    assert_eq!(r.pointer(), "/data/attributes/source-id");
 }
 
 on_both_backends!(

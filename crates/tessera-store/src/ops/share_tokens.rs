@@ -154,14 +154,26 @@ pub(crate) async fn create(
                 .await
                 .map_err(|e| unknown_reference(e, SOURCE))?;
             let inquiry = inquiries::get_referenced(tx, scope, &v.inquiry_id, SOURCE).await?;
+            // A redacted verification keeps its row (its type and status) but has nothing left
+            // to share.
+            let redacted = tx
+                .fetch_one(
+                    "select redacted_at from verifications where id = $1",
+                    args![id],
+                )
+                .await?
+                .opt_i64("redacted_at")?
+                .is_some();
             if inquiry.redacted_at.is_some()
+                || redacted
                 || v.status != VerificationStatus::Passed
                 || v.kind == VerificationKind::ShareToken
             {
                 return Err(Error::invalid(
                     codes::SOURCE_NOT_SHAREABLE,
                     format!(
-                        "only passed verifications (not share-token ones) of inquiries that are not redacted can be shared (this one is a {} {} verification{})",
+                        "only passed verifications (not share-token ones, not redacted) of inquiries that are not redacted can be shared (this one is a {}{} {} verification{})",
+                        if redacted { "redacted " } else { "" },
                         v.status.as_str(),
                         v.kind.as_str(),
                         if inquiry.redacted_at.is_some() { " of a redacted inquiry" } else { "" }
