@@ -118,6 +118,11 @@ impl TestDb {
         };
         Store::open(&url, shared, keys, options).await
     }
+
+    /// This database's master keys as `TESSERA_MASTER_KEY` takes them (for the real binary).
+    pub fn master_key_env(&self) -> String {
+        self.keys.current().encode().trim().replace('\n', ",")
+    }
 }
 
 /// A keyring of one new random master key.
