@@ -19,6 +19,7 @@ pub mod share_tokens;
 pub mod templates;
 pub mod verifications;
 pub mod webhooks;
+pub mod well_known;
 pub mod workflow_runs;
 pub mod workflows;
 

@@ -146,7 +146,10 @@ pub async fn share_token_creation(db: &CeilingDb, target: Target) -> anyhow::Res
         pg_schema: db.pg_schema.clone(),
         ..StoreOptions::default()
     };
-    let store = Store::open(&db.store_url, clock, options)
+    let ring = tessera_core::keys::Keyring::parse(crate::server::MASTER_KEY)
+        .map_err(anyhow::Error::msg)?;
+    let keys = tessera_store::MasterKeys::new(ring);
+    let store = Store::open(&db.store_url, clock, keys, options)
         .await
         .with_context(|| format!("opening {}", db.store_url))?;
     let reported = Arc::new(AtomicBool::new(false));

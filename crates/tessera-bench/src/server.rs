@@ -13,6 +13,9 @@ pub struct Server {
 }
 
 pub const ADMIN: &str = "bench-admin-token";
+/// The master key of the benchmark's servers (and of the ceiling's own store, which opens the
+/// database they made): a fixed key, as the admin token is.
+pub const MASTER_KEY: &str = "YmVuY2gtbWFzdGVyLWtleS1vZi0zMi1ieXRlcyEhISE";
 
 fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
@@ -30,6 +33,7 @@ impl Server {
             .arg(format!("127.0.0.1:{port}"))
             .env("TESSERA_DATABASE_URL", database_url)
             .env("TESSERA_ADMIN_TOKEN", ADMIN)
+            .env("TESSERA_MASTER_KEY", MASTER_KEY)
             .env("TESSERA_RATE_LIMIT_PER_MINUTE", "0")
             .env("TESSERA_WEBHOOK_ALLOWED_NETWORKS", "127.0.0.0/8")
             .env("TESSERA_LOG", "warn")

@@ -13,6 +13,7 @@ pub mod inflect;
 pub mod inquiry;
 pub mod job;
 pub mod jsonapi;
+pub mod keys;
 pub mod mask;
 pub mod permission;
 pub mod persona_events;

@@ -43,6 +43,16 @@ pub struct Config {
     /// `TESSERA_DASHBOARD_SECURE_COOKIES`: mark dashboard cookies `Secure` on every response
     /// (they are marked so anyway when a proxy says `X-Forwarded-Proto: https`).
     pub secure_cookies: bool,
+    /// `TESSERA_MASTER_KEY`: the master keys that seal secrets at rest, given by the operator
+    /// (comma-separated, the sealing one first). Exclusive with `master_key_file`; without
+    /// either, the data directory's `master-key` file is used (made at first start).
+    pub master_keys: Option<tessera_core::keys::Keyring>,
+    /// `TESSERA_MASTER_KEY_FILE`: a file holding the master keys (one per line, the sealing one
+    /// first), provided by the operator (a mounted secret).
+    pub master_key_file: Option<PathBuf>,
+    /// `TESSERA_PUBLIC_BASE_URL`: the URL other instances and clients reach this one at,
+    /// published in `/.well-known/tessera` (default: `http://<listen>`).
+    pub public_base_url: Option<String>,
     /// A dashboard session unused this long ends (seconds).
     pub session_idle_secs: i64,
     /// A dashboard session ends this long after sign-in, however busy (seconds).
@@ -78,6 +88,9 @@ impl Default for Config {
             worker_lease_ms: 60_000,
             idempotency_lease_ms: tessera_store::units::idempotency::LEASE_MS,
             secure_cookies: false,
+            master_keys: None,
+            master_key_file: None,
+            public_base_url: None,
             session_idle_secs: 12 * 60 * 60,
             session_max_secs: 7 * 24 * 60 * 60,
             sign_in_failures_per_email: 5,
@@ -97,6 +110,15 @@ impl Config {
             idle_ms: self.session_idle_secs.saturating_mul(1000),
             absolute_ms: self.session_max_secs.saturating_mul(1000),
         }
+    }
+
+    /// The public base URL: `public_base_url`, else `http://<listen>`; no trailing slash.
+    pub fn public_base_url(&self) -> String {
+        self.public_base_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen))
+            .trim_end_matches('/')
+            .to_owned()
     }
 
     /// The largest request body of any kind: an upload at its limit, with its multipart framing.

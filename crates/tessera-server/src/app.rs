@@ -1,6 +1,5 @@
 //! Assembles the application: state, routers, layers.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use axum::Router;
@@ -43,28 +42,10 @@ pub async fn admin_token_hash(store: &Store, config: &Config) -> anyhow::Result<
         .await?;
     if stored == hash {
         let path = config.data_dir.join("admin-token");
-        write_secret_file(&path, &token)?;
+        crate::secret_file::write(&path, &token)?;
         tracing::info!(path = %path.display(), token_prefix = &token[..8], "generated the operator token");
     }
     Ok(stored)
-}
-
-fn write_secret_file(path: &Path, contents: &str) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    use std::io::Write;
-    let mut f = options.open(path)?;
-    f.write_all(contents.as_bytes())?;
-    f.write_all(b"\n")?;
-    f.sync_all()
 }
 
 /// Builds the state and the router.
@@ -74,6 +55,11 @@ pub async fn build(store: Store, config: Config) -> anyhow::Result<(Router, AppS
     let openapi = api::openapi::finish(openapi);
     let openapi_json = Arc::new(api::openapi::to_json(&openapi)?);
     let admin_token_hash = admin_token_hash(&store, &config).await?;
+    // The instance's id and first signing key, made at first start (sealed under the master key).
+    let kid = store
+        .write(tessera_store::units::keys::ensure_identity())
+        .await?;
+    tracing::debug!(kid, "the instance's active signing key");
     let state = AppState {
         store,
         limiter: Arc::new(RateLimiter::new(config.rate_limit_per_minute)),
@@ -100,6 +86,7 @@ pub async fn build(store: Store, config: Config) -> anyhow::Result<(Router, AppS
         .merge(admin::routes(&state).layer(from_fn(http::label_route)))
         .merge(dashboard::routes(&state).layer(from_fn(http::label_route)))
         .merge(ops::routes(openapi_json).layer(from_fn(http::label_route)))
+        .merge(api::well_known::routes().layer(from_fn(http::label_route)))
         .fallback(http::not_found)
         .layer(CatchPanicLayer::custom(http::panic_response))
         .layer(from_fn(dashboard::error_pages))

@@ -16,7 +16,9 @@
 //! this one.
 
 pub mod app;
+pub mod master_key;
 pub mod ops;
+pub mod secret_file;
 pub mod serve;
 pub mod worker;
 

@@ -6,6 +6,7 @@
 //! The transaction they run in never leaves this crate: the rules of each change live here, in
 //! `ops` (the statements) and `units` (what a caller may ask for).
 
+mod keys;
 mod ops;
 mod options;
 pub mod paging;
@@ -23,6 +24,7 @@ use std::sync::Arc;
 
 use tessera_core::{Error, SharedClock};
 
+pub use keys::MasterKeys;
 pub use options::StoreOptions;
 pub use paging::{Cursor, Page, PageRequest};
 pub use signal::JobSignal;
@@ -38,6 +40,7 @@ struct Inner {
     backend: Backend,
     clock: SharedClock,
     jobs: Arc<tokio::sync::Notify>,
+    keys: MasterKeys,
 }
 
 /// The store: a cheap, clonable handle.
@@ -55,29 +58,75 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
-    /// Opens the database at `url` (`sqlite://PATH` or `postgres://…`).
+    /// Opens the database at `url` (`sqlite://PATH` or `postgres://…`), whose secrets are sealed
+    /// under `keys`. With `options.migrate`, it also brings the secrets at rest up to date (see
+    /// [`Store::seal_at_rest`]): refused, with nothing written, when a secret is sealed under a
+    /// master key `keys` lacks.
     pub async fn open(
         url: &str,
         clock: SharedClock,
+        keys: MasterKeys,
         options: StoreOptions,
     ) -> anyhow::Result<Self> {
         let jobs = Arc::new(tokio::sync::Notify::new());
         let backend = if let Some(path) = url.strip_prefix("sqlite://") {
             Backend::Sqlite(
-                sqlite::SqliteBackend::open(path, clock.clone(), jobs.clone(), &options).await?,
+                sqlite::SqliteBackend::open(
+                    path,
+                    clock.clone(),
+                    jobs.clone(),
+                    keys.clone(),
+                    &options,
+                )
+                .await?,
             )
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Backend::Postgres(postgres::PgBackend::open(url, jobs.clone(), &options).await?)
+            Backend::Postgres(
+                postgres::PgBackend::open(url, jobs.clone(), keys.clone(), &options).await?,
+            )
         } else {
             anyhow::bail!("unsupported database URL (expected sqlite://PATH or postgres://…)");
         };
-        Ok(Self {
+        let store = Self {
             inner: Arc::new(Inner {
                 backend,
                 clock,
                 jobs,
+                keys,
             }),
-        })
+        };
+        if options.migrate {
+            store.seal_at_rest().await?;
+        }
+        Ok(store)
+    }
+
+    /// The master keys this store seals secrets with.
+    pub fn keys(&self) -> &MasterKeys {
+        &self.inner.keys
+    }
+
+    /// Checks that every sealed secret is under a master key this store holds (else an error
+    /// naming the keys, with nothing written), then seals every secret still stored in the clear
+    /// (written before sealing existed), in one transaction. Runs when the store opens with
+    /// `migrate`; running it again changes nothing.
+    pub async fn seal_at_rest(&self) -> anyhow::Result<u64> {
+        let report = self.write(units::keys::seal_at_rest()).await?;
+        if !report.missing_kids.is_empty() {
+            anyhow::bail!(
+                "the database's secrets are sealed under master key {}, which the configured master keys ({}) do not include: start with the master key this database was made with (TESSERA_MASTER_KEY, TESSERA_MASTER_KEY_FILE or the data directory's master-key file); nothing was changed",
+                report.missing_kids.join(", "),
+                self.keys().current().kids().join(", ")
+            );
+        }
+        let sealed = report.sealed;
+        if sealed > 0 {
+            tracing::info!(
+                sealed,
+                "sealed secrets stored in the clear under the master key"
+            );
+        }
+        Ok(sealed)
     }
 
     pub fn dialect(&self) -> Dialect {

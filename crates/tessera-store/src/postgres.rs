@@ -14,6 +14,7 @@ use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use tessera_core::{Error, Timestamp};
 
+use crate::keys::MasterKeys;
 use crate::options::StoreOptions;
 use crate::tx::{Conn, Tx};
 
@@ -23,12 +24,14 @@ pub(crate) struct PgBackend {
     pub(crate) pool: PgPool,
     pub(crate) jobs_channel: String,
     jobs: Arc<tokio::sync::Notify>,
+    keys: MasterKeys,
 }
 
 impl PgBackend {
     pub(crate) async fn open(
         url: &str,
         jobs: Arc<tokio::sync::Notify>,
+        keys: MasterKeys,
         options: &StoreOptions,
     ) -> anyhow::Result<Self> {
         let mut connect = PgConnectOptions::from_str(url)?;
@@ -49,6 +52,7 @@ impl PgBackend {
             pool,
             jobs_channel,
             jobs,
+            keys,
         })
     }
 
@@ -62,6 +66,7 @@ impl PgBackend {
             Conn::Postgres(transaction),
             now,
             Some(self.jobs_channel.clone()),
+            self.keys.clone(),
         );
         // A panicking unit fails alone, as on SQLite; its transaction rolls back when dropped.
         let value = match AssertUnwindSafe(f(&mut tx))
@@ -98,6 +103,7 @@ impl PgBackend {
             Conn::PostgresRead(conn),
             now,
             Some(self.jobs_channel.clone()),
+            self.keys.clone(),
         ))
     }
 

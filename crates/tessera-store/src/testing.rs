@@ -8,7 +8,9 @@ use std::sync::Arc;
 use sqlx::Connection;
 use tessera_core::ManualClock;
 
-use crate::{Store, StoreOptions};
+use tessera_core::keys::{Keyring, MasterKey};
+
+use crate::{MasterKeys, Store, StoreOptions};
 
 /// The backends every storage test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +38,8 @@ pub struct TestDb {
     pub url: String,
     /// PostgreSQL: the schema holding this test's tables.
     pub schema: Option<String>,
+    /// The master keys the store seals secrets with (random, one per test).
+    pub keys: MasterKeys,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -44,14 +48,19 @@ impl TestDb {
         Self::with_options(backend, StoreOptions::default()).await
     }
 
-    pub async fn with_options(backend: Backend, mut options: StoreOptions) -> Self {
+    pub async fn with_options(backend: Backend, options: StoreOptions) -> Self {
+        Self::with_keys(backend, random_keys(), options).await
+    }
+
+    /// A fresh database whose secrets are sealed under `keys`.
+    pub async fn with_keys(backend: Backend, keys: MasterKeys, mut options: StoreOptions) -> Self {
         let clock = ManualClock::starting_now();
         let shared: tessera_core::SharedClock = Arc::new(clock.clone());
         match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
                 let url = format!("sqlite://{}/tessera.db", dir.path().display());
-                let store = Store::open(&url, shared, options)
+                let store = Store::open(&url, shared, keys.clone(), options)
                     .await
                     .unwrap_or_else(|e| panic!("open sqlite: {e:#}"));
                 Self {
@@ -59,6 +68,7 @@ impl TestDb {
                     clock,
                     url,
                     schema: None,
+                    keys,
                     _dir: Some(dir),
                 }
             }
@@ -75,7 +85,7 @@ impl TestDb {
                 let _ = conn.close().await;
                 options.pg_schema = Some(schema.clone());
                 options.max_connections = options.max_connections.min(8);
-                let store = Store::open(&url, shared, options)
+                let store = Store::open(&url, shared, keys.clone(), options)
                     .await
                     .unwrap_or_else(|e| panic!("open postgres: {e:#}"));
                 let sep = if url.contains('?') { '&' } else { '?' };
@@ -84,11 +94,45 @@ impl TestDb {
                     clock,
                     url: format!("{url}{sep}options=-csearch_path%3D{schema}"),
                     schema: Some(schema),
+                    keys,
                     _dir: None,
                 }
             }
         }
     }
+}
+
+impl TestDb {
+    /// Opens this database again, as another process would, with `keys` (migrations and the
+    /// sealing of secrets at rest run as at any start): an error if the keys cannot open it.
+    pub async fn reopen(&self, keys: MasterKeys) -> anyhow::Result<Store> {
+        let shared: tessera_core::SharedClock = Arc::new(self.clock.clone());
+        let options = StoreOptions {
+            pg_schema: self.schema.clone(),
+            max_connections: 4,
+            ..StoreOptions::default()
+        };
+        let url = match &self.schema {
+            Some(_) => postgres_url(),
+            None => self.url.clone(),
+        };
+        Store::open(&url, shared, keys, options).await
+    }
+
+    /// This database's master keys as `TESSERA_MASTER_KEY` takes them (for the real binary).
+    pub fn master_key_env(&self) -> String {
+        self.keys.current().encode().trim().replace('\n', ",")
+    }
+}
+
+/// A keyring of one new random master key.
+pub fn random_keys() -> MasterKeys {
+    MasterKeys::new(random_keyring())
+}
+
+/// A keyring of one new random master key.
+pub fn random_keyring() -> Keyring {
+    Keyring::new(vec![MasterKey::generate()]).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Defines one test per backend from an `async fn(Backend)`.

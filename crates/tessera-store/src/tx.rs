@@ -14,6 +14,7 @@ use sqlx::postgres::{PgArguments, PgConnection, PgRow};
 use sqlx::query::Query;
 use sqlx::{Postgres, Row as _, Transaction};
 
+use crate::keys::MasterKeys;
 pub use crate::sql::{Arg, Dialect, Sql, json};
 use crate::sqlite::bind::{self, SqliteRow};
 use crate::sqlite::readers::ReadConn;
@@ -52,6 +53,8 @@ pub(crate) struct Tx {
     pub(crate) jobs_channel: Option<String>,
     /// The workflow run this unit acts for, if any (see [`Tx::set_cause`]).
     pub(crate) cause: Option<Cause>,
+    /// The master keys secrets are sealed with (every row read carries them, to open its own).
+    pub(crate) keys: MasterKeys,
 }
 
 /// A unit of work's body: runs against a [`Tx`] and returns a value. A [`crate::Write`] or
@@ -59,8 +62,13 @@ pub(crate) struct Tx {
 pub(crate) type Unit<T> =
     Box<dyn for<'c> FnOnce(&'c mut Tx) -> BoxFuture<'c, Result<T, Error>> + Send>;
 
-/// A row from either backend.
-pub enum Row {
+/// A row from either backend, with the keys that open the secrets sealed in it.
+pub struct Row {
+    raw: RawRow,
+    keys: MasterKeys,
+}
+
+enum RawRow {
     Sqlite(SqliteRow),
     Postgres(PgRow),
 }
@@ -104,13 +112,37 @@ enum Driver<'c> {
 }
 
 impl Tx {
-    pub(crate) fn new(conn: Conn, now: Timestamp, jobs_channel: Option<String>) -> Self {
+    pub(crate) fn new(
+        conn: Conn,
+        now: Timestamp,
+        jobs_channel: Option<String>,
+        keys: MasterKeys,
+    ) -> Self {
         Self {
             conn: Some(conn),
             now,
             after: AfterCommit::default(),
             jobs_channel,
             cause: None,
+            keys,
+        }
+    }
+
+    /// Seals a secret for `purpose` (which names its row and column) under the sealing master
+    /// key; [`Row::sealed_text`] opens it.
+    pub(crate) fn seal(&self, purpose: &str, plaintext: &str) -> String {
+        self.keys.seal(purpose, plaintext.as_bytes())
+    }
+
+    /// The store's master keys.
+    pub(crate) fn keys(&self) -> &MasterKeys {
+        &self.keys
+    }
+
+    fn row(&self, raw: RawRow) -> Row {
+        Row {
+            raw,
+            keys: self.keys.clone(),
         }
     }
 
@@ -166,19 +198,20 @@ impl Tx {
 
     /// Runs a query and returns every row.
     pub async fn fetch_all(&mut self, sql: &str, args: Vec<Arg>) -> Result<Vec<Row>, Error> {
-        match self.driver()? {
-            Driver::Postgres(c) => Ok(pg_query(sql, args)
+        let raw: Vec<RawRow> = match self.driver()? {
+            Driver::Postgres(c) => pg_query(sql, args)
                 .fetch_all(c)
                 .await
                 .map_err(db_err)?
                 .into_iter()
-                .map(Row::Postgres)
-                .collect()),
-            Driver::Sqlite(c) => Ok(bind::query(c, sql, &args)?
+                .map(RawRow::Postgres)
+                .collect(),
+            Driver::Sqlite(c) => bind::query(c, sql, &args)?
                 .into_iter()
-                .map(Row::Sqlite)
-                .collect()),
-        }
+                .map(RawRow::Sqlite)
+                .collect(),
+        };
+        Ok(raw.into_iter().map(|r| self.row(r)).collect())
     }
 
     /// Runs a query and returns its first row, if any.
@@ -187,17 +220,18 @@ impl Tx {
         sql: &str,
         args: Vec<Arg>,
     ) -> Result<Option<Row>, Error> {
-        match self.driver()? {
-            Driver::Postgres(c) => Ok(pg_query(sql, args)
+        let raw = match self.driver()? {
+            Driver::Postgres(c) => pg_query(sql, args)
                 .fetch_optional(c)
                 .await
                 .map_err(db_err)?
-                .map(Row::Postgres)),
-            Driver::Sqlite(c) => Ok(bind::query(c, sql, &args)?
+                .map(RawRow::Postgres),
+            Driver::Sqlite(c) => bind::query(c, sql, &args)?
                 .into_iter()
                 .next()
-                .map(Row::Sqlite)),
-        }
+                .map(RawRow::Sqlite),
+        };
+        Ok(raw.map(|r| self.row(r)))
     }
 
     /// Runs a query that must return a row.
@@ -232,9 +266,9 @@ fn wrong_type(col: &str) -> Error {
 /// Reads a column of either backend: `$pg` is the sqlx type, `$lite` converts SQLite's value.
 macro_rules! get {
     ($self:expr, $col:expr, $pg:ty, $lite:expr) => {
-        match $self {
-            Row::Sqlite(r) => ($lite)(r.value($col)?).ok_or_else(|| wrong_type($col)),
-            Row::Postgres(r) => r.try_get::<$pg, _>($col).map_err(db_err),
+        match &$self.raw {
+            RawRow::Sqlite(r) => ($lite)(r.value($col)?).ok_or_else(|| wrong_type($col)),
+            RawRow::Postgres(r) => r.try_get::<$pg, _>($col).map_err(db_err),
         }
     };
 }
@@ -313,6 +347,19 @@ impl Row {
     pub fn json<T: DeserializeOwned>(&self, col: &str) -> Result<T, Error> {
         let s = self.text(col)?;
         serde_json::from_str(&s).map_err(Error::internal)
+    }
+
+    /// A secret column sealed for `purpose` (see [`Tx::seal`]), opened. A value sealed for another
+    /// row or column, or altered, is an error; so is one under a master key the store lacks.
+    pub fn sealed_text(&self, col: &str, purpose: &str) -> Result<String, Error> {
+        self.keys.open_text(purpose, &self.text(col)?)
+    }
+
+    /// A nullable sealed secret column, opened.
+    pub fn opt_sealed_text(&self, col: &str, purpose: &str) -> Result<Option<String>, Error> {
+        self.opt_text(col)?
+            .map(|v| self.keys.open_text(purpose, &v))
+            .transpose()
     }
 
     /// A nullable JSON TEXT column, decoded.

@@ -167,6 +167,7 @@ async fn the_signal_fires_for_other_processes_jobs(backend: Backend) {
     let other = Store::open(
         &postgres_url(),
         Arc::new(db.clock.clone()),
+        db.keys.clone(),
         StoreOptions {
             migrate: false,
             pg_schema: db.schema.clone(),

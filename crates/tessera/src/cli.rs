@@ -3,7 +3,6 @@
 use std::io::Read;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
@@ -65,6 +64,9 @@ enum Command {
     Demo(DemoArgs),
     /// Prints the OpenAPI description of the tenant API.
     Openapi,
+    /// The instance's signing keys and the master keys sealing secrets at rest.
+    #[command(subcommand)]
+    Keys(crate::keys::KeysCommand),
 }
 
 #[derive(Args)]
@@ -146,6 +148,9 @@ struct FileConfig {
     worker_lease_ms: Option<i64>,
     idempotency_lease_ms: Option<i64>,
     log: Option<String>,
+    /// A file holding the master keys (the keys themselves are never in this file).
+    master_key_file: Option<PathBuf>,
+    public_base_url: Option<String>,
 }
 
 fn env<T: std::str::FromStr>(name: &str) -> anyhow::Result<Option<T>> {
@@ -213,6 +218,22 @@ fn build_config(
             .unwrap_or(defaults.secure_cookies),
         ..defaults
     };
+    // The master keys: parsed now so a malformed one is refused at once (never echoed).
+    let master_keys = match std::env::var("TESSERA_MASTER_KEY") {
+        Ok(v) if !v.trim().is_empty() => Some(
+            tessera_core::keys::Keyring::parse(&v)
+                .map_err(|e| anyhow::anyhow!("TESSERA_MASTER_KEY: {e}"))?,
+        ),
+        _ => None,
+    };
+    let config = Config {
+        master_keys,
+        master_key_file: env::<PathBuf>("TESSERA_MASTER_KEY_FILE")?
+            .or_else(|| file.master_key_file.clone()),
+        public_base_url: env::<String>("TESSERA_PUBLIC_BASE_URL")?
+            .or_else(|| file.public_base_url.clone()),
+        ..config
+    };
     // Refuse a bad network list or timeout now, with a clear message, rather than at the first
     // webhook delivery.
     config.outbound()?;
@@ -249,17 +270,14 @@ fn init_demo_logging() {
 }
 
 async fn open(config: &Config, migrate: bool) -> anyhow::Result<Store> {
-    let clock: tessera_core::SharedClock = Arc::new(tessera_core::SystemClock);
-    Store::open(
-        &config.database_url,
-        clock,
+    tessera_server::master_key::open_store(
+        config,
         StoreOptions {
             migrate,
             ..StoreOptions::default()
         },
     )
     .await
-    .with_context(|| format!("opening {}", config.database_url))
 }
 
 fn parse_org(s: &str) -> anyhow::Result<OrganizationId> {
@@ -382,6 +400,10 @@ pub async fn main() -> anyhow::Result<()> {
                 dir: args.dir,
             })
             .await
+        }
+        Command::Keys(command) => {
+            init_logging(&file);
+            crate::keys::run(&config, command).await
         }
         Command::Openapi => {
             println!(

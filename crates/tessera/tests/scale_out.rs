@@ -20,9 +20,11 @@ use tokio::time::Instant;
 const ADMIN: &str = "scale-out-admin";
 const TOKENS: usize = 40;
 
-fn tessera(url: &str) -> Command {
+/// The binary on `url`, with the test database's master keys (every process must hold them).
+fn tessera(url: &str, master_key: &str) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_tessera"));
     c.env("TESSERA_DATABASE_URL", url)
+        .env("TESSERA_MASTER_KEY", master_key)
         .env("TESSERA_ADMIN_TOKEN", ADMIN)
         .env("TESSERA_RATE_LIMIT_PER_MINUTE", "0")
         .env("TESSERA_WEBHOOK_ALLOWED_NETWORKS", "127.0.0.0/8")
@@ -34,13 +36,13 @@ fn tessera(url: &str) -> Command {
     c
 }
 
-async fn api_process(url: &str) -> (Child, String) {
+async fn api_process(url: &str, master_key: &str) -> (Child, String) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let child = tessera(url)
+    let child = tessera(url, master_key)
         .args([
             "serve",
             "--no-worker",
@@ -129,10 +131,11 @@ async fn two_api_processes_and_two_workers_share_postgres() {
     let hook = format!("http://{}/hook", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
 
-    let (_api1, one) = api_process(&url).await;
-    let (_api2, two) = api_process(&url).await;
-    let mut worker1 = tessera(&url).arg("worker").spawn().unwrap();
-    let _worker2 = tessera(&url).arg("worker").spawn().unwrap();
+    let key = db.master_key_env();
+    let (_api1, one) = api_process(&url, &key).await;
+    let (_api2, two) = api_process(&url, &key).await;
+    let mut worker1 = tessera(&url, &key).arg("worker").spawn().unwrap();
+    let _worker2 = tessera(&url, &key).arg("worker").spawn().unwrap();
     let c = Client {
         http: reqwest::Client::new(),
     };

@@ -18,6 +18,7 @@ mod idempotency;
 mod inquiries;
 mod inquiries_persona;
 mod jobs;
+mod keys_at_rest;
 mod limits;
 mod matrix;
 mod ops;

@@ -6,9 +6,11 @@
 //! above. From the bottom up:
 //!
 //! 0. this file (`lock`, `lock_environment`); `scoped` (the scoped fetch), `jobs` (the queue),
-//!    `idempotency` and `api_keys`, which use nothing of `ops` but this file;
+//!    `idempotency` and `api_keys`, which use nothing of `ops` but this file; `sealed` (the
+//!    columns holding secrets sealed at rest, and the sweeps over them);
 //! 1. `events` (records an event, nothing else), `templates`, `tenancy` (organizations, scopes,
-//!    users), `webhooks` (settings), `workflows` (stored definitions, read);
+//!    users), `webhooks` (settings), `workflows` (stored definitions, read), `signing_keys` (the
+//!    instance's id and signing keys);
 //! 2. `sessions`, `webhook_deliveries` (the deliveries an event makes, attempts),
 //!    `workflow_runs` (a run made with its job, read, locked: no event);
 //! 3. `workflow_triggers`: which runs an event starts, within the rules that bound chains;
@@ -48,9 +50,11 @@ pub mod manual_runs;
 pub mod redemption;
 pub mod related;
 mod scoped;
+pub mod sealed;
 pub mod sessions;
 pub mod share_token_redemption;
 pub mod share_tokens;
+pub mod signing_keys;
 pub mod source_changes;
 pub mod source_data;
 pub mod source_notices;

@@ -11,6 +11,7 @@ use tessera_core::{Error, codes};
 
 use crate::args;
 use crate::ops::scoped::{IN_ENVIRONMENT, Table};
+use crate::ops::sealed::{WEBHOOK_PREVIOUS_SECRET, WEBHOOK_SECRET};
 use crate::paging::{Filter, Page, PageRequest, fetch_page};
 use crate::tx::{Row, Tx, json as json_arg};
 
@@ -35,22 +36,23 @@ fn opt_json(v: Option<&serde_json::Value>) -> Option<String> {
 }
 
 fn from_row(r: &Row) -> Result<Webhook, Error> {
+    let id = r.text("id")?;
     let previous = match (
-        r.opt_text("previous_secret")?,
+        r.opt_sealed_text("previous_secret", &WEBHOOK_PREVIOUS_SECRET.purpose(&id))?,
         r.opt_time("previous_secret_until")?,
     ) {
         (Some(s), Some(t)) => Some((s, t)),
         _ => None,
     };
     Ok(Webhook {
-        id: WebhookId::from_db(r.text("id")?),
+        secret: r.sealed_text("secret", &WEBHOOK_SECRET.purpose(&id))?,
+        id: WebhookId::from_db(id),
         url: r.text("url")?,
         status: WebhookStatus::parse(&r.text("status")?)
             .ok_or_else(|| Error::internal(std::io::Error::other("unknown webhook status")))?,
         enabled_events: r.json("enabled_events")?,
         inflection: Inflection::parse(&r.text("inflection")?).unwrap_or_default(),
         settings: settings_from_row(r)?,
-        secret: r.text("secret")?,
         previous_secret: previous,
         created_at: r.time("created_at")?,
         updated_at: r.time("updated_at")?,
@@ -104,7 +106,7 @@ pub(crate) async fn create(tx: &mut Tx, scope: &Scope, new: NewWebhook) -> Resul
             w.status.as_str(),
             json_arg(&w.enabled_events),
             w.inflection.as_str(),
-            &w.secret,
+            tx.seal(&WEBHOOK_SECRET.purpose(w.id.as_str()), &w.secret),
             crate::Arg::NullText,
             crate::Arg::NullInt,
             w.created_at,
@@ -176,8 +178,10 @@ async fn save(tx: &mut Tx, w: &Webhook) -> Result<(), Error> {
             w.status.as_str(),
             json_arg(&w.enabled_events),
             w.inflection.as_str(),
-            &w.secret,
-            w.previous_secret.as_ref().map(|(s, _)| s.clone()),
+            tx.seal(&WEBHOOK_SECRET.purpose(w.id.as_str()), &w.secret),
+            w.previous_secret
+                .as_ref()
+                .map(|(s, _)| tx.seal(&WEBHOOK_PREVIOUS_SECRET.purpose(w.id.as_str()), s)),
             w.previous_secret.as_ref().map(|(_, t)| *t),
             w.updated_at,
             w.settings.name.clone(),

@@ -11,6 +11,7 @@ use tessera_core::workflow::{
 use tessera_core::{Error, codes};
 
 use crate::args;
+use crate::ops::sealed::WORKFLOW_SECRET;
 use crate::ops::workflows::{COLUMNS, WORKFLOWS};
 use crate::ops::{connections, templates};
 use crate::tx::{Tx, json};
@@ -109,7 +110,7 @@ pub(crate) async fn create(
             &w.trigger.event,
             json(&w.trigger.conditions),
             json(&w.steps),
-            &w.secret,
+            tx.seal(&WORKFLOW_SECRET.purpose(w.id.as_str()), &w.secret),
             w.created_at,
             w.updated_at,
             &scope.env

@@ -8,6 +8,7 @@ use tessera_core::workflow::{Trigger, Workflow, WorkflowStatus};
 
 use crate::args;
 use crate::ops::scoped::{IN_ENVIRONMENT, Table};
+use crate::ops::sealed::WORKFLOW_SECRET;
 use crate::paging::{Filter, Page, PageRequest, fetch_page};
 use crate::tx::{Row, Tx};
 
@@ -16,8 +17,10 @@ pub(crate) const COLUMNS: &str =
     "id, name, status, trigger_event, trigger_conditions, steps, secret, created_at, updated_at";
 
 pub(crate) fn from_row(r: &Row) -> Result<Workflow, Error> {
+    let id = r.text("id")?;
     Ok(Workflow {
-        id: WorkflowId::from_db(r.text("id")?),
+        secret: r.sealed_text("secret", &WORKFLOW_SECRET.purpose(&id))?,
+        id: WorkflowId::from_db(id),
         name: r.opt_text("name")?,
         status: WorkflowStatus::parse(&r.text("status")?)
             .ok_or_else(|| Error::internal(std::io::Error::other("unknown workflow status")))?,
@@ -26,7 +29,6 @@ pub(crate) fn from_row(r: &Row) -> Result<Workflow, Error> {
             conditions: r.json("trigger_conditions")?,
         },
         steps: r.json("steps")?,
-        secret: r.text("secret")?,
         created_at: r.time("created_at")?,
         updated_at: r.time("updated_at")?,
     })

@@ -27,6 +27,7 @@ use tessera_core::{Error, SharedClock, Timestamp};
 
 pub(crate) use migrate::MIGRATOR;
 
+use crate::keys::MasterKeys;
 use crate::options::StoreOptions;
 use crate::tx::{Conn, Tx};
 use readers::ReadPool;
@@ -38,6 +39,7 @@ pub(crate) struct SqliteBackend {
     path: String,
     /// Set by `close`: no more reads or writes.
     closed: AtomicBool,
+    keys: MasterKeys,
 }
 
 impl SqliteBackend {
@@ -45,6 +47,7 @@ impl SqliteBackend {
         path: &str,
         clock: SharedClock,
         jobs: Arc<tokio::sync::Notify>,
+        keys: MasterKeys,
         options: &StoreOptions,
     ) -> anyhow::Result<Self> {
         if let Some(dir) = Path::new(path)
@@ -58,12 +61,13 @@ impl SqliteBackend {
         } else {
             migrate::create(path).await?;
         }
-        let writer = Writer::spawn(connection::open(path, false)?, clock, jobs)?;
+        let writer = Writer::spawn(connection::open(path, false)?, clock, jobs, keys.clone())?;
         Ok(Self {
             writer,
             readers: ReadPool::new(path),
             path: path.to_owned(),
             closed: AtomicBool::new(false),
+            keys,
         })
     }
 
@@ -87,7 +91,12 @@ impl SqliteBackend {
                 "the database is closed",
             )));
         }
-        Ok(Tx::new(Conn::SqliteRead(self.readers.lease()?), now, None))
+        Ok(Tx::new(
+            Conn::SqliteRead(self.readers.lease()?),
+            now,
+            None,
+            self.keys.clone(),
+        ))
     }
 
     pub(crate) async fn migrate(&self) -> anyhow::Result<()> {

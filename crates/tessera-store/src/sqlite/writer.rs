@@ -15,6 +15,7 @@ use tessera_core::{Error, SharedClock};
 use tokio::sync::{mpsc, oneshot};
 
 use super::connection::exec_plain;
+use crate::keys::MasterKeys;
 use crate::tx::{Conn, Tx, Unit};
 
 /// Most units committed together.
@@ -43,11 +44,12 @@ impl Writer {
         conn: rusqlite::Connection,
         clock: SharedClock,
         jobs: Arc<tokio::sync::Notify>,
+        keys: MasterKeys,
     ) -> std::io::Result<Self> {
         let (sender, rx) = mpsc::channel::<Job>(QUEUE);
         std::thread::Builder::new()
             .name("tessera-sqlite-writer".into())
-            .spawn(move || run(conn, rx, clock, jobs))?;
+            .spawn(move || run(conn, rx, clock, jobs, keys))?;
         Ok(Self { sender })
     }
 
@@ -82,6 +84,7 @@ fn run(
     mut rx: mpsc::Receiver<Job>,
     clock: SharedClock,
     jobs: Arc<tokio::sync::Notify>,
+    keys: MasterKeys,
 ) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.blocking_recv() {
@@ -92,7 +95,7 @@ fn run(
                 Err(_) => break,
             }
         }
-        conn = commit_batch(conn, &mut batch, &clock, &jobs);
+        conn = commit_batch(conn, &mut batch, &clock, &jobs, &keys);
     }
 }
 
@@ -102,8 +105,9 @@ fn commit_batch(
     batch: &mut Vec<Job>,
     clock: &SharedClock,
     jobs: &tokio::sync::Notify,
+    keys: &MasterKeys,
 ) -> rusqlite::Connection {
-    let mut tx = Tx::new(Conn::Sqlite(conn), clock.now(), None);
+    let mut tx = Tx::new(Conn::Sqlite(conn), clock.now(), None, keys.clone());
     if let Err(e) = with_conn(&tx, |c| exec_plain(c, "begin immediate")) {
         let msg = e.to_string();
         for job in batch.drain(..) {

@@ -10,6 +10,7 @@ pub mod events;
 pub mod idempotency;
 pub mod inquiries;
 pub mod jobs;
+pub mod keys;
 pub mod redemption;
 pub mod related;
 pub mod sessions;

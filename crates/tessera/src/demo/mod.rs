@@ -11,12 +11,11 @@ mod script;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
 use tessera_server::Config;
-use tessera_store::{Store, StoreOptions};
+use tessera_store::StoreOptions;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -94,8 +93,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         webhook_retry_scale: 0.01,
         ..Config::default()
     };
-    let clock: tessera_core::SharedClock = Arc::new(tessera_core::SystemClock);
-    let store = Store::open(&config.database_url, clock, StoreOptions::default()).await?;
+    // The master key is made in the demo's directory, as on any first start.
+    let store = tessera_server::master_key::open_store(&config, StoreOptions::default()).await?;
     let listener = bind(args.listen).await?;
     let address = listener.local_addr()?;
     let stop = CancellationToken::new();
