@@ -17,6 +17,7 @@ pub mod keys;
 pub mod mask;
 pub mod permission;
 pub mod persona_events;
+pub mod receipt;
 pub mod retry;
 pub mod secret;
 pub mod share_token;

@@ -8,7 +8,6 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use crate::checks;
@@ -112,13 +111,12 @@ impl Copy {
         checks::evaluate(template, &fields, &verifications, now)
     }
 
-    /// `sha256:<hex>` of the RFC 8785 (JCS) canonical form of exactly the data copied: the fields
-    /// with their types and values; each verification's type, status, completed-at, checks and
-    /// extracted attributes; each document's kind, content type, size and content hash. Ids and
-    /// the time of the copy are not part of it, so the manifest and the redemption of unchanged
-    /// source data give the same digest.
-    pub fn digest(&self) -> String {
-        let value = json!({
+    /// Exactly the data copied, as a document: the fields with their types and values; each
+    /// verification's type, status, completed-at, checks and extracted attributes; each document's
+    /// kind, content type, size and content hash. Ids and the time of the copy are not part of it,
+    /// so the manifest and the redemption of unchanged source data give the same document.
+    pub fn data(&self) -> Value {
+        json!({
             "fields": self.fields,
             "verifications": self.verifications.iter().map(|v| json!({
                 "type": v.kind,
@@ -133,9 +131,13 @@ impl Copy {
                 "byte-size": d.byte_size,
                 "sha256": d.sha256,
             })).collect::<Vec<_>>(),
-        });
-        let canonical = serde_jcs::to_vec(&value).unwrap_or_default();
-        format!("sha256:{}", hex::encode(Sha256::digest(&canonical)))
+        })
+    }
+
+    /// `sha256:<hex>` of the RFC 8785 (JCS) canonical form of [`Copy::data`] (what a receipt's
+    /// `data-digest` states).
+    pub fn digest(&self) -> String {
+        crate::receipt::digest_of(&self.data())
     }
 
     /// The manifest of this copy: what it holds, and the dry run of the destination's checks as

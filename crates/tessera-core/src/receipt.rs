@@ -1,0 +1,221 @@
+//! Signed share receipts: what a redemption copied, signed by the source instance as a compact
+//! JWS (RFC 7515) with EdDSA (RFC 8037) under one of its published keys. A receipt proves that
+//! this instance, holding that key, recorded that this token of this source organization's
+//! inquiry was redeemed by that destination at that time, with these verifications, and that the
+//! data copied had this digest; it does not prove that the data is true, nor that the
+//! destination still holds it.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::keys::InstanceKey;
+use crate::keys::identity::{EDDSA, Jwk, verify as verify_signature};
+
+/// The JWS `typ` of a receipt.
+pub const TYP: &str = "tessera-receipt+jwt";
+
+/// One verification that travelled with the copy, as the source recorded it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct TravelledVerification {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub status: String,
+    pub completed_at: String,
+}
+
+/// The claims of a receipt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Claims {
+    /// The source instance's id.
+    pub iss: String,
+    /// The share token's id.
+    pub sub: String,
+    /// When the receipt was signed (the redemption), in Unix seconds.
+    pub iat: i64,
+    pub source_organization: String,
+    pub destination_organization: String,
+    /// The source inquiry.
+    pub inquiry_id: String,
+    /// `clone` or `hydrate`.
+    pub redeem_mode: String,
+    pub verifications: Vec<TravelledVerification>,
+    /// RFC 3339.
+    pub redeemed_at: String,
+    /// `sha256:` of the RFC 8785 canonical form of exactly the data copied.
+    pub data_digest: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Header {
+    alg: String,
+    kid: String,
+    typ: String,
+}
+
+/// Why a receipt does not verify.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReceiptError {
+    #[error("not a compact JWS (three base64url parts)")]
+    Malformed,
+    #[error("the receipt is signed with {0}, not EdDSA")]
+    Algorithm(String),
+    #[error("no published key has the receipt's kid {0}")]
+    UnknownKey(String),
+    #[error("the signature does not verify: the receipt was changed or not signed by that key")]
+    Signature,
+    #[error("the claims are not a receipt's: {0}")]
+    Claims(String),
+    #[error("the data's digest is {actual}, the receipt says {claimed}")]
+    DataMismatch { claimed: String, actual: String },
+}
+
+/// `sha256:` of the RFC 8785 (JCS) canonical form of `data`.
+pub fn digest_of(data: &Value) -> String {
+    let canonical = serde_jcs::to_vec(data).unwrap_or_default();
+    format!("sha256:{}", hex::encode(Sha256::digest(&canonical)))
+}
+
+/// Signs `claims` with `key`: `header.payload.signature`, each base64url without padding.
+pub fn sign(claims: &Claims, key: &InstanceKey) -> String {
+    let header = Header {
+        alg: EDDSA.to_owned(),
+        kid: key.kid(),
+        typ: TYP.to_owned(),
+    };
+    let encode = |v: &[u8]| URL_SAFE_NO_PAD.encode(v);
+    let signing_input = format!(
+        "{}.{}",
+        encode(&serde_json::to_vec(&header).unwrap_or_default()),
+        encode(&serde_jcs::to_vec(claims).unwrap_or_default())
+    );
+    let signature = key.sign(signing_input.as_bytes());
+    format!("{signing_input}.{}", encode(&signature))
+}
+
+/// Verifies `receipt` against the published keys `jwks` (active and retired alike: a receipt
+/// signed before a rotation still verifies) and returns its claims.
+pub fn verify(receipt: &str, jwks: &[Jwk]) -> Result<Claims, ReceiptError> {
+    let mut parts = receipt.trim().split('.');
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(ReceiptError::Malformed);
+    };
+    let decode = |v: &str| {
+        URL_SAFE_NO_PAD
+            .decode(v)
+            .map_err(|_| ReceiptError::Malformed)
+    };
+    let header: Header =
+        serde_json::from_slice(&decode(h)?).map_err(|_| ReceiptError::Malformed)?;
+    if header.alg != EDDSA {
+        return Err(ReceiptError::Algorithm(header.alg));
+    }
+    let jwk = jwks
+        .iter()
+        .find(|k| k.kid == header.kid && k.kty == "OKP" && k.crv == "Ed25519")
+        .ok_or_else(|| ReceiptError::UnknownKey(header.kid.clone()))?;
+    if !verify_signature(&jwk.x, format!("{h}.{p}").as_bytes(), &decode(s)?) {
+        return Err(ReceiptError::Signature);
+    }
+    serde_json::from_slice(&decode(p)?).map_err(|e| ReceiptError::Claims(e.to_string()))
+}
+
+/// Checks that `data` is exactly the data the receipt's claims describe.
+pub fn check_data(claims: &Claims, data: &Value) -> Result<(), ReceiptError> {
+    let actual = digest_of(data);
+    if actual == claims.data_digest {
+        Ok(())
+    } else {
+        Err(ReceiptError::DataMismatch {
+            claimed: claims.data_digest.clone(),
+            actual,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn claims(data: &Value) -> Claims {
+        Claims {
+            iss: "tsi_example".into(),
+            sub: "cnst_example".into(),
+            iat: 1_795_824_000,
+            source_organization: "org_a".into(),
+            destination_organization: "org_b".into(),
+            inquiry_id: "inq_example".into(),
+            redeem_mode: "clone".into(),
+            verifications: vec![TravelledVerification {
+                kind: "government-id".into(),
+                status: "passed".into(),
+                completed_at: "2026-01-02T03:04:05.000Z".into(),
+            }],
+            redeemed_at: "2026-11-28T00:00:00.000Z".into(),
+            data_digest: digest_of(data),
+        }
+    }
+
+    #[test]
+    fn a_signed_receipt_verifies_and_its_data_matches() {
+        let key = InstanceKey::generate();
+        let data = json!({"fields": {"name-first": {"type": "string", "value": "Ada"}}});
+        let c = claims(&data);
+        let receipt = sign(&c, &key);
+        assert_eq!(receipt.split('.').count(), 3);
+        let other = InstanceKey::generate();
+        let jwks = [other.public_jwk(), key.public_jwk()];
+        assert_eq!(verify(&receipt, &jwks), Ok(c.clone()));
+        assert_eq!(check_data(&c, &data), Ok(()));
+        // The same data written in another member order is the same data.
+        let reordered: Value =
+            serde_json::from_str(r#"{"fields":{"name-first":{"value":"Ada","type":"string"}}}"#)
+                .unwrap();
+        assert_eq!(check_data(&c, &reordered), Ok(()));
+    }
+
+    #[test]
+    fn tampering_with_a_claim_the_data_or_the_key_fails() {
+        let key = InstanceKey::generate();
+        let data = json!({"fields": {}});
+        let receipt = sign(&claims(&data), &key);
+        let jwks = [key.public_jwk()];
+        let parts: Vec<&str> = receipt.split('.').collect();
+
+        // A changed claim (another destination) under the old signature.
+        let mut changed = claims(&data);
+        changed.destination_organization = "org_mallory".into();
+        let forged = format!(
+            "{}.{}.{}",
+            parts[0],
+            URL_SAFE_NO_PAD.encode(serde_jcs::to_vec(&changed).unwrap()),
+            parts[2]
+        );
+        assert_eq!(verify(&forged, &jwks), Err(ReceiptError::Signature));
+
+        // Other data than was copied.
+        let c = verify(&receipt, &jwks).unwrap();
+        assert!(matches!(
+            check_data(&c, &json!({"fields": {"x": 1}})),
+            Err(ReceiptError::DataMismatch { .. })
+        ));
+
+        // Another key under the same kid.
+        let mut impostor = InstanceKey::generate().public_jwk();
+        impostor.kid = key.kid();
+        assert_eq!(verify(&receipt, &[impostor]), Err(ReceiptError::Signature));
+        // A key that is not published.
+        assert!(matches!(
+            verify(&receipt, &[InstanceKey::generate().public_jwk()]),
+            Err(ReceiptError::UnknownKey(_))
+        ));
+        assert_eq!(verify("a.b", &jwks), Err(ReceiptError::Malformed));
+    }
+}
