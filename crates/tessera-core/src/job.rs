@@ -6,7 +6,7 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
-use crate::id::{DeliveryId, ShareTokenId, WorkflowRunId};
+use crate::id::{DeliveryId, ShareTokenBatchId, ShareTokenId, WorkflowRunId};
 use crate::workflow::Cause;
 
 /// A background job.
@@ -15,6 +15,7 @@ pub enum Job {
     RedeemShareToken(RedeemShareToken),
     DeliverWebhook(DeliverWebhook),
     RunWorkflow(RunWorkflow),
+    ProcessShareTokenBatch(ProcessShareTokenBatch),
 }
 
 /// Copy a share token's source into its destination: `{"share-token-id", "cause"?}`.
@@ -46,6 +47,13 @@ pub struct RunWorkflow {
     pub workflow_run_id: WorkflowRunId,
 }
 
+/// Process the next chunk of a share-token batch's pending items: `{"share-token-batch-id"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct ProcessShareTokenBatch {
+    pub share_token_batch_id: ShareTokenBatchId,
+}
+
 fn lenient<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cause>, D::Error> {
     let value = Option::<Value>::deserialize(d)?;
     Ok(value.and_then(|v| serde_json::from_value(v).ok()))
@@ -66,6 +74,7 @@ impl Job {
     pub const REDEEM_SHARE_TOKEN: &'static str = "redeem_share_token";
     pub const DELIVER_WEBHOOK: &'static str = "deliver_webhook";
     pub const RUN_WORKFLOW: &'static str = "run_workflow";
+    pub const PROCESS_SHARE_TOKEN_BATCH: &'static str = "process_share_token_batch";
 
     /// The kind string stored with the job (and used as a metrics label).
     pub fn kind(&self) -> &'static str {
@@ -73,6 +82,7 @@ impl Job {
             Self::RedeemShareToken(_) => Self::REDEEM_SHARE_TOKEN,
             Self::DeliverWebhook(_) => Self::DELIVER_WEBHOOK,
             Self::RunWorkflow(_) => Self::RUN_WORKFLOW,
+            Self::ProcessShareTokenBatch(_) => Self::PROCESS_SHARE_TOKEN_BATCH,
         }
     }
 
@@ -82,6 +92,7 @@ impl Job {
             Self::RedeemShareToken(p) => serde_json::to_value(p),
             Self::DeliverWebhook(p) => serde_json::to_value(p),
             Self::RunWorkflow(p) => serde_json::to_value(p),
+            Self::ProcessShareTokenBatch(p) => serde_json::to_value(p),
         };
         // Ids, strings and integers only: serializing them cannot fail.
         value.unwrap_or(Value::Null)
@@ -104,6 +115,9 @@ impl Job {
             }
             Self::DELIVER_WEBHOOK => read(Self::DELIVER_WEBHOOK, payload).map(Self::DeliverWebhook),
             Self::RUN_WORKFLOW => read(Self::RUN_WORKFLOW, payload).map(Self::RunWorkflow),
+            Self::PROCESS_SHARE_TOKEN_BATCH => {
+                read(Self::PROCESS_SHARE_TOKEN_BATCH, payload).map(Self::ProcessShareTokenBatch)
+            }
             other => Err(BadJob::UnknownKind(other.to_owned())),
         }
     }
@@ -112,7 +126,9 @@ impl Job {
     pub fn cause(&self) -> Option<&Cause> {
         match self {
             Self::RedeemShareToken(p) => p.cause.as_ref(),
-            Self::DeliverWebhook(_) | Self::RunWorkflow(_) => None,
+            Self::DeliverWebhook(_) | Self::RunWorkflow(_) | Self::ProcessShareTokenBatch(_) => {
+                None
+            }
         }
     }
 }
@@ -135,6 +151,12 @@ impl From<RunWorkflow> for Job {
     }
 }
 
+impl From<ProcessShareTokenBatch> for Job {
+    fn from(p: ProcessShareTokenBatch) -> Self {
+        Self::ProcessShareTokenBatch(p)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,6 +165,7 @@ mod tests {
     const TOKEN: &str = "cnst_0123456789abcdefABCD";
     const DELIVERY: &str = "whd_0123456789abcdefABCD";
     const RUN: &str = "wfr_0123456789abcdefABCD";
+    const BATCH: &str = "stb_0123456789abcdefABCD";
 
     /// The literal rows today's (and yesterday's) code writes must still parse, and a job
     /// written now must be stored exactly as they are.
@@ -157,6 +180,10 @@ mod tests {
             ),
             ("deliver_webhook", json!({"delivery-id": DELIVERY})),
             ("run_workflow", json!({"workflow-run-id": RUN})),
+            (
+                "process_share_token_batch",
+                json!({"share-token-batch-id": BATCH}),
+            ),
         ];
         for (kind, payload) in rows {
             let job = Job::parse(kind, payload.clone()).unwrap_or_else(|e| panic!("{kind}: {e}"));
@@ -194,6 +221,16 @@ mod tests {
             cause: None,
         });
         assert_eq!(job.payload(), json!({"share-token-id": TOKEN}));
+        let job = Job::from(ProcessShareTokenBatch {
+            share_token_batch_id: ShareTokenBatchId::parse(BATCH).unwrap(),
+        });
+        assert_eq!(
+            (job.kind(), job.payload()),
+            (
+                "process_share_token_batch",
+                json!({"share-token-batch-id": BATCH})
+            )
+        );
     }
 
     #[test]
@@ -223,6 +260,10 @@ mod tests {
             ("deliver_webhook", json!({"delivery-id": "nope"})),
             ("deliver_webhook", json!({"delivery-id": TOKEN})),
             ("run_workflow", json!({"workflow-run-id": 7})),
+            (
+                "process_share_token_batch",
+                json!({"share-token-batch-id": TOKEN}),
+            ),
             ("redeem_share_token", json!(null)),
             ("redeem_share_token", json!("stkn")),
         ] {

@@ -20,7 +20,8 @@
 //!    `workflow_definitions` (saving a definition, checked against connections and templates);
 //! 7. `share_tokens`, `related` and `source_data` (what is shown beside an object);
 //! 8. `share_token_redemption` (the redeem compare-and-set, `redeemed`/`failed`), `manual_runs`;
-//! 9. `redemption` (the copy), `workflow_steps` (the effects of steps);
+//! 9. `redemption` (the copy), `workflow_steps` (the effects of steps), `share_token_batches`
+//!    (a batch and its items, each item processed by the single-token ops);
 //! 10. `workflow_advance` (a run's units: a step's effect and its record, `http-request` steps);
 //! 11. `job_failures` (a job out of attempts, given up per its kind).
 //!
@@ -42,6 +43,7 @@ pub mod redemption;
 pub mod related;
 mod scoped;
 pub mod sessions;
+pub mod share_token_batches;
 pub mod share_token_redemption;
 pub mod share_tokens;
 pub mod source_data;

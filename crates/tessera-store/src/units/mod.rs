@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod redemption;
 pub mod related;
 pub mod sessions;
+pub mod share_token_batches;
 pub mod share_tokens;
 pub mod templates;
 pub mod tenancy;
