@@ -11,6 +11,7 @@ use serde_json::Value;
 use tessera_core::connection::Direction;
 use tessera_core::id::{ConnectionId, InquiryId, ShareTokenId, TemplateId};
 use tessera_core::jsonapi::{Document, ErrorDocument, ListDocument};
+use tessera_core::share_token::batch::{NewToken, TokenOptions};
 use tessera_core::share_token::{
     DEFAULT_EXPIRES_IN, FieldMapping, RedeemParams, ShareToken, ShareTokenStatus, SourceId,
     check_expires_in, check_field_mappings,
@@ -172,24 +173,40 @@ async fn commit_token(
     responses((status = 201, body = Document<crate::schema::Resource<crate::schema::ShareTokenAttributes, crate::schema::ShareTokenRelationships>>), (status = 403, body = ErrorDocument), (status = 409, body = ErrorDocument), (status = 422, description = "invalid attributes; also a `connection-id` or `source-id` the caller cannot see (`reference_not_found`, with its pointer)", body = ErrorDocument)))]
 pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewShareToken>>) -> Reply {
     let include = write_includes(&ctx)?;
-    let a = body.data.attributes;
-    let connection = id_attribute(
-        &required(a.connection_id, "connection-id")?,
-        "connection-id",
-        ConnectionId::parse,
-        codes::INVALID_ID,
-    )?;
-    let source = SourceId::parse(&required(a.source_id, "source-id")?)?;
-    let expires_in = check_expires_in(a.expires_in_seconds.unwrap_or(DEFAULT_EXPIRES_IN))?;
+    let t = new_token(body.data.attributes)?;
     let actor = ctx.actor();
     commit_token(
         &ctx,
         StatusCode::CREATED,
         Some(Direction::Outbound),
         include,
-        share_tokens::create(ctx.scope().clone(), connection, source, expires_in, actor),
+        share_tokens::create(
+            ctx.scope().clone(),
+            t.connection_id,
+            t.source_id,
+            t.options.expires_in_seconds,
+            actor,
+        ),
     )
     .await
+}
+
+/// A new token as a create's attributes name it: the single create's, and each item of a batch
+/// (`share_token_batches::create`, which gives every item the batch's connection).
+pub(crate) fn new_token(a: NewShareToken) -> Result<NewToken, Error> {
+    let connection_id = id_attribute(
+        &required(a.connection_id, "connection-id")?,
+        "connection-id",
+        ConnectionId::parse,
+        codes::INVALID_ID,
+    )?;
+    let source_id = SourceId::parse(&required(a.source_id, "source-id")?)?;
+    let expires_in_seconds = check_expires_in(a.expires_in_seconds.unwrap_or(DEFAULT_EXPIRES_IN))?;
+    Ok(NewToken {
+        connection_id,
+        source_id,
+        options: TokenOptions { expires_in_seconds },
+    })
 }
 
 #[utoipa::path(get, path = "/api/v1/connect/share-tokens", tag = "share-tokens",
