@@ -285,7 +285,7 @@ pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
     )
 }
 
-fn redeem_params(body: Body<RedeemAttributes>) -> Result<RedeemParams, Error> {
+pub(crate) fn redeem_params(body: Body<RedeemAttributes>) -> Result<RedeemParams, Error> {
     let a = body.data.attributes;
     let destination_id = a
         .destination_id

@@ -245,6 +245,8 @@ pub mod codes {
     /// A Persona attribute naming something Tessera does not have (an account, a template
     /// version).
     pub const UNSUPPORTED_ATTRIBUTE: &str = "unsupported_attribute";
+    /// A batch naming the same object in two items.
+    pub const DUPLICATE_ITEM: &str = "duplicate_item";
 }
 
 #[cfg(test)]
