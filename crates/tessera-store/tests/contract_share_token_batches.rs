@@ -195,6 +195,15 @@ async fn each_item_is_processed_once_and_the_batch_finishes(backend: Backend) {
         "done once"
     );
     assert_eq!(rows(store, "share_tokens").await, 1);
+    // An item left: the job keeps its lease for the next chunk.
+    assert!(
+        !write(
+            store,
+            batches::advance(claimed.id.clone(), batch.id.clone(), 60_000)
+        )
+        .await
+    );
+    assert_eq!(job_counts(store).await.running, 1);
     // The single create refuses an open inquiry: nothing of it stays; the refusal is recorded.
     let e = refused(store, batches::apply_item(pending[1].clone())).await;
     assert!(e.is(codes::SOURCE_NOT_SHAREABLE));
@@ -208,7 +217,7 @@ async fn each_item_is_processed_once_and_the_batch_finishes(backend: Backend) {
     assert!(
         write(
             store,
-            batches::advance(claimed.id.clone(), batch.id.clone())
+            batches::advance(claimed.id.clone(), batch.id.clone(), 60_000)
         )
         .await
     );

@@ -415,11 +415,12 @@ pub(crate) async fn fail_item(
 }
 
 /// After a chunk: when no item is left, the batch is processed and its job done (`true`);
-/// otherwise the job is due again at once for the next chunk (`false`).
+/// otherwise the job keeps its lease for `lease_ms` more, for the next chunk (`false`).
 pub(crate) async fn advance(
     tx: &mut Tx,
     job: &JobId,
     batch: &ShareTokenBatchId,
+    lease_ms: i64,
 ) -> Result<bool, Error> {
     let now = tx.now();
     if pending_items(tx, batch, 1).await?.is_empty() {
@@ -431,7 +432,7 @@ pub(crate) async fn advance(
         jobs::complete(tx, job).await?;
         return Ok(true);
     }
-    jobs::reschedule(tx, job, now).await?;
+    jobs::extend_lease(tx, job, now.plus_millis(lease_ms)).await?;
     Ok(false)
 }
 

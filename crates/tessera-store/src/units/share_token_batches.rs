@@ -2,7 +2,7 @@
 //! `crate::ops::share_token_batches` as one transaction. Submitting a batch ([`create`],
 //! [`redeem`]) writes it, its items and its job; the worker then runs [`pending_items`], one
 //! [`apply_item`] per item (the single-token unit and the item's outcome, or the refusal recorded
-//! by [`fail_item`] after it rolled back), and [`advance`] after each chunk.
+//! by [`fail_item`] after it rolled back), and [`advance`] after each chunk, until none is left.
 
 use crate::ops::share_token_batches as op;
 use crate::paging::{Page, PageRequest};
@@ -28,6 +28,7 @@ crate::work::units! { op;
     Write apply_item(id: ShareTokenBatchItemId) -> bool = apply_item(&id);
     /// Records the single-token op's refusal of an item.
     Write fail_item(id: ShareTokenBatchItemId, failure: ItemFailure) -> () = fail_item(&id, &failure);
-    /// After a chunk: finishes the batch and its job (`true`), or makes the job due again.
-    Write advance(job: JobId, batch: ShareTokenBatchId) -> bool = advance(&job, &batch);
+    /// After a chunk: finishes the batch and its job (`true`), or keeps the job's lease for
+    /// `lease_ms` more for the next chunk.
+    Write advance(job: JobId, batch: ShareTokenBatchId, lease_ms: i64) -> bool = advance(&job, &batch, lease_ms);
 }
