@@ -14,6 +14,7 @@ pub mod events;
 pub mod inquiries;
 pub mod openapi;
 pub mod organization;
+pub mod share_token_batches;
 pub mod share_token_manifest;
 pub mod share_tokens;
 pub mod templates;
@@ -299,6 +300,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(inquiries::set_tags))
         .routes(routes!(verifications::redact))
         .routes(routes!(documents::redact))
+        .routes(routes!(share_token_batches::create))
+        .routes(routes!(share_token_batches::redeem))
+        .routes(routes!(share_token_batches::show))
+        .routes(routes!(share_token_batches::items_list))
 }
 
 /// Shared handler helper: a query for a single-object endpoint.
@@ -336,6 +341,9 @@ pub mod schema {
     pub use tessera_core::event::EventAttributes;
     pub use tessera_core::inquiry::{InquiryAttributes, InquiryRelationships};
     pub use tessera_core::jsonapi::{NoRelationships, Resource};
+    pub use tessera_core::share_token::batch::{
+        ShareTokenBatchAttributes, ShareTokenBatchItemAttributes,
+    };
     pub use tessera_core::share_token::{ShareTokenAttributes, ShareTokenRelationships};
     pub use tessera_core::template::TemplateAttributes;
     pub use tessera_core::tenancy::{

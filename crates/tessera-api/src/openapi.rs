@@ -251,14 +251,24 @@ fn created_at(path: &str) -> Option<String> {
         "/api/v1/workflows/{id}/trigger" => Some("/api/v1/workflow-runs/{id}".into()),
         // Expiring the caller's own key would end a fuzzing run; nothing to link to either.
         "/api/v1/api-keys" => None,
+        // A batch (202) is read at its own path.
+        "/api/v1/connect/share-tokens/batch" | "/api/v1/connect/share-tokens/batch-redeem" => {
+            Some("/api/v1/connect/share-token-batches/{id}".into())
+        }
         p if !p.contains('{') => Some(format!("{p}/{{id}}")),
         _ => None,
     }
 }
 
-/// Links from the 201 of a create to every operation on the created object.
+/// Links from the 201 of a create (or the 202 of an accepted batch) to every operation on the
+/// created object.
 fn add_links(op: &mut Operation, target: &str, operations: &[(String, &'static str)]) {
-    let Some(RefOr::T(created)) = op.responses.responses.get_mut("201") else {
+    let status = if op.responses.responses.contains_key("201") {
+        "201"
+    } else {
+        "202"
+    };
+    let Some(RefOr::T(created)) = op.responses.responses.get_mut(status) else {
         return;
     };
     let nested = format!("{target}/");

@@ -54,17 +54,15 @@ pub struct NewShareToken {
 }
 
 impl NewShareToken {
-    /// The token a create (or a batch item on `connection`) asks for, checked.
-    pub fn spec(self, connection: Option<ConnectionId>) -> Result<TokenSpec, Error> {
-        let connection_id = match connection {
-            Some(c) => c,
-            None => id_attribute(
-                &required(self.connection_id, "connection-id")?,
-                "connection-id",
-                ConnectionId::parse,
-                codes::INVALID_ID,
-            )?,
-        };
+    /// The token a create (or a batch item, merged over the batch's attributes) asks for,
+    /// checked: the one parser of a create's body.
+    pub fn spec(self) -> Result<TokenSpec, Error> {
+        let connection_id = id_attribute(
+            &required(self.connection_id, "connection-id")?,
+            "connection-id",
+            ConnectionId::parse,
+            codes::INVALID_ID,
+        )?;
         let source_id = SourceId::parse(&required(self.source_id, "source-id")?)?;
         let expires_in_seconds =
             check_expires_in(self.expires_in_seconds.unwrap_or(DEFAULT_EXPIRES_IN))?;
@@ -205,7 +203,7 @@ async fn commit_token(
     responses((status = 201, body = Document<crate::schema::Resource<crate::schema::ShareTokenAttributes, crate::schema::ShareTokenRelationships>>), (status = 403, body = ErrorDocument), (status = 409, body = ErrorDocument), (status = 422, description = "invalid attributes; also a `connection-id` or `source-id` the caller cannot see (`reference_not_found`, with its pointer)", body = ErrorDocument)))]
 pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewShareToken>>) -> Reply {
     let include = write_includes(&ctx)?;
-    let spec = body.data.attributes.spec(None)?;
+    let spec = body.data.attributes.spec()?;
     let actor = ctx.actor();
     commit_token(
         &ctx,
@@ -307,7 +305,7 @@ pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
     )
 }
 
-fn redeem_params(body: Body<RedeemAttributes>) -> Result<RedeemParams, Error> {
+pub(crate) fn redeem_params(body: Body<RedeemAttributes>) -> Result<RedeemParams, Error> {
     let a = body.data.attributes;
     let destination_id = a
         .destination_id

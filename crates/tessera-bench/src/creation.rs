@@ -11,7 +11,7 @@ use crate::table::{fmt_stats, row};
 use crate::{Bench, limits};
 
 impl Bench {
-    fn create_fn(
+    pub(crate) fn create_fn(
         &self,
     ) -> impl Fn(u64) -> Pin<Box<dyn Future<Output = bool> + Send>> + Clone + Send + Sync + 'static
     {

@@ -143,6 +143,10 @@ define_ids! {
     JobId => "job",
     /// A dashboard session.
     SessionId => "ses",
+    /// A batch of share-token creations or redemptions.
+    ShareTokenBatchId => "stb",
+    /// One item of a share-token batch.
+    ShareTokenBatchItemId => "stbi",
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
-use crate::id::{DeliveryId, ShareTokenId, WorkflowRunId};
+use crate::id::{DeliveryId, ShareTokenBatchId, ShareTokenId, WorkflowRunId};
 use crate::source_status::SourceChange;
 use crate::time::Timestamp;
 use crate::workflow::Cause;
@@ -18,6 +18,7 @@ pub enum Job {
     DeliverWebhook(DeliverWebhook),
     RunWorkflow(RunWorkflow),
     NotifySourceChange(NotifySourceChange),
+    ProcessShareTokenBatch(ProcessShareTokenBatch),
 }
 
 /// Copy a share token's source into its destination: `{"share-token-id", "cause"?}`.
@@ -68,6 +69,13 @@ pub struct NotifySourceChange {
     pub cause: Option<Cause>,
 }
 
+/// Process the next chunk of a share-token batch's pending items: `{"share-token-batch-id"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct ProcessShareTokenBatch {
+    pub share_token_batch_id: ShareTokenBatchId,
+}
+
 fn lenient<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cause>, D::Error> {
     let value = Option::<Value>::deserialize(d)?;
     Ok(value.and_then(|v| serde_json::from_value(v).ok()))
@@ -89,6 +97,7 @@ impl Job {
     pub const DELIVER_WEBHOOK: &'static str = "deliver_webhook";
     pub const RUN_WORKFLOW: &'static str = "run_workflow";
     pub const NOTIFY_SOURCE_CHANGE: &'static str = "notify_source_change";
+    pub const PROCESS_SHARE_TOKEN_BATCH: &'static str = "process_share_token_batch";
 
     /// The kind string stored with the job (and used as a metrics label).
     pub fn kind(&self) -> &'static str {
@@ -97,6 +106,7 @@ impl Job {
             Self::DeliverWebhook(_) => Self::DELIVER_WEBHOOK,
             Self::RunWorkflow(_) => Self::RUN_WORKFLOW,
             Self::NotifySourceChange(_) => Self::NOTIFY_SOURCE_CHANGE,
+            Self::ProcessShareTokenBatch(_) => Self::PROCESS_SHARE_TOKEN_BATCH,
         }
     }
 
@@ -107,6 +117,7 @@ impl Job {
             Self::DeliverWebhook(p) => serde_json::to_value(p),
             Self::RunWorkflow(p) => serde_json::to_value(p),
             Self::NotifySourceChange(p) => serde_json::to_value(p),
+            Self::ProcessShareTokenBatch(p) => serde_json::to_value(p),
         };
         // Ids, strings and integers only: serializing them cannot fail.
         value.unwrap_or(Value::Null)
@@ -132,6 +143,9 @@ impl Job {
             Self::NOTIFY_SOURCE_CHANGE => {
                 read(Self::NOTIFY_SOURCE_CHANGE, payload).map(Self::NotifySourceChange)
             }
+            Self::PROCESS_SHARE_TOKEN_BATCH => {
+                read(Self::PROCESS_SHARE_TOKEN_BATCH, payload).map(Self::ProcessShareTokenBatch)
+            }
             other => Err(BadJob::UnknownKind(other.to_owned())),
         }
     }
@@ -141,7 +155,9 @@ impl Job {
         match self {
             Self::RedeemShareToken(p) => p.cause.as_ref(),
             Self::NotifySourceChange(p) => p.cause.as_ref(),
-            Self::DeliverWebhook(_) | Self::RunWorkflow(_) => None,
+            Self::DeliverWebhook(_) | Self::RunWorkflow(_) | Self::ProcessShareTokenBatch(_) => {
+                None
+            }
         }
     }
 }
@@ -170,6 +186,12 @@ impl From<NotifySourceChange> for Job {
     }
 }
 
+impl From<ProcessShareTokenBatch> for Job {
+    fn from(p: ProcessShareTokenBatch) -> Self {
+        Self::ProcessShareTokenBatch(p)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,6 +200,7 @@ mod tests {
     const TOKEN: &str = "cnst_0123456789abcdefABCD";
     const DELIVERY: &str = "whd_0123456789abcdefABCD";
     const RUN: &str = "wfr_0123456789abcdefABCD";
+    const BATCH: &str = "stb_0123456789abcdefABCD";
 
     /// The literal rows today's (and yesterday's) code writes must still parse, and a job
     /// written now must be stored exactly as they are.
@@ -199,6 +222,10 @@ mod tests {
             (
                 "notify_source_change",
                 json!({"share-token-id": TOKEN, "change": "revoked", "changed-at": "2025-12-08T10:00:00.123Z", "cause": cause}),
+            ),
+            (
+                "process_share_token_batch",
+                json!({"share-token-batch-id": BATCH}),
             ),
         ];
         for (kind, payload) in rows {
@@ -250,6 +277,16 @@ mod tests {
                 json!({"share-token-id": TOKEN, "change": "revoked", "changed-at": "2025-12-08T10:00:00.000Z"})
             )
         );
+        let job = Job::from(ProcessShareTokenBatch {
+            share_token_batch_id: ShareTokenBatchId::parse(BATCH).unwrap(),
+        });
+        assert_eq!(
+            (job.kind(), job.payload()),
+            (
+                "process_share_token_batch",
+                json!({"share-token-batch-id": BATCH})
+            )
+        );
     }
 
     #[test]
@@ -279,6 +316,10 @@ mod tests {
             ("deliver_webhook", json!({"delivery-id": "nope"})),
             ("deliver_webhook", json!({"delivery-id": TOKEN})),
             ("run_workflow", json!({"workflow-run-id": 7})),
+            (
+                "process_share_token_batch",
+                json!({"share-token-batch-id": TOKEN}),
+            ),
             ("redeem_share_token", json!(null)),
             ("redeem_share_token", json!("stkn")),
             ("notify_source_change", json!({"share-token-id": TOKEN})),

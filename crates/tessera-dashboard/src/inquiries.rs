@@ -68,6 +68,9 @@ struct ListPage {
     statuses: Vec<Choice>,
     filtered: bool,
     pager: Pager,
+    /// The active outbound connections ("Share selected with connection…").
+    connections: Vec<Choice>,
+    lifetimes: Vec<Choice>,
 }
 
 /// The list.
@@ -91,7 +94,34 @@ pub async fn list(
     let now = state.store.clock().now();
     let mut options = vec![("", "Any status")];
     options.extend(InquiryStatus::ALL.iter().map(|s| (s.as_str(), s.as_str())));
+    let outbound =
+        crate::connections::active_outbound(&state.store, session.scope.clone(), 100).await?;
+    let partners: Vec<OrganizationId> = outbound
+        .items
+        .iter()
+        .map(|c| c.destination_org.clone())
+        .collect();
+    let names = org_names(&state.store, partners).await?;
+    let connections = outbound
+        .items
+        .iter()
+        .map(|c| Choice {
+            selected: false,
+            value: c.id.to_string(),
+            label: format!(
+                "{} → {}",
+                c.name.clone().unwrap_or_else(|| String::from("Connection")),
+                names
+                    .get(&c.destination_org)
+                    .cloned()
+                    .unwrap_or_else(|| c.destination_org.to_string())
+            ),
+        })
+        .collect();
+    let default_lifetime = tessera_core::share_token::DEFAULT_EXPIRES_IN.to_string();
     let page = ListPage {
+        connections,
+        lifetimes: choices(crate::share_tokens::LIFETIMES, &default_lifetime),
         chrome: Chrome::new(&session, SECTION, "Inquiries"),
         pager: Pager::new(&list, BASE, &[("status", &status)], |i| i.id.to_string()),
         rows: list.items.iter().map(|i| row(i, now)).collect(),

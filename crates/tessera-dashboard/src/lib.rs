@@ -23,6 +23,7 @@ pub mod inquiries;
 pub mod inquiry_templates;
 pub mod page;
 pub mod session;
+pub mod share_token_batches;
 pub mod share_tokens;
 pub mod view;
 pub mod webhooks;
@@ -142,6 +143,18 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         )
         .route("/dashboard/workflows/{id}/{action}", post(workflows::act))
         .route("/dashboard/workflow-runs/{id}", get(workflows::run))
+        .route(
+            "/dashboard/share-token-batches",
+            post(share_token_batches::create),
+        )
+        .route(
+            "/dashboard/share-token-batches/redeem",
+            post(share_token_batches::redeem),
+        )
+        .route(
+            "/dashboard/share-token-batches/{id}",
+            get(share_token_batches::show),
+        )
         .layer(from_fn_with_state(state.clone(), csrf::guard))
         .layer(CatchPanicLayer::custom(page::panic_page))
         .layer(from_fn(page::security_headers))

@@ -139,7 +139,9 @@ id_args!(
     WorkflowId,
     WorkflowRunId,
     JobId,
-    SessionId
+    SessionId,
+    ShareTokenBatchId,
+    ShareTokenBatchItemId
 );
 
 /// Serializes a value to JSON text for a TEXT column.

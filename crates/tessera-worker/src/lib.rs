@@ -1,5 +1,5 @@
 //! The background worker: claims due jobs from the queue and runs them (redemptions, webhook
-//! deliveries, workflow runs, notices of source changes), and does housekeeping (the share-token expiry sweep,
+//! deliveries, workflow runs, notices of source changes, share-token batches), and does housekeeping (the share-token expiry sweep,
 //! idempotency-record purge, old workflow chain budgets, queue metrics).
 //!
 //! Jobs run concurrently up to a bound, each in its own task, so a slow job never holds back the
@@ -11,6 +11,7 @@
 //! `tessera-outbound` only, never on the HTTP edge, the API or the dashboard. What it needs of
 //! the server's configuration comes in [`Settings`].
 
+mod batch;
 mod deliver;
 mod notify;
 mod redeem;
@@ -142,6 +143,7 @@ impl Worker {
             Ok(Job::DeliverWebhook(p)) => deliver::run(self, &job.id, p).await,
             Ok(Job::RunWorkflow(p)) => workflow::run(self, &job.id, p).await,
             Ok(Job::NotifySourceChange(p)) => notify::run(self, &job.id, p).await,
+            Ok(Job::ProcessShareTokenBatch(p)) => batch::run(self, &job.id, p).await,
             // An unknown kind or an unreadable payload: failed like any job, and buried after
             // the last attempt, for people to look at.
             Err(bad) => Err(Error::internal(std::io::Error::other(bad.to_string()))),

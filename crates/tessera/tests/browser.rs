@@ -558,6 +558,54 @@ async fn the_dashboard_in_a_real_browser() {
     assert!(web.text("#inquiry-status").await.contains("completed"));
     web.shot("inquiry-copy").await;
 
+    step(started, "batches");
+    // Alpha selects the inquiry on its list and shares it with the connection in a batch; the
+    // batch page shows its progress until it is done. Bravo selects the inbound token and
+    // redeems it in a batch.
+    web.sign_out().await;
+    web.sign_in(&a).await;
+    web.go("/dashboard/inquiries").await;
+    web.client
+        .find(Locator::Css(&format!(
+            "#share-selected input[name=source_id][value='{inquiry}']"
+        )))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    web.client
+        .find(Locator::Css("#share-selected select[name=connection_id]"))
+        .await
+        .unwrap()
+        .select_by_value(&connection)
+        .await
+        .unwrap();
+    web.click("#share-selected-button").await;
+    assert!(
+        web.path()
+            .await
+            .starts_with("/dashboard/share-token-batches/stb_")
+    );
+    web.until_text("#batch-status", "completed").await;
+    assert_eq!(web.text("#count-succeeded").await, "1");
+    web.shot("share-token-batch-created").await;
+    web.sign_out().await;
+    web.sign_in(&b).await;
+    web.go("/dashboard/share-tokens").await;
+    web.client
+        .find(Locator::Css("#redeem-selected input[name=token_id]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    web.click("#redeem-selected-button").await;
+    web.until_text("#batch-status", "completed").await;
+    assert_eq!(web.text("#count-succeeded").await, "1");
+    assert!(web.text("#items").await.contains("redeemed"));
+    web.shot("share-token-batch-redeemed").await;
+
     step(started, "isolation");
     // Another organization's objects are not found, whatever the URL.
     web.go(&format!("/dashboard/share-tokens/{token_for_c}"))

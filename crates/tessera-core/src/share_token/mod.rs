@@ -3,6 +3,7 @@
 //! `created → pending → redeemed`, `created → expired`, `pending → failed`; nothing else.
 //! How a destination redeems one, and why a redemption fails, are in `redemption.rs`.
 
+pub mod batch;
 pub mod copy;
 mod disclosure;
 mod redemption;

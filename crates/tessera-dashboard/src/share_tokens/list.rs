@@ -18,7 +18,7 @@ use crate::view::{Choice, Pager, choices, or_first_page, org_names, page_request
 use tessera_edge::state::AppState;
 
 /// How long a new token lasts: the choices of the form.
-const LIFETIMES: &[(&str, &str)] = &[
+pub const LIFETIMES: &[(&str, &str)] = &[
     ("3600", "1 hour"),
     ("86400", "1 day"),
     ("604800", "7 days"),
@@ -45,6 +45,8 @@ struct ListPage {
     allowed_fields: String,
     allowed_verifications: String,
     allowed_documents: String,
+    /// Whether a row can be selected for a batch redeem.
+    has_redeemable: bool,
 }
 
 /// What the forms of the list page held when it is shown again with an error.
@@ -100,7 +102,7 @@ pub(super) async fn list_page(
         &[("status", &status), ("direction", &direction)],
         |t| t.id.to_string(),
     );
-    let rows = tokens
+    let rows: Vec<TokenRow> = tokens
         .items
         .iter()
         .map(|t| row(t, &session, name(&partner_of(t, &session)), now))
@@ -137,6 +139,7 @@ pub(super) async fn list_page(
         chrome: Chrome::new(&session, SECTION, "Share tokens")
             .with_notice(notice)
             .with_error(error),
+        has_redeemable: rows.iter().any(|r| r.redeemable),
         rows,
         filtered: !status.is_empty()
             || !direction.is_empty()

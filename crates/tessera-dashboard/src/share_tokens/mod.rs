@@ -13,7 +13,7 @@ mod manifest;
 mod token;
 
 pub use actions::{create, expire, redeem, redeem_by_id};
-pub use list::list;
+pub use list::{LIFETIMES, list};
 pub use token::{Preview, Step, show};
 
 use tessera_core::id::OrganizationId;
@@ -36,6 +36,8 @@ pub struct TokenRow {
     pub source_id: String,
     pub created: When,
     pub expires: When,
+    /// An inbound token that can still be redeemed (a batch redeem may select it).
+    pub redeemable: bool,
 }
 
 /// A token as a list row; the connection page shows its tokens the same way.
@@ -53,6 +55,8 @@ pub(crate) fn row(t: &ShareToken, session: &Session, partner: String, now: Times
         },
         created: when(t.created_at, now),
         expires: when(t.expires_at, now),
+        redeemable: t.is_destination(&session.scope)
+            && t.status_at(now) == tessera_core::share_token::ShareTokenStatus::Created,
     }
 }
 

@@ -47,10 +47,26 @@ async fn no_list_answers_more_than_100(backend: Backend) {
         .id();
     // 120 inquiries: 120 events, 120 deliveries.
     join_all((0..120).map(|i| app.inquiry(k, json!({"name-first": format!("n{i}")})))).await;
+    // A batch (on a connection of the organization to itself) for the list of its items.
+    let connection = app.active_connection(&org, &org).await;
+    let source = app.completed_inquiry(k, json!({})).await;
+    let batch = app
+        .post("/api/v1/connect/share-tokens/batch")
+        .key(k)
+        .json(json!({"data": {"attributes": {"connection-id": connection, "items": [{"source-id": source}]}}}))
+        .send()
+        .await
+        .expect(202)
+        .id();
     let routes = list_routes();
     assert!(routes.len() >= 10, "{routes:?}");
     for route in routes {
-        let path = route.replace("{id}", &webhook);
+        let id = if route.contains("share-token-batches") {
+            &batch
+        } else {
+            &webhook
+        };
+        let path = route.replace("{id}", id);
         assert!(!path.contains('{'), "no id to fill {route} with");
         for size in ["0", "101", "1000", "-1", "100000000000"] {
             let r = app

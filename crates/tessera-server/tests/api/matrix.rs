@@ -719,6 +719,55 @@ impl Fixture {
                 .stranger(422)
                 .partner(403)
             }
+            ("POST", "/api/v1/connect/share-tokens/batch") => {
+                let inquiry = self.completed().await;
+                self.shared.insert(inquiry.clone());
+                let connection = self.connection.clone();
+                // As a single create: a connection strangers cannot see is 422, the partner is
+                // its destination (the wrong side).
+                Cell::object(
+                    Req::json(
+                        path.into(),
+                        json!({"data": {"attributes": {"connection-id": connection,
+                            "items": [{"source-id": inquiry}]}}}),
+                    ),
+                    202,
+                    format!("/api/v1/inquiries/{inquiry}"),
+                )
+                .stranger(422)
+                .partner(403)
+            }
+            ("POST", "/api/v1/connect/share-tokens/batch-redeem") => {
+                // Every caller gets a batch of its own; a token it may not redeem fails its item
+                // when processed (as a single redeem would answer), never the request.
+                let id = self.token().await;
+                Cell::own(
+                    Req::json(
+                        path.into(),
+                        json!({"data": {"attributes": {"items": [{"share-token-id": id}]}}}),
+                    ),
+                    202,
+                )
+            }
+            (
+                "GET",
+                "/api/v1/connect/share-token-batches/{id}"
+                | "/api/v1/connect/share-token-batches/{id}/items",
+            ) => {
+                let inquiry = self.completed().await;
+                let connection = self.connection.clone();
+                let id = self
+                    .post(
+                        "/api/v1/connect/share-tokens/batch",
+                        json!({"data": {"attributes": {"connection-id": connection,
+                            "items": [{"source-id": inquiry}]}}}),
+                        202,
+                    )
+                    .await
+                    .id();
+                let id = self.mine(id);
+                Cell::object(Req::bare(path.replace("{id}", &id)), 200, None)
+            }
             ("POST", "/api/v1/connect/share-tokens/{id}/redeem") => {
                 let id = self.token().await;
                 let p = format!("/api/v1/connect/share-tokens/{id}");

@@ -410,7 +410,46 @@ async fn a_redaction_of_what_a_token_did_not_share_tells_no_one(backend: Backend
     assert_eq!(r.pointer(), "/data/attributes/source-id");
 }
 
+async fn a_batch_shares_the_subsets_its_items_name(backend: Backend) {
+    let w = Connected::new(backend).await;
+    let (app, src) = (&w.app, &w.src.sandbox);
+    let other = app
+        .completed_inquiry(src, json!({"name-first": "Ola", "birthdate": "1991-01-01"}))
+        .await;
+    app.post("/api/v1/connect/share-tokens/batch")
+        .key(src)
+        .json(json!({"data": {"attributes": {
+            "connection-id": w.connection, "allowed-fields": ["name-first"],
+            "items": [{"source-id": w.inquiry},
+                      {"source-id": other, "allowed-fields": ["birthdate"], "allowed-documents": []}]
+        }}}))
+        .send()
+        .await
+        .expect(202);
+    app.drain().await;
+    let tokens = app.all(src, "/api/v1/connect/share-tokens").await;
+    let mut shared: Vec<(Value, Value)> = tokens
+        .iter()
+        .map(|t| {
+            (
+                t["attributes"]["allowed-fields"].clone(),
+                t["attributes"]["allowed-documents"].clone(),
+            )
+        })
+        .collect();
+    shared.sort_by_key(|(f, _)| f.to_string());
+    assert_eq!(
+        shared,
+        [
+            (json!(["birthdate"]), json!([])),
+            (json!(["name-first"]), Value::Null)
+        ],
+        "the batch's disclosure, or the item's own"
+    );
+}
+
 on_both_backends!(
+    a_batch_shares_the_subsets_its_items_name,
     a_redaction_of_what_a_token_did_not_share_tells_no_one,
     a_token_limited_to_three_fields_shares_exactly_those,
     a_mapping_cannot_reach_past_the_disclosure,

@@ -7,13 +7,13 @@ use tessera_core::job::Job;
 use tessera_core::retry::RetryPolicy;
 
 use crate::ops::jobs::{self, Claimed};
-use crate::ops::{redemption, webhook_deliveries, workflow_advance};
+use crate::ops::{redemption, share_token_batches, webhook_deliveries, workflow_advance};
 use crate::tx::Tx;
 
 /// Records a failed run of a claimed job: released to run again on `policy` (after
 /// `job.attempts` attempts, from now, with `jitter`), or — out of attempts — given up per its
 /// kind (the token's redemption fails, acting for the run that started it; the workflow run
-/// fails; the delivery fails) and buried with `message`.
+/// fails; the delivery fails; a batch's unprocessed items fail) and buried with `message`.
 pub(crate) async fn fail(
     tx: &mut Tx,
     job: &Claimed,
@@ -34,6 +34,9 @@ pub(crate) async fn fail(
         Ok(Job::DeliverWebhook(p)) => webhook_deliveries::give_up(tx, &p.delivery_id).await?,
         // A notice has nothing to give up: the copy stays as it was, the buried row says why.
         Ok(Job::NotifySourceChange(_)) => {}
+        Ok(Job::ProcessShareTokenBatch(p)) => {
+            share_token_batches::give_up(tx, &p.share_token_batch_id).await?;
+        }
         Err(_) => {}
     }
     jobs::bury(tx, &job.id, message).await

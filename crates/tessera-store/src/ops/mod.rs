@@ -23,7 +23,8 @@
 //! 7. `share_tokens`, `related` and `source_data` (what is shown beside an object);
 //! 8. `share_token_redemption` (the redeem compare-and-set, `redeemed`/`failed`), `manual_runs`,
 //!    `manifest` (the copy a redemption would make, planned and dry-run);
-//! 9. `redemption` (the copy, as `manifest` plans it), `workflow_steps` (the effects of steps);
+//! 9. `redemption` (the copy, as `manifest` plans it), `workflow_steps` (the effects of steps),
+//!    `share_token_batches` (a batch and its items, each item processed by the single-token ops);
 //! 10. `workflow_advance` (a run's units: a step's effect and its record, `http-request` steps);
 //! 11. `job_failures` (a job out of attempts, given up per its kind).
 //!
@@ -52,6 +53,7 @@ pub mod related;
 mod scoped;
 pub mod sealed;
 pub mod sessions;
+pub mod share_token_batches;
 pub mod share_token_redemption;
 pub mod share_tokens;
 pub mod signing_keys;

@@ -14,6 +14,7 @@ pub mod keys;
 pub mod redemption;
 pub mod related;
 pub mod sessions;
+pub mod share_token_batches;
 pub mod share_tokens;
 pub mod source_notices;
 pub mod templates;

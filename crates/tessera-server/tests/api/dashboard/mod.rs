@@ -3,6 +3,7 @@
 //! data. A small cookie-keeping client plays the browser.
 
 mod auth;
+mod batches;
 mod isolation;
 mod pages;
 mod source_notices;
