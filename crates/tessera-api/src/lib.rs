@@ -16,6 +16,7 @@ pub mod openapi;
 pub mod organization;
 pub mod share_token_batches;
 pub mod share_token_manifest;
+pub mod share_token_receipt;
 pub mod share_tokens;
 pub mod templates;
 pub mod verifications;
@@ -280,6 +281,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(share_tokens::redeem))
         .routes(routes!(share_tokens::expire))
         .routes(routes!(share_token_manifest::show))
+        .routes(routes!(share_token_receipt::show))
         .routes(routes!(webhooks::list, webhooks::create))
         .routes(routes!(webhooks::show, webhooks::update))
         .routes(routes!(webhooks::enable))

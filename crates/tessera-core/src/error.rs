@@ -249,6 +249,8 @@ pub mod codes {
     pub const FIELD_NOT_DISCLOSED: &str = "field_not_disclosed";
     /// A manifest asked of a share token whose source was redacted (its redemption would fail).
     pub const SOURCE_REDACTED: &str = "source_redacted";
+    /// A receipt asked of a share token that has none (not redeemed, or redeemed before receipts).
+    pub const RECEIPT_NOT_AVAILABLE: &str = "receipt_not_available";
     /// A batch naming the same object in two items.
     pub const DUPLICATE_ITEM: &str = "duplicate_item";
 }

@@ -14,6 +14,46 @@ use sha2::{Digest, Sha256};
 use crate::keys::InstanceKey;
 use crate::keys::identity::{EDDSA, Jwk, verify as verify_signature};
 
+/// Attributes of a `connect/share-token-receipt` resource (the API's answer, and the file the
+/// dashboard downloads; `tessera receipt verify` reads either).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct ReceiptAttributes {
+    /// The receipt: a compact JWS (EdDSA), its `kid` one of `/.well-known/jwks.json`'s.
+    pub jws: String,
+    /// Its claims, as signed: `iss` (the instance), `sub` (the token), `iat`,
+    /// `source-organization`, `destination-organization`, `inquiry-id`, `redeem-mode`,
+    /// `verifications` (type, status, completed-at), `redeemed-at`, `data-digest`.
+    #[schema(value_type = Object)]
+    pub claims: Claims,
+    /// Exactly the data copied (`data-digest` is the SHA-256 of its RFC 8785 form); null once the
+    /// destination's copy was redacted.
+    #[schema(value_type = Option<Object>)]
+    pub data: Option<Value>,
+    /// Where the keys that verify it are published.
+    pub jwks_url: String,
+}
+
+/// A token's receipt as a resource (id: the token's).
+pub fn resource(
+    token_id: &str,
+    jws: String,
+    claims: Claims,
+    data: Option<Value>,
+) -> crate::jsonapi::Resource<ReceiptAttributes, crate::jsonapi::NoRelationships> {
+    crate::jsonapi::Resource::new(
+        "connect/share-token-receipt",
+        token_id,
+        ReceiptAttributes {
+            jws,
+            claims,
+            data,
+            jwks_url: String::from("/.well-known/jwks.json"),
+        },
+        crate::jsonapi::NoRelationships {},
+    )
+}
+
 /// The JWS `typ` of a receipt.
 pub const TYP: &str = "tessera-receipt+jwt";
 
@@ -124,6 +164,16 @@ pub fn verify(receipt: &str, jwks: &[Jwk]) -> Result<Claims, ReceiptError> {
         return Err(ReceiptError::Signature);
     }
     serde_json::from_slice(&decode(p)?).map_err(|e| ReceiptError::Claims(e.to_string()))
+}
+
+/// The claims of a receipt, read without checking its signature (for a receipt this instance
+/// holds; anyone else uses [`verify`]).
+pub fn claims_of(receipt: &str) -> Result<Claims, ReceiptError> {
+    let payload = receipt.split('.').nth(1).ok_or(ReceiptError::Malformed)?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(payload)
+        .map_err(|_| ReceiptError::Malformed)?;
+    serde_json::from_slice(&bytes).map_err(|e| ReceiptError::Claims(e.to_string()))
 }
 
 /// Checks that `data` is exactly the data the receipt's claims describe.

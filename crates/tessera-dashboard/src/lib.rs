@@ -90,6 +90,10 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             post(share_tokens::expire),
         )
         .route(
+            "/dashboard/share-tokens/{id}/receipt",
+            get(share_tokens::receipt),
+        )
+        .route(
             "/dashboard/connections",
             get(connections::list).post(connections::create),
         )

@@ -67,6 +67,9 @@ enum Command {
     /// The instance's signing keys and the master keys sealing secrets at rest.
     #[command(subcommand)]
     Keys(crate::keys::KeysCommand),
+    /// Signed share receipts.
+    #[command(subcommand)]
+    Receipt(crate::receipt::ReceiptCommand),
 }
 
 #[derive(Args)]
@@ -405,6 +408,7 @@ pub async fn main() -> anyhow::Result<()> {
             init_logging(&file);
             crate::keys::run(&config, command).await
         }
+        Command::Receipt(command) => crate::receipt::run(command).await,
         Command::Openapi => {
             println!(
                 "{}",

@@ -3,6 +3,7 @@
 mod cli;
 mod demo;
 mod keys;
+mod receipt;
 
 /// mimalloc instead of glibc's allocator: the server allocates many small short-lived objects on
 /// many threads, where glibc's arenas cost both time (a fifth of the profile under load) and

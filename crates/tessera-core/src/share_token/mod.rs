@@ -164,6 +164,9 @@ pub struct ShareToken {
     /// Once redeemed, when the redeem call sent `meta.manifest-digest`: whether the copy was
     /// exactly the data of that manifest.
     pub manifest_matched: Option<bool>,
+    /// Once redeemed: the signed receipt of the copy (see `crate::receipt`); none for tokens
+    /// redeemed before receipts existed.
+    pub receipt: Option<String>,
 }
 
 impl ShareToken {
@@ -309,6 +312,10 @@ pub struct ShareTokenRelationships {
     /// Destination side only; null until a clone has made its copy.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub destination: Option<Relationship>,
+    /// Tessera extension, both sides, once redeemed: the signed receipt
+    /// (`connect/share-token-receipt`, at `…/share-tokens/{id}/receipt`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<Relationship>,
 }
 
 /// A `connect/share-token` resource.
@@ -393,6 +400,9 @@ impl ShareToken {
                 source: outbound.then(|| Relationship::one(self.source_ref())),
                 destination: destination_side
                     .then(|| Relationship::optional(self.destination_ref())),
+                receipt: self.receipt.as_ref().map(|_| {
+                    Relationship::one(Ref::new("connect/share-token-receipt", self.id.as_str()))
+                }),
             },
         )
     }

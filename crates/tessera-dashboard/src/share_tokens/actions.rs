@@ -215,3 +215,38 @@ pub async fn expire(
         }
     }
 }
+
+/// The token's signed receipt as a file (either side, once redeemed): the API's receipt
+/// document, which `tessera receipt verify` reads as the receipt and as its `--data`.
+pub async fn receipt(
+    State(state): State<AppState>,
+    Signed(session): Signed,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    use axum::http::{HeaderValue, header};
+    let id = ShareTokenId::parse(&id).map_err(|_| PageError::not_found())?;
+    let r = state
+        .store
+        .read(share_tokens::receipt(session.scope.clone(), id.clone()))
+        .await
+        .map_err(|e| {
+            if e.is(tessera_core::codes::RECEIPT_NOT_AVAILABLE) {
+                PageError::not_found()
+            } else {
+                PageError::from(e)
+            }
+        })?;
+    let doc = serde_json::json!({
+        "data": tessera_core::receipt::resource(id.as_str(), r.jws, r.claims, r.data).to_value()
+    });
+    let mut response = (StatusCode::OK, doc.to_string()).into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"receipt-{id}.json\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
+}

@@ -12,7 +12,7 @@ mod list;
 mod manifest;
 mod token;
 
-pub use actions::{create, expire, redeem, redeem_by_id};
+pub use actions::{create, expire, receipt, redeem, redeem_by_id};
 pub use list::{LIFETIMES, list};
 pub use token::{Preview, Step, show};
 

@@ -127,6 +127,8 @@ struct ShowPage {
     /// Once redeemed: the digest of the copy, and whether it matched the previewed manifest.
     copy_digest: Option<String>,
     manifest_matched: Option<bool>,
+    /// Once redeemed: the receipt's signing key and data digest (the file is downloaded).
+    receipt: Option<(String, String)>,
 }
 
 /// The masked preview of a token's source (the API's `peek-source-data`).
@@ -280,6 +282,11 @@ pub(super) async fn show_page(
         disclosure: manifest::disclosure(&t.disclosure),
         copy_digest: t.copy_digest.clone(),
         manifest_matched: t.manifest_matched,
+        receipt: t
+            .receipt
+            .as_deref()
+            .and_then(|jws| tessera_core::receipt::claims_of(jws).ok())
+            .map(|c| (c.iss, c.data_digest)),
     };
     Ok(render(status_code, &page))
 }

@@ -32,6 +32,7 @@ mod redaction;
 mod redemption;
 mod redemption_checks;
 mod robustness;
+mod share_receipts;
 mod share_token_batches;
 mod share_token_persona;
 mod share_token_rules;

@@ -774,6 +774,26 @@ impl Fixture {
                 // Only the destination redeems.
                 Cell::object(Req::bare(format!("{p}/redeem")), 403, p).partner(202)
             }
+            ("GET", "/api/v1/connect/share-tokens/{id}/receipt") => {
+                // A receipt holds the data copied, which after the redemption is the
+                // destination's too: here another organization shares with the owner and the
+                // owner redeems; the owner holds the receipt, the partner (no side) does not.
+                let sharer = self.app.org("Sharer").await;
+                let owner = self.owner.clone();
+                let back = self.app.active_connection(&sharer, &owner).await;
+                let inquiry = self
+                    .app
+                    .completed_inquiry(&sharer.sandbox, json!({"name-first": "Sharerina"}))
+                    .await;
+                let id = self.app.share_token(&sharer.sandbox, &back, &inquiry).await;
+                self.app
+                    .redeem_with(self.o(), &id, json!({}))
+                    .await
+                    .expect(202);
+                self.app.drain().await;
+                let p = format!("/api/v1/connect/share-tokens/{id}");
+                Cell::object(Req::bare(format!("{p}/receipt")), 200, p).partner(404)
+            }
             ("GET", "/api/v1/connect/share-tokens/{id}/manifest") => {
                 let id = self.token().await;
                 let p = format!("/api/v1/connect/share-tokens/{id}");

@@ -45,6 +45,13 @@ pub(crate) async fn redact(tx: &mut Tx, scope: &Scope, id: &InquiryId) -> Result
     object_ids.extend(inquiry.documents.iter().map(|(_, d)| d.to_string()));
     events::scrub(tx, &scope.env, &object_ids).await?;
     idempotency::scrub(tx, &object_ids).await?;
+    // A copy's redaction also forgets the copied data kept beside its token's receipt (the
+    // receipt itself holds no personal data and stays).
+    tx.execute(
+        "update share_tokens set copy_data = null where destination_inquiry_id = $1 and destination_env = $2",
+        args![id, &scope.env],
+    )
+    .await?;
     emit(tx, scope, names::INQUIRY_REDACTED, &inquiry).await?;
     source_changes::notify(tx, &scope.env, Changed::Inquiry(id), SourceChange::Redacted).await?;
     Ok(inquiry)

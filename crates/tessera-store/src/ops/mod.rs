@@ -22,7 +22,8 @@
 //!    `workflow_definitions` (saving a definition, checked against connections and templates);
 //! 7. `share_tokens`, `related` and `source_data` (what is shown beside an object);
 //! 8. `share_token_redemption` (the redeem compare-and-set, `redeemed`/`failed`), `manual_runs`,
-//!    `manifest` (the copy a redemption would make, planned and dry-run);
+//!    `manifest` (the copy a redemption would make, planned and dry-run), `receipts` (the signed
+//!    receipt of a copy);
 //! 9. `redemption` (the copy, as `manifest` plans it), `workflow_steps` (the effects of steps),
 //!    `share_token_batches` (a batch and its items, each item processed by the single-token ops);
 //! 10. `workflow_advance` (a run's units: a step's effect and its record, `http-request` steps);
@@ -48,6 +49,7 @@ pub mod job_failures;
 pub mod jobs;
 pub mod manifest;
 pub mod manual_runs;
+pub mod receipts;
 pub mod redemption;
 pub mod related;
 mod scoped;

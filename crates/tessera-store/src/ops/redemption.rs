@@ -14,7 +14,7 @@ use tessera_core::share_token::{ShareToken, ShareTokenStatus, failure};
 use tessera_core::verification::{Verification, VerificationKind, VerificationStatus};
 
 use crate::ops::{
-    documents, inquiries, manifest, share_token_redemption, share_tokens, verifications,
+    documents, inquiries, manifest, receipts, share_token_redemption, share_tokens, verifications,
 };
 use crate::tx::Tx;
 
@@ -183,9 +183,10 @@ pub(crate) async fn run(tx: &mut Tx, token_id: &ShareTokenId) -> Result<Outcome,
 
     let copied = copied_verification.filter(|_| shares_verification);
     let digest = copy.digest();
-    let redeemed =
+    let mut redeemed =
         share_token_redemption::mark_redeemed(tx, token, &dest.id, copied.as_ref(), &digest)
             .await?;
+    redeemed.receipt = Some(receipts::issue(tx, &redeemed, &copy).await?);
     Ok(Outcome::Redeemed(redeemed))
 }
 

@@ -18,7 +18,7 @@ use crate::ops::{connections, fanout, inquiries, verifications};
 use crate::paging::{Filter, Page, PageRequest, fetch_page};
 use crate::tx::{Row, Tx};
 
-const COLUMNS: &str = "id, connection_id, env_kind, source_org, source_env, destination_org, destination_env, source_inquiry_id, status, creator_type, creator_id, created_at, updated_at, pending_at, redeemed_at, expires_at, failed_at, failure_reason, destination_inquiry_id, redeem_params, redeem_mode, source_verification_id, source_verification_kind, destination_verification_id, disclosure, copy_digest, manifest_matched";
+const COLUMNS: &str = "id, connection_id, env_kind, source_org, source_env, destination_org, destination_env, source_inquiry_id, status, creator_type, creator_id, created_at, updated_at, pending_at, redeemed_at, expires_at, failed_at, failure_reason, destination_inquiry_id, redeem_params, redeem_mode, source_verification_id, source_verification_kind, destination_verification_id, disclosure, copy_digest, manifest_matched, receipt";
 
 fn from_row(r: &Row) -> Result<ShareToken, Error> {
     let creator = match (r.opt_text("creator_type")?, r.opt_text("creator_id")?) {
@@ -65,6 +65,7 @@ fn from_row(r: &Row) -> Result<ShareToken, Error> {
         disclosure: r.opt_json("disclosure")?.unwrap_or_default(),
         copy_digest: r.opt_text("copy_digest")?,
         manifest_matched: r.opt_i64("manifest_matched")?.map(|m| m != 0),
+        receipt: r.opt_text("receipt")?,
     })
 }
 
@@ -218,6 +219,7 @@ pub(crate) async fn create(
         disclosure: spec.disclosure.clone(),
         copy_digest: None,
         manifest_matched: None,
+        receipt: None,
     };
     tx.execute(
         "insert into share_tokens (id, connection_id, env_kind, source_org, source_env, destination_org, destination_env, source_inquiry_id, status, creator_type, creator_id, created_at, updated_at, expires_at, source_verification_id, source_verification_kind, disclosure) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",

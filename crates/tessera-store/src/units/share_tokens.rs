@@ -8,6 +8,8 @@ pub use crate::ops::manifest::ManifestRequest;
 pub use tessera_core::share_token::copy::Manifest;
 
 use crate::ops::manifest;
+use crate::ops::receipts;
+pub use crate::ops::receipts::Receipt;
 use crate::ops::share_token_redemption as redemption;
 use crate::ops::share_tokens as op;
 use crate::paging::{Page, PageRequest};
@@ -25,6 +27,11 @@ crate::work::units! { op;
 
 crate::work::units! { manifest;
     Read manifest(scope: Scope, id: ShareTokenId, request: ManifestRequest) -> Manifest = of_token(&scope, &id, &request);
+}
+
+crate::work::units! { receipts;
+    /// The signed receipt of a redeemed token, for either side.
+    Read receipt(scope: Scope, id: ShareTokenId) -> Receipt = get(&scope, &id);
 }
 
 crate::work::units! { redemption;

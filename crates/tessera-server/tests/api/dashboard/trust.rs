@@ -133,6 +133,27 @@ async fn a_partial_token_is_created_previewed_and_redeemed_from_the_pages(backen
         .await;
     assert_eq!(api.attr("manifest-matched"), true);
     assert_eq!(api.attr("copy-digest"), digest.as_str());
+
+    // The signed receipt: shown on the page, downloaded as the API's document, verifying.
+    assert!(body.contains("id=\"receipt-download\""), "{body}");
+    let r = web.get(&format!("{path}/receipt")).await;
+    assert_eq!(r.status.as_u16(), 200);
+    assert!(
+        r.header("content-disposition")
+            .is_some_and(|d| d.starts_with("attachment"))
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&r.bytes).unwrap();
+    let keys = app.get("/.well-known/jwks.json").send().await.expect(200);
+    let keys: Vec<tessera_core::keys::Jwk> =
+        serde_json::from_value(keys.json["keys"].clone()).unwrap();
+    let claims =
+        tessera_core::receipt::verify(doc["data"]["attributes"]["jws"].as_str().unwrap(), &keys)
+            .unwrap();
+    assert_eq!(claims.data_digest, digest);
+    assert_eq!(
+        tessera_core::receipt::check_data(&claims, &doc["data"]["attributes"]["data"]),
+        Ok(())
+    );
 }
 
 on_both_backends!(a_partial_token_is_created_previewed_and_redeemed_from_the_pages);
