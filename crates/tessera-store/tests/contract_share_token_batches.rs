@@ -11,7 +11,6 @@ use common::{
     all, claim_all, claim_jobs, job_counts, org, read, read_refused, refused, rows, write,
 };
 use tessera_core::codes;
-use tessera_core::connection::ConnectionAction;
 use tessera_core::id::{ApiKeyId, ConnectionId, InquiryId};
 use tessera_core::inquiry::InquiryAction;
 use tessera_core::job::Job;
@@ -21,7 +20,7 @@ use tessera_core::share_token::{RedeemParams, ShareTokenStatus, SourceId, TokenS
 use tessera_core::tenancy::{Actor, Scope};
 use tessera_store::testing::{Backend, TestDb};
 use tessera_store::units::share_token_batches as batches;
-use tessera_store::units::{connections, inquiries, jobs, share_tokens};
+use tessera_store::units::{inquiries, jobs, share_tokens};
 use tessera_store::{Store, on_both_backends};
 
 fn creator() -> Actor {
@@ -42,26 +41,11 @@ struct Pair {
 }
 
 async fn pair(store: &Store) -> Pair {
-    let (source, _) = org(store, "Source").await;
-    let (destination, _) = org(store, "Destination").await;
-    let c = write(
-        store,
-        connections::create(source.clone(), destination.org.clone(), None, creator()),
-    )
-    .await;
-    write(
-        store,
-        connections::act(
-            destination.clone(),
-            c.id.clone(),
-            ConnectionAction::Activate,
-        ),
-    )
-    .await;
+    let c = common::connected(store).await;
     Pair {
-        source,
-        destination,
-        connection: c.id,
+        source: c.source,
+        destination: c.destination,
+        connection: c.connection,
     }
 }
 

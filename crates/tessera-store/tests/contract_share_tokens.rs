@@ -47,22 +47,11 @@ fn creator() -> Actor {
 }
 
 async fn shared(store: &Store) -> Shared {
-    let (source, _) = org(store, "Source").await;
-    let (destination, _) = org(store, "Destination").await;
-    let c = write(
-        store,
-        connections::create(source.clone(), destination.org.clone(), None, creator()),
-    )
-    .await;
-    write(
-        store,
-        connections::act(
-            destination.clone(),
-            c.id.clone(),
-            ConnectionAction::Activate,
-        ),
-    )
-    .await;
+    let common::Connected {
+        source,
+        destination,
+        connection,
+    } = common::connected(store).await;
     let new = inquiries::NewInquiry {
         fields: vec![
             (
@@ -121,7 +110,7 @@ async fn shared(store: &Store) -> Shared {
     Shared {
         source,
         destination,
-        connection: c.id,
+        connection,
         inquiry: i.id,
         verification: v.id,
     }

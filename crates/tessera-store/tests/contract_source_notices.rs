@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{claim_jobs, events_about, job_counts, now, org, read, refused, write};
+use common::{claim_jobs, events_about, job_counts, now, read, refused, write};
 use serde_json::json;
 use tessera_core::connection::ConnectionAction;
 use tessera_core::fields::{FieldType, FieldValue};
@@ -42,22 +42,11 @@ fn creator() -> Actor {
 }
 
 async fn shared(store: &Store) -> Shared {
-    let (source, _) = org(store, "Source").await;
-    let (destination, _) = org(store, "Destination").await;
-    let c = write(
-        store,
-        connections::create(source.clone(), destination.org.clone(), None, creator()),
-    )
-    .await;
-    write(
-        store,
-        connections::act(
-            destination.clone(),
-            c.id.clone(),
-            ConnectionAction::Activate,
-        ),
-    )
-    .await;
+    let common::Connected {
+        source,
+        destination,
+        connection,
+    } = common::connected(store).await;
     let new = inquiries::NewInquiry {
         fields: vec![(
             "name-first".into(),
@@ -92,7 +81,7 @@ async fn shared(store: &Store) -> Shared {
     Shared {
         source,
         destination,
-        connection: c.id,
+        connection,
         inquiry: i.id,
         verification: v.id,
     }

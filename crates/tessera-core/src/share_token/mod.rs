@@ -180,6 +180,22 @@ impl ShareToken {
         }
     }
 
+    /// Refuses a token that cannot be redeemed at `now` (409 `share_token_expired`, or
+    /// `share_token_not_redeemable` naming its status): what a redeem and a preview both check.
+    pub fn check_redeemable(&self, now: Timestamp) -> Result<(), Error> {
+        match self.status_at(now) {
+            ShareTokenStatus::Created => Ok(()),
+            ShareTokenStatus::Expired => Err(Error::conflict(
+                codes::SHARE_TOKEN_EXPIRED,
+                "the share token has expired",
+            )),
+            other => Err(Error::conflict(
+                codes::SHARE_TOKEN_NOT_REDEEMABLE,
+                format!("a {} share token cannot be redeemed", other.as_str()),
+            )),
+        }
+    }
+
     pub fn is_source(&self, scope: &Scope) -> bool {
         self.source_env == scope.env
     }

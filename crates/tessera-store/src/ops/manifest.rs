@@ -6,7 +6,7 @@
 use tessera_core::id::{InquiryId, TemplateId};
 use tessera_core::inquiry::{Inquiry, InquiryStatus};
 use tessera_core::share_token::copy::{self, Copy, Existing, Manifest};
-use tessera_core::share_token::{FieldMapping, RedeemMode, ShareToken, ShareTokenStatus};
+use tessera_core::share_token::{FieldMapping, RedeemMode, ShareToken};
 use tessera_core::template::Template;
 use tessera_core::tenancy::Scope;
 use tessera_core::verification::Verification;
@@ -73,24 +73,7 @@ pub(crate) async fn manifest(
         ));
     }
     let now = tx.now();
-    match token.status_at(now) {
-        ShareTokenStatus::Created => {}
-        ShareTokenStatus::Expired => {
-            return Err(Error::conflict(
-                codes::SHARE_TOKEN_EXPIRED,
-                "the share token has expired",
-            ));
-        }
-        other => {
-            return Err(Error::conflict(
-                codes::SHARE_TOKEN_NOT_REDEEMABLE,
-                format!(
-                    "a {} share token has nothing left to preview",
-                    other.as_str()
-                ),
-            ));
-        }
-    }
+    token.check_redeemable(now)?;
     let source =
         crate::ops::inquiries::get(tx, &token.source_scope(), &token.source_inquiry_id).await?;
     if source.redacted_at.is_some() {

@@ -58,21 +58,7 @@ pub(crate) async fn redeem(
         RedeemMode::Clone
     };
     let now = tx.now();
-    match t.status_at(now) {
-        ShareTokenStatus::Created => {}
-        ShareTokenStatus::Expired => {
-            return Err(Error::conflict(
-                codes::SHARE_TOKEN_EXPIRED,
-                "the share token has expired",
-            ));
-        }
-        other => {
-            return Err(Error::conflict(
-                codes::SHARE_TOKEN_NOT_REDEEMABLE,
-                format!("a {} share token cannot be redeemed", other.as_str()),
-            ));
-        }
-    }
+    t.check_redeemable(now)?;
     let c = connections::get_unscoped(tx, &t.connection_id).await?;
     if c.status != ConnectionStatus::Active {
         return Err(Error::conflict(

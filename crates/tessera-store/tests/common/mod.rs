@@ -4,13 +4,14 @@
 
 use std::fmt::Debug;
 
+use tessera_core::connection::ConnectionAction;
 use tessera_core::event::Event;
-use tessera_core::id::{InquiryId, JobId};
+use tessera_core::id::{ApiKeyId, ConnectionId, InquiryId, JobId};
 use tessera_core::job::Job;
-use tessera_core::tenancy::{EnvKind, Scope};
+use tessera_core::tenancy::{Actor, EnvKind, Scope};
 use tessera_core::{Error, Timestamp};
 use tessera_store::testing::sql;
-use tessera_store::units::{events, inquiries, jobs, tenancy};
+use tessera_store::units::{connections, events, inquiries, jobs, tenancy};
 use tessera_store::{PageRequest, Read, Store, Write, args};
 
 /// A unit's result, or the test fails with its error.
@@ -59,6 +60,40 @@ pub async fn org(store: &Store, name: &str) -> (Scope, Scope) {
 }
 
 /// A new `created` inquiry with default attributes.
+/// Two organizations' sandboxes with an active connection from the first (`source`) to the
+/// second (`destination`).
+pub struct Connected {
+    pub source: Scope,
+    pub destination: Scope,
+    pub connection: ConnectionId,
+}
+
+/// Makes a source and a destination organization and the active connection between them.
+pub async fn connected(store: &Store) -> Connected {
+    let (source, _) = org(store, "Source").await;
+    let (destination, _) = org(store, "Destination").await;
+    let by = Actor::ApiKey(ApiKeyId::generate());
+    let c = write(
+        store,
+        connections::create(source.clone(), destination.org.clone(), None, by),
+    )
+    .await;
+    write(
+        store,
+        connections::act(
+            destination.clone(),
+            c.id.clone(),
+            ConnectionAction::Activate,
+        ),
+    )
+    .await;
+    Connected {
+        source,
+        destination,
+        connection: c.id,
+    }
+}
+
 pub async fn inquiry(store: &Store, scope: &Scope) -> InquiryId {
     write(store, inquiries::create(scope.clone(), Default::default()))
         .await
