@@ -79,6 +79,9 @@ async fn demo_shows_a_redeemed_token_in_the_dashboard() {
         "connect/share-token.inbound-redeemed",
         "receiver got",
         "signature ok",
+        // The trust steps: a preview before redeeming, a receipt checked after.
+        "the dry run of its template says passed",
+        "it verifies against /.well-known/jwks.json",
     ] {
         assert!(all.contains(expected), "missing {expected:?} in:\n{all}");
     }

@@ -8,6 +8,7 @@
 
 mod receiver;
 mod script;
+mod trust;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -30,8 +30,8 @@ use tessera_store::units::{connections, share_tokens, templates, tenancy};
 use tessera_store::{PageRequest, Store};
 use tokio_util::sync::CancellationToken;
 
-use crate::demo::Timeline;
 use crate::demo::receiver::Received;
+use crate::demo::{Timeline, trust};
 
 /// A dashboard sign-in the demo made.
 pub struct SignIn {
@@ -391,11 +391,14 @@ impl Story {
         ));
         self.flush_events().await?;
 
+        let (preview, digest) =
+            trust::preview(&self.store, &beta.scope, &token.id, &template.id).await?;
+        self.say(&format!("{} {preview}", beta.name));
         let params = RedeemParams {
             destination_id: None,
             inquiry_template_id: Some(template.id.clone()),
             field_mappings: Vec::new(),
-            manifest_digest: None,
+            manifest_digest: Some(digest),
         };
         self.store
             .write(share_tokens::redeem(
@@ -459,6 +462,8 @@ impl Story {
                 checks.join(", ")
             ));
         }
+        let receipt = trust::check_receipt(&self.store, &beta.scope, &token.id).await?;
+        self.say(&format!("{} {receipt}", beta.name));
         while !self.received.has("connect/share-token.inbound-redeemed") {
             if tokio::time::Instant::now() > deadline {
                 self.say("the webhook delivery of the redemption has not arrived yet; see the dashboard's webhook page");
