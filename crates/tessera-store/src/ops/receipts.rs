@@ -30,15 +30,26 @@ pub struct Receipt {
 /// Signs the receipt of `token`'s redemption, which copied `copy`, and keeps it (with the copied
 /// data) on the token; returns the receipt.
 pub(crate) async fn issue(tx: &mut Tx, token: &ShareToken, copy: &Copy) -> Result<String, Error> {
-    signing_keys::ensure(tx).await?;
-    let key = signing_keys::active(tx).await?.ok_or_else(|| {
-        Error::internal(std::io::Error::other(
-            "no active signing key to sign a receipt",
-        ))
-    })?;
+    // The server makes the identity at start; a store used without it (tests, tools) makes it
+    // here, once. The common path only reads.
+    let key = match signing_keys::active(tx).await? {
+        Some(k) => k,
+        None => {
+            signing_keys::ensure(tx).await?;
+            signing_keys::active(tx).await?.ok_or_else(|| {
+                Error::internal(std::io::Error::other(
+                    "no active signing key to sign a receipt",
+                ))
+            })?
+        }
+    };
+    let iss = match signing_keys::read_instance_id(tx).await? {
+        Some(id) => id,
+        None => signing_keys::instance_id(tx).await?,
+    };
     let redeemed_at = token.redeemed_at.unwrap_or_else(|| tx.now());
     let claims = Claims {
-        iss: signing_keys::instance_id(tx).await?,
+        iss,
         sub: token.id.to_string(),
         iat: redeemed_at.millis().div_euclid(1000),
         source_organization: token.source_org.to_string(),
