@@ -26,8 +26,8 @@ pub struct ReceiptAttributes {
     /// `verifications` (type, status, completed-at), `redeemed-at`, `data-digest`.
     #[schema(value_type = Object)]
     pub claims: Claims,
-    /// Exactly the data copied (`data-digest` is the SHA-256 of its RFC 8785 form); null once the
-    /// destination's copy was redacted.
+    /// Exactly the data copied (`data-digest` is the SHA-256 of its RFC 8785 form), shown to the
+    /// destination only; null for the source and once the destination's copy was redacted.
     #[schema(value_type = Option<Object>)]
     pub data: Option<Value>,
     /// Where the keys that verify it are published.

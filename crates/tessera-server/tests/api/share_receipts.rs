@@ -97,6 +97,10 @@ async fn a_redemption_yields_a_receipt_that_verifies(backend: Backend) {
     // The source holds the same receipt; a stranger sees none.
     let at_source = app.fetch(src, &receipt_path(&token)).await;
     assert_eq!(at_source.attr("jws"), jws.as_str());
+    assert!(
+        at_source.attr("data").is_null(),
+        "the copied data is the destination's record, not shown to the source"
+    );
     let stranger = app.org("Stranger").await;
     app.get(&receipt_path(&token))
         .key(&stranger.sandbox)

@@ -22,8 +22,8 @@ pub struct Receipt {
     pub jws: String,
     /// Its claims (as signed).
     pub claims: Claims,
-    /// Exactly the data copied (the document `data-digest` is taken of); none once the
-    /// destination's copy was redacted.
+    /// Exactly the data copied (the document `data-digest` is taken of), for the destination
+    /// only; none once the destination's copy was redacted.
     pub data: Option<Value>,
 }
 
@@ -97,13 +97,18 @@ pub(crate) async fn get(tx: &mut Tx, scope: &Scope, id: &ShareTokenId) -> Result
     };
     let claims = receipt::claims_of(&jws)
         .map_err(|e| Error::internal(std::io::Error::other(e.to_string())))?;
-    let data = tx
-        .fetch_one(
+    // The copied data is the destination's record: the source, which has (or redacted) its own,
+    // is shown the receipt without it.
+    let data = if token.is_destination(scope) {
+        tx.fetch_one(
             "select copy_data from share_tokens where id = $1",
             args![id],
         )
         .await?
-        .opt_json("copy_data")?;
+        .opt_json("copy_data")?
+    } else {
+        None
+    };
     Ok(Receipt {
         token,
         jws,
