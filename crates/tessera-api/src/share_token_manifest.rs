@@ -32,8 +32,9 @@ pub struct ManifestParams {
     #[param(rename = "destination-id", pattern = "^inq_[0-9A-Za-z]{16,64}$")]
     #[serde(rename = "destination-id")]
     pub destination_id: Option<String>,
-    /// The redemption's field mappings, `source:destination` pairs, comma-separated.
-    #[param(rename = "field-mappings", max_length = 6600)]
+    /// The redemption's field mappings, `source:destination` pairs, comma-separated (at most
+    /// 1,000 characters, like a filter; longer mappings go in the redeem call's `meta`).
+    #[param(rename = "field-mappings", max_length = 1000)]
     #[serde(rename = "field-mappings")]
     pub field_mappings: Option<String>,
 }
@@ -55,6 +56,15 @@ pub fn request(q: &Query) -> Result<ManifestRequest, Error> {
     let destination_id = id("destination-id", "an inq id")
         .map(|(v, e)| InquiryId::parse(v).map_err(|_| e))
         .transpose()?;
+    if q.extra
+        .get("field-mappings")
+        .is_some_and(|v| v.len() > 1000)
+    {
+        return Err(bad(
+            "field-mappings",
+            "field-mappings is at most 1000 characters",
+        ));
+    }
     let mut mappings = Vec::new();
     for pair in q
         .extra

@@ -332,6 +332,10 @@ async fn the_manifest_is_the_destinations_alone(backend: Backend) {
         ("?destination-id=inq_x", "destination-id"),
         ("?field-mappings=no-colon", "field-mappings"),
         ("?field-mappings=a%20b:c", "field-mappings"),
+        (
+            &*format!("?field-mappings={}", "a:b,".repeat(300)),
+            "field-mappings",
+        ),
         ("?peek=1", "peek"),
     ] {
         let r = app
