@@ -70,6 +70,9 @@ enum Command {
     /// Signed share receipts.
     #[command(subcommand)]
     Receipt(crate::receipt::ReceiptCommand),
+    /// The peer instances this one trusts (federation), each pinned to one of its keys.
+    #[command(subcommand)]
+    Peers(crate::peers::PeersCommand),
 }
 
 #[derive(Args)]
@@ -417,6 +420,10 @@ pub async fn main() -> anyhow::Result<()> {
             crate::keys::run(&config, command).await
         }
         Command::Receipt(command) => crate::receipt::run(command).await,
+        Command::Peers(command) => {
+            init_logging(&file);
+            crate::peers::run(&config, command).await
+        }
         Command::Openapi => {
             println!(
                 "{}",

@@ -100,7 +100,7 @@ pub(crate) async fn get(tx: &mut Tx, id: &PeerId) -> Result<Peer, Error> {
     }
 }
 
-/// The peers, oldest first.
+/// The peers, newest first.
 pub(crate) async fn list(tx: &mut Tx, page: &PageRequest) -> Result<Page<Peer>, Error> {
     fetch_page(tx, "peers", COLUMNS, Filter::new(), page)
         .await?

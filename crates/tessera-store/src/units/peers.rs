@@ -15,7 +15,7 @@ crate::work::units! { op;
     Write create_peer(new: NewPeer) -> Peer = create(new);
     /// A peer by id.
     Read get_peer(id: PeerId) -> Peer = get(&id);
-    /// The peers, oldest first.
+    /// The peers, newest first.
     Read list_peers(page: PageRequest) -> Page<Peer> = list(&page);
     /// Forgets a peer.
     Write delete_peer(id: PeerId) -> () = delete(&id);
