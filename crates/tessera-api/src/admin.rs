@@ -107,6 +107,11 @@ fn table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             get(crate::admin_peers::show_peer),
         ),
         (
+            Method::POST,
+            "/admin/v1/peers/{peer}/refresh",
+            post(crate::admin_peers::refresh_peer),
+        ),
+        (
             Method::DELETE,
             "/admin/v1/peers/{peer}",
             delete(crate::admin_peers::delete_peer),

@@ -1,5 +1,5 @@
 //! The operator API's peers (issue #17, item 2): `GET|POST /admin/v1/peers`,
-//! `GET|DELETE /admin/v1/peers/{peer}`. Registration is [`crate::peers::register`].
+//! `GET|DELETE /admin/v1/peers/{peer}`, `POST /admin/v1/peers/{peer}/refresh`. Registration is [`crate::peers::register`].
 
 use axum::extract::Path;
 use axum::http::StatusCode;
@@ -8,7 +8,7 @@ use tessera_core::id::PeerId;
 use tessera_store::units::peers as units;
 
 use crate::admin::AdminCtx;
-use crate::peers::{register, resource};
+use crate::peers::{refresh, register, resource};
 use crate::{Body, page_doc, required};
 use tessera_edge::extract::{JsonBody, Reply, path_id};
 use tessera_edge::render::Doc;
@@ -57,4 +57,13 @@ pub(crate) async fn delete_peer(ctx: AdminCtx, Path(peer): Path<String>) -> Repl
     let found = ctx.state.store.read(units::get_peer(id.clone())).await?;
     ctx.state.store.write(units::delete_peer(id)).await?;
     ctx.respond(StatusCode::OK, Doc::one(resource(&found)), None)
+}
+
+/// Fetches the peer's documents again and records the contact (200 either way: a failed contact
+/// is recorded in the peer's `failures` and `last-error`, and its trusted keys stay as they were).
+pub(crate) async fn refresh_peer(ctx: AdminCtx, Path(peer): Path<String>) -> Reply {
+    ctx.query(false)?;
+    let id = path_id(PeerId::parse, &peer, "peer")?;
+    let peer = refresh(&ctx.state.store, &ctx.state.peer_outbound, id).await?;
+    ctx.respond(StatusCode::OK, Doc::one(resource(&peer)), None)
 }

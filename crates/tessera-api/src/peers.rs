@@ -4,6 +4,7 @@
 //! pinned thumbprint, and store the peer — or refuse with a 422 and store nothing.
 
 use serde_json::{Value, json};
+use tessera_core::id::PeerId;
 use tessera_core::keys::peer::{self, PeerDocumentError};
 use tessera_core::{Error, codes};
 use tessera_outbound::OutboundClient;
@@ -78,6 +79,41 @@ pub async fn register(
             jwks,
         }))
         .await
+}
+
+/// Fetches a registered peer's documents again and records the contact: the JWKS replaces the
+/// stored one only if the peer still answers as the same instance and the JWKS still lists the
+/// pinned key; otherwise the failure is recorded (`failures`, `last-error`) and the stored JWKS —
+/// the keys trusted for the peer — stays as it was.
+pub async fn refresh(store: &Store, outbound: &OutboundClient, id: PeerId) -> Result<Peer, Error> {
+    let peer = store.read(units::get_peer(id.clone())).await?;
+    let base = &peer.base_url;
+    let fetched = async {
+        let identity =
+            peer::parse_identity(&fetch(outbound, &format!("{base}{TESSERA_PATH}")).await?)
+                .map_err(refused)?;
+        if identity.instance_id != peer.instance_id {
+            return Err(Error::invalid(
+                codes::PEER_DOCUMENT_INVALID,
+                format!(
+                    "the peer now answers as instance {}, not {}",
+                    identity.instance_id, peer.instance_id
+                ),
+            ));
+        }
+        let jwks = peer::parse_jwks(&fetch(outbound, &format!("{base}{JWKS_PATH}")).await?)
+            .map_err(refused)?;
+        peer::check_jwks(&peer.pin, &jwks).map_err(refused)?;
+        Ok(jwks)
+    }
+    .await;
+    match fetched {
+        Ok(jwks) => store.write(units::record_peer_contact(id, jwks)).await,
+        Err(e) => {
+            let error = format!("{}: {}", e.code, e.detail);
+            store.write(units::record_peer_failure(id, error)).await
+        }
+    }
 }
 
 /// A peer as a JSON:API resource.

@@ -1155,7 +1155,8 @@ async fn every_operator_route_needs_the_operator_token(backend: Backend) {
     })
     .await;
     let org = app.org("Acme").await;
-    // A real peer for the registration, and one stored directly for show and delete.
+    // A real peer for the registration, and one stored directly (at its URL, under another
+    // instance id: a refresh records a failed contact) for show, refresh and delete.
     let peer = crate::peers::Peer::start(backend).await;
     let pin = peer.pin().await;
     let stored = app
@@ -1163,7 +1164,7 @@ async fn every_operator_route_needs_the_operator_token(backend: Backend) {
         .store
         .write(tessera_store::units::peers::create_peer(
             tessera_store::units::peers::NewPeer {
-                base_url: "https://peer.example".into(),
+                base_url: peer.url.clone(),
                 instance_id: "ins_MatrixPeerMatrixPeerMatrix".into(),
                 pin: pin.clone(),
                 jwks: Vec::new(),
@@ -1204,11 +1205,19 @@ async fn every_operator_route_needs_the_operator_token(backend: Backend) {
             ("GET" | "DELETE", "/admin/v1/peers/{peer}") => {
                 (template.replace("{peer}", &stored), None)
             }
+            ("POST", "/admin/v1/peers/{peer}/refresh") => {
+                (template.replace("{peer}", &stored), None)
+            }
             _ => panic!(
                 "the operator matrix does not know how to fill {method} {template}: add it here"
             ),
         };
-        let created = if method == Method::POST { 201 } else { 200 };
+        // Every POST makes something, but a refresh (it records a contact with a peer).
+        let created = if method == Method::POST && !template.ends_with("/refresh") {
+            201
+        } else {
+            200
+        };
         let before = app.all(ADMIN, "/admin/v1/organizations").await.len();
         for (who, key, status) in [
             ("tenant key", Some(org.sandbox.as_str()), 401),

@@ -267,7 +267,105 @@ async fn an_instance_already_registered_is_refused(backend: Backend) {
     assert_eq!(count(&app).await, 1);
 }
 
+/// A peer whose JWKS the test changes: its identity is fixed, its published keys are whatever
+/// the test last set.
+struct Fake {
+    url: String,
+    keys: std::sync::Arc<std::sync::Mutex<Vec<tessera_core::keys::Jwk>>>,
+}
+
+impl Fake {
+    async fn start(keys: Vec<tessera_core::keys::Jwk>) -> Self {
+        use axum::routing::get;
+        let keys = std::sync::Arc::new(std::sync::Mutex::new(keys));
+        let published = keys.clone();
+        let router = axum::Router::new()
+            .route(
+                "/.well-known/tessera",
+                get(|| async {
+                    axum::Json(json!({
+                        "instance-id": "ins_FakePeerFakePeerFakePeer",
+                        "protocol-version": "1",
+                    }))
+                }),
+            )
+            .route(
+                "/.well-known/jwks.json",
+                get(move || {
+                    let keys = published.lock().unwrap().clone();
+                    async move { axum::Json(json!({ "keys": keys })) }
+                }),
+            );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        Self { url, keys }
+    }
+
+    fn publish(&self, keys: Vec<tessera_core::keys::Jwk>) {
+        *self.keys.lock().unwrap() = keys;
+    }
+}
+
+async fn a_refresh_follows_an_announced_rotation_and_refuses_a_key_change(backend: Backend) {
+    use tessera_core::keys::InstanceKey;
+    let app = local(backend).await;
+    let (a, b, c) = (
+        InstanceKey::generate(),
+        InstanceKey::generate(),
+        InstanceKey::generate(),
+    );
+    let fake = Fake::start(vec![a.public_jwk()]).await;
+    let id = register(&app, &fake.url, &a.kid()).await.expect(201).id();
+    let refresh = || async {
+        app.post(&format!("/admin/v1/peers/{id}/refresh"))
+            .key(ADMIN)
+            .send()
+            .await
+            .expect(200)
+    };
+    let trusted = |kid: String| async {
+        app.state
+            .store
+            .read(peers::trusted_peer_key(
+                "ins_FakePeerFakePeerFakePeer".into(),
+                kid,
+            ))
+            .await
+            .unwrap()
+            .map(|k| k.kid)
+    };
+    assert_eq!(trusted(b.kid()).await, None);
+
+    // The peer announces b by publishing it beside the pinned a: b is trusted.
+    fake.publish(vec![b.public_jwk(), a.public_jwk()]);
+    let r = refresh().await;
+    assert_eq!(r.attr("published-keys"), &json!([b.kid(), a.kid()]));
+    assert_eq!(r.attr("failures"), &json!(0));
+    assert_eq!(trusted(b.kid()).await, Some(b.kid()));
+
+    // Its keys change to c without a: refused, recorded, and the trusted keys stay as they were.
+    fake.publish(vec![c.public_jwk()]);
+    let r = refresh().await;
+    assert_eq!(r.attr("failures"), &json!(1));
+    let error = r.attr("last-error").as_str().unwrap();
+    assert!(error.starts_with("peer_pin_mismatch"), "{error}");
+    assert_eq!(r.attr("published-keys"), &json!([b.kid(), a.kid()]));
+    assert_eq!(trusted(c.kid()).await, None);
+    assert_eq!(trusted(b.kid()).await, Some(b.kid()));
+
+    // Once the pinned key is published again, a refresh is a good contact again.
+    fake.publish(vec![a.public_jwk()]);
+    let r = refresh().await;
+    assert_eq!(r.attr("failures"), &json!(0));
+    assert_eq!(r.attr("last-error"), &Value::Null);
+    assert_eq!(trusted(b.kid()).await, None);
+}
+
 on_both_backends!(
+    a_refresh_follows_an_announced_rotation_and_refuses_a_key_change,
     a_peer_is_registered_shown_listed_and_removed,
     a_key_the_peer_rotated_to_while_the_pin_was_published_is_trusted,
     a_wrong_pin_is_refused_and_nothing_stored,
