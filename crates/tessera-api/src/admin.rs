@@ -7,7 +7,7 @@ use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use axum::middleware::from_fn_with_state;
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{MethodRouter, delete, get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tessera_core::id::OrganizationId;
@@ -28,7 +28,7 @@ use tessera_edge::state::AppState;
 
 /// The request context of an operator handler.
 pub struct AdminCtx {
-    state: AppState,
+    pub(crate) state: AppState,
     inflection: Inflection,
     raw_query: Option<String>,
 }
@@ -47,7 +47,7 @@ impl FromRequestParts<AppState> for AdminCtx {
 }
 
 impl AdminCtx {
-    fn query(&self, list: bool) -> Result<Query, ApiError> {
+    pub(crate) fn query(&self, list: bool) -> Result<Query, ApiError> {
         Ok(Query::parse(
             self.raw_query.as_deref(),
             Accepts {
@@ -57,7 +57,7 @@ impl AdminCtx {
         )?)
     }
 
-    fn respond(&self, status: StatusCode, doc: Doc, q: Option<&Query>) -> Reply {
+    pub(crate) fn respond(&self, status: StatusCode, doc: Doc, q: Option<&Query>) -> Reply {
         Ok(doc.into_response(status, q, self.inflection))
     }
 }
@@ -90,6 +90,31 @@ fn table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             Method::POST,
             "/admin/v1/organizations/{org}/users",
             post(create_user),
+        ),
+        (
+            Method::GET,
+            "/admin/v1/peers",
+            get(crate::admin_peers::list_peers),
+        ),
+        (
+            Method::POST,
+            "/admin/v1/peers",
+            post(crate::admin_peers::create_peer),
+        ),
+        (
+            Method::GET,
+            "/admin/v1/peers/{peer}",
+            get(crate::admin_peers::show_peer),
+        ),
+        (
+            Method::POST,
+            "/admin/v1/peers/{peer}/refresh",
+            post(crate::admin_peers::refresh_peer),
+        ),
+        (
+            Method::DELETE,
+            "/admin/v1/peers/{peer}",
+            delete(crate::admin_peers::delete_peer),
         ),
     ]
 }

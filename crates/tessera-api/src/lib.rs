@@ -7,6 +7,7 @@
 //! never on the dashboard or the worker; what it shares with the dashboard lives in the edge.
 
 pub mod admin;
+pub mod admin_peers;
 pub mod api_keys;
 pub mod connections;
 pub mod documents;
@@ -14,6 +15,7 @@ pub mod events;
 pub mod inquiries;
 pub mod openapi;
 pub mod organization;
+pub mod peers;
 pub mod share_token_batches;
 pub mod share_token_manifest;
 pub mod share_token_receipt;

@@ -253,6 +253,14 @@ pub mod codes {
     pub const RECEIPT_NOT_AVAILABLE: &str = "receipt_not_available";
     /// A batch naming the same object in two items.
     pub const DUPLICATE_ITEM: &str = "duplicate_item";
+    /// A peer could not be reached, or refused, while its well-known documents were fetched.
+    pub const PEER_UNREACHABLE: &str = "peer_unreachable";
+    /// A peer's `/.well-known/tessera` or JWKS is not what a Tessera instance publishes.
+    pub const PEER_DOCUMENT_INVALID: &str = "peer_document_invalid";
+    /// None of the keys a peer publishes has the pinned thumbprint.
+    pub const PEER_PIN_MISMATCH: &str = "peer_pin_mismatch";
+    /// A peer with the same instance id is already registered.
+    pub const PEER_EXISTS: &str = "peer_exists";
 }
 
 #[cfg(test)]

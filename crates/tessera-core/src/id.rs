@@ -147,6 +147,8 @@ define_ids! {
     ShareTokenBatchId => "stb",
     /// One item of a share-token batch.
     ShareTokenBatchItemId => "stbi",
+    /// A peer instance, registered by the operator (federation).
+    PeerId => "per",
 }
 
 #[cfg(test)]

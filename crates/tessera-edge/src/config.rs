@@ -25,6 +25,10 @@ pub struct Config {
     pub upload_limit: usize,
     /// `TESSERA_WEBHOOK_ALLOWED_NETWORKS`: CIDRs outbound HTTP may reach although not public.
     pub webhook_allowed_networks: Vec<String>,
+    /// `TESSERA_PEER_ALLOWED_NETWORKS`: CIDRs peer instances may be reached at although not
+    /// public (a separate list from the webhooks': letting tenants' webhooks reach a private
+    /// network is not letting peers live there, and the reverse).
+    pub peer_allowed_networks: Vec<String>,
     /// `TESSERA_WEBHOOK_TIMEOUT_MS`: per-attempt timeout of outbound HTTP.
     pub webhook_timeout_ms: u64,
     /// `TESSERA_WEBHOOK_RETRY_SCALE`: multiplies the webhook retry schedule.
@@ -81,6 +85,7 @@ impl Default for Config {
             body_limit: 1024 * 1024,
             upload_limit: 10 * 1024 * 1024,
             webhook_allowed_networks: Vec::new(),
+            peer_allowed_networks: Vec::new(),
             webhook_timeout_ms: 5000,
             webhook_retry_scale: 1.0,
             webhook_secret_overlap_secs: 24 * 60 * 60,
@@ -135,6 +140,16 @@ impl Config {
     /// The production outbound client of this configuration.
     pub fn outbound_client(&self) -> Result<OutboundClient, SetupError> {
         OutboundClient::builder(self.outbound()?).build()
+    }
+
+    /// The client peers are reached through: the same guard as webhooks', with
+    /// `peer_allowed_networks` as its allow-list.
+    pub fn peer_outbound_client(&self) -> Result<OutboundClient, SetupError> {
+        OutboundClient::builder(OutboundConfig::new(
+            &self.peer_allowed_networks,
+            self.webhook_timeout_ms,
+        )?)
+        .build()
     }
 
     /// The data directory implied by a database URL: the SQLite file's folder, else

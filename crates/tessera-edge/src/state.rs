@@ -22,6 +22,8 @@ pub struct AppState {
     pub routes: Arc<RouteTable>,
     /// The one client for outbound HTTP (webhooks, workflow steps).
     pub outbound: OutboundClient,
+    /// The client for peer instances (federation): the same guard, the peers' allow-list.
+    pub peer_outbound: OutboundClient,
     /// Failed dashboard sign-ins, counted per email and per client address.
     pub sign_in_throttle: Arc<Throttle>,
 }

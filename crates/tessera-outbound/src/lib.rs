@@ -223,6 +223,66 @@ impl OutboundClient {
         self.read_response(response, started, deadline).await
     }
 
+    /// Fetches a document with one `GET` (a peer's well-known documents): the same guard,
+    /// deadline and refusal of redirects as [`OutboundClient::post`]. A 2xx answer's body is read
+    /// whole, up to the read cap (a longer one is a failure); anything else is a [`Failure`].
+    pub async fn get_document(&self, url: &str) -> Result<Bytes, Failure> {
+        let deadline = tokio::time::Instant::now() + self.config.timeout;
+        let target =
+            Target::parse(url).map_err(|e| Failure::new(FailureKind::InvalidUrl, e.to_string()))?;
+        if let Some(ip) = target.literal_ip() {
+            self.policy
+                .check(ip, target.scheme)
+                .map_err(|r| Failure::new(FailureKind::RefusedAddress, r.to_string()))?;
+        }
+        let client = match target.scheme {
+            Scheme::Https => &self.https,
+            Scheme::Http => &self.http,
+        };
+        let send = client
+            .get(target.url)
+            .header(http::header::ACCEPT, "application/json")
+            .send();
+        let mut response = match tokio::time::timeout_at(deadline, send).await {
+            Ok(Ok(response)) => response,
+            Ok(Err(e)) => return Err(outcome::classify(&e)),
+            Err(_) => return Err(Failure::new(FailureKind::Timeout, self.timeout_message())),
+        };
+        let status = response.status();
+        if status.is_redirection() {
+            return Err(Failure::new(
+                FailureKind::Redirect,
+                format!("the server answered {status}; redirects are not followed"),
+            ));
+        }
+        if !status.is_success() {
+            return Err(Failure::new(
+                FailureKind::HttpStatus,
+                format!("the server answered {status}"),
+            ));
+        }
+        let mut body = Vec::new();
+        loop {
+            match tokio::time::timeout_at(deadline, response.chunk()).await {
+                Ok(Ok(Some(chunk))) => {
+                    body.extend_from_slice(&chunk);
+                    if body.len() > self.config.body_read_cap {
+                        return Err(Failure::new(
+                            FailureKind::Body,
+                            format!(
+                                "the document is larger than {} bytes",
+                                self.config.body_read_cap
+                            ),
+                        ));
+                    }
+                }
+                Ok(Ok(None)) => return Ok(Bytes::from(body)),
+                Ok(Err(e)) => return Err(outcome::classify(&e)),
+                Err(_) => return Err(Failure::new(FailureKind::Timeout, self.timeout_message())),
+            }
+        }
+    }
+
     fn timeout_message(&self) -> String {
         format!(
             "no complete answer within {} ms",

@@ -65,6 +65,7 @@ pub async fn build(store: Store, config: Config) -> anyhow::Result<(Router, AppS
         limiter: Arc::new(RateLimiter::new(config.rate_limit_per_minute)),
         routes: Arc::new(RouteTable::from_openapi(&openapi)),
         outbound: config.outbound_client()?,
+        peer_outbound: config.peer_outbound_client()?,
         admin_token_hash: Arc::new(admin_token_hash),
         sign_in_throttle: Arc::new(Throttle::new(
             config.sign_in_failures_per_email,

@@ -141,7 +141,8 @@ id_args!(
     JobId,
     SessionId,
     ShareTokenBatchId,
-    ShareTokenBatchItemId
+    ShareTokenBatchItemId,
+    PeerId
 );
 
 /// Serializes a value to JSON text for a TEXT column.

@@ -70,6 +70,9 @@ enum Command {
     /// Signed share receipts.
     #[command(subcommand)]
     Receipt(crate::receipt::ReceiptCommand),
+    /// The peer instances this one trusts (federation), each pinned to one of its keys.
+    #[command(subcommand)]
+    Peers(crate::peers::PeersCommand),
 }
 
 #[derive(Args)]
@@ -145,6 +148,7 @@ struct FileConfig {
     admin_token: Option<String>,
     rate_limit_per_minute: Option<u32>,
     webhook_allowed_networks: Option<Vec<String>>,
+    peer_allowed_networks: Option<Vec<String>>,
     webhook_timeout_ms: Option<u64>,
     webhook_retry_scale: Option<f64>,
     dashboard_secure_cookies: Option<bool>,
@@ -186,13 +190,16 @@ fn build_config(
         .clone()
         .or_else(|| file.database_url.clone())
         .unwrap_or(defaults.database_url.clone());
-    let networks: Option<Vec<String>> =
-        env::<String>("TESSERA_WEBHOOK_ALLOWED_NETWORKS")?.map(|s| {
+    let list = |name: &str| -> anyhow::Result<Option<Vec<String>>> {
+        Ok(env::<String>(name)?.map(|s| {
             s.split(',')
                 .map(|p| p.trim().to_owned())
                 .filter(|p| !p.is_empty())
                 .collect()
-        });
+        }))
+    };
+    let networks = list("TESSERA_WEBHOOK_ALLOWED_NETWORKS")?;
+    let peer_networks = list("TESSERA_PEER_ALLOWED_NETWORKS")?;
     let config = Config {
         listen: listen.or(file.listen).unwrap_or(defaults.listen),
         data_dir: Config::data_dir_for(&database_url),
@@ -203,6 +210,9 @@ fn build_config(
             .unwrap_or(defaults.rate_limit_per_minute),
         webhook_allowed_networks: networks
             .or_else(|| file.webhook_allowed_networks.clone())
+            .unwrap_or_default(),
+        peer_allowed_networks: peer_networks
+            .or_else(|| file.peer_allowed_networks.clone())
             .unwrap_or_default(),
         webhook_timeout_ms: env("TESSERA_WEBHOOK_TIMEOUT_MS")?
             .or(file.webhook_timeout_ms)
@@ -240,6 +250,7 @@ fn build_config(
     // Refuse a bad network list or timeout now, with a clear message, rather than at the first
     // webhook delivery.
     config.outbound()?;
+    config.peer_outbound_client()?;
     Ok(config)
 }
 
@@ -409,6 +420,10 @@ pub async fn main() -> anyhow::Result<()> {
             crate::keys::run(&config, command).await
         }
         Command::Receipt(command) => crate::receipt::run(command).await,
+        Command::Peers(command) => {
+            init_logging(&file);
+            crate::peers::run(&config, command).await
+        }
         Command::Openapi => {
             println!(
                 "{}",

@@ -3,6 +3,7 @@
 mod cli;
 mod demo;
 mod keys;
+mod peers;
 mod receipt;
 
 /// mimalloc instead of glibc's allocator: the server allocates many small short-lived objects on

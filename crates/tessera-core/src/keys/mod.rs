@@ -3,6 +3,7 @@
 //! reads the master key file; the store keeps the sealed signing keys), nothing here does I/O.
 
 pub mod identity;
+pub mod peer;
 pub mod sealing;
 
 pub use identity::{InstanceKey, Jwk, jwk_thumbprint};

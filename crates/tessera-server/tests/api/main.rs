@@ -23,6 +23,7 @@ mod limits;
 mod matrix;
 mod ops;
 mod pagination;
+mod peers;
 mod permissions;
 mod persona;
 mod persona_conventions;

@@ -1150,8 +1150,30 @@ async fn every_route_by_every_caller(backend: Backend) {
 }
 
 async fn every_operator_route_needs_the_operator_token(backend: Backend) {
-    let app = App::new(backend).await;
+    let app = App::with_config(backend, |c| {
+        c.peer_allowed_networks = vec!["127.0.0.0/8".into()];
+    })
+    .await;
     let org = app.org("Acme").await;
+    // A real peer for the registration, and one stored directly (at its URL, under another
+    // instance id: a refresh records a failed contact) for show, refresh and delete.
+    let peer = crate::peers::Peer::start(backend).await;
+    let pin = peer.pin().await;
+    let stored = app
+        .state
+        .store
+        .write(tessera_store::units::peers::create_peer(
+            tessera_store::units::peers::NewPeer {
+                base_url: peer.url.clone(),
+                instance_id: "ins_MatrixPeerMatrixPeerMatrix".into(),
+                pin: pin.clone(),
+                jwks: Vec::new(),
+            },
+        ))
+        .await
+        .unwrap()
+        .id
+        .to_string();
     let routes = tessera_server::api::admin::list_routes();
     assert!(routes.len() >= 5, "{routes:?}");
     let mut cells = 0;
@@ -1175,11 +1197,27 @@ async fn every_operator_route_needs_the_operator_token(backend: Backend) {
                     json!({"data": {"attributes": {"email": format!("u{n}@acme.example"), "password": "a long password"}}}),
                 ),
             ),
+            ("GET", "/admin/v1/peers") => (template.to_owned(), None),
+            ("POST", "/admin/v1/peers") => (
+                template.to_owned(),
+                Some(json!({"data": {"attributes": {"url": peer.url, "pin": pin}}})),
+            ),
+            ("GET" | "DELETE", "/admin/v1/peers/{peer}") => {
+                (template.replace("{peer}", &stored), None)
+            }
+            ("POST", "/admin/v1/peers/{peer}/refresh") => {
+                (template.replace("{peer}", &stored), None)
+            }
             _ => panic!(
                 "the operator matrix does not know how to fill {method} {template}: add it here"
             ),
         };
-        let created = if method == Method::POST { 201 } else { 200 };
+        // Every POST makes something, but a refresh (it records a contact with a peer).
+        let created = if method == Method::POST && !template.ends_with("/refresh") {
+            201
+        } else {
+            200
+        };
         let before = app.all(ADMIN, "/admin/v1/organizations").await.len();
         for (who, key, status) in [
             ("tenant key", Some(org.sandbox.as_str()), 401),

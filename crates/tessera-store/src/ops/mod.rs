@@ -34,6 +34,8 @@
 //! notice job's unit: finishes a pending redemption, marks the copy, emits, applies the
 //! destination's policy).
 //!
+//! Peers: `peers` (layer 0: registered peer instances, their pins and accepted JWKS).
+//!
 //! `units` sits above them all; `tx`, `sql` and `paging` below.
 
 pub mod api_keys;
@@ -49,6 +51,7 @@ pub mod job_failures;
 pub mod jobs;
 pub mod manifest;
 pub mod manual_runs;
+pub mod peers;
 pub mod receipts;
 pub mod redemption;
 pub mod related;

@@ -11,6 +11,7 @@ pub mod idempotency;
 pub mod inquiries;
 pub mod jobs;
 pub mod keys;
+pub mod peers;
 pub mod redemption;
 pub mod related;
 pub mod sessions;

@@ -1,0 +1,172 @@
+//! Peers (issue #17, item 2): the other instances the operator registered, each pinned to one of
+//! its keys by RFC 7638 thumbprint, with the JWKS last fetched from it and accepted under the pin
+//! (`tessera_core::keys::peer` holds the rule). Uses nothing of `ops` but this crate's plumbing.
+
+use tessera_core::id::PeerId;
+use tessera_core::keys::Jwk;
+use tessera_core::keys::peer::trusted_key as trusted;
+use tessera_core::{Error, Timestamp, codes};
+
+use crate::args;
+use crate::paging::{Filter, Page, PageRequest, fetch_page};
+use crate::sql::json;
+use crate::tx::{Row, Tx};
+
+/// A registered peer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Peer {
+    pub id: PeerId,
+    pub base_url: String,
+    pub instance_id: String,
+    /// The pinned key's RFC 7638 thumbprint.
+    pub pin: String,
+    /// The peer's JWKS as last fetched and accepted (it listed the pinned key).
+    pub jwks: Vec<Jwk>,
+    /// `active` or `disabled`.
+    pub status: String,
+    pub created_at: Timestamp,
+    pub last_contact_at: Option<Timestamp>,
+    pub failures: i64,
+    pub last_error: Option<String>,
+}
+
+/// A peer to register: its documents already fetched and checked against the pin.
+#[derive(Debug, Clone)]
+pub struct NewPeer {
+    pub base_url: String,
+    pub instance_id: String,
+    pub pin: String,
+    pub jwks: Vec<Jwk>,
+}
+
+const COLUMNS: &str = "id, base_url, instance_id, pin, jwks, status, created_at, last_contact_at, failures, last_error";
+
+fn from_row(r: &Row) -> Result<Peer, Error> {
+    Ok(Peer {
+        id: PeerId::from_db(r.text("id")?),
+        base_url: r.text("base_url")?,
+        instance_id: r.text("instance_id")?,
+        pin: r.text("pin")?,
+        jwks: r.json("jwks")?,
+        status: r.text("status")?,
+        created_at: r.time("created_at")?,
+        last_contact_at: r.opt_time("last_contact_at")?,
+        failures: r.i64("failures")?,
+        last_error: r.opt_text("last_error")?,
+    })
+}
+
+/// Registers a peer, contacted now. Refused (422 `peer_exists`, nothing written) when a peer
+/// with the same instance id is registered.
+pub(crate) async fn create(tx: &mut Tx, new: NewPeer) -> Result<Peer, Error> {
+    let existing = tx
+        .fetch_optional(
+            "select id from peers where instance_id = $1",
+            args![&new.instance_id],
+        )
+        .await?;
+    if let Some(r) = existing {
+        return Err(Error::invalid(
+            codes::PEER_EXISTS,
+            format!(
+                "instance {} is already registered as peer {}",
+                new.instance_id,
+                r.text("id")?
+            ),
+        )
+        .at("/data/attributes/url"));
+    }
+    let id = PeerId::generate();
+    let now = tx.now();
+    tx.execute(
+        "insert into peers (id, base_url, instance_id, pin, jwks, status, created_at, last_contact_at, failures) values ($1, $2, $3, $4, $5, 'active', $6, $7, 0)",
+        args![&id, &new.base_url, &new.instance_id, &new.pin, json(&new.jwks), now, now],
+    )
+    .await?;
+    get(tx, &id).await
+}
+
+/// A peer by id.
+pub(crate) async fn get(tx: &mut Tx, id: &PeerId) -> Result<Peer, Error> {
+    let row = tx
+        .fetch_optional(
+            &format!("select {COLUMNS} from peers where id = $1"),
+            args![id],
+        )
+        .await?;
+    match row {
+        Some(r) => from_row(&r),
+        None => Err(Error::not_found("peer")),
+    }
+}
+
+/// The peers, newest first.
+pub(crate) async fn list(tx: &mut Tx, page: &PageRequest) -> Result<Page<Peer>, Error> {
+    fetch_page(tx, "peers", COLUMNS, Filter::new(), page)
+        .await?
+        .try_map(|r| from_row(&r))
+}
+
+/// Forgets a peer.
+pub(crate) async fn delete(tx: &mut Tx, id: &PeerId) -> Result<(), Error> {
+    match tx
+        .execute("delete from peers where id = $1", args![id])
+        .await?
+    {
+        0 => Err(Error::not_found("peer")),
+        _ => Ok(()),
+    }
+}
+
+/// Records a successful contact: the peer's JWKS, fetched now and accepted under its pin.
+pub(crate) async fn record_contact(
+    tx: &mut Tx,
+    id: &PeerId,
+    jwks: Vec<Jwk>,
+) -> Result<Peer, Error> {
+    let n = tx
+        .execute(
+            "update peers set jwks = $1, last_contact_at = $2, failures = 0, last_error = null where id = $3",
+            args![json(&jwks), tx.now(), id],
+        )
+        .await?;
+    if n == 0 {
+        return Err(Error::not_found("peer"));
+    }
+    get(tx, id).await
+}
+
+/// Records a failed contact (unreachable, or documents refused): the JWKS stays as it was.
+pub(crate) async fn record_failure(tx: &mut Tx, id: &PeerId, error: String) -> Result<Peer, Error> {
+    let n = tx
+        .execute(
+            "update peers set failures = failures + 1, last_error = $1 where id = $2",
+            args![error, id],
+        )
+        .await?;
+    if n == 0 {
+        return Err(Error::not_found("peer"));
+    }
+    get(tx, id).await
+}
+
+/// The key `kid` if it is trusted for the peer registered with `instance_id`
+/// (`tessera_core::keys::peer::trusted_key`): `None` for an unregistered or disabled peer, or a
+/// key the peer's accepted JWKS does not list alongside its pinned key.
+pub(crate) async fn trusted_key(
+    tx: &mut Tx,
+    instance_id: &str,
+    kid: &str,
+) -> Result<Option<Jwk>, Error> {
+    let row = tx
+        .fetch_optional(
+            &format!("select {COLUMNS} from peers where instance_id = $1 and status = 'active'"),
+            args![instance_id],
+        )
+        .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let peer = from_row(&row)?;
+    Ok(trusted(&peer.pin, &peer.jwks, kid).cloned())
+}
