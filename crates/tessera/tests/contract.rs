@@ -143,12 +143,52 @@ async fn schemathesis_finds_no_contract_violation() {
     std::fs::write(&config, CONFIG).unwrap();
     let seconds = env_u64("TESSERA_CONTRACT_SECONDS", 75);
     let examples = env_u64("TESSERA_CONTRACT_EXAMPLES", 25);
+    // A run that failed only because the fuzzer itself crashed on CPython 3.11's AST recursion
+    // bug (`SystemError: AST constructor recursion depth mismatch`, raised inside Hypothesis while
+    // it describes a strategy for a deeply nested body schema) found nothing about Tessera: it is
+    // run once more, with a fresh seed. A contract violation is never retried.
+    for attempt in 1..=2 {
+        let started = Instant::now();
+        let out = run_schemathesis(dir.path(), &config, server.addr, &key, seconds, examples).await;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        // For the record: operations, phases (stateful scenarios and links covered), test cases.
+        let summary = stdout
+            .find("Coverage (in")
+            .map_or(&stdout[..], |at| &stdout[at..]);
+        eprintln!(
+            "schemathesis ({:.0} s, exit {}, attempt {attempt}):\n{summary}",
+            started.elapsed().as_secs_f64(),
+            out.status
+        );
+        let fuzzer_crashed = stdout.contains("AST constructor recursion depth mismatch")
+            && !stdout.contains("FAILURES");
+        if out.status.success() || !fuzzer_crashed || attempt == 2 {
+            assert!(
+                out.status.success(),
+                "schemathesis found contract violations:\n{stdout}\n{stderr}"
+            );
+            break;
+        }
+    }
+    drop(server);
+}
+
+/// One run of Schemathesis against the server at `addr`.
+async fn run_schemathesis(
+    dir: &Path,
+    config: &Path,
+    addr: SocketAddr,
+    key: &str,
+    seconds: u64,
+    examples: u64,
+) -> std::process::Output {
     let mut st = Command::new(python());
-    st.current_dir(dir.path())
+    st.current_dir(dir)
         .args(["-m", "schemathesis.cli", "--config-file"])
-        .arg(&config)
+        .arg(config)
         .arg("run")
-        .arg(format!("http://{}/api/v1/openapi.json", server.addr))
+        .arg(format!("http://{addr}/api/v1/openapi.json"))
         .args(["--checks", "all"])
         .args(["--phases", "examples,coverage,fuzzing,stateful"])
         .args(["--max-examples", &examples.to_string()])
@@ -161,7 +201,7 @@ async fn schemathesis_finds_no_contract_violation() {
         .args(["--output-truncate", "false"])
         .args(["--report", "junit"])
         .arg("--report-junit-path")
-        .arg(dir.path().join("junit.xml"))
+        .arg(dir.join("junit.xml"))
         .env("NO_COLOR", "1")
         .env("SCHEMATHESIS_TELEMETRY", "false")
         .stdin(Stdio::null())
@@ -172,25 +212,8 @@ async fn schemathesis_finds_no_contract_violation() {
     if let Ok(seed) = std::env::var("TESSERA_CONTRACT_SEED") {
         st.args(["--seed", &seed]);
     }
-    let started = Instant::now();
-    let out = tokio::time::timeout(Duration::from_secs(seconds + 120), st.output())
+    tokio::time::timeout(Duration::from_secs(seconds + 120), st.output())
         .await
         .expect("schemathesis ran past its time budget")
-        .expect("schemathesis could not be started");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    // For the record: operations, phases (stateful scenarios and links covered), test cases.
-    let summary = stdout
-        .find("Coverage (in")
-        .map_or(&stdout[..], |at| &stdout[at..]);
-    eprintln!(
-        "schemathesis ({:.0} s, exit {}):\n{summary}",
-        started.elapsed().as_secs_f64(),
-        out.status
-    );
-    assert!(
-        out.status.success(),
-        "schemathesis found contract violations:\n{stdout}\n{stderr}"
-    );
-    drop(server);
+        .expect("schemathesis could not be started")
 }
