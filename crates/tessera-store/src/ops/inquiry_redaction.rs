@@ -57,6 +57,23 @@ pub(crate) async fn redact(tx: &mut Tx, scope: &Scope, id: &InquiryId) -> Result
     Ok(inquiry)
 }
 
+/// What follows the redaction of one part (`id`, a verification or document of `inquiry`): the
+/// part is scrubbed from stored events and from stored responses that show it or its inquiry, and
+/// the destinations that copied it are told (`changed`).
+async fn after_part_redacted(
+    tx: &mut Tx,
+    scope: &Scope,
+    id: &str,
+    inquiry: &InquiryId,
+    changed: Changed<'_>,
+) -> Result<(), Error> {
+    let ids = [id.to_owned()];
+    events::scrub(tx, &scope.env, &ids).await?;
+    idempotency::scrub_among(tx, &[id.to_owned(), inquiry.to_string()], &ids).await?;
+    source_changes::notify(tx, &scope.env, changed, SourceChange::Redacted).await?;
+    Ok(())
+}
+
 /// Persona's "Redact a Verification": removes what the verification extracted and its checks'
 /// reasons and metadata (status, checks and times stay), here and in stored events and responses
 /// that show it. Redacting again changes nothing and notifies no one again.
@@ -69,11 +86,8 @@ pub(crate) async fn redact_verification(
     // The inquiry's lock orders this unit with the inquiry's own redaction and changes.
     get_for_update(tx, scope, &v.inquiry_id).await?;
     if scrub_verifications(tx, scope, "id", id.as_str()).await? > 0 {
-        let ids = [id.to_string()];
-        events::scrub(tx, &scope.env, &ids).await?;
-        idempotency::scrub_among(tx, &[id.to_string(), v.inquiry_id.to_string()], &ids).await?;
         let changed = Changed::Verification(&v.inquiry_id, id, v.kind);
-        source_changes::notify(tx, &scope.env, changed, SourceChange::Redacted).await?;
+        after_part_redacted(tx, scope, id.as_str(), &v.inquiry_id, changed).await?;
     }
     verifications::get(tx, scope, id).await
 }
@@ -89,11 +103,8 @@ pub(crate) async fn redact_document(
     let d = documents::get(tx, scope, id).await?;
     get_for_update(tx, scope, &d.inquiry_id).await?;
     if scrub_documents(tx, scope, "id", id.as_str()).await? > 0 {
-        let ids = [id.to_string()];
-        events::scrub(tx, &scope.env, &ids).await?;
-        idempotency::scrub_among(tx, &[id.to_string(), d.inquiry_id.to_string()], &ids).await?;
         let changed = Changed::Document(&d.inquiry_id, d.kind);
-        source_changes::notify(tx, &scope.env, changed, SourceChange::Redacted).await?;
+        after_part_redacted(tx, scope, id.as_str(), &d.inquiry_id, changed).await?;
     }
     documents::get(tx, scope, id).await
 }

@@ -74,7 +74,7 @@ pub(crate) async fn create(tx: &mut Tx, new: NewPeer) -> Result<Peer, Error> {
                 r.text("id")?
             ),
         )
-        .at("/data/attributes/url"));
+        .at("url"));
     }
     let id = PeerId::generate();
     let now = tx.now();

@@ -56,6 +56,21 @@ pub(crate) const ALL: [SealedColumn; 4] = [
 ];
 
 impl SealedColumn {
+    /// Writes `new` into row `id`'s column only if it still holds `old` (so a concurrent sweep or
+    /// a change in between is left alone); returns how many rows changed (0 or 1).
+    async fn replace(&self, tx: &mut Tx, id: &str, old: &str, new: String) -> Result<u64, Error> {
+        tx.execute(
+            &format!(
+                "update {table} set {col} = $1 where {id} = $2 and {col} = $3",
+                table = self.table,
+                col = self.column,
+                id = self.id
+            ),
+            args![new, id, old],
+        )
+        .await
+    }
+
     /// What a value of this column in row `id` is sealed for: `<table>.<column>:<id>`.
     pub(crate) fn purpose(&self, id: &str) -> String {
         format!("{}.{}:{id}", self.table, self.column)
@@ -114,17 +129,7 @@ pub(crate) async fn reseal(tx: &mut Tx, limit: i64) -> Result<u64, Error> {
             let purpose = c.purpose(&id);
             let plain = tx.keys().open(&purpose, &stored)?;
             let sealed = tx.keys().seal(&purpose, &plain);
-            done += tx
-                .execute(
-                    &format!(
-                        "update {table} set {col} = $1 where {id} = $2 and {col} = $3",
-                        table = c.table,
-                        col = c.column,
-                        id = c.id
-                    ),
-                    args![sealed, id, stored],
-                )
-                .await?;
+            done += c.replace(tx, &id, &stored, sealed).await?;
         }
     }
     Ok(done)
@@ -170,17 +175,7 @@ pub(crate) async fn seal_at_rest(tx: &mut Tx) -> Result<SealReport, Error> {
         for r in rows {
             let (id, plain) = (r.text("id")?, r.text("v")?);
             let value = tx.seal(&c.purpose(&id), &plain);
-            sealed += tx
-                .execute(
-                    &format!(
-                        "update {table} set {col} = $1 where {id} = $2 and {col} = $3",
-                        table = c.table,
-                        col = c.column,
-                        id = c.id
-                    ),
-                    args![value, id, plain],
-                )
-                .await?;
+            sealed += c.replace(tx, &id, &plain, value).await?;
         }
     }
     Ok(SealReport {
