@@ -4,10 +4,12 @@ use axum::extract::Path;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use tessera_core::connection::{ConnectionAction, ConnectionStatus, Direction};
+use tessera_core::federation::RemoteOrganization;
 use tessera_core::id::{ConnectionId, OrganizationId};
 use tessera_core::jsonapi::{Document, ErrorDocument, ListDocument};
 use tessera_core::{Error, codes};
 use tessera_store::units::connections::{self, ConnectionFilter};
+use tessera_store::units::federation;
 use utoipa::ToSchema;
 
 use crate::{
@@ -22,7 +24,9 @@ use tessera_edge::render::Doc;
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct NewConnection {
-    /// The partner that may receive share tokens (may be the caller's own organization).
+    /// The partner that may receive share tokens (may be the caller's own organization): an
+    /// organization id, or `org_…@ins_…` for an organization of a registered peer instance
+    /// (federation, a Tessera extension).
     #[schema(required = true, value_type = String)]
     pub destination_organization_id: Option<String>,
     pub name: Option<String>,
@@ -73,23 +77,28 @@ pub fn direction_filter(q: &Query) -> Result<Option<Direction>, Error> {
     responses((status = 201, body = Document<crate::schema::Resource<crate::schema::ConnectionAttributes, crate::schema::ConnectionRelationships>>), (status = 409, body = ErrorDocument), (status = 422, body = ErrorDocument)))]
 pub async fn create(ctx: Ctx, JsonBody(body): JsonBody<Body<NewConnection>>) -> Reply {
     let a = body.data.attributes;
-    let destination = id_attribute(
-        &required(a.destination_organization_id, "destination-organization-id")?,
-        "destination-organization-id",
-        OrganizationId::parse,
-        codes::INVALID_ID,
-    )?;
+    const AT: &str = "destination-organization-id";
+    let destination = required(a.destination_organization_id, AT)?;
     let name = a
         .name
         .map(|n| tessera_store::units::tenancy::check_name(&n, "/data/attributes/name"))
         .transpose()?;
     let (scope, actor) = (ctx.scope().clone(), ctx.actor());
     let view = ctx.scope().clone();
-    ctx.commit(
-        StatusCode::CREATED,
-        connections::create(scope, destination, name, actor),
-        move |c| Doc::one(c.to_resource(c.direction_for(&view)).to_value()),
-    )
+    // `org_…@ins_…`: an organization of a peer instance (federation).
+    let unit = match RemoteOrganization::parse(&destination) {
+        Some(remote) => {
+            federation::create_to_peer(scope, remote.map_err(|e| e.at(AT))?, name, actor)
+        }
+        None => {
+            let destination =
+                id_attribute(&destination, AT, OrganizationId::parse, codes::INVALID_ID)?;
+            connections::create(scope, destination, name, actor)
+        }
+    };
+    ctx.commit(StatusCode::CREATED, unit, move |c| {
+        Doc::one(c.to_resource(c.direction_for(&view)).to_value())
+    })
     .await
 }
 

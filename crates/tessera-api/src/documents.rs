@@ -4,7 +4,6 @@ use axum::body::Body as HttpBody;
 use axum::extract::{FromRequest, Multipart, Path, Request};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use sha2::{Digest, Sha256};
 use tessera_core::document::{DocumentKind, clean_filename, valid_content_type};
 use tessera_core::id::{DocumentId, InquiryId};
 use tessera_core::jsonapi::{Document, ErrorDocument};
@@ -147,10 +146,7 @@ async fn read_form(req: Request, limit: usize) -> Result<NewDocument, Error> {
         )
         .at("/file"));
     }
-    let sha256 = Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let sha256 = tessera_core::document::sha256_hex(&bytes);
     Ok(NewDocument {
         kind,
         filename: filename.as_deref().and_then(clean_filename),

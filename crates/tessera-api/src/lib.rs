@@ -12,6 +12,7 @@ pub mod api_keys;
 pub mod connections;
 pub mod documents;
 pub mod events;
+pub mod federation;
 pub mod inquiries;
 pub mod openapi;
 pub mod organization;

@@ -130,6 +130,21 @@ impl ConnectionAction {
         Ok((to, out, inb))
     }
 
+    /// The action's name: `activate`, `deactivate`, `reactivate`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectionAction::Activate => "activate",
+            ConnectionAction::Deactivate => "deactivate",
+            ConnectionAction::Reactivate => "reactivate",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Activate, Self::Deactivate, Self::Reactivate]
+            .into_iter()
+            .find(|a| a.as_str() == s)
+    }
+
     fn past_tense(self) -> &'static str {
         match self {
             ConnectionAction::Activate => "activated",

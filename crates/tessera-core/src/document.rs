@@ -90,6 +90,12 @@ pub fn valid_content_type(ct: &str) -> bool {
         && ct.is_ascii()
 }
 
+/// The hex SHA-256 of a document's bytes (its `sha256`).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(bytes))
+}
+
 /// A document's metadata.
 #[derive(Debug, Clone)]
 pub struct Document {

@@ -261,6 +261,17 @@ pub mod codes {
     pub const PEER_PIN_MISMATCH: &str = "peer_pin_mismatch";
     /// A peer with the same instance id is already registered.
     pub const PEER_EXISTS: &str = "peer_exists";
+    /// An instance that is not a registered, active peer (a connection addressed to one of its
+    /// organizations, or a message from it).
+    pub const PEER_UNKNOWN: &str = "peer_unknown";
+    /// A message signed by a key that is not trusted for the peer that sent it.
+    pub const KEY_NOT_TRUSTED: &str = "key_not_trusted";
+    /// A message whose signature nonce was seen before (within its window).
+    pub const SIGNATURE_REPLAYED: &str = "signature_replayed";
+    /// A message addressed to another instance, or claiming another sender than its signer.
+    pub const MESSAGE_MISADDRESSED: &str = "message_misaddressed";
+    /// A message this instance cannot act on: unknown objects, the wrong side, a bad copy.
+    pub const MESSAGE_REFUSED: &str = "message_refused";
 }
 
 #[cfg(test)]

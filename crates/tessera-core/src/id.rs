@@ -149,6 +149,8 @@ define_ids! {
     ShareTokenBatchItemId => "stbi",
     /// A peer instance, registered by the operator (federation).
     PeerId => "per",
+    /// A message from one instance to another (federation).
+    MessageId => "msg",
 }
 
 #[cfg(test)]

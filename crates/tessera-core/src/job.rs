@@ -19,6 +19,7 @@ pub enum Job {
     RunWorkflow(RunWorkflow),
     NotifySourceChange(NotifySourceChange),
     ProcessShareTokenBatch(ProcessShareTokenBatch),
+    SendPeerMessage(SendPeerMessage),
 }
 
 /// Copy a share token's source into its destination: `{"share-token-id", "cause"?}`.
@@ -76,6 +77,17 @@ pub struct ProcessShareTokenBatch {
     pub share_token_batch_id: ShareTokenBatchId,
 }
 
+/// Send a message to a peer instance (federation): `{"message": {...}}`, the message as it is
+/// sent (its id stays the same through every attempt, so the receiver sees a retry as one
+/// message). Written by the unit of work whose change the message reports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct SendPeerMessage {
+    pub message: crate::federation::Message,
+}
+
+impl Eq for SendPeerMessage {}
+
 fn lenient<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cause>, D::Error> {
     let value = Option::<Value>::deserialize(d)?;
     Ok(value.and_then(|v| serde_json::from_value(v).ok()))
@@ -98,6 +110,7 @@ impl Job {
     pub const RUN_WORKFLOW: &'static str = "run_workflow";
     pub const NOTIFY_SOURCE_CHANGE: &'static str = "notify_source_change";
     pub const PROCESS_SHARE_TOKEN_BATCH: &'static str = "process_share_token_batch";
+    pub const SEND_PEER_MESSAGE: &'static str = "send_peer_message";
 
     /// The kind string stored with the job (and used as a metrics label).
     pub fn kind(&self) -> &'static str {
@@ -107,6 +120,7 @@ impl Job {
             Self::RunWorkflow(_) => Self::RUN_WORKFLOW,
             Self::NotifySourceChange(_) => Self::NOTIFY_SOURCE_CHANGE,
             Self::ProcessShareTokenBatch(_) => Self::PROCESS_SHARE_TOKEN_BATCH,
+            Self::SendPeerMessage(_) => Self::SEND_PEER_MESSAGE,
         }
     }
 
@@ -118,6 +132,7 @@ impl Job {
             Self::RunWorkflow(p) => serde_json::to_value(p),
             Self::NotifySourceChange(p) => serde_json::to_value(p),
             Self::ProcessShareTokenBatch(p) => serde_json::to_value(p),
+            Self::SendPeerMessage(p) => serde_json::to_value(p),
         };
         // Ids, strings and integers only: serializing them cannot fail.
         value.unwrap_or(Value::Null)
@@ -146,6 +161,9 @@ impl Job {
             Self::PROCESS_SHARE_TOKEN_BATCH => {
                 read(Self::PROCESS_SHARE_TOKEN_BATCH, payload).map(Self::ProcessShareTokenBatch)
             }
+            Self::SEND_PEER_MESSAGE => {
+                read(Self::SEND_PEER_MESSAGE, payload).map(Self::SendPeerMessage)
+            }
             other => Err(BadJob::UnknownKind(other.to_owned())),
         }
     }
@@ -155,9 +173,10 @@ impl Job {
         match self {
             Self::RedeemShareToken(p) => p.cause.as_ref(),
             Self::NotifySourceChange(p) => p.cause.as_ref(),
-            Self::DeliverWebhook(_) | Self::RunWorkflow(_) | Self::ProcessShareTokenBatch(_) => {
-                None
-            }
+            Self::DeliverWebhook(_)
+            | Self::RunWorkflow(_)
+            | Self::ProcessShareTokenBatch(_)
+            | Self::SendPeerMessage(_) => None,
         }
     }
 }
@@ -189,6 +208,12 @@ impl From<NotifySourceChange> for Job {
 impl From<ProcessShareTokenBatch> for Job {
     fn from(p: ProcessShareTokenBatch) -> Self {
         Self::ProcessShareTokenBatch(p)
+    }
+}
+
+impl From<SendPeerMessage> for Job {
+    fn from(p: SendPeerMessage) -> Self {
+        Self::SendPeerMessage(p)
     }
 }
 

@@ -7,6 +7,7 @@ pub mod connection;
 pub mod document;
 pub mod error;
 pub mod event;
+pub mod federation;
 pub mod fields;
 pub mod id;
 pub mod inflect;

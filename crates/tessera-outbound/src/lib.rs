@@ -261,18 +261,64 @@ impl OutboundClient {
                 format!("the server answered {status}"),
             ));
         }
+        self.read_whole(&mut response, deadline, self.config.body_read_cap)
+            .await
+    }
+
+    /// Sends one signed `POST` to a peer and reads its whole answer, whatever its status, up to
+    /// `max_bytes` (a longer one is a failure): the same guard, deadline and refusal of redirects
+    /// as [`OutboundClient::post`]. Returns the status and the body.
+    pub async fn exchange(
+        &self,
+        url: &str,
+        headers: HeaderMap,
+        body: Bytes,
+        max_bytes: usize,
+    ) -> Result<(u16, Bytes), Failure> {
+        let deadline = tokio::time::Instant::now() + self.config.timeout;
+        let target =
+            Target::parse(url).map_err(|e| Failure::new(FailureKind::InvalidUrl, e.to_string()))?;
+        if let Some(ip) = target.literal_ip() {
+            self.policy
+                .check(ip, target.scheme)
+                .map_err(|r| Failure::new(FailureKind::RefusedAddress, r.to_string()))?;
+        }
+        let client = match target.scheme {
+            Scheme::Https => &self.https,
+            Scheme::Http => &self.http,
+        };
+        let send = client.post(target.url).headers(headers).body(body).send();
+        let mut response = match tokio::time::timeout_at(deadline, send).await {
+            Ok(Ok(response)) => response,
+            Ok(Err(e)) => return Err(outcome::classify(&e)),
+            Err(_) => return Err(Failure::new(FailureKind::Timeout, self.timeout_message())),
+        };
+        let status = response.status();
+        if status.is_redirection() {
+            return Err(Failure::new(
+                FailureKind::Redirect,
+                format!("the server answered {status}; redirects are not followed"),
+            ));
+        }
+        let body = self.read_whole(&mut response, deadline, max_bytes).await?;
+        Ok((status.as_u16(), body))
+    }
+
+    async fn read_whole(
+        &self,
+        response: &mut reqwest::Response,
+        deadline: tokio::time::Instant,
+        max_bytes: usize,
+    ) -> Result<Bytes, Failure> {
         let mut body = Vec::new();
         loop {
             match tokio::time::timeout_at(deadline, response.chunk()).await {
                 Ok(Ok(Some(chunk))) => {
                     body.extend_from_slice(&chunk);
-                    if body.len() > self.config.body_read_cap {
+                    if body.len() > max_bytes {
                         return Err(Failure::new(
                             FailureKind::Body,
-                            format!(
-                                "the document is larger than {} bytes",
-                                self.config.body_read_cap
-                            ),
+                            format!("the answer is larger than {max_bytes} bytes"),
                         ));
                     }
                 }

@@ -88,6 +88,7 @@ pub async fn build(store: Store, config: Config) -> anyhow::Result<(Router, AppS
         .merge(dashboard::routes(&state).layer(from_fn(http::label_route)))
         .merge(ops::routes(openapi_json).layer(from_fn(http::label_route)))
         .merge(api::well_known::routes().layer(from_fn(http::label_route)))
+        .merge(api::federation::routes().layer(from_fn(http::label_route)))
         .fallback(http::not_found)
         .layer(CatchPanicLayer::custom(http::panic_response))
         .layer(from_fn(dashboard::error_pages))

@@ -71,9 +71,10 @@ pub async fn run_on(
 /// Runs the worker alone until shutdown.
 pub async fn run_worker(store: Store, config: Config) -> anyhow::Result<()> {
     let outbound = config.outbound_client()?;
+    let peers = config.peer_outbound_client()?;
     let stop = CancellationToken::new();
-    let worker =
-        tokio::spawn(Worker::new(store, outbound, worker::settings(&config)).run(stop.clone()));
+    let worker = Worker::new(store, outbound, worker::settings(&config)).with_peer_outbound(peers);
+    let worker = tokio::spawn(worker.run(stop.clone()));
     shutdown_signal().await;
     stop.cancel();
     let _ = worker.await;

@@ -22,4 +22,5 @@ pub fn for_app(state: &AppState) -> Worker {
         state.outbound.clone(),
         settings(&state.config),
     )
+    .with_peer_outbound(state.peer_outbound.clone())
 }

@@ -142,7 +142,8 @@ id_args!(
     SessionId,
     ShareTokenBatchId,
     ShareTokenBatchItemId,
-    PeerId
+    PeerId,
+    MessageId
 );
 
 /// Serializes a value to JSON text for a TEXT column.

@@ -13,6 +13,7 @@
 
 mod batch;
 mod deliver;
+mod federation;
 mod notify;
 mod redeem;
 mod signed_post;
@@ -105,6 +106,8 @@ pub struct Worker {
     store: Store,
     id: String,
     outbound: OutboundClient,
+    /// The client for peer instances (its own allow-list), when federation is set up.
+    peer_outbound: Option<OutboundClient>,
     retry: RetryPolicies,
     lease_ms: i64,
     /// How long dashboard sessions last (ended ones are purged).
@@ -120,12 +123,19 @@ impl Worker {
             store,
             id: format!("worker_{}", random_base62(12)),
             outbound,
+            peer_outbound: None,
             retry: settings.retry,
             lease_ms: settings.lease_ms,
             sessions: settings.sessions,
             endpoints: Arc::new(Mutex::new(HashMap::new())),
             faults: Arc::new(Faults::default()),
         }
+    }
+
+    /// The worker sends messages to peer instances through `client` (the peers' allow-list).
+    pub fn with_peer_outbound(mut self, client: OutboundClient) -> Self {
+        self.peer_outbound = Some(client);
+        self
     }
 
     async fn claim(&self, limit: usize) -> Result<Vec<Claimed>, Error> {
@@ -144,6 +154,7 @@ impl Worker {
             Ok(Job::RunWorkflow(p)) => workflow::run(self, &job.id, p).await,
             Ok(Job::NotifySourceChange(p)) => notify::run(self, &job.id, p).await,
             Ok(Job::ProcessShareTokenBatch(p)) => batch::run(self, &job.id, p).await,
+            Ok(Job::SendPeerMessage(p)) => federation::run(self, &job.id, p).await,
             // An unknown kind or an unreadable payload: failed like any job, and buried after
             // the last attempt, for people to look at.
             Err(bad) => Err(Error::internal(std::io::Error::other(bad.to_string()))),

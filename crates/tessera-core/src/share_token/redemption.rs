@@ -9,7 +9,7 @@ use crate::id::{InquiryId, TemplateId};
 
 /// How a token was redeemed: `hydrate` fills an existing inquiry of the destination (the
 /// redemption named a `destination-id`), `clone` makes a new one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RedeemMode {
     Clone,

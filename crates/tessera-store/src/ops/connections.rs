@@ -1,6 +1,7 @@
 //! Connections between organizations, visible to both sides.
 
 use tessera_core::connection::{Connection, ConnectionAction, ConnectionStatus, Direction};
+use tessera_core::federation::{Body, ConnectionChanged, ConnectionOffered};
 use tessera_core::id::{ConnectionId, EnvironmentId, OrganizationId};
 use tessera_core::source_status::SourceChange;
 use tessera_core::tenancy::{Actor, EnvKind, Scope};
@@ -9,7 +10,7 @@ use tessera_core::{Error, codes};
 use crate::args;
 use crate::ops::scoped::{ON_EITHER_SIDE, Table};
 use crate::ops::source_changes::{self, Changed};
-use crate::ops::{fanout, tenancy};
+use crate::ops::{fanout, peer_messages, tenancy};
 use crate::paging::{Filter, Page, PageRequest, fetch_page};
 use crate::tx::{Row, Tx};
 
@@ -96,6 +97,10 @@ pub(crate) async fn create(
     let dest = tenancy::scope_of(tx, destination, scope.kind)
         .await
         .map_err(|e| e.as_reference().at("destination-organization-id"))?;
+    // An organization of a peer instance: only while the peer is registered.
+    if let Some(home) = peer_messages::home_of(tx, destination).await? {
+        peer_messages::check_peer(tx, &home, "destination-organization-id").await?;
+    }
     if open_exists(tx, &scope.org, destination, scope.kind).await? {
         return Err(exists_error().at("destination-organization-id"));
     }
@@ -115,6 +120,27 @@ pub(crate) async fn create(
         activated_at: None,
         deactivated_at: None,
     };
+    insert(tx, &c).await?;
+    let source = tenancy::get_organization(tx, &c.source_org).await?;
+    peer_messages::tell(
+        tx,
+        &c.destination_org,
+        Body::ConnectionOffered(ConnectionOffered {
+            connection_id: c.id.clone(),
+            kind: c.kind,
+            source_organization_id: c.source_org.clone(),
+            source_organization_name: source.name,
+            destination_organization_id: c.destination_org.clone(),
+            name: c.name.clone(),
+        }),
+    )
+    .await?;
+    Ok(c)
+}
+
+/// Stores a new connection and emits its `created` pair; 409 `connection_exists` when the two
+/// organizations have an open one of its kind.
+async fn insert(tx: &mut Tx, c: &Connection) -> Result<(), Error> {
     let inserted = tx
         .execute(
             &format!("insert into connections ({COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) on conflict do nothing"),
@@ -142,11 +168,48 @@ pub(crate) async fn create(
     }
     emit_pair(
         tx,
-        &c,
+        c,
         tessera_core::event::names::CONNECTION_OUTBOUND_CREATED,
         tessera_core::event::names::CONNECTION_INBOUND_CREATED,
     )
     .await?;
+    Ok(())
+}
+
+/// Records the connection a peer's organization (the source, a stand-in here) offered to one of
+/// this instance's (`offered.destination_organization_id`), under the peer's id for it.
+pub(crate) async fn offered(
+    tx: &mut Tx,
+    source: &Scope,
+    offered: ConnectionOffered,
+) -> Result<Connection, Error> {
+    if peer_messages::home_of(tx, &offered.destination_organization_id)
+        .await?
+        .is_some()
+    {
+        return Err(Error::forbidden(
+            codes::MESSAGE_REFUSED,
+            "the destination of an offered connection is an organization of this instance",
+        ));
+    }
+    let dest = tenancy::scope_of(tx, &offered.destination_organization_id, source.kind).await?;
+    let now = tx.now();
+    let c = Connection {
+        id: offered.connection_id,
+        kind: source.kind,
+        source_org: source.org.clone(),
+        source_env: source.env.clone(),
+        destination_org: dest.org,
+        destination_env: dest.env,
+        status: ConnectionStatus::Pending,
+        name: offered.name,
+        creator: None,
+        created_at: now,
+        updated_at: now,
+        activated_at: None,
+        deactivated_at: None,
+    };
+    insert(tx, &c).await?;
     Ok(c)
 }
 
@@ -214,6 +277,19 @@ pub(crate) async fn act(
     // unique index refuses this one): the same answer as the check above.
     .map_err(|e| if e.is(codes::CONFLICT) { exists_error() } else { e })?;
     emit_pair(tx, &c, outbound, inbound).await?;
+    // The other side, when it lives on a peer, is told (a change a peer reported is not sent
+    // back: its other side is this instance's).
+    let other = if c.is_source(scope) {
+        &c.destination_org
+    } else {
+        &c.source_org
+    };
+    let changed = ConnectionChanged {
+        connection_id: c.id.clone(),
+        action: action.as_str().to_owned(),
+        by: scope.org.clone(),
+    };
+    peer_messages::tell(tx, other, Body::ConnectionChanged(changed)).await?;
     // The source withdrawing the connection revokes what it shared over it: every destination
     // copy is told. A destination ending the connection itself needs no notice.
     if action == ConnectionAction::Deactivate && c.is_source(scope) {

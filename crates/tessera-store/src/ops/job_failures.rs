@@ -3,6 +3,7 @@
 //! own "give up" it calls.
 
 use tessera_core::Error;
+use tessera_core::federation::Body;
 use tessera_core::job::Job;
 use tessera_core::retry::RetryPolicy;
 
@@ -37,6 +38,18 @@ pub(crate) async fn fail(
         Ok(Job::ProcessShareTokenBatch(p)) => {
             share_token_batches::give_up(tx, &p.share_token_batch_id).await?;
         }
+        // A redemption the destination asked a peer for is never given up: the source may have
+        // redeemed already, and only its answer can say so. It is asked again at the policy's
+        // longest delay until it answers (the token stays `pending` meanwhile).
+        Ok(Job::SendPeerMessage(p)) if matches!(p.message.body, Body::ShareTokenRedeem(_)) => {
+            let at = tx
+                .now()
+                .plus_millis(policy.base_delay(policy.max_attempts).as_millis() as i64);
+            return jobs::retry(tx, &job.id, at, message).await;
+        }
+        // Any other message out of attempts is buried: the buried job says why; the peer's
+        // health shows the failures.
+        Ok(Job::SendPeerMessage(_)) => {}
         Err(_) => {}
     }
     jobs::bury(tx, &job.id, message).await

@@ -170,3 +170,63 @@ pub(crate) async fn trusted_key(
     let peer = from_row(&row)?;
     Ok(trusted(&peer.pin, &peer.jwks, kid).cloned())
 }
+
+/// The active peer registered with `instance_id`, if there is one.
+pub(crate) async fn active_by_instance(
+    tx: &mut Tx,
+    instance_id: &str,
+) -> Result<Option<Peer>, Error> {
+    tx.fetch_optional(
+        &format!("select {COLUMNS} from peers where instance_id = $1 and status = 'active'"),
+        args![instance_id],
+    )
+    .await?
+    .map(|r| from_row(&r))
+    .transpose()
+}
+
+/// The keys trusted for the active peer `instance_id` (its accepted JWKS, which lists its pinned
+/// key): what a receipt it signed is verified against. Empty for an unknown peer.
+pub(crate) async fn trusted_jwks(tx: &mut Tx, instance_id: &str) -> Result<Vec<Jwk>, Error> {
+    Ok(match active_by_instance(tx, instance_id).await? {
+        Some(p) if p.jwks.iter().any(|k| k.kid == p.pin) => p.jwks,
+        _ => Vec::new(),
+    })
+}
+
+/// Records a message exchanged with peer `instance_id`: a good contact now, counted as sent or
+/// received, with the clock skew seen (received messages only). Nothing for an unknown peer.
+pub(crate) async fn record_message(
+    tx: &mut Tx,
+    instance_id: &str,
+    received: bool,
+    skew_seconds: Option<i64>,
+) -> Result<(), Error> {
+    let column = if received {
+        "messages_received"
+    } else {
+        "messages_sent"
+    };
+    tx.execute(
+        &format!(
+            "update peers set last_contact_at = $1, failures = 0, last_error = null, {column} = {column} + 1, clock_skew_seconds = coalesce($2, clock_skew_seconds) where instance_id = $3"
+        ),
+        args![tx.now(), skew_seconds, instance_id],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Records a failed exchange with peer `instance_id` (unreachable, or it refused a message).
+pub(crate) async fn record_message_failure(
+    tx: &mut Tx,
+    instance_id: &str,
+    error: &str,
+) -> Result<(), Error> {
+    tx.execute(
+        "update peers set failures = failures + 1, last_error = $1 where instance_id = $2",
+        args![error, instance_id],
+    )
+    .await?;
+    Ok(())
+}

@@ -73,6 +73,17 @@ pub(crate) async fn issue(tx: &mut Tx, token: &ShareToken, copy: &Copy) -> Resul
         data_digest: copy.digest(),
     };
     let jws = receipt::sign(&claims, &key.key);
+    keep(tx, token, jws, copy).await
+}
+
+/// Keeps receipt `jws` of `token`'s redemption, which copied `copy`, on the token (with the
+/// copied data); returns it.
+pub(crate) async fn keep(
+    tx: &mut Tx,
+    token: &ShareToken,
+    jws: String,
+    copy: &Copy,
+) -> Result<String, Error> {
     tx.execute(
         "update share_tokens set receipt = $1, copy_data = $2 where id = $3",
         args![

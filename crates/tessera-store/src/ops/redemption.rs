@@ -10,6 +10,7 @@ use tessera_core::Error;
 use tessera_core::event::names;
 use tessera_core::id::{DocumentId, FileId, InquiryId, ShareTokenId, VerificationId};
 use tessera_core::inquiry::{Inquiry, InquiryStatus, SharedFrom};
+use tessera_core::share_token::copy::Copy;
 use tessera_core::share_token::{ShareToken, ShareTokenStatus, failure};
 use tessera_core::verification::{Verification, VerificationKind, VerificationStatus};
 
@@ -37,27 +38,57 @@ pub(crate) async fn run(tx: &mut Tx, token_id: &ShareTokenId) -> Result<Outcome,
     if token.status != ShareTokenStatus::Pending {
         return Ok(Outcome::Nothing);
     }
+    match source_copy(tx, &token).await? {
+        Ok((copy, bytes)) => land(tx, token, &copy, bytes, None).await,
+        Err(reason) => Ok(Outcome::Failed(
+            share_token_redemption::fail(tx, token, reason).await?,
+        )),
+    }
+}
+
+/// What `token`'s redemption copies from its source as it is now, with the documents' bytes (in
+/// order), or why it cannot be redeemed (a failure code): the source inquiry was redacted, or the
+/// one verification it shares is gone. Planned before anything is written (the manifest plans
+/// the same way).
+pub(crate) async fn source_copy(
+    tx: &mut Tx,
+    token: &ShareToken,
+) -> Result<Result<(Copy, Vec<Option<Vec<u8>>>), &'static str>, Error> {
     let source_scope = token.source_scope();
-    let dest_scope = token.destination_scope();
     let params = token.redeem_params.clone().unwrap_or_default();
     let source = inquiries::get(tx, &source_scope, &token.source_inquiry_id).await?;
     if source.redacted_at.is_some() {
-        return Ok(Outcome::Failed(
-            share_token_redemption::fail(tx, token, failure::SOURCE_REDACTED).await?,
-        ));
+        return Ok(Err(failure::SOURCE_REDACTED));
     }
+    let copy = manifest::plan(tx, token, &source, &params.field_mappings).await?;
+    if token.source_verification.is_some() && copy.verifications.is_empty() {
+        return Ok(Err(failure::SOURCE_NOT_FOUND));
+    }
+    let mut bytes = Vec::with_capacity(copy.documents.len());
+    for d in &copy.documents {
+        bytes.push(match &d.file_id {
+            Some(_) => Some(documents::file(tx, &source_scope, &d.id).await?.1),
+            None => None,
+        });
+    }
+    Ok(Ok((copy, bytes)))
+}
+
+/// Writes `copy` (its documents' bytes in `bytes`, in order) into the destination of the
+/// `pending` token, verifies it against the destination's template, marks the token `redeemed`
+/// and keeps the receipt: `receipt`, signed by the source's instance when the source is a peer's
+/// organization, else one this instance signs now.
+pub(crate) async fn land(
+    tx: &mut Tx,
+    token: ShareToken,
+    copy: &Copy,
+    bytes: Vec<Option<Vec<u8>>>,
+    receipt: Option<String>,
+) -> Result<Outcome, Error> {
+    let dest_scope = token.destination_scope();
+    let params = token.redeem_params.clone().unwrap_or_default();
     let now = tx.now();
-
-    // What travels, planned before anything is written (the manifest plans the same way). A
-    // shared verification that is gone fails the redemption.
-    let copy = manifest::plan(tx, &token, &source, &params.field_mappings).await?;
     let shares_verification = token.source_verification.is_some();
-    if shares_verification && copy.verifications.is_empty() {
-        return Ok(Outcome::Failed(
-            share_token_redemption::fail(tx, token, failure::SOURCE_NOT_FOUND).await?,
-        ));
-    }
-
     // The destination inquiry: hydrate one that is still being filled, or clone.
     let (mut dest, cloned) = match &params.destination_id {
         Some(id) => {
@@ -107,7 +138,7 @@ pub(crate) async fn run(tx: &mut Tx, token_id: &ShareTokenId) -> Result<Outcome,
         .extend(copy.fields.iter().map(|(k, v)| (k.clone(), v.clone())));
     dest.shared_from = Some(SharedFrom {
         organization_id: token.source_org.clone(),
-        inquiry_id: source.id.clone(),
+        inquiry_id: token.source_inquiry_id.clone(),
         share_token_id: token.id.clone(),
     });
     dest.share_token_id = Some(token.id.clone());
@@ -133,11 +164,7 @@ pub(crate) async fn run(tx: &mut Tx, token_id: &ShareTokenId) -> Result<Outcome,
     }
 
     // Documents, with their bytes.
-    for d in &copy.documents {
-        let bytes = match &d.file_id {
-            Some(_) => Some(documents::file(tx, &source_scope, &d.id).await?.1),
-            None => None,
-        };
+    for (d, bytes) in copy.documents.iter().zip(bytes) {
         let c = tessera_core::document::Document {
             id: DocumentId::generate(),
             inquiry_id: dest.id.clone(),
@@ -184,9 +211,12 @@ pub(crate) async fn run(tx: &mut Tx, token_id: &ShareTokenId) -> Result<Outcome,
     let copied = copied_verification.filter(|_| shares_verification);
     let digest = copy.digest();
     let mut redeemed =
-        share_token_redemption::mark_redeemed(tx, token, &dest.id, copied.as_ref(), &digest)
+        share_token_redemption::mark_redeemed(tx, token, Some(&dest.id), copied.as_ref(), &digest)
             .await?;
-    redeemed.receipt = Some(receipts::issue(tx, &redeemed, &copy).await?);
+    redeemed.receipt = Some(match receipt {
+        Some(jws) => receipts::keep(tx, &redeemed, jws, copy).await?,
+        None => receipts::issue(tx, &redeemed, copy).await?,
+    });
     Ok(Outcome::Redeemed(redeemed))
 }
 

@@ -4,6 +4,7 @@
 
 use tessera_core::connection::ConnectionStatus;
 use tessera_core::event::names;
+use tessera_core::federation::{Body, ShareTokenRedeem};
 use tessera_core::id::{InquiryId, ShareTokenId, VerificationId};
 use tessera_core::job::{Job, RedeemShareToken};
 use tessera_core::share_token::{RedeemMode, RedeemParams, ShareToken, ShareTokenStatus};
@@ -12,7 +13,7 @@ use tessera_core::{Error, codes};
 
 use crate::args;
 use crate::ops::share_tokens::{emit_pair, get};
-use crate::ops::{connections, inquiries, jobs, templates};
+use crate::ops::{connections, inquiries, jobs, peer_messages, templates};
 use crate::tx::{Tx, json};
 
 /// Starts a redemption: the one compare-and-set `created → pending` that decides the winner,
@@ -86,13 +87,26 @@ pub(crate) async fn redeem(
             "the share token is being redeemed by another request",
         ));
     }
-    // A redemption a workflow started carries the run's cause, so the events of the copy count
-    // as that run's (see `workflow_triggers`).
-    let job = Job::from(RedeemShareToken {
-        share_token_id: id.clone(),
-        cause: tx.cause().cloned(),
-    });
-    jobs::enqueue(tx, &job, now).await?;
+    // A token of a peer's organization is redeemed by its source instance, the only authority
+    // on it: the request goes out through the outbox, and its answer lands the copy
+    // (`federated_redemption`).
+    if let Some(home) = peer_messages::home_of(tx, &t.source_org).await? {
+        let redeem = ShareTokenRedeem {
+            share_token_id: id.clone(),
+            destination_organization_id: t.destination_org.clone(),
+            redeem_mode: mode,
+            field_mappings: params.field_mappings.clone(),
+        };
+        peer_messages::send(tx, &home, Body::ShareTokenRedeem(redeem)).await?;
+    } else {
+        // A redemption a workflow started carries the run's cause, so the events of the copy
+        // count as that run's (see `workflow_triggers`).
+        let job = Job::from(RedeemShareToken {
+            share_token_id: id.clone(),
+            cause: tx.cause().cloned(),
+        });
+        jobs::enqueue(tx, &job, now).await?;
+    }
     Ok(ShareToken {
         status: ShareTokenStatus::Pending,
         pending_at: Some(now),
@@ -134,7 +148,7 @@ pub(crate) async fn fail(tx: &mut Tx, t: ShareToken, reason: &str) -> Result<Sha
 pub(crate) async fn mark_redeemed(
     tx: &mut Tx,
     t: ShareToken,
-    destination: &InquiryId,
+    destination: Option<&InquiryId>,
     destination_verification: Option<&VerificationId>,
     digest: &str,
 ) -> Result<ShareToken, Error> {
@@ -160,7 +174,7 @@ pub(crate) async fn mark_redeemed(
         status: ShareTokenStatus::Redeemed,
         redeemed_at: Some(now),
         updated_at: now,
-        destination_inquiry_id: Some(destination.clone()),
+        destination_inquiry_id: destination.cloned(),
         destination_verification_id: destination_verification.cloned(),
         copy_digest: Some(digest.to_owned()),
         manifest_matched: matched,

@@ -4,6 +4,7 @@
 
 use tessera_core::connection::{ConnectionStatus, Direction};
 use tessera_core::event::names;
+use tessera_core::federation::{Body, ShareTokenOffered};
 use tessera_core::id::{
     ConnectionId, EnvironmentId, InquiryId, OrganizationId, ShareTokenId, VerificationId,
 };
@@ -14,7 +15,7 @@ use tessera_core::{Error, Timestamp, codes};
 
 use crate::args;
 use crate::ops::scoped::{ON_EITHER_SIDE, Table};
-use crate::ops::{connections, fanout, inquiries, verifications};
+use crate::ops::{connections, fanout, inquiries, peer_messages, verifications};
 use crate::paging::{Filter, Page, PageRequest, fetch_page};
 use crate::tx::{Row, Tx};
 
@@ -150,6 +151,17 @@ pub(crate) async fn create(
             }
             (id.clone(), None)
         }
+        SourceId::Verification(_)
+            if peer_messages::home_of(tx, &c.destination_org)
+                .await?
+                .is_some() =>
+        {
+            return Err(Error::invalid(
+                codes::INVALID_ATTRIBUTE,
+                "a share token for an organization of a peer instance shares an inquiry, not one verification",
+            )
+            .at(SOURCE));
+        }
         SourceId::Verification(id) => {
             let v = verifications::get(tx, scope, id)
                 .await
@@ -221,6 +233,20 @@ pub(crate) async fn create(
         manifest_matched: None,
         receipt: None,
     };
+    insert(tx, &t).await?;
+    let offered = ShareTokenOffered {
+        share_token_id: t.id.clone(),
+        connection_id: t.connection_id.clone(),
+        source_inquiry_id: t.source_inquiry_id.clone(),
+        expires_at: t.expires_at,
+        disclosure: t.disclosure.clone(),
+    };
+    peer_messages::tell(tx, &t.destination_org, Body::ShareTokenOffered(offered)).await?;
+    Ok(t)
+}
+
+/// Stores a new token and emits its `created` pair.
+async fn insert(tx: &mut Tx, t: &ShareToken) -> Result<(), Error> {
     tx.execute(
         "insert into share_tokens (id, connection_id, env_kind, source_org, source_env, destination_org, destination_env, source_inquiry_id, status, creator_type, creator_id, created_at, updated_at, expires_at, source_verification_id, source_verification_kind, disclosure) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
         args![
@@ -247,11 +273,71 @@ pub(crate) async fn create(
     .await?;
     emit_pair(
         tx,
-        &t,
+        t,
         names::SHARE_TOKEN_OUTBOUND_CREATED,
         names::SHARE_TOKEN_INBOUND_CREATED,
     )
     .await?;
+    Ok(())
+}
+
+/// Records the token a peer's organization (`source`, a stand-in here) made on one of its
+/// connections to an organization of this instance, under the peer's id for it. Its source
+/// inquiry stays on the peer: an empty stand-in of it is kept here, in the source's stand-in
+/// environment, for the token to refer to.
+pub(crate) async fn offered(
+    tx: &mut Tx,
+    source: &Scope,
+    offered: ShareTokenOffered,
+) -> Result<ShareToken, Error> {
+    let c = connections::get(tx, source, &offered.connection_id).await?;
+    if !c.is_source(source) || c.status != ConnectionStatus::Active {
+        return Err(Error::conflict(
+            codes::CONNECTION_NOT_ACTIVE,
+            "a share token is offered on an active connection of its source",
+        ));
+    }
+    let now = tx.now();
+    if inquiries::get(tx, source, &offered.source_inquiry_id)
+        .await
+        .is_err()
+    {
+        let stand_in = tessera_core::inquiry::Inquiry::new(
+            offered.source_inquiry_id.clone(),
+            "peer".to_owned(),
+            now,
+        );
+        inquiries::insert(tx, source, &stand_in).await?;
+    }
+    let t = ShareToken {
+        id: offered.share_token_id,
+        connection_id: c.id.clone(),
+        kind: c.kind,
+        source_org: c.source_org.clone(),
+        source_env: c.source_env.clone(),
+        destination_org: c.destination_org.clone(),
+        destination_env: c.destination_env.clone(),
+        source_inquiry_id: offered.source_inquiry_id,
+        source_verification: None,
+        status: ShareTokenStatus::Created,
+        creator: None,
+        created_at: now,
+        updated_at: now,
+        pending_at: None,
+        redeemed_at: None,
+        expires_at: offered.expires_at,
+        failed_at: None,
+        failure_reason: None,
+        destination_inquiry_id: None,
+        destination_verification_id: None,
+        redeem_mode: None,
+        redeem_params: None,
+        disclosure: offered.disclosure,
+        copy_digest: None,
+        manifest_matched: None,
+        receipt: None,
+    };
+    insert(tx, &t).await?;
     Ok(t)
 }
 

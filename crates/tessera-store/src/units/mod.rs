@@ -7,6 +7,7 @@
 pub mod connections;
 pub mod documents;
 pub mod events;
+pub mod federation;
 pub mod idempotency;
 pub mod inquiries;
 pub mod jobs;

@@ -24,5 +24,7 @@ crate::work::units! { op;
     /// Records a failed contact; the accepted JWKS stays.
     Write record_peer_failure(id: PeerId, error: String) -> Peer = record_failure(&id, error);
     /// The key `kid` if trusted for the active peer with this instance id, else `None`.
+    /// The active peer registered with this instance id, if any.
+    Read peer_by_instance(instance_id: String) -> Option<Peer> = active_by_instance(&instance_id);
     Read trusted_peer_key(instance_id: String, kid: String) -> Option<Jwk> = trusted_key(&instance_id, &kid);
 }

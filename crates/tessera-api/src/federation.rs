@@ -1,0 +1,163 @@
+//! Where peer instances send messages (issue #17, items 4–5): `POST /federation/v1/messages`.
+//! Not part of the tenant API: no API key, no tenant; a message is accepted only when signed
+//! (RFC 9421, `tessera-federation`) by a key trusted for a registered peer, for this instance's
+//! own URL, within the window, with a nonce not seen before. The store then answers it
+//! ([`federation::receive`]). Every refusal is answered with the error document and recorded as a
+//! `peer.message-refused` federation event.
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::Response;
+use axum::routing::post;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Value, json};
+use tessera_core::error::Status;
+use tessera_core::federation::{MAX_MESSAGE_BYTES, MESSAGES_PATH, Message};
+use tessera_core::{Error, Timestamp, codes};
+use tessera_edge::error::error_response;
+use tessera_edge::http::json_response;
+use tessera_edge::state::AppState;
+use tessera_federation::signature;
+use tessera_store::units::federation::{self, Signed};
+use tessera_store::units::peers;
+
+/// The route.
+pub fn routes() -> Router<AppState> {
+    Router::new().route(MESSAGES_PATH, post(receive))
+}
+
+async fn receive(State(state): State<AppState>, request: Request<Body>) -> Response {
+    let (parts, body) = request.into_parts();
+    let (instance, result) = match axum::body::to_bytes(body, MAX_MESSAGE_BYTES).await {
+        Ok(body) => handle(&state, &parts, &body).await,
+        Err(_) => (
+            None,
+            Err(Error::new(
+                Status::PayloadTooLarge,
+                codes::PAYLOAD_TOO_LARGE,
+                format!("a message is at most {MAX_MESSAGE_BYTES} bytes"),
+            )),
+        ),
+    };
+    match result {
+        Ok(answer) => json_response(StatusCode::OK, answer.to_string().into_bytes()),
+        Err(e) => {
+            if e.status.code() < 500 {
+                let payload = json!({
+                    "instance-id": instance, "code": e.code, "detail": e.detail,
+                });
+                let event = federation::record_peer_event(
+                    "peer.message-refused".into(),
+                    instance.clone(),
+                    payload,
+                );
+                if let Err(err) = state.store.write(event).await {
+                    tracing::warn!(error = %err, "could not record a refused peer message");
+                }
+                tracing::info!(peer = instance.as_deref().unwrap_or("?"), code = %e.code, "peer message refused");
+            }
+            error_response(e)
+        }
+    }
+}
+
+fn unauthorized(code: &'static str, detail: String) -> Error {
+    Error::new(Status::Unauthorized, code, detail)
+}
+
+/// Checks and answers one message; the instance it claims to come from goes with the answer (for
+/// the refusal's event).
+async fn handle(
+    state: &AppState,
+    parts: &Parts,
+    body: &[u8],
+) -> (Option<String>, Result<Value, Error>) {
+    let parsed = match signature::parse(parts) {
+        Ok(p) => p,
+        Err(r) => return (None, Err(unauthorized(r.code(), r.message()))),
+    };
+    let instance = parsed.instance_id.clone();
+    let result = async {
+        let key = trusted_key(state, &instance, &parsed.kid).await?;
+        let path = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or(MESSAGES_PATH);
+        let expected = format!("{}{path}", state.config.public_base_url());
+        let now = state.store.clock().now().millis().div_euclid(1000);
+        let verified = parsed
+            .verify(parts, body, &expected, &key, now)
+            .map_err(|r| unauthorized(r.code(), r.message()))?;
+        let message: Message = serde_json::from_slice(body).map_err(|e| {
+            Error::bad_request(
+                codes::MESSAGE_REFUSED,
+                format!("the body is not a Tessera message: {e}"),
+            )
+        })?;
+        let signed = Signed {
+            instance_id: verified.instance_id,
+            nonce: verified.nonce,
+            expires_at: Timestamp::from_millis(parsed.expires.saturating_mul(1000)),
+            skew_seconds: verified.skew_seconds,
+        };
+        state
+            .store
+            .write(federation::receive(signed, message))
+            .await
+    }
+    .await;
+    (Some(instance), result)
+}
+
+/// The key `kid` if trusted for peer `instance`. A registered peer's key not known yet may be a
+/// rotation the peer announced since: its documents are fetched again once (the JWKS accepted
+/// only if it still lists the pinned key) and the question asked again.
+async fn trusted_key(
+    state: &AppState,
+    instance: &str,
+    kid: &str,
+) -> Result<ed25519_dalek::VerifyingKey, Error> {
+    let ask = || peers::trusted_peer_key(instance.to_owned(), kid.to_owned());
+    let mut jwk = state.store.read(ask()).await?;
+    if jwk.is_none() {
+        let Some(peer) = state
+            .store
+            .read(peers::peer_by_instance(instance.to_owned()))
+            .await?
+        else {
+            return Err(unauthorized(
+                codes::PEER_UNKNOWN,
+                format!("instance {instance} is not a registered peer of this instance"),
+            ));
+        };
+        crate::peers::refresh(&state.store, &state.peer_outbound, peer.id).await?;
+        jwk = state.store.read(ask()).await?;
+    }
+    let jwk = jwk.ok_or_else(|| {
+        unauthorized(
+            codes::KEY_NOT_TRUSTED,
+            format!("key {kid} is not trusted for peer {instance}: neither its pinned key nor published beside it"),
+        )
+    })?;
+    let x: [u8; 32] = URL_SAFE_NO_PAD
+        .decode(&jwk.x)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| {
+            unauthorized(
+                codes::KEY_NOT_TRUSTED,
+                format!("key {kid} is not an Ed25519 key"),
+            )
+        })?;
+    ed25519_dalek::VerifyingKey::from_bytes(&x).map_err(|_| {
+        unauthorized(
+            codes::KEY_NOT_TRUSTED,
+            format!("key {kid} is not an Ed25519 key"),
+        )
+    })
+}

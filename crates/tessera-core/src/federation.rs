@@ -1,0 +1,424 @@
+//! The instance-to-instance protocol (issue #17, items 3–5): the messages one Tessera instance
+//! sends another about a connection or a share token between their organizations, and the form
+//! in which a redemption's copy travels. Signing and checking the HTTP requests that carry them is
+//! `tessera-federation`; the store writes and applies them.
+//!
+//! A message is `{"id", "type", "from", "to", "data"}`: `id` is the sender's (a receiver answers
+//! a message it has seen again with the answer it gave, and changes nothing), `from`/`to` are
+//! instance ids, `data` is the type's payload.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::document::{Document, DocumentKind};
+use crate::error::{Error, codes};
+use crate::fields::Fields;
+use crate::id::{
+    ConnectionId, DocumentId, InquiryId, MessageId, OrganizationId, ShareTokenId, VerificationId,
+};
+use crate::share_token::copy::Copy;
+use crate::share_token::{Disclosure, FieldMapping, RedeemMode};
+use crate::tenancy::EnvKind;
+use crate::time::Timestamp;
+use crate::verification::{Check, Verification, VerificationKind, VerificationStatus};
+
+/// The version of this protocol (`protocol-version` in `/.well-known/tessera`).
+pub const PROTOCOL_VERSION: &str = "1";
+/// Where an instance receives messages, under its public base URL.
+pub const MESSAGES_PATH: &str = "/federation/v1/messages";
+/// The largest message body an instance accepts.
+pub const MAX_MESSAGE_BYTES: usize = 256 * 1024;
+/// The largest answer an instance reads (a redemption's answer carries the copied documents).
+pub const MAX_ANSWER_BYTES: usize = 64 * 1024 * 1024;
+
+/// An organization of another instance, addressed `org_…@ins_…` (its id at its home instance,
+/// then that instance's id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteOrganization {
+    pub organization: OrganizationId,
+    pub instance: String,
+}
+
+impl RemoteOrganization {
+    /// Parses `org_…@ins_…`; `None` when `s` has no `@` (a local organization id).
+    pub fn parse(s: &str) -> Option<Result<Self, Error>> {
+        let (org, instance) = s.split_once('@')?;
+        let bad = || {
+            Error::invalid(
+                codes::INVALID_ATTRIBUTE,
+                "an organization of a peer instance is addressed org_…@ins_… (its id there, then the peer's instance id)",
+            )
+        };
+        Some(match OrganizationId::parse(org) {
+            Ok(organization) if is_instance_id(instance) => Ok(Self {
+                organization,
+                instance: instance.to_owned(),
+            }),
+            _ => Err(bad()),
+        })
+    }
+}
+
+impl std::fmt::Display for RemoteOrganization {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}@{}", self.organization, self.instance)
+    }
+}
+
+/// Whether `s` is an instance id: `ins_` and 16 to 64 letters or digits.
+pub fn is_instance_id(s: &str) -> bool {
+    s.strip_prefix("ins_").is_some_and(|rest| {
+        (16..=64).contains(&rest.len()) && rest.chars().all(|c| c.is_ascii_alphanumeric())
+    })
+}
+
+/// One message between instances.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Message {
+    pub id: MessageId,
+    pub from: String,
+    pub to: String,
+    #[serde(flatten)]
+    pub body: Body,
+}
+
+/// What a message says, by `type`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data")]
+pub enum Body {
+    /// The source offers a connection to an organization of the receiver.
+    #[serde(rename = "connection.offered")]
+    ConnectionOffered(ConnectionOffered),
+    /// One side changed a connection's status (activate, deactivate, reactivate).
+    #[serde(rename = "connection.changed")]
+    ConnectionChanged(ConnectionChanged),
+    /// The source made a share token for an organization of the receiver.
+    #[serde(rename = "share-token.offered")]
+    ShareTokenOffered(ShareTokenOffered),
+    /// The destination redeems a share token of the receiver's: the answer is a [`Redeemed`].
+    #[serde(rename = "share-token.redeem")]
+    ShareTokenRedeem(ShareTokenRedeem),
+    /// The destination looks at what a token would copy: the answer is a [`Peeked`].
+    #[serde(rename = "share-token.peek")]
+    ShareTokenPeek(ShareTokenPeek),
+}
+
+impl Body {
+    /// The `type` of the message.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Body::ConnectionOffered(_) => "connection.offered",
+            Body::ConnectionChanged(_) => "connection.changed",
+            Body::ShareTokenOffered(_) => "share-token.offered",
+            Body::ShareTokenRedeem(_) => "share-token.redeem",
+            Body::ShareTokenPeek(_) => "share-token.peek",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ConnectionOffered {
+    pub connection_id: ConnectionId,
+    pub kind: EnvKind,
+    pub source_organization_id: OrganizationId,
+    pub source_organization_name: String,
+    /// The receiver's organization.
+    pub destination_organization_id: OrganizationId,
+    pub name: Option<String>,
+}
+
+/// A change of a connection's status by one side (`by`, an organization of the sender).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ConnectionChanged {
+    pub connection_id: ConnectionId,
+    /// `activate`, `deactivate` or `reactivate`.
+    pub action: String,
+    pub by: OrganizationId,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ShareTokenOffered {
+    pub share_token_id: ShareTokenId,
+    pub connection_id: ConnectionId,
+    /// The source inquiry (at the source; the receiver keeps an empty stand-in of it).
+    pub source_inquiry_id: InquiryId,
+    pub expires_at: Timestamp,
+    #[serde(default)]
+    pub disclosure: Disclosure,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ShareTokenRedeem {
+    pub share_token_id: ShareTokenId,
+    /// The receiver's token's destination: an organization of the sender.
+    pub destination_organization_id: OrganizationId,
+    pub redeem_mode: RedeemMode,
+    #[serde(default)]
+    pub field_mappings: Vec<FieldMapping>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ShareTokenPeek {
+    pub share_token_id: ShareTokenId,
+    pub destination_organization_id: OrganizationId,
+    #[serde(default)]
+    pub field_mappings: Vec<FieldMapping>,
+}
+
+/// The answer to a [`ShareTokenRedeem`]: the source's decision, the only one that counts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "kebab-case")]
+pub enum Redeemed {
+    /// Redeemed now (or by this same message before): the copy and the source's signed receipt.
+    Redeemed {
+        copy: WireCopy,
+        receipt: String,
+        #[serde(rename = "redeemed-at")]
+        redeemed_at: Timestamp,
+    },
+    /// Not redeemed, and it never will be by this destination: the failure code (as a local
+    /// redemption records it), e.g. `source_redacted`, or `share_token_not_redeemable` for a
+    /// token that expired or was redeemed by another message.
+    Failed { reason: String },
+}
+
+/// The answer to a [`ShareTokenPeek`]: the copy the source would send now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Peeked {
+    pub copy: WireCopy,
+}
+
+/// A [`Copy`] as it travels: the fields, the verifications and the documents with their bytes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct WireCopy {
+    pub fields: Fields,
+    pub verifications: Vec<WireVerification>,
+    pub documents: Vec<WireDocument>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct WireVerification {
+    #[serde(rename = "type")]
+    pub kind: VerificationKind,
+    pub status: VerificationStatus,
+    pub completed_at: Timestamp,
+    pub checks: Vec<Check>,
+    pub attributes: Map<String, Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct WireDocument {
+    pub kind: DocumentKind,
+    pub filename: Option<String>,
+    pub content_type: String,
+    pub byte_size: i64,
+    pub sha256: Option<String>,
+    /// The file's bytes, base64 (none for a document without a file).
+    pub bytes: Option<String>,
+}
+
+impl WireCopy {
+    /// The wire form of `copy`, whose documents' bytes are `bytes` (in order; `None` for a
+    /// document without a file).
+    pub fn of(copy: &Copy, bytes: &[Option<Vec<u8>>]) -> Self {
+        Self {
+            fields: copy.fields.clone(),
+            verifications: copy
+                .verifications
+                .iter()
+                .map(|v| WireVerification {
+                    kind: v.kind,
+                    status: v.status,
+                    completed_at: v.completed_at,
+                    checks: v.checks.clone(),
+                    attributes: v.attributes.clone(),
+                })
+                .collect(),
+            documents: copy
+                .documents
+                .iter()
+                .zip(bytes.iter().map(Some).chain(std::iter::repeat(None)))
+                .map(|(d, b)| WireDocument {
+                    kind: d.kind,
+                    filename: d.filename.clone(),
+                    content_type: d.content_type.clone(),
+                    byte_size: d.byte_size,
+                    sha256: d.sha256.clone(),
+                    bytes: b.and_then(|b| b.as_ref()).map(|b| B64.encode(b)),
+                })
+                .collect(),
+        }
+    }
+
+    /// The copy again, for the destination `inquiry` at `now` (the writer gives the parts new
+    /// ids), with each document's bytes. Refused (the message is bad) when a document's bytes are
+    /// not base64 or do not have the size and hash it states.
+    pub fn into_copy(
+        self,
+        inquiry: &InquiryId,
+        now: Timestamp,
+    ) -> Result<(Copy, Vec<Option<Vec<u8>>>), Error> {
+        let mut bytes = Vec::with_capacity(self.documents.len());
+        let mut documents = Vec::with_capacity(self.documents.len());
+        for d in self.documents {
+            let b = match &d.bytes {
+                Some(b64) => {
+                    let b = B64.decode(b64).map_err(|_| bad_copy("document bytes"))?;
+                    if i64::try_from(b.len()).ok() != Some(d.byte_size) {
+                        return Err(bad_copy("a document's size"));
+                    }
+                    if let Some(sha) = &d.sha256
+                        && *sha != crate::document::sha256_hex(&b)
+                    {
+                        return Err(bad_copy("a document's hash"));
+                    }
+                    Some(b)
+                }
+                None => None,
+            };
+            documents.push(Document {
+                id: DocumentId::generate(),
+                inquiry_id: inquiry.clone(),
+                kind: d.kind,
+                filename: d.filename,
+                content_type: d.content_type,
+                byte_size: d.byte_size,
+                sha256: d.sha256,
+                file_id: None,
+                created_at: now,
+            });
+            bytes.push(b);
+        }
+        let copy = Copy {
+            fields: self.fields,
+            verifications: self
+                .verifications
+                .into_iter()
+                .map(|v| Verification {
+                    id: VerificationId::generate(),
+                    inquiry_id: inquiry.clone(),
+                    kind: v.kind,
+                    status: v.status,
+                    checks: v.checks,
+                    attributes: v.attributes,
+                    completed_at: v.completed_at,
+                    created_at: now,
+                })
+                .collect(),
+            documents,
+        };
+        Ok((copy, bytes))
+    }
+}
+
+fn bad_copy(what: &str) -> Error {
+    Error::invalid(
+        codes::INVALID_ATTRIBUTE,
+        format!("the copy in the message is not well formed: {what}"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn remote_organizations_parse_only_in_full() {
+        let org = OrganizationId::generate();
+        let ok = format!("{org}@ins_0123456789abcdefABCDEFGH");
+        let parsed = RemoteOrganization::parse(&ok).unwrap().unwrap();
+        assert_eq!(parsed.organization, org);
+        assert_eq!(parsed.to_string(), ok);
+        assert!(RemoteOrganization::parse(org.as_str()).is_none());
+        for bad in [
+            format!("{org}@"),
+            format!("{org}@ins_short"),
+            format!("{org}@per_0123456789abcdefABCDEFGH"),
+            "org_x@ins_0123456789abcdefABCDEFGH".to_owned(),
+            format!("{org}@ins_0123456789abcdef/ABCDEFG"),
+        ] {
+            assert!(RemoteOrganization::parse(&bad).unwrap().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn messages_read_back_as_written_and_refuse_unknown_types() {
+        let m = Message {
+            id: MessageId::generate(),
+            from: "ins_0123456789abcdefABCDEFGH".into(),
+            to: "ins_1123456789abcdefABCDEFGH".into(),
+            body: Body::ConnectionChanged(ConnectionChanged {
+                connection_id: ConnectionId::generate(),
+                action: "activate".into(),
+                by: OrganizationId::generate(),
+            }),
+        };
+        let v = serde_json::to_value(&m).unwrap();
+        assert_eq!(v["type"], "connection.changed");
+        assert_eq!(v["data"]["action"], "activate");
+        assert_eq!(serde_json::from_value::<Message>(v.clone()).unwrap(), m);
+        let mut unknown = v;
+        unknown["type"] = json!("share-token.steal");
+        assert!(serde_json::from_value::<Message>(unknown).is_err());
+    }
+
+    #[test]
+    fn a_copy_travels_with_the_same_digest_and_checked_bytes() {
+        let now = Timestamp::from_millis(1_700_000_000_000);
+        let inquiry = InquiryId::generate();
+        let bytes = b"front of an id".to_vec();
+        let copy = Copy {
+            fields: serde_json::from_value(
+                json!({"name-first": {"type": "string", "value": "Ada"}}),
+            )
+            .unwrap(),
+            verifications: vec![Verification {
+                id: VerificationId::generate(),
+                inquiry_id: inquiry.clone(),
+                kind: VerificationKind::GovernmentId,
+                status: VerificationStatus::Passed,
+                checks: Vec::new(),
+                attributes: Map::new(),
+                completed_at: now,
+                created_at: now,
+            }],
+            documents: vec![Document {
+                id: DocumentId::generate(),
+                inquiry_id: inquiry.clone(),
+                kind: DocumentKind::GovernmentIdFront,
+                filename: Some("front.jpg".into()),
+                content_type: "image/jpeg".into(),
+                byte_size: bytes.len() as i64,
+                sha256: Some(crate::document::sha256_hex(&bytes)),
+                file_id: None,
+                created_at: now,
+            }],
+        };
+        let wire = WireCopy::of(&copy, &[Some(bytes.clone())]);
+        let travelled: WireCopy =
+            serde_json::from_value(serde_json::to_value(&wire).unwrap()).unwrap();
+        let (back, got) = travelled
+            .clone()
+            .into_copy(&InquiryId::generate(), now)
+            .unwrap();
+        assert_eq!(back.digest(), copy.digest());
+        assert_eq!(got, vec![Some(bytes)]);
+
+        let mut tampered = travelled;
+        tampered.documents[0].bytes = Some(B64.encode(b"front of an iD"));
+        assert!(tampered.into_copy(&inquiry, now).is_err());
+    }
+}
