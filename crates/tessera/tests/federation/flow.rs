@@ -1,0 +1,195 @@
+//! The whole flow across two instances: connect (offer, accept), create on A, see it on B, peek
+//! through B, redeem on B (clone and hydrate), the copy on B with its verification against B's
+//! own rules, the source's signed receipt verified offline by the CLI against A's JWKS, and the
+//! events on both sides — on SQLite + SQLite, and SQLite + PostgreSQL.
+
+use serde_json::{Value, json};
+use tessera_store::testing::{Backend, TestDb};
+
+use super::instance::Instance;
+use super::{Pair, sqlite};
+
+fn names(events: &Value) -> Vec<String> {
+    events["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["attributes"]["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn share_across(pair: Pair) {
+    let inquiry = pair.shareable_inquiry("Ada").await;
+    let token = pair
+        .token(
+            &inquiry,
+            json!({"allowed-fields": ["name-first", "birthdate"]}),
+        )
+        .await;
+    let (a, b) = (&pair.a, &pair.b);
+    let path = format!("/api/v1/connect/share-tokens/{token}");
+
+    // Redeem on B, through B's API, exactly as for a local token: pending at once, then redeemed
+    // once A (the authority) answered and B landed the copy.
+    let (status, v) = b
+        .call(&pair.destination, "POST", &format!("{path}/redeem"), None)
+        .await;
+    assert_eq!(status, 202, "{v}");
+    assert_eq!(v["data"]["attributes"]["status"], "pending");
+    let redeemed = b
+        .wait_for(&pair.destination, &path, "redeemed on B", |v| {
+            v["data"]["attributes"]["status"] == "redeemed"
+        })
+        .await;
+    assert_eq!(
+        pair.statuses(&token).await,
+        ("redeemed".into(), "redeemed".into())
+    );
+
+    // The copy: only the disclosed fields, with the travelled verification and B's own check.
+    let copy = redeemed["data"]["relationships"]["destination"]["data"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{redeemed}"))
+        .to_owned();
+    let inq = b
+        .get_json(&pair.destination.key, &format!("/api/v1/inquiries/{copy}"))
+        .await;
+    let fields = &inq["data"]["attributes"]["fields"];
+    assert_eq!(fields["name-first"]["value"], "Ada");
+    assert_eq!(fields["birthdate"]["value"], "1990-12-10");
+    assert!(fields.get("name-last").is_none(), "{fields}");
+    let kinds: Vec<&str> = inq["data"]["relationships"]["verifications"]["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["type"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"verification/government-id"), "{kinds:?}");
+    assert!(kinds.contains(&"verification/share-token"), "{kinds:?}");
+
+    // The receipt: signed by A, held by B with the data, verified offline against A's JWKS.
+    let receipt = b
+        .get_json(&pair.destination.key, &format!("{path}/receipt"))
+        .await;
+    let claims = &receipt["data"]["attributes"]["claims"];
+    assert_eq!(claims["iss"], a.instance_id().await.as_str());
+    assert_eq!(claims["sub"], token.as_str());
+    assert_eq!(
+        claims["destination-organization"],
+        pair.destination.id.as_str()
+    );
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), receipt.to_string()).unwrap();
+    let jwks = a.url("/.well-known/jwks.json");
+    let out = b
+        .cli(&[
+            "receipt",
+            "verify",
+            file.path().to_str().unwrap(),
+            "--jwks",
+            &jwks,
+            "--data",
+            file.path().to_str().unwrap(),
+        ])
+        .await;
+    assert!(out.contains(&token), "{out}");
+    // A holds the same receipt.
+    let at_a = a
+        .get_json(&pair.source.key, &format!("{path}/receipt"))
+        .await;
+    assert_eq!(
+        at_a["data"]["attributes"]["jws"],
+        receipt["data"]["attributes"]["jws"]
+    );
+
+    // Events on both sides, each in its own tenant.
+    let ev_a = names(
+        &a.get_json(&pair.source.key, "/api/v1/events?page[size]=100")
+            .await,
+    );
+    for n in [
+        "connect/connection.outbound-created",
+        "connect/connection.outbound-activated",
+        "connect/share-token.outbound-created",
+        "connect/share-token.outbound-redeemed",
+    ] {
+        assert!(ev_a.iter().any(|e| e == n), "A lacks {n}: {ev_a:?}");
+    }
+    let ev_b = names(
+        &b.get_json(&pair.destination.key, "/api/v1/events?page[size]=100")
+            .await,
+    );
+    for n in [
+        "connect/connection.inbound-created",
+        "connect/connection.inbound-activated",
+        "connect/share-token.inbound-created",
+        "connect/share-token.inbound-redeemed",
+        "inquiry.created",
+    ] {
+        assert!(ev_b.iter().any(|e| e == n), "B lacks {n}: {ev_b:?}");
+    }
+
+    // Redeemed once: redeeming again is refused on B, and A keeps one redemption.
+    let (status, _) = b
+        .call(&pair.destination, "POST", &format!("{path}/redeem"), None)
+        .await;
+    assert_eq!(status, 409);
+
+    // Hydrate: B fills one of its own inquiries with a second token's copy.
+    let second = pair.shareable_inquiry("Grace").await;
+    let token2 = pair.token(&second, json!({})).await;
+    let (status, own) = b
+        .call(
+            &pair.destination,
+            "POST",
+            "/api/v1/inquiries",
+            Some(json!({"data": {"attributes": {"fields": {"email-address": "g@example.com"}}}})),
+        )
+        .await;
+    assert_eq!(status, 201, "{own}");
+    let own = own["data"]["id"].as_str().unwrap().to_owned();
+    let path2 = format!("/api/v1/connect/share-tokens/{token2}");
+    let (status, v) = b
+        .call(
+            &pair.destination,
+            "POST",
+            &format!("{path2}/redeem"),
+            Some(json!({"data": {"attributes": {"destination-id": own}}})),
+        )
+        .await;
+    assert_eq!(status, 202, "{v}");
+    b.wait_for(&pair.destination, &path2, "hydrated on B", |v| {
+        v["data"]["attributes"]["status"] == "redeemed"
+    })
+    .await;
+    let filled = b
+        .get_json(&pair.destination.key, &format!("/api/v1/inquiries/{own}"))
+        .await;
+    let fields = &filled["data"]["attributes"]["fields"];
+    assert_eq!(fields["name-first"]["value"], "Grace");
+    assert_eq!(fields["email-address"]["value"], "g@example.com");
+    let claims = b
+        .get_json(&pair.destination.key, &format!("{path2}/receipt"))
+        .await;
+    assert_eq!(
+        claims["data"]["attributes"]["claims"]["redeem-mode"],
+        "hydrate"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_made_on_one_sqlite_instance_is_redeemed_on_another() {
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = Instance::start("A", da.path(), &sqlite(da.path())).await;
+    let b = Instance::start("B", db.path(), &sqlite(db.path())).await;
+    share_across(Pair::connect(a, b).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_made_on_sqlite_is_redeemed_on_postgres() {
+    let pg = TestDb::new(Backend::Postgres).await;
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = Instance::start("A", da.path(), &sqlite(da.path())).await;
+    let b = Instance::start("B", db.path(), &pg.url).await;
+    share_across(Pair::connect(a, b).await).await;
+}
