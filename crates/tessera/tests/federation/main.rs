@@ -5,6 +5,7 @@
 
 mod flow;
 mod instance;
+mod kill;
 
 use serde_json::{Value, json};
 
