@@ -16,14 +16,17 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 use tessera_core::error::Status;
+use tessera_core::federation::Peeked;
 use tessera_core::federation::{MAX_MESSAGE_BYTES, MESSAGES_PATH, Message};
 use tessera_core::{Error, Timestamp, codes};
 use tessera_edge::error::error_response;
 use tessera_edge::http::json_response;
 use tessera_edge::state::AppState;
 use tessera_federation::signature;
+use tessera_outbound::peer::{self, Answer, Signer};
 use tessera_store::units::federation::{self, Signed};
 use tessera_store::units::peers;
+use tessera_store::units::share_tokens::ManifestRequest;
 
 /// The route.
 pub fn routes() -> Router<AppState> {
@@ -160,4 +163,75 @@ async fn trusted_key(
             format!("key {kid} is not an Ed25519 key"),
         )
     })
+}
+
+/// For a token whose source is an organization of a peer instance, asks that instance for the
+/// preview (`share-token.peek`: the masked `source-data` and the manifest judged by the caller's
+/// template) and puts its answer in `request`; any other token's request comes back as it was.
+/// A peer that cannot be reached is 503 `peer_unreachable`; a refusal is passed on as the peer
+/// gave it.
+pub async fn preview(
+    state: &AppState,
+    scope: &tessera_core::tenancy::Scope,
+    id: &tessera_core::id::ShareTokenId,
+    mut request: ManifestRequest,
+) -> Result<ManifestRequest, Error> {
+    let ask = federation::peek_message(scope.clone(), id.clone(), request.clone());
+    let Some((base, message)) = state.store.read(ask).await? else {
+        return Ok(request);
+    };
+    let key = state
+        .store
+        .read(tessera_store::units::keys::active_signing_key())
+        .await?
+        .ok_or_else(|| Error::internal(std::io::Error::other("no signing key")))?;
+    let signing = ed25519_dalek::SigningKey::from_bytes(&key.key.private_bytes());
+    let signer = Signer {
+        kid: &key.kid,
+        key: &signing,
+        now_unix: state.store.clock().now().millis().div_euclid(1000),
+    };
+    let unreachable =
+        |detail: String| Error::new(Status::Unavailable, codes::PEER_UNREACHABLE, detail);
+    match peer::send(&state.peer_outbound, &base, &message, signer).await {
+        Ok(Answer::Accepted(answer)) => {
+            let peeked: Peeked = serde_json::from_value(answer).map_err(|e| {
+                unreachable(format!("the source instance's preview is not one: {e}"))
+            })?;
+            request.remote = Some(peeked);
+            Ok(request)
+        }
+        Ok(Answer::Refused { status, body }) => {
+            let e = &body["errors"][0];
+            let mut error = Error::new(
+                status_of(status),
+                codes::PEER_UNREACHABLE,
+                e["detail"]
+                    .as_str()
+                    .unwrap_or("the source instance refused the preview")
+                    .to_owned(),
+            );
+            if let Some(code) = e["code"].as_str() {
+                error.code = std::borrow::Cow::Owned(code.to_owned());
+            }
+            Err(error)
+        }
+        Err(f) => Err(unreachable(format!(
+            "the source instance did not answer ({}): {}",
+            f.kind, f.message
+        ))),
+    }
+}
+
+/// The class of a peer's refusal, by its HTTP status (anything unexpected: unavailable).
+fn status_of(code: u16) -> Status {
+    match code {
+        400 => Status::BadRequest,
+        401 => Status::Unauthorized,
+        403 => Status::Forbidden,
+        404 => Status::NotFound,
+        409 => Status::Conflict,
+        422 => Status::Unprocessable,
+        _ => Status::Unavailable,
+    }
 }

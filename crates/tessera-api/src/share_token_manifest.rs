@@ -90,6 +90,7 @@ pub fn request(q: &Query) -> Result<ManifestRequest, Error> {
     let field_mappings = check_field_mappings(mappings, "field-mappings")
         .map_err(|e| bad("field-mappings", e.detail))?;
     Ok(ManifestRequest {
+        remote: None,
         inquiry_template_id,
         destination_id,
         field_mappings,
@@ -146,8 +147,10 @@ pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
         extra: &["inquiry-template-id", "destination-id", "field-mappings"],
         ..Default::default()
     })?;
-    let request = request(&q)?;
     let id = path_id(ShareTokenId::parse, &id, "share token")?;
+    let request = crate::federation::preview(&ctx.state, ctx.scope(), &id, request(&q)?)
+        .await
+        .map_err(|e| at_parameter(e.into()))?;
     let manifest = ctx
         .read(share_tokens::manifest(
             ctx.scope().clone(),

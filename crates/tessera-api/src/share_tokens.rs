@@ -276,8 +276,15 @@ pub async fn show(ctx: Ctx, Path(id): Path<String>) -> Reply {
         ..Default::default()
     })?;
     let request = crate::share_token_manifest::request(&q)?;
-    let peek = q.flag("peek-source-data")?.then_some(request);
     let id = path_id(ShareTokenId::parse, &id, "share token")?;
+    let peek = match q.flag("peek-source-data")? {
+        true => Some(
+            crate::federation::preview(&ctx.state, ctx.scope(), &id, request)
+                .await
+                .map_err(|e| crate::share_token_manifest::at_parameter(e.into()))?,
+        ),
+        false => None,
+    };
     // Persona: `source-data` is present only for the destination (and, in Tessera, only while
     // the token can still be redeemed); otherwise it is omitted. The store decides.
     let shown = ctx

@@ -18,8 +18,9 @@ use crate::fields::Fields;
 use crate::id::{
     ConnectionId, DocumentId, InquiryId, MessageId, OrganizationId, ShareTokenId, VerificationId,
 };
-use crate::share_token::copy::Copy;
+use crate::share_token::copy::{Copy, Manifest};
 use crate::share_token::{Disclosure, FieldMapping, RedeemMode};
+use crate::template::Template;
 use crate::tenancy::EnvKind;
 use crate::time::Timestamp;
 use crate::verification::{Check, Verification, VerificationKind, VerificationStatus};
@@ -171,6 +172,10 @@ pub struct ShareTokenPeek {
     pub destination_organization_id: OrganizationId,
     #[serde(default)]
     pub field_mappings: Vec<FieldMapping>,
+    /// The destination's template to dry-run the copy against (the source plans the copy and
+    /// judges it: the data itself does not travel before the redemption).
+    #[serde(default)]
+    pub template: Option<Template>,
 }
 
 /// The answer to a [`ShareTokenRedeem`]: the source's decision, the only one that counts.
@@ -190,11 +195,14 @@ pub enum Redeemed {
     Failed { reason: String },
 }
 
-/// The answer to a [`ShareTokenPeek`]: the copy the source would send now.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The answer to a [`ShareTokenPeek`]: Persona's masked `source-data`, and the preview manifest
+/// of a clone judged by the destination's template (none when the source was redacted: a
+/// redemption would fail). Only masked values travel; the copy itself waits for the redemption.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct Peeked {
-    pub copy: WireCopy,
+    pub source_data: Value,
+    pub manifest: Option<Manifest>,
 }
 
 /// A [`Copy`] as it travels: the fields, the verifications and the documents with their bytes.

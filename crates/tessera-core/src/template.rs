@@ -23,8 +23,10 @@ pub struct RequiredVerification {
     pub max_age_days: Option<u32>,
 }
 
-/// An inquiry template.
-#[derive(Debug, Clone, PartialEq)]
+/// An inquiry template. Its serialized form travels to a peer instance that dry-runs a copy
+/// against it (a remote token's preview manifest).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct Template {
     pub id: TemplateId,
     pub name: String,

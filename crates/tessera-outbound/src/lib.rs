@@ -17,6 +17,7 @@
 
 pub mod guard;
 pub mod outcome;
+pub mod peer;
 pub mod resolve;
 pub mod target;
 

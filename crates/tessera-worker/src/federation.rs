@@ -6,12 +6,10 @@
 //! unreachable, a refusal, an answer that cannot be landed — fails the job, to be retried on the
 //! one retry policy.
 
-use bytes::Bytes;
-use http::header::{CONTENT_TYPE, HeaderValue};
-use tessera_core::federation::{MAX_ANSWER_BYTES, MESSAGES_PATH};
-use tessera_core::id::{JobId, random_base62};
+use tessera_core::id::JobId;
 use tessera_core::job::SendPeerMessage;
 use tessera_core::{Error, codes};
+use tessera_outbound::peer::{self, Answer, Signer};
 use tessera_store::units::federation;
 use tessera_store::units::keys;
 use tessera_store::units::redemption::Outcome;
@@ -42,40 +40,37 @@ pub(super) async fn run(worker: &Worker, job: &JobId, p: &SendPeerMessage) -> Re
         .read(keys::active_signing_key())
         .await?
         .ok_or_else(|| failed("this instance has no signing key".into()))?;
-    let url = format!("{base}{MESSAGES_PATH}");
-    let body = Bytes::from(serde_json::to_vec(m).unwrap_or_default());
-    let mut request = http::Request::post(&url)
-        .body(body.clone())
-        .map_err(|e| failed(format!("the peer's URL {url} cannot be used: {e}")))?;
-    request
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     let signing = ed25519_dalek::SigningKey::from_bytes(&key.key.private_bytes());
-    let now = worker.store.clock().now().millis().div_euclid(1000);
-    tessera_federation::signature::sign(
-        &mut request,
-        &m.from,
-        &key.kid,
-        &signing,
-        &random_base62(32),
-        now,
-    )
-    .map_err(|e| Error::internal(std::io::Error::other(e.to_string())))?;
-    let (parts, body) = request.into_parts();
-    let (status, answer) = client
-        .exchange(&url, parts.headers, body, MAX_ANSWER_BYTES)
-        .await
-        .map_err(|f| failed(format!("{} ({}): {}", m.body.kind(), f.kind, f.message)))?;
-    if !(200..300).contains(&status) {
-        let head = String::from_utf8_lossy(&answer[..answer.len().min(512)]).into_owned();
-        return Err(failed(format!(
-            "{} refused by {} ({status}): {head}",
-            m.body.kind(),
-            m.to
-        )));
-    }
-    let answer = serde_json::from_slice(&answer)
-        .map_err(|e| failed(format!("the peer's answer is not JSON: {e}")))?;
+    let signer = Signer {
+        kid: &key.kid,
+        key: &signing,
+        now_unix: worker.store.clock().now().millis().div_euclid(1000),
+    };
+    let answer = match peer::send(client, &base, m, signer).await {
+        Ok(Answer::Accepted(answer)) => answer,
+        Ok(Answer::Refused { status, body }) => {
+            return Err(failed(format!(
+                "{} refused by {} ({status}): {}",
+                m.body.kind(),
+                m.to,
+                body["errors"][0]["code"].as_str().map_or_else(
+                    || body.to_string(),
+                    |c| format!(
+                        "{c}: {}",
+                        body["errors"][0]["detail"].as_str().unwrap_or("")
+                    )
+                ),
+            )));
+        }
+        Err(f) => {
+            return Err(failed(format!(
+                "{} ({}): {}",
+                m.body.kind(),
+                f.kind,
+                f.message
+            )));
+        }
+    };
     let landed = worker
         .store
         .write(federation::answered(job.clone(), m.clone(), answer))

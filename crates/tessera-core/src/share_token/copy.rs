@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
@@ -172,7 +172,7 @@ impl Copy {
                 .verifications
                 .iter()
                 .map(|v| ManifestVerification {
-                    kind: v.kind.as_str(),
+                    kind: v.kind.as_str().to_owned(),
                     status: v.status,
                     completed_at: v.completed_at,
                     age_days: (now.millis() - v.completed_at.millis()).div_euclid(86_400_000),
@@ -209,7 +209,7 @@ impl Copy {
 
 /// Attributes of a `connect/share-token-manifest` (Tessera extension): what redeeming the token
 /// now would copy, and how the destination's template would judge it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct Manifest {
     /// `clone`, or `hydrate` when a `destination-id` was given.
@@ -232,7 +232,7 @@ pub struct Manifest {
 }
 
 /// One field of a manifest.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ManifestField {
     pub name: String,
     /// `full` or `presence`.
@@ -246,11 +246,11 @@ pub struct ManifestField {
 }
 
 /// One verification of a manifest.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct ManifestVerification {
     #[serde(rename = "type")]
-    pub kind: &'static str,
+    pub kind: String,
     pub status: VerificationStatus,
     #[schema(value_type = String, format = DateTime)]
     pub completed_at: Timestamp,
@@ -259,7 +259,7 @@ pub struct ManifestVerification {
 }
 
 /// One document of a manifest.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct ManifestDocument {
     pub kind: DocumentKind,
@@ -270,7 +270,7 @@ pub struct ManifestDocument {
 }
 
 /// The dry run of a manifest.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct DryRun {
     /// `passed` when no check would fail.
     pub status: VerificationStatus,

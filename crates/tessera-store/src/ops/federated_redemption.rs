@@ -20,7 +20,8 @@ use tessera_core::{Error, codes};
 use crate::args;
 use crate::ops::redemption::{self, Outcome};
 use crate::ops::{
-    connections, jobs, peer_messages, peers, receipts, share_token_redemption, share_tokens,
+    connections, jobs, manifest, peer_messages, peers, receipts, share_token_redemption,
+    share_tokens, source_data,
 };
 use crate::tx::{Tx, json};
 
@@ -105,29 +106,25 @@ pub(crate) async fn serve(tx: &mut Tx, from: &str, r: ShareTokenRedeem) -> Resul
     }
 }
 
-/// What a token would copy now, for its destination on peer `from` looking before it redeems.
+/// What a token would copy now, for its destination on peer `from` looking before it redeems:
+/// the masked peek and the manifest of a clone judged by the destination's template.
 pub(crate) async fn peek(tx: &mut Tx, from: &str, p: ShareTokenPeek) -> Result<Peeked, Error> {
     let token = token_for(tx, from, &p.share_token_id, &p.destination_organization_id).await?;
+    token.check_redeemable(tx.now())?;
     let mappings = check_field_mappings(p.field_mappings, "field-mappings")?;
     token
         .disclosure
         .check_mappings(&mappings, "field-mappings")?;
-    let token = ShareToken {
-        redeem_params: Some(RedeemParams {
-            field_mappings: mappings,
-            ..RedeemParams::default()
-        }),
-        ..token
+    let source_data = source_data::document(tx, &token).await?;
+    let manifest = match manifest::of_clone(tx, &token, p.template.as_ref(), &mappings).await {
+        Ok(m) => Some(m),
+        Err(e) if e.is(codes::SOURCE_REDACTED) => None,
+        Err(e) => return Err(e),
     };
-    match redemption::source_copy(tx, &token).await? {
-        Ok((copy, _)) => Ok(Peeked {
-            copy: WireCopy::of(&copy, &[]),
-        }),
-        Err(reason) => Err(Error::conflict(
-            codes::SHARE_TOKEN_NOT_REDEEMABLE,
-            format!("the source cannot be shared now ({reason})"),
-        )),
-    }
+    Ok(Peeked {
+        source_data,
+        manifest,
+    })
 }
 
 /// Failure codes a source may answer with, as this instance records them; anything else is

@@ -3,6 +3,7 @@
 //! with nothing written. The redemption (`ops::redemption`) plans its copy here too, so what the
 //! manifest shows is what it copies.
 
+use tessera_core::federation::Peeked;
 use tessera_core::id::{InquiryId, TemplateId};
 use tessera_core::inquiry::{Inquiry, InquiryStatus};
 use tessera_core::share_token::copy::{self, Copy, Existing, Manifest};
@@ -53,6 +54,10 @@ pub struct ManifestRequest {
     pub inquiry_template_id: Option<TemplateId>,
     pub destination_id: Option<InquiryId>,
     pub field_mappings: Vec<FieldMapping>,
+    /// For a token whose source is an organization of a peer instance: the source instance's
+    /// answer to the preview (asked by the caller before the unit, see
+    /// `units::federation::peek_message`), shown instead of a plan made here.
+    pub remote: Option<Peeked>,
 }
 
 /// The manifest of token `token` for its destination (`scope`), while the token can be redeemed
@@ -74,13 +79,23 @@ pub(crate) async fn manifest(
     }
     let now = tx.now();
     token.check_redeemable(now)?;
+    if let Some(remote) = &request.remote {
+        return remote.manifest.clone().ok_or_else(redacted);
+    }
+    if crate::ops::peer_messages::home_of(tx, &token.source_org)
+        .await?
+        .is_some()
+    {
+        return Err(Error::new(
+            tessera_core::error::Status::Unavailable,
+            codes::PEER_UNREACHABLE,
+            "the preview of a token from a peer instance comes from that instance, which did not answer",
+        ));
+    }
     let source =
         crate::ops::inquiries::get(tx, &token.source_scope(), &token.source_inquiry_id).await?;
     if source.redacted_at.is_some() {
-        return Err(Error::conflict(
-            codes::SOURCE_REDACTED,
-            "the source inquiry was redacted: a redemption would fail",
-        ));
+        return Err(redacted());
     }
     let destination = match &request.destination_id {
         None => None,
@@ -127,6 +142,30 @@ pub(crate) async fn manifest(
         existing(destination.as_ref().map(|(d, v)| (d, v.as_slice()))),
         now,
     ))
+}
+
+fn redacted() -> Error {
+    Error::conflict(
+        codes::SOURCE_REDACTED,
+        "the source inquiry was redacted: a redemption would fail",
+    )
+}
+
+/// The manifest of a clone of `token`'s source (for its destination on a peer instance, which
+/// sent its `template`): 409 `source_redacted` when the source was redacted.
+pub(crate) async fn of_clone(
+    tx: &mut Tx,
+    token: &ShareToken,
+    template: Option<&Template>,
+    mappings: &[FieldMapping],
+) -> Result<Manifest, Error> {
+    let source =
+        crate::ops::inquiries::get(tx, &token.source_scope(), &token.source_inquiry_id).await?;
+    if source.redacted_at.is_some() {
+        return Err(redacted());
+    }
+    let copy = plan(tx, token, &source, mappings).await?;
+    Ok(copy.manifest(RedeemMode::Clone, template, None, tx.now()))
 }
 
 /// A destination template by id (404 at `inquiry-template-id` when the caller cannot see it).

@@ -58,3 +58,57 @@ pub fn peer_url(instance_id: String) -> crate::Read<Option<String>> {
         })
     })
 }
+
+/// The preview message to send before showing the peek or manifest of token `id` to its
+/// destination (`scope`), when its source is an organization of a peer instance and it can still
+/// be redeemed: the peer's base URL and the message (with the destination's template for the
+/// dry run: `request`'s, else the hydrated inquiry's). `None` for any other token.
+pub fn peek_message(
+    scope: Scope,
+    id: tessera_core::id::ShareTokenId,
+    request: crate::units::share_tokens::ManifestRequest,
+) -> crate::Read<Option<(String, Message)>> {
+    crate::Read::new(move |tx| {
+        Box::pin(async move {
+            let token = crate::ops::share_tokens::get(tx, &scope, &id).await?;
+            let Some(home) = peer_messages::home_of(tx, &token.source_org).await? else {
+                return Ok(None);
+            };
+            if !crate::ops::source_data::peekable(tx, &scope, &token) {
+                return Ok(None);
+            }
+            let Some(peer) = peers::active_by_instance(tx, &home).await? else {
+                return Ok(None);
+            };
+            let template_id = match (&request.inquiry_template_id, &request.destination_id) {
+                (Some(t), _) => Some(t.clone()),
+                (None, Some(d)) => {
+                    crate::ops::inquiries::get(tx, &scope, d)
+                        .await
+                        .map_err(|e| e.at("destination-id"))?
+                        .template_id
+                }
+                (None, None) => None,
+            };
+            let template = crate::ops::manifest::template(tx, &scope, template_id.as_ref()).await?;
+            let message = Message {
+                id: tessera_core::id::MessageId::generate(),
+                from: crate::ops::signing_keys::read_instance_id(tx)
+                    .await?
+                    .ok_or_else(|| {
+                        tessera_core::Error::internal(std::io::Error::other("no instance id"))
+                    })?,
+                to: home,
+                body: tessera_core::federation::Body::ShareTokenPeek(
+                    tessera_core::federation::ShareTokenPeek {
+                        share_token_id: token.id.clone(),
+                        destination_organization_id: token.destination_org.clone(),
+                        field_mappings: request.field_mappings.clone(),
+                        template,
+                    },
+                ),
+            };
+            Ok(Some((peer.base_url, message)))
+        })
+    })
+}

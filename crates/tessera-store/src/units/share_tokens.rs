@@ -68,8 +68,20 @@ pub fn show(
             let token = op::get(tx, &scope, &id).await?;
             let included = crate::ops::related::of_share_token(tx, &scope, &token, include).await?;
             let (source_data, manifest) = match peek {
+                // A peer's token without its instance's answer: nothing to show here.
+                Some(request)
+                    if request.remote.is_none()
+                        && crate::ops::peer_messages::home_of(tx, &token.source_org)
+                            .await?
+                            .is_some() =>
+                {
+                    (None, None)
+                }
                 Some(request) if crate::ops::source_data::peekable(tx, &scope, &token) => {
-                    let data = crate::ops::source_data::document(tx, &token).await?;
+                    let data = match &request.remote {
+                        Some(remote) => remote.source_data.clone(),
+                        None => crate::ops::source_data::document(tx, &token).await?,
+                    };
                     let manifest =
                         match crate::ops::manifest::manifest(tx, &scope, &token, &request).await {
                             Ok(m) => Some(m),
