@@ -3,8 +3,11 @@
 //! faults that must not break it (see each module).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod fake_peer;
+mod faults;
 mod flow;
 mod instance;
+mod receiver;
 
 use serde_json::{Value, json};
 
