@@ -105,7 +105,12 @@ async fn handle(
         let signed = Signed {
             instance_id: verified.instance_id,
             nonce: verified.nonce,
-            expires_at: Timestamp::from_millis(parsed.expires.saturating_mul(1000)),
+            // `verify` compares whole Unix seconds, so the signature is accepted until the end
+            // of the second `expires`: its nonce is kept until then, not its first millisecond
+            // (else a replay in that last second would find its nonce purged and pass).
+            expires_at: Timestamp::from_millis(
+                parsed.expires.saturating_add(1).saturating_mul(1000),
+            ),
             skew_seconds: verified.skew_seconds,
         };
         state

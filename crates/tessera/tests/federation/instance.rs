@@ -18,6 +18,8 @@ pub struct Instance {
     dir: PathBuf,
     database_url: String,
     pub addr: SocketAddr,
+    /// `TESSERA_PEER_ALLOWED_NETWORKS`, or none (only public peer addresses allowed).
+    peer_networks: Option<&'static str>,
     child: Option<Child>,
     http: reqwest::Client,
 }
@@ -53,22 +55,44 @@ impl Instance {
             .env("TESSERA_DATABASE_URL", &self.database_url)
             .env("TESSERA_ADMIN_TOKEN", ADMIN)
             .env("TESSERA_RATE_LIMIT_PER_MINUTE", "0")
-            .env("TESSERA_PEER_ALLOWED_NETWORKS", "127.0.0.0/8")
+            .env_remove("TESSERA_PEER_ALLOWED_NETWORKS")
             .env("TESSERA_PUBLIC_BASE_URL", format!("http://{}", self.addr))
             .env("TESSERA_WORKER_LEASE_MS", "1500")
             .env("TESSERA_LOG", "warn")
             .stdin(Stdio::null())
             .kill_on_drop(true);
+        if let Some(networks) = self.peer_networks {
+            c.env("TESSERA_PEER_ALLOWED_NETWORKS", networks);
+        }
         c
     }
 
-    /// Starts an instance in `dir` on `database_url`.
+    /// Starts an instance in `dir` on `database_url`, with loopback peers allowed.
     pub async fn start(name: &'static str, dir: &Path, database_url: &str) -> Self {
+        Self::start_with(name, dir, database_url, Some("127.0.0.0/8")).await
+    }
+
+    /// Starts an instance with no peers' allow-list: only peers at public addresses.
+    pub async fn start_without_peer_allow_list(
+        name: &'static str,
+        dir: &Path,
+        database_url: &str,
+    ) -> Self {
+        Self::start_with(name, dir, database_url, None).await
+    }
+
+    async fn start_with(
+        name: &'static str,
+        dir: &Path,
+        database_url: &str,
+        peer_networks: Option<&'static str>,
+    ) -> Self {
         let mut i = Self {
             name,
             dir: dir.to_owned(),
             database_url: database_url.to_owned(),
             addr: free_addr(),
+            peer_networks,
             child: None,
             http: reqwest::Client::new(),
         };

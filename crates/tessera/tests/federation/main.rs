@@ -3,9 +3,12 @@
 //! faults that must not break it (see each module).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod fake_peer;
+mod faults;
 mod flow;
 mod instance;
 mod kill;
+mod receiver;
 
 use serde_json::{Value, json};
 
