@@ -29,10 +29,44 @@ async fn share_across(pair: Pair) {
     let (a, b) = (&pair.a, &pair.b);
     let path = format!("/api/v1/connect/share-tokens/{token}");
 
+    // Peek and preview through B: B asks A, which answers masked values and the manifest.
+    let peek = b
+        .get_json(
+            &pair.destination.key,
+            &format!("{path}?peek-source-data=true"),
+        )
+        .await;
+    let source_data = &peek["data"]["attributes"]["source-data"];
+    assert_eq!(source_data["type"], "connect/source-data/inquiry", "{peek}");
+    let peeked = &source_data["peekable-attributes"]["fields"];
+    assert!(peeked.get("name-first").is_some(), "{peeked}");
+    assert!(peeked.get("name-last").is_none(), "not disclosed: {peeked}");
+    let manifest = b
+        .get_json(&pair.destination.key, &format!("{path}/manifest"))
+        .await;
+    let digest = manifest["data"]["attributes"]["digest"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        peek["data"]["attributes"]["manifest"]["digest"],
+        digest.as_str()
+    );
+    // The source's side may not peek.
+    let (status, _) = a
+        .call(&pair.source, "GET", &format!("{path}/manifest"), None)
+        .await;
+    assert_eq!(status, 403);
+
     // Redeem on B, through B's API, exactly as for a local token: pending at once, then redeemed
     // once A (the authority) answered and B landed the copy.
     let (status, v) = b
-        .call(&pair.destination, "POST", &format!("{path}/redeem"), None)
+        .call(
+            &pair.destination,
+            "POST",
+            &format!("{path}/redeem"),
+            Some(json!({"meta": {"manifest-digest": digest}})),
+        )
         .await;
     assert_eq!(status, 202, "{v}");
     assert_eq!(v["data"]["attributes"]["status"], "pending");
@@ -45,6 +79,12 @@ async fn share_across(pair: Pair) {
         pair.statuses(&token).await,
         ("redeemed".into(), "redeemed".into())
     );
+    // The copy is exactly what the preview promised.
+    assert_eq!(
+        redeemed["data"]["attributes"]["copy-digest"],
+        digest.as_str()
+    );
+    assert_eq!(redeemed["data"]["attributes"]["manifest-matched"], true);
 
     // The copy: only the disclosed fields, with the travelled verification and B's own check.
     let copy = redeemed["data"]["relationships"]["destination"]["data"]["id"]
