@@ -35,10 +35,10 @@ pub fn routes() -> Router<AppState> {
 
 async fn receive(State(state): State<AppState>, request: Request<Body>) -> Response {
     let (parts, body) = request.into_parts();
-    let (instance, result) = match axum::body::to_bytes(body, MAX_MESSAGE_BYTES).await {
+    let (sender, result) = match axum::body::to_bytes(body, MAX_MESSAGE_BYTES).await {
         Ok(body) => handle(&state, &parts, &body).await,
         Err(_) => (
-            None,
+            Sender::default(),
             Err(Error::new(
                 Status::PayloadTooLarge,
                 codes::PAYLOAD_TOO_LARGE,
@@ -50,13 +50,18 @@ async fn receive(State(state): State<AppState>, request: Request<Body>) -> Respo
         Ok(answer) => json_response(StatusCode::OK, answer.to_string().into_bytes()),
         Err(e) => {
             if e.status.code() < 500 {
+                let instance = sender.instance;
                 let payload = json!({
                     "instance-id": instance, "code": e.code, "detail": e.detail,
+                    "signature-verified": sender.verified,
                 });
+                // A refusal counts against the peer's health only when the peer did send it
+                // (its signature verified): anyone can claim to be a peer.
                 let event = federation::record_peer_event(
                     "peer.message-refused".into(),
                     instance.clone(),
                     payload,
+                    sender.verified,
                 );
                 if let Err(err) = state.store.write(event).await {
                     tracing::warn!(error = %err, "could not record a refused peer message");
@@ -72,18 +77,22 @@ fn unauthorized(code: &'static str, detail: String) -> Error {
     Error::new(Status::Unauthorized, code, detail)
 }
 
-/// Checks and answers one message; the instance it claims to come from goes with the answer (for
-/// the refusal's event).
-async fn handle(
-    state: &AppState,
-    parts: &Parts,
-    body: &[u8],
-) -> (Option<String>, Result<Value, Error>) {
+/// Who sent a message, as far as it was checked: the instance it claims to come from, and
+/// whether its signature verified with a key trusted for that instance.
+#[derive(Debug, Default)]
+struct Sender {
+    instance: Option<String>,
+    verified: bool,
+}
+
+/// Checks and answers one message; who sent it goes with the answer (for the refusal's event).
+async fn handle(state: &AppState, parts: &Parts, body: &[u8]) -> (Sender, Result<Value, Error>) {
     let parsed = match signature::parse(parts) {
         Ok(p) => p,
-        Err(r) => return (None, Err(unauthorized(r.code(), r.message()))),
+        Err(r) => return (Sender::default(), Err(unauthorized(r.code(), r.message()))),
     };
     let instance = parsed.instance_id.clone();
+    let verified_by = std::sync::atomic::AtomicBool::new(false);
     let result = async {
         let key = trusted_key(state, &instance, &parsed.kid).await?;
         let path = parts
@@ -96,6 +105,7 @@ async fn handle(
         let verified = parsed
             .verify(parts, body, &expected, &key, now)
             .map_err(|r| unauthorized(r.code(), r.message()))?;
+        verified_by.store(true, std::sync::atomic::Ordering::Relaxed);
         let message: Message = serde_json::from_slice(body).map_err(|e| {
             Error::bad_request(
                 codes::MESSAGE_REFUSED,
@@ -119,7 +129,11 @@ async fn handle(
             .await
     }
     .await;
-    (Some(instance), result)
+    let sender = Sender {
+        instance: Some(instance),
+        verified: verified_by.load(std::sync::atomic::Ordering::Relaxed),
+    };
+    (sender, result)
 }
 
 /// The key `kid` if trusted for peer `instance`. A registered peer's key not known yet may be a

@@ -18,7 +18,7 @@ use crate::fields::Fields;
 use crate::id::{
     ConnectionId, DocumentId, InquiryId, MessageId, OrganizationId, ShareTokenId, VerificationId,
 };
-use crate::share_token::copy::{Copy, Manifest};
+use crate::share_token::copy::{Copy, DocumentBytes, Manifest};
 use crate::share_token::{Disclosure, FieldMapping, RedeemMode};
 use crate::template::Template;
 use crate::tenancy::EnvKind;
@@ -277,7 +277,7 @@ impl WireCopy {
         self,
         inquiry: &InquiryId,
         now: Timestamp,
-    ) -> Result<(Copy, Vec<Option<Vec<u8>>>), Error> {
+    ) -> Result<(Copy, DocumentBytes), Error> {
         let mut bytes = Vec::with_capacity(self.documents.len());
         let mut documents = Vec::with_capacity(self.documents.len());
         for d in self.documents {

@@ -30,6 +30,10 @@ pub struct Copy {
     pub documents: Vec<Document>,
 }
 
+/// The bytes of a copy's documents, in the order of [`Copy::documents`] (`None`: a document
+/// without a file).
+pub type DocumentBytes = Vec<Option<Vec<u8>>>;
+
 /// Plans the copy of `token`'s source. `source_fields`, `verifications` and `documents` are the
 /// source inquiry's, read now. A token sharing one verification copies that verification only; a
 /// token sharing the inquiry copies what its disclosure allows: the fields, each under its own

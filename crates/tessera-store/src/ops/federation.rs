@@ -174,13 +174,14 @@ pub struct PeerEvent {
     pub created_at: Timestamp,
 }
 
-/// Records a federation event `name` about instance `instance_id` (counted as a failed contact
-/// of that peer, when it is one).
+/// Records a federation event `name` about instance `instance_id`; with `failure`, it counts as
+/// a failed contact of that peer, when it is one.
 pub(crate) async fn record_event(
     tx: &mut Tx,
     name: &str,
     instance_id: Option<&str>,
     payload: Value,
+    failure: bool,
 ) -> Result<PeerEvent, Error> {
     let e = PeerEvent {
         id: EventId::generate(),
@@ -189,7 +190,7 @@ pub(crate) async fn record_event(
         payload,
         created_at: tx.now(),
     };
-    if let Some(i) = instance_id {
+    if let (Some(i), true) = (instance_id, failure) {
         let detail = e.payload["code"].as_str().unwrap_or(name).to_owned();
         peers::record_message_failure(tx, i, &detail).await?;
     }

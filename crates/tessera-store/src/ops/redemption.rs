@@ -10,7 +10,7 @@ use tessera_core::Error;
 use tessera_core::event::names;
 use tessera_core::id::{DocumentId, FileId, InquiryId, ShareTokenId, VerificationId};
 use tessera_core::inquiry::{Inquiry, InquiryStatus, SharedFrom};
-use tessera_core::share_token::copy::Copy;
+use tessera_core::share_token::copy::{Copy, DocumentBytes};
 use tessera_core::share_token::{ShareToken, ShareTokenStatus, failure};
 use tessera_core::verification::{Verification, VerificationKind, VerificationStatus};
 
@@ -53,7 +53,7 @@ pub(crate) async fn run(tx: &mut Tx, token_id: &ShareTokenId) -> Result<Outcome,
 pub(crate) async fn source_copy(
     tx: &mut Tx,
     token: &ShareToken,
-) -> Result<Result<(Copy, Vec<Option<Vec<u8>>>), &'static str>, Error> {
+) -> Result<Result<(Copy, DocumentBytes), &'static str>, Error> {
     let source_scope = token.source_scope();
     let params = token.redeem_params.clone().unwrap_or_default();
     let source = inquiries::get(tx, &source_scope, &token.source_inquiry_id).await?;
@@ -82,7 +82,7 @@ pub(crate) async fn land(
     tx: &mut Tx,
     token: ShareToken,
     copy: &Copy,
-    bytes: Vec<Option<Vec<u8>>>,
+    bytes: DocumentBytes,
     receipt: Option<String>,
 ) -> Result<Outcome, Error> {
     let dest_scope = token.destination_scope();

@@ -21,8 +21,8 @@ crate::work::units! { op;
     /// The peer answered `message`, sent by job `job`: completes the job (and lands a
     /// redemption's copy) in one unit.
     Write answered(job: JobId, message: Message, answer: Value) -> Option<Outcome> = answered(&job, &message, answer);
-    /// Records a federation event.
-    Write record_peer_event(name: String, instance_id: Option<String>, payload: Value) -> PeerEvent = record_event(&name, instance_id.as_deref(), payload);
+    /// Records a federation event; `failure` counts it as a failed contact of the peer.
+    Write record_peer_event(name: String, instance_id: Option<String>, payload: Value, failure: bool) -> PeerEvent = record_event(&name, instance_id.as_deref(), payload, failure);
     /// The federation events, newest first.
     Read list_peer_events(page: PageRequest) -> Page<PeerEvent> = list_events(&page);
 }

@@ -77,6 +77,8 @@ async fn a_message_is_accepted_once_and_replayed_forged_readdressed_expired_or_u
         from,
     )
     .await;
+    // A forgery is anyone's: it does not count against the peer it claims to come from.
+    assert_eq!(r.peer(&peer_id).await["failures"], 1);
     let mut swapped = fresh();
     swapped.body = serde_json::to_vec(&peer.offer(&r.id, &r.org.id)).unwrap();
     r.refused(
