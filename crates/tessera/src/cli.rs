@@ -84,6 +84,9 @@ struct DemoArgs {
     /// temporary directory that is removed at the end.
     #[arg(long)]
     dir: Option<PathBuf>,
+    /// Also start a second Tessera instance and share across the two (federation).
+    #[arg(long)]
+    peer: bool,
 }
 
 #[derive(Args)]
@@ -412,6 +415,7 @@ pub async fn main() -> anyhow::Result<()> {
             crate::demo::run(crate::demo::DemoArgs {
                 listen: args.listen,
                 dir: args.dir,
+                peer: args.peer,
             })
             .await
         }

@@ -6,6 +6,7 @@
 //! printing each step, the events it caused and the webhook deliveries as they arrive. Then it
 //! keeps serving and prints the dashboard's address with a sign-in for each organization.
 
+mod peer;
 mod receiver;
 mod script;
 mod trust;
@@ -46,6 +47,8 @@ impl Timeline {
 pub struct DemoArgs {
     pub listen: SocketAddr,
     pub dir: Option<PathBuf>,
+    /// Also start a second instance and share with an organization of it (federation).
+    pub peer: bool,
 }
 
 async fn bind(listen: SocketAddr) -> anyhow::Result<TcpListener> {
@@ -85,19 +88,22 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             db.display()
         );
     }
+    let listener = bind(args.listen).await?;
+    let address = listener.local_addr()?;
     let config = Config {
-        listen: args.listen,
+        listen: address,
         database_url: format!("sqlite://{}", db.display()),
         data_dir: dir.clone(),
         // The demo's webhook receiver runs on loopback, which webhooks may not reach by default.
         webhook_allowed_networks: vec!["127.0.0.0/8".into()],
         webhook_retry_scale: 0.01,
+        // A peer started by `--peer` runs on loopback too.
+        peer_allowed_networks: vec!["127.0.0.0/8".into()],
+        public_base_url: Some(format!("http://{address}")),
         ..Config::default()
     };
     // The master key is made in the demo's directory, as on any first start.
     let store = tessera_server::master_key::open_store(&config, StoreOptions::default()).await?;
-    let listener = bind(args.listen).await?;
-    let address = listener.local_addr()?;
     let stop = CancellationToken::new();
     let timeline = Timeline::new();
     timeline.line("start", &format!("fresh database in {}", dir.display()));
@@ -123,6 +129,26 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         }
     };
     let base = format!("http://{address}");
+    let peer = if args.peer {
+        let main = peer::Side {
+            store: store.clone(),
+            config: config.clone(),
+            url: base.clone(),
+        };
+        let side = peer::start(&dir.join("peer"), &stop).await?;
+        let (scope, actor) = &outcome.source;
+        peer::share(
+            &main,
+            &side,
+            (scope, actor),
+            &outcome.source_inquiry,
+            &timeline,
+        )
+        .await?;
+        Some(side)
+    } else {
+        None
+    };
     println!();
     println!("Tessera is running. Open the dashboard:");
     println!();
@@ -140,6 +166,12 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         outcome.source_inquiry, outcome.token
     );
     println!("  Beta's verified copy is inquiry {}.", outcome.copy);
+    if let Some(p) = &peer {
+        println!(
+            "  A second instance (federation) serves at {}: Acme shared the same inquiry with its Gamma Credit.",
+            p.url
+        );
+    }
     println!();
     println!(
         "The API is at {base}/api/v1 (the operator token is in {}).",
@@ -164,6 +196,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let _ = follow.await;
     let served = server.await;
     store.close().await;
+    if let Some(p) = peer {
+        p.store.close().await;
+    }
     drop(temp);
     match served {
         Ok(result) => result,

@@ -43,6 +43,8 @@ pub struct SignIn {
 /// What the story made.
 pub struct Outcome {
     pub sign_ins: Vec<SignIn>,
+    /// The sharing organization's scope and the key it acted with.
+    pub source: (Scope, Actor),
     pub source_inquiry: InquiryId,
     pub token: ShareTokenId,
     pub copy: InquiryId,
@@ -474,6 +476,7 @@ impl Story {
         self.flush_events().await?;
         Ok(Outcome {
             sign_ins: vec![acme_user, beta_user],
+            source: (acme.scope.clone(), acme.actor.clone()),
             source_inquiry: source,
             token: token.id,
             copy,
