@@ -116,6 +116,11 @@ fn table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             "/admin/v1/peers/{peer}",
             delete(crate::admin_peers::delete_peer),
         ),
+        (
+            Method::GET,
+            "/admin/v1/peer-events",
+            get(crate::admin_peers::list_events),
+        ),
     ]
 }
 

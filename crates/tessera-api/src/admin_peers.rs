@@ -1,10 +1,13 @@
 //! The operator API's peers (issue #17, item 2): `GET|POST /admin/v1/peers`,
 //! `GET|DELETE /admin/v1/peers/{peer}`, `POST /admin/v1/peers/{peer}/refresh`. Registration is [`crate::peers::register`].
+//! And the federation events (item 8): `GET /admin/v1/peer-events`.
 
 use axum::extract::Path;
 use axum::http::StatusCode;
 use serde::Deserialize;
+use serde_json::{Value, json};
 use tessera_core::id::PeerId;
+use tessera_store::units::federation::{PeerEvent, list_peer_events};
 use tessera_store::units::peers as units;
 
 use crate::admin::AdminCtx;
@@ -54,8 +57,7 @@ pub(crate) async fn show_peer(ctx: AdminCtx, Path(peer): Path<String>) -> Reply 
 pub(crate) async fn delete_peer(ctx: AdminCtx, Path(peer): Path<String>) -> Reply {
     ctx.query(false)?;
     let id = path_id(PeerId::parse, &peer, "peer")?;
-    let found = ctx.state.store.read(units::get_peer(id.clone())).await?;
-    ctx.state.store.write(units::delete_peer(id)).await?;
+    let found = ctx.state.store.write(units::delete_peer(id)).await?;
     ctx.respond(StatusCode::OK, Doc::one(resource(&found)), None)
 }
 
@@ -66,4 +68,33 @@ pub(crate) async fn refresh_peer(ctx: AdminCtx, Path(peer): Path<String>) -> Rep
     let id = path_id(PeerId::parse, &peer, "peer")?;
     let peer = refresh(&ctx.state.store, &ctx.state.peer_outbound, id).await?;
     ctx.respond(StatusCode::OK, Doc::one(resource(&peer)), None)
+}
+
+/// A federation event as a JSON:API resource (the shape of the tenant API's events).
+fn event_resource(e: &PeerEvent) -> Value {
+    json!({
+        "type": "event",
+        "id": e.id,
+        "attributes": {
+            "name": e.name,
+            "instance-id": e.instance_id,
+            "payload": e.payload,
+            "created-at": e.created_at,
+        }
+    })
+}
+
+/// The federation events (`peer.*`), newest first.
+pub(crate) async fn list_events(ctx: AdminCtx) -> Reply {
+    let q = ctx.query(true)?;
+    let list = ctx
+        .state
+        .store
+        .read(list_peer_events(q.page.clone()))
+        .await?;
+    ctx.respond(
+        StatusCode::OK,
+        page_doc(list, "/admin/v1/peer-events", &q, event_resource),
+        Some(&q),
+    )
 }

@@ -132,6 +132,9 @@ pub fn resource(p: &Peer) -> Value {
             "last-contact-at": p.last_contact_at,
             "failures": p.failures,
             "last-error": p.last_error,
+            "clock-skew-seconds": p.clock_skew_seconds,
+            "messages-sent": p.messages_sent,
+            "messages-received": p.messages_received,
         }
     })
 }

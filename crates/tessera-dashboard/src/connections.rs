@@ -292,6 +292,7 @@ struct ShowPage {
     deactivated: When,
     updated: When,
     tokens: Vec<TokenRow>,
+    peer: Option<crate::peer_health::PeerRow>,
 }
 
 async fn show_page(
@@ -324,6 +325,7 @@ async fn show_page(
     let now = state.store.clock().now();
     let p = partner_of(&c, &session);
     let partner = names.get(&p).cloned().unwrap_or_else(|| p.to_string());
+    let peer = crate::peer_health::peer_row(&state.store, p, now).await?;
     let (code, error) = error.map_or((StatusCode::OK, None), |(c, m)| (c, Some(m)));
     let title = c
         .name
@@ -343,6 +345,7 @@ async fn show_page(
             .map(|t| crate::share_tokens::row(t, &session, partner.clone(), now))
             .collect(),
         c: row(&c, &session, partner.clone(), now),
+        peer,
     };
     Ok(render(code, &page))
 }

@@ -22,6 +22,7 @@ pub mod form;
 pub mod inquiries;
 pub mod inquiry_templates;
 pub mod page;
+pub mod peer_health;
 pub mod session;
 pub mod share_token_batches;
 pub mod share_tokens;

@@ -8,11 +8,15 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_util::MetricKindMask;
 use tessera_core::{Error, Status, codes};
 
 use tessera_edge::error::error_response;
 use tessera_edge::http::json_response;
 use tessera_edge::state::AppState;
+
+/// How long a gauge nobody sets stays exported.
+const GAUGE_IDLE: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// The process's Prometheus recorder (installed once).
 pub fn metrics_handle() -> &'static PrometheusHandle {
@@ -22,7 +26,10 @@ pub fn metrics_handle() -> &'static PrometheusHandle {
             .set_buckets(&[
                 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
             ])
-            .unwrap_or_else(|_| PrometheusBuilder::new());
+            .unwrap_or_else(|_| PrometheusBuilder::new())
+            // Gauges are set by the worker's housekeeping every second; one not set for five
+            // minutes describes something gone (a removed peer) and is no longer exported.
+            .idle_timeout(MetricKindMask::GAUGE, Some(GAUGE_IDLE));
         let recorder = builder.build_recorder();
         let handle = recorder.handle();
         // Another recorder may already be installed (tests build several apps in one process).

@@ -1,6 +1,6 @@
 //! The background worker: claims due jobs from the queue and runs them (redemptions, webhook
 //! deliveries, workflow runs, notices of source changes, share-token batches), and does housekeeping (the share-token expiry sweep,
-//! idempotency-record purge, old workflow chain budgets, queue metrics).
+//! idempotency-record purge, old workflow chain budgets, queue and peer-health metrics).
 //!
 //! Jobs run concurrently up to a bound, each in its own task, so a slow job never holds back the
 //! others. A job's handler deletes its row in the same unit of work as its effect; a handler that
@@ -33,6 +33,7 @@ use tessera_core::retry::{self, RetryPolicy};
 use tessera_outbound::OutboundClient;
 use tessera_store::Store;
 use tessera_store::units::jobs::{self, Claimed};
+use tessera_store::units::peers::{self, PeerHealth};
 use tessera_store::units::{idempotency, inquiries, sessions, share_tokens, workflow_triggers};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
@@ -218,6 +219,7 @@ impl Worker {
         metrics::gauge!("tessera_jobs_queued").set(counts.queued as f64);
         metrics::gauge!("tessera_jobs_running").set(counts.running as f64);
         metrics::gauge!("tessera_jobs_dead").set(counts.dead as f64);
+        publish_peer_health(&self.store.read(peers::peer_health()).await?);
         Ok(expired)
     }
 
@@ -279,5 +281,27 @@ impl Worker {
             .acquire_many(u32::try_from(CONCURRENCY).unwrap_or(u32::MAX))
             .await;
         tracing::info!(worker = %self.id, "worker stopped");
+    }
+}
+
+/// The peers' health as gauges labelled `peer="<instance id>"` (issue #17, item 8). A peer never
+/// contacted has no `last_contact_timestamp`, one never heard from no `clock_skew`. The recorder
+/// drops a gauge not set for a while, so a removed peer's series go away.
+fn publish_peer_health(health: &[PeerHealth]) {
+    for p in health {
+        let peer = p.instance_id.clone();
+        if let Some(t) = p.last_contact_at {
+            metrics::gauge!("tessera_peer_last_contact_timestamp_seconds", "peer" => peer.clone())
+                .set(t.millis() as f64 / 1000.0);
+        }
+        if let Some(skew) = p.clock_skew_seconds {
+            metrics::gauge!("tessera_peer_clock_skew_seconds", "peer" => peer.clone())
+                .set(skew as f64);
+        }
+        metrics::gauge!("tessera_peer_failures", "peer" => peer.clone()).set(p.failures as f64);
+        metrics::gauge!("tessera_peer_messages_sent", "peer" => peer.clone())
+            .set(p.messages_sent as f64);
+        metrics::gauge!("tessera_peer_messages_received", "peer" => peer)
+            .set(p.messages_received as f64);
     }
 }

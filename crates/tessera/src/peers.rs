@@ -29,9 +29,19 @@ fn print(p: &Peer) {
     let contact = p
         .last_contact_at
         .map_or_else(|| "never".to_owned(), |t| t.to_rfc3339());
+    let skew = p
+        .clock_skew_seconds
+        .map_or_else(|| "unknown".to_owned(), |s| format!("{s:+}s"));
     println!(
-        "{}  {}  {}  {}  pin {}  last contact {contact}  failures {}",
-        p.id, p.status, p.instance_id, p.base_url, p.pin, p.failures
+        "{}  {}  {}  {}  pin {}  last contact {contact}  failures {}  clock skew {skew}  sent {}  received {}",
+        p.id,
+        p.status,
+        p.instance_id,
+        p.base_url,
+        p.pin,
+        p.failures,
+        p.messages_sent,
+        p.messages_received
     );
 }
 

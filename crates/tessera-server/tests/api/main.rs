@@ -23,6 +23,7 @@ mod limits;
 mod matrix;
 mod ops;
 mod pagination;
+mod peer_health;
 mod peers;
 mod permissions;
 mod persona;

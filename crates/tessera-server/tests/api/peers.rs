@@ -57,7 +57,7 @@ impl Peer {
 }
 
 /// An instance whose peers may live on loopback.
-async fn local(backend: Backend) -> App {
+pub async fn local(backend: Backend) -> App {
     App::with_config(backend, |c| {
         c.peer_allowed_networks = vec!["127.0.0.0/8".into()]
     })
@@ -68,7 +68,7 @@ fn body(url: &str, pin: &str) -> Value {
     json!({"data": {"attributes": {"url": url, "pin": pin}}})
 }
 
-async fn register(app: &App, url: &str, pin: &str) -> crate::support::Resp {
+pub async fn register(app: &App, url: &str, pin: &str) -> crate::support::Resp {
     app.post("/admin/v1/peers")
         .key(ADMIN)
         .json(body(url, pin))

@@ -7,7 +7,7 @@
 use serde_json::{Value, json};
 use tessera_core::connection::ConnectionAction;
 use tessera_core::federation::{Body, Message, Redeemed, RemoteOrganization};
-use tessera_core::id::{EventId, JobId};
+use tessera_core::id::{EventId, JobId, PeerId};
 use tessera_core::{Error, Timestamp, codes};
 
 use crate::args;
@@ -166,7 +166,7 @@ pub(crate) async fn answered(
 #[derive(Debug, Clone)]
 pub struct PeerEvent {
     pub id: EventId,
-    /// `peer.message-refused`, `peer.message-failed`.
+    /// `peer.registered`, `peer.removed`, `peer.message-refused`.
     pub name: String,
     /// The other instance, when known.
     pub instance_id: Option<String>,
@@ -194,12 +194,35 @@ pub(crate) async fn record_event(
         let detail = e.payload["code"].as_str().unwrap_or(name).to_owned();
         peers::record_message_failure(tx, i, &detail).await?;
     }
+    insert_event(tx, &e, None).await?;
+    Ok(e)
+}
+
+/// Records that the operator registered (`peer.registered`) or removed (`peer.removed`) `peer`:
+/// a change of the peers, not a contact (the peer's health is left as it is).
+pub(crate) async fn record_peer_change(
+    tx: &mut Tx,
+    name: &str,
+    peer: &peers::Peer,
+) -> Result<PeerEvent, Error> {
+    let e = PeerEvent {
+        id: EventId::generate(),
+        name: name.to_owned(),
+        instance_id: Some(peer.instance_id.clone()),
+        payload: json!({"peer-id": peer.id, "url": peer.base_url, "pin": peer.pin}),
+        created_at: tx.now(),
+    };
+    insert_event(tx, &e, Some(&peer.id)).await?;
+    Ok(e)
+}
+
+async fn insert_event(tx: &mut Tx, e: &PeerEvent, peer: Option<&PeerId>) -> Result<(), Error> {
     tx.execute(
-        "insert into peer_events (id, name, instance_id, payload, created_at) values ($1, $2, $3, $4, $5)",
-        args![&e.id, &e.name, e.instance_id.as_ref(), e.payload.to_string(), e.created_at],
+        "insert into peer_events (id, name, instance_id, peer_id, payload, created_at) values ($1, $2, $3, $4, $5, $6)",
+        args![&e.id, &e.name, e.instance_id.as_ref(), peer, e.payload.to_string(), e.created_at],
     )
     .await?;
-    Ok(e)
+    Ok(())
 }
 
 fn event_from_row(r: &Row) -> Result<PeerEvent, Error> {

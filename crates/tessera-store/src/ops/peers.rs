@@ -28,6 +28,10 @@ pub struct Peer {
     pub last_contact_at: Option<Timestamp>,
     pub failures: i64,
     pub last_error: Option<String>,
+    /// The clock skew of the last message received from the peer: its clock minus ours, seconds.
+    pub clock_skew_seconds: Option<i64>,
+    pub messages_sent: i64,
+    pub messages_received: i64,
 }
 
 /// A peer to register: its documents already fetched and checked against the pin.
@@ -39,7 +43,7 @@ pub struct NewPeer {
     pub jwks: Vec<Jwk>,
 }
 
-const COLUMNS: &str = "id, base_url, instance_id, pin, jwks, status, created_at, last_contact_at, failures, last_error";
+const COLUMNS: &str = "id, base_url, instance_id, pin, jwks, status, created_at, last_contact_at, failures, last_error, clock_skew_seconds, messages_sent, messages_received";
 
 fn from_row(r: &Row) -> Result<Peer, Error> {
     Ok(Peer {
@@ -53,6 +57,9 @@ fn from_row(r: &Row) -> Result<Peer, Error> {
         last_contact_at: r.opt_time("last_contact_at")?,
         failures: r.i64("failures")?,
         last_error: r.opt_text("last_error")?,
+        clock_skew_seconds: r.opt_i64("clock_skew_seconds")?,
+        messages_sent: r.i64("messages_sent")?,
+        messages_received: r.i64("messages_received")?,
     })
 }
 
@@ -185,6 +192,17 @@ pub(crate) async fn active_by_instance(
     .transpose()
 }
 
+/// The peer registered with `instance_id` (active or not), if there is one.
+pub(crate) async fn by_instance(tx: &mut Tx, instance_id: &str) -> Result<Option<Peer>, Error> {
+    tx.fetch_optional(
+        &format!("select {COLUMNS} from peers where instance_id = $1"),
+        args![instance_id],
+    )
+    .await?
+    .map(|r| from_row(&r))
+    .transpose()
+}
+
 /// The keys trusted for the active peer `instance_id` (its accepted JWKS, which lists its pinned
 /// key): what a receipt it signed is verified against. Empty for an unknown peer.
 pub(crate) async fn trusted_jwks(tx: &mut Tx, instance_id: &str) -> Result<Vec<Jwk>, Error> {
@@ -229,4 +247,36 @@ pub(crate) async fn record_message_failure(
     )
     .await?;
     Ok(())
+}
+
+/// A peer's health, as the metrics publish it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerHealth {
+    pub instance_id: String,
+    pub last_contact_at: Option<Timestamp>,
+    pub failures: i64,
+    pub clock_skew_seconds: Option<i64>,
+    pub messages_sent: i64,
+    pub messages_received: i64,
+}
+
+/// The health of every registered peer (a few rows, no JWKS read: the worker asks every second).
+pub(crate) async fn health(tx: &mut Tx) -> Result<Vec<PeerHealth>, Error> {
+    tx.fetch_all(
+        "select instance_id, last_contact_at, failures, clock_skew_seconds, messages_sent, messages_received from peers order by seq",
+        args![],
+    )
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(PeerHealth {
+            instance_id: r.text("instance_id")?,
+            last_contact_at: r.opt_time("last_contact_at")?,
+            failures: r.i64("failures")?,
+            clock_skew_seconds: r.opt_i64("clock_skew_seconds")?,
+            messages_sent: r.i64("messages_sent")?,
+            messages_received: r.i64("messages_received")?,
+        })
+    })
+    .collect()
 }

@@ -6,6 +6,7 @@ mod auth;
 mod batches;
 mod isolation;
 mod pages;
+mod peer;
 mod source_notices;
 mod templates;
 mod trust;
