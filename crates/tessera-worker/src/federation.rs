@@ -24,8 +24,29 @@ fn failed(detail: String) -> Error {
     )
 }
 
-/// Sends one message and handles its answer.
+/// Sends one message and handles its answer; a failure is recorded as a `peer.message-failed`
+/// federation event (a failed contact of the peer) and left to the job's retries.
 pub(super) async fn run(worker: &Worker, job: &JobId, p: &SendPeerMessage) -> Result<(), Error> {
+    let result = send(worker, job, p).await;
+    if let Err(e) = &result {
+        let m = &p.message;
+        let payload = serde_json::json!({
+            "type": m.body.kind(), "message-id": m.id, "error": e.detail,
+        });
+        let event = federation::record_peer_event(
+            "peer.message-failed".into(),
+            Some(m.to.clone()),
+            payload,
+            true,
+        );
+        if let Err(err) = worker.store.write(event).await {
+            tracing::warn!(error = %err, "could not record a failed peer message");
+        }
+    }
+    result
+}
+
+async fn send(worker: &Worker, job: &JobId, p: &SendPeerMessage) -> Result<(), Error> {
     let m = &p.message;
     let Some(client) = worker.peer_outbound.as_ref() else {
         return Err(failed("this worker has no client for peers".into()));

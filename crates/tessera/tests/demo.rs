@@ -116,3 +116,64 @@ async fn demo_shows_a_redeemed_token_in_the_dashboard() {
     let _ = child.start_kill();
     let _ = child.wait().await;
 }
+
+/// `tessera demo --peer`: a second instance starts, the two pin each other, and the story's
+/// inquiry is shared across them; the peer's copy holds a receipt that verifies against the first
+/// instance's keys, and the peer's API serves the redeemed token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_with_a_peer_shares_across_two_instances() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .current_dir(dir.path())
+        .args(["demo", "--peer", "--listen", "127.0.0.1:0", "--dir"])
+        .arg(dir.path().join("demo"))
+        .env_remove("TESSERA_DATABASE_URL")
+        .env("TESSERA_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut all = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let peer_url = loop {
+        let line = tokio::time::timeout_at(deadline, lines.next_line())
+            .await
+            .unwrap_or_else(|_| panic!("no peer in time:\n{}", all.join("\n")))
+            .unwrap()
+            .unwrap_or_else(|| panic!("the demo ended early:\n{}", all.join("\n")));
+        all.push(line.clone());
+        if let Some(rest) = line
+            .split("A second instance (federation) serves at ")
+            .nth(1)
+        {
+            break rest.split(':').take(3).collect::<Vec<_>>().join(":");
+        }
+    };
+    let all = all.join("\n");
+    for expected in [
+        "the two operators pin each other's key",
+        "the offer travels as a signed message",
+        "the connection is active on both",
+        "which asks Acme's instance (the authority on the token)",
+        "on the peer, with a receipt signed by ins_",
+    ] {
+        assert!(all.contains(expected), "missing {expected:?} in:\n{all}");
+    }
+    // The peer is a real server with its own identity.
+    let addr: SocketAddr = peer_url.trim_start_matches("http://").parse().unwrap();
+    let r = request(addr, "GET", "/.well-known/tessera", &[], None)
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200);
+    assert!(
+        r.json()["instance-id"]
+            .as_str()
+            .unwrap()
+            .starts_with("ins_")
+    );
+    let _ = child.start_kill();
+    let _ = child.wait().await;
+}

@@ -191,7 +191,10 @@ pub(crate) async fn record_event(
         created_at: tx.now(),
     };
     if let (Some(i), true) = (instance_id, failure) {
-        let detail = e.payload["code"].as_str().unwrap_or(name).to_owned();
+        let detail = (e.payload["code"].as_str())
+            .or(e.payload["error"].as_str())
+            .unwrap_or(name)
+            .to_owned();
         peers::record_message_failure(tx, i, &detail).await?;
     }
     insert_event(tx, &e, None).await?;
