@@ -201,7 +201,11 @@ async fn list_organizations(ctx: AdminCtx) -> Reply {
 async fn show_organization(ctx: AdminCtx, Path(org): Path<String>) -> Reply {
     let q = ctx.query(false)?;
     let org = path_id(OrganizationId::parse, &org, "organization")?;
-    let org = ctx.state.store.read(tenancy::get_organization(org)).await?;
+    let org = ctx
+        .state
+        .store
+        .read(tenancy::get_local_organization(org))
+        .await?;
     ctx.respond(
         StatusCode::OK,
         Doc::one(org.to_resource().to_value()),

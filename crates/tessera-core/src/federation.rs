@@ -20,6 +20,7 @@ use crate::id::{
 };
 use crate::share_token::copy::{Copy, DocumentBytes, Manifest};
 use crate::share_token::{Disclosure, FieldMapping, RedeemMode};
+use crate::source_status::SourceChange;
 use crate::template::Template;
 use crate::tenancy::EnvKind;
 use crate::time::Timestamp;
@@ -105,6 +106,10 @@ pub enum Body {
     /// The destination looks at what a token would copy: the answer is a [`Peeked`].
     #[serde(rename = "share-token.peek")]
     ShareTokenPeek(ShareTokenPeek),
+    /// The source redacted what a redeemed token shared, or withdrew the connection: the
+    /// destination marks its copy (notices after redemption).
+    #[serde(rename = "share-token.source-changed")]
+    ShareTokenSourceChanged(ShareTokenSourceChanged),
 }
 
 impl Body {
@@ -116,6 +121,7 @@ impl Body {
             Body::ShareTokenOffered(_) => "share-token.offered",
             Body::ShareTokenRedeem(_) => "share-token.redeem",
             Body::ShareTokenPeek(_) => "share-token.peek",
+            Body::ShareTokenSourceChanged(_) => "share-token.source-changed",
         }
     }
 }
@@ -176,6 +182,15 @@ pub struct ShareTokenPeek {
     /// judges it: the data itself does not travel before the redemption).
     #[serde(default)]
     pub template: Option<Template>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ShareTokenSourceChanged {
+    pub share_token_id: ShareTokenId,
+    pub change: SourceChange,
+    /// When the source changed: the copy's `source-status-changed-at`.
+    pub changed_at: Timestamp,
 }
 
 /// The answer to a [`ShareTokenRedeem`]: the source's decision, the only one that counts.

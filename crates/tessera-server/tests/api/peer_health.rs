@@ -146,6 +146,7 @@ async fn peer_health_is_in_its_resource_and_in_prometheus(backend: Backend) {
             "peer.message-refused".into(),
             Some(instance.clone()),
             json!({"instance-id": instance, "code": "signature_expired", "detail": "too old"}),
+            true,
         ))
         .await
         .unwrap();

@@ -13,9 +13,11 @@ use tessera_core::{Error, Timestamp, codes};
 use crate::args;
 use crate::ops::federated_redemption::{self, land};
 use crate::ops::redemption::Outcome;
+use crate::ops::source_notices::{self, Notice};
 use crate::ops::{connections, jobs, peer_messages, peers, share_tokens, signing_keys, tenancy};
 use crate::paging::{Filter, Page, PageRequest, fetch_page};
 use crate::tx::{Row, Tx};
+use tessera_core::job::NotifySourceChange;
 
 /// What the HTTP layer verified of a message's signature.
 #[derive(Debug, Clone)]
@@ -128,6 +130,20 @@ async fn act(tx: &mut Tx, from: &str, body: Body) -> Result<Value, Error> {
         }
         Body::ShareTokenRedeem(r) => to_value(federated_redemption::serve(tx, from, r).await?),
         Body::ShareTokenPeek(p) => to_value(federated_redemption::peek(tx, from, p).await?),
+        Body::ShareTokenSourceChanged(ch) => {
+            let t = share_tokens::get_unscoped_for_update(tx, &ch.share_token_id).await?;
+            if peer_messages::home_of(tx, &t.source_org).await?.as_deref() != Some(from) {
+                return Err(Error::not_found("share token"));
+            }
+            let notice = NotifySourceChange {
+                share_token_id: t.id,
+                change: ch.change,
+                changed_at: ch.changed_at,
+                cause: None,
+            };
+            let told = !matches!(source_notices::tell(tx, &notice).await?, Notice::NoCopy);
+            json!({"told": told})
+        }
     })
 }
 

@@ -12,6 +12,7 @@
 
 use tessera_core::connection::Direction;
 use tessera_core::event::names;
+use tessera_core::federation::{Body, ShareTokenSourceChanged};
 use tessera_core::id::{InquiryId, JobId};
 use tessera_core::job::NotifySourceChange;
 use tessera_core::share_token::ShareTokenStatus;
@@ -19,7 +20,9 @@ use tessera_core::source_status::{OnSourceRedaction, SourceChange, SourceStatus}
 use tessera_core::{Error, codes};
 
 use crate::args;
-use crate::ops::{fanout, inquiries, inquiry_redaction, jobs, redemption, share_tokens, templates};
+use crate::ops::{
+    fanout, inquiries, inquiry_redaction, jobs, peer_messages, redemption, share_tokens, templates,
+};
 use crate::tx::Tx;
 
 /// What a notice job did.
@@ -37,6 +40,8 @@ pub enum Notice {
     /// There is no copy to tell: the token was never redeemed or its redemption failed, or the
     /// token or copy is gone.
     NoCopy,
+    /// The copy is on a peer instance: the notice was sent there (`share-token.source-changed`).
+    Forwarded,
 }
 
 /// The job `job`: tells the destination of the token named in `p`, and completes the job with it.
@@ -50,12 +55,38 @@ pub(crate) async fn notify(
     Ok(notice)
 }
 
-async fn tell(tx: &mut Tx, p: &NotifySourceChange) -> Result<Notice, Error> {
+/// Tells the copy of the token named in `p`: here, or on the peer instance its destination
+/// lives on (a message, in this unit). On the destination's instance of a token from a peer, a
+/// token still `pending` cannot be told yet (its copy waits for the source's answer): 409, and
+/// the source's message is sent again later.
+pub(crate) async fn tell(tx: &mut Tx, p: &NotifySourceChange) -> Result<Notice, Error> {
     let mut token = match share_tokens::get_unscoped_for_update(tx, &p.share_token_id).await {
         Ok(t) => t,
         Err(e) if e.is(codes::NOT_FOUND) => return Ok(Notice::NoCopy),
         Err(e) => return Err(e),
     };
+    if let Some(home) = peer_messages::home_of(tx, &token.destination_org).await? {
+        if token.status != ShareTokenStatus::Redeemed {
+            return Ok(Notice::NoCopy);
+        }
+        let changed = ShareTokenSourceChanged {
+            share_token_id: token.id.clone(),
+            change: p.change,
+            changed_at: p.changed_at,
+        };
+        peer_messages::send(tx, &home, Body::ShareTokenSourceChanged(changed)).await?;
+        return Ok(Notice::Forwarded);
+    }
+    if token.status == ShareTokenStatus::Pending
+        && peer_messages::home_of(tx, &token.source_org)
+            .await?
+            .is_some()
+    {
+        return Err(Error::conflict(
+            codes::SHARE_TOKEN_NOT_REDEEMABLE,
+            "the copy of this token is still being made: tell it again once it is",
+        ));
+    }
     if token.status == ShareTokenStatus::Pending {
         // The copy is being made: make it now (after the change, it sees it), then tell it.
         match redemption::run(tx, &token.id).await? {

@@ -105,6 +105,24 @@ fn organization_from_row(r: &Row) -> Result<Organization, Error> {
     })
 }
 
+/// One of this instance's own organizations, or 404: the stand-in of an organization of a peer
+/// instance (federation) is not one — no one signs in, holds a key or is administered as it here.
+pub(crate) async fn local_organization(
+    tx: &mut Tx,
+    id: &OrganizationId,
+) -> Result<Organization, Error> {
+    let local = tx
+        .fetch_optional(
+            "select id from organizations where id = $1 and home_instance is null",
+            args![id],
+        )
+        .await?;
+    match local {
+        Some(_) => get_organization(tx, id).await,
+        None => Err(Error::not_found("organization")),
+    }
+}
+
 /// An organization by id, with its environments.
 pub(crate) async fn get_organization(
     tx: &mut Tx,
@@ -131,7 +149,7 @@ pub(crate) async fn list_organizations(
         tx,
         "organizations",
         "id, name, created_at",
-        Filter::new(),
+        Filter::new().and_raw("home_instance is null"),
         page,
     )
     .await?;
@@ -199,7 +217,7 @@ pub(crate) async fn create_user(
     password_hash: String,
     role: String,
 ) -> Result<User, Error> {
-    get_organization(tx, org).await?;
+    local_organization(tx, org).await?;
     let user = User {
         id: UserId::generate(),
         organization_id: org.clone(),
@@ -288,6 +306,7 @@ pub(crate) async fn create_api_key_for(
     permissions: Permissions,
     expires_at: Option<Timestamp>,
 ) -> Result<(ApiKey, String), Error> {
+    local_organization(tx, org).await?;
     let scope = scope_of(tx, org, kind).await?;
     api_keys::create_api_key(tx, &scope, name, permissions, expires_at).await
 }

@@ -16,6 +16,8 @@ use tessera_core::tenancy::{ApiKey, EnvKind, Organization, Scope};
 crate::work::units! { op;
     Write create_organization(name: String) -> CreatedOrganization = create_organization(name);
     Read get_organization(id: OrganizationId) -> Organization = get_organization(&id);
+    /// One of this instance's own organizations (404 for the stand-in of a peer's organization).
+    Read get_local_organization(id: OrganizationId) -> Organization = local_organization(&id);
     Read list_organizations(page: PageRequest) -> Page<Organization> = list_organizations(&page);
     Read scope_of(org: OrganizationId, kind: EnvKind) -> Scope = scope_of(&org, kind);
     Write create_user(org: OrganizationId, email: String, password_hash: String, role: String) -> User = create_user(&org, email, password_hash, role);

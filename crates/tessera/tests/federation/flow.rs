@@ -18,7 +18,39 @@ fn names(events: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The stand-in of the peer's organization is no organization of this instance: the operator
+/// does not list, show or give it keys or users.
+async fn stand_ins_are_not_administered(pair: &Pair) {
+    let admin = format!("Bearer {}", super::instance::ADMIN);
+    let (status, list) = pair
+        .a
+        .send("GET", &admin, "/admin/v1/organizations", None)
+        .await;
+    assert_eq!(status, 200);
+    let ids: Vec<&str> = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec![pair.source.id.as_str()], "{list}");
+    let stand_in = format!("/admin/v1/organizations/{}", pair.destination.id);
+    let (status, _) = pair.a.send("GET", &admin, &stand_in, None).await;
+    assert_eq!(status, 404);
+    let (status, v) = pair
+        .a
+        .send(
+            "POST",
+            &admin,
+            &format!("{stand_in}/api-keys"),
+            Some(json!({"data": {"attributes": {"name": "sneaky", "environment": "sandbox"}}})),
+        )
+        .await;
+    assert_eq!(status, 404, "{v}");
+}
+
 async fn share_across(pair: Pair) {
+    stand_ins_are_not_administered(&pair).await;
     let inquiry = pair.shareable_inquiry("Ada").await;
     let token = pair
         .token(
@@ -215,6 +247,42 @@ async fn share_across(pair: Pair) {
         claims["data"]["attributes"]["claims"]["redeem-mode"],
         "hydrate"
     );
+
+    // Notices after redemption cross too: A redacts the inquiry it shared; B's copy is told.
+    let (status, v) = a
+        .call(
+            &pair.source,
+            "DELETE",
+            &format!("/api/v1/inquiries/{inquiry}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{v}");
+    let told = b
+        .wait_for(
+            &pair.destination,
+            &format!("/api/v1/inquiries/{copy}"),
+            "told of the source's redaction",
+            |v| v["data"]["attributes"]["source-status"] == "redacted",
+        )
+        .await;
+    assert!(
+        told["data"]["attributes"]["source-status-changed-at"].is_string(),
+        "{told}"
+    );
+    let ev_b = names(
+        &b.get_json(&pair.destination.key, "/api/v1/events?page[size]=100")
+            .await,
+    );
+    assert!(
+        ev_b.iter().any(|e| e == "inquiry.source-redacted"),
+        "{ev_b:?}"
+    );
+    // The hydrated copy of the other inquiry was not told anything.
+    let other = b
+        .get_json(&pair.destination.key, &format!("/api/v1/inquiries/{own}"))
+        .await;
+    assert_ne!(other["data"]["attributes"]["source-status"], "redacted");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -99,7 +99,7 @@ impl Receiver {
     /// B's federation events, oldest first.
     pub async fn events(&self) -> Vec<Event> {
         let rows: Vec<(String, Option<String>, String)> =
-            sqlx::query_as("select name, instance_id, payload from peer_events order by seq")
+            sqlx::query_as("select name, instance_id, payload from peer_events where name like 'peer.message-%' order by seq")
                 .fetch_all(&self.db)
                 .await
                 .unwrap();
