@@ -170,6 +170,9 @@ pub struct Connection {
     pub updated_at: Timestamp,
     pub activated_at: Option<Timestamp>,
     pub deactivated_at: Option<Timestamp>,
+    /// The instance the other side's organization lives on, when it is an organization of a
+    /// peer instance (federation); `None` between two organizations of this instance.
+    pub peer_instance: Option<String>,
 }
 
 impl Connection {
@@ -226,6 +229,10 @@ pub struct ConnectionAttributes {
     pub activated_at: Option<Timestamp>,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub deactivated_at: Option<Timestamp>,
+    /// Tessera extension, present only across instances: the instance id of the peer the other
+    /// side's organization lives on (its organization id is then an id on that instance).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peer_instance_id: Option<String>,
 }
 
 /// Relationships of a `connect/connection` resource.
@@ -256,6 +263,7 @@ impl Connection {
                 updated_at: self.updated_at,
                 activated_at: self.activated_at,
                 deactivated_at: self.deactivated_at,
+                peer_instance_id: self.peer_instance.clone(),
             },
             ConnectionRelationships {
                 creator: self

@@ -15,6 +15,9 @@ use crate::paging::{Filter, Page, PageRequest, fetch_page};
 use crate::tx::{Row, Tx};
 
 const COLUMNS: &str = "id, env_kind, source_org, source_env, destination_org, destination_env, status, name, creator_type, creator_id, created_at, updated_at, activated_at, deactivated_at";
+/// What is read of a connection: its columns and the home instance of its side that lives on a
+/// peer, if one does.
+const READ_COLUMNS: &str = "id, env_kind, source_org, source_env, destination_org, destination_env, status, name, creator_type, creator_id, created_at, updated_at, activated_at, deactivated_at, (select o.home_instance from organizations o where o.home_instance is not null and o.id in (connections.source_org, connections.destination_org)) as peer_instance";
 
 fn from_row(r: &Row) -> Result<Connection, Error> {
     let creator = match (r.opt_text("creator_type")?, r.opt_text("creator_id")?) {
@@ -36,6 +39,7 @@ fn from_row(r: &Row) -> Result<Connection, Error> {
         updated_at: r.time("updated_at")?,
         activated_at: r.opt_time("activated_at")?,
         deactivated_at: r.opt_time("deactivated_at")?,
+        peer_instance: r.opt_text("peer_instance")?,
     })
 }
 
@@ -98,8 +102,9 @@ pub(crate) async fn create(
         .await
         .map_err(|e| e.as_reference().at("destination-organization-id"))?;
     // An organization of a peer instance: only while the peer is registered.
-    if let Some(home) = peer_messages::home_of(tx, destination).await? {
-        peer_messages::check_peer(tx, &home, "destination-organization-id").await?;
+    let home = peer_messages::home_of(tx, destination).await?;
+    if let Some(home) = &home {
+        peer_messages::check_peer(tx, home, "destination-organization-id").await?;
     }
     if open_exists(tx, &scope.org, destination, scope.kind).await? {
         return Err(exists_error().at("destination-organization-id"));
@@ -119,6 +124,7 @@ pub(crate) async fn create(
         updated_at: now,
         activated_at: None,
         deactivated_at: None,
+        peer_instance: home,
     };
     insert(tx, &c).await?;
     let source = tenancy::get_organization(tx, &c.source_org).await?;
@@ -208,6 +214,7 @@ pub(crate) async fn offered(
         updated_at: now,
         activated_at: None,
         deactivated_at: None,
+        peer_instance: peer_messages::home_of(tx, &source.org).await?,
     };
     insert(tx, &c).await?;
     Ok(c)
@@ -216,7 +223,7 @@ pub(crate) async fn offered(
 /// Where connections are stored, for the scoped fetch.
 const CONNECTIONS: Table<Connection> = Table {
     table: "connections",
-    columns: COLUMNS,
+    columns: READ_COLUMNS,
     visible: ON_EITHER_SIDE,
     noun: "connection",
     from_row,
@@ -327,7 +334,7 @@ pub(crate) async fn list(
         Some(org) => f.and("destination_org = ?", org),
         None => f,
     };
-    fetch_page(tx, "connections", COLUMNS, f, page)
+    fetch_page(tx, "connections", READ_COLUMNS, f, page)
         .await?
         .try_map(|r| from_row(&r))
 }

@@ -52,13 +52,25 @@ impl Pair {
             .call(&destination, "POST", &format!("{path}/activate"), None)
             .await;
         assert_eq!(status, 200, "{v}");
-        a.wait_for(
-            &source,
-            &path,
-            "the connection activated by the peer",
-            |v| v["data"]["attributes"]["status"] == "active",
-        )
-        .await;
+        let at_a = a
+            .wait_for(
+                &source,
+                &path,
+                "the connection activated by the peer",
+                |v| v["data"]["attributes"]["status"] == "active",
+            )
+            .await;
+        // Only the extension attribute tells either side that the other is on a peer.
+        assert_eq!(
+            at_a["data"]["attributes"]["peer-instance-id"],
+            b.instance_id().await.as_str()
+        );
+        let at_b = b.get_json(&destination.key, &path).await;
+        assert_eq!(
+            at_b["data"]["attributes"]["peer-instance-id"],
+            a.instance_id().await.as_str()
+        );
+        assert_eq!(at_b["data"]["attributes"]["direction"], "inbound");
         Pair {
             a,
             b,
