@@ -3,6 +3,8 @@
 //! own rules, the source's signed receipt verified offline by the CLI against A's JWKS, and the
 //! events on both sides — on SQLite + SQLite, and SQLite + PostgreSQL.
 
+use std::sync::{Arc, Mutex};
+
 use serde_json::{Value, json};
 use tessera_store::testing::{Backend, TestDb};
 
@@ -49,8 +51,73 @@ async fn stand_ins_are_not_administered(pair: &Pair) {
     assert_eq!(status, 404, "{v}");
 }
 
+/// A webhook receiver on loopback: the bodies it got, by path.
+#[derive(Clone, Default)]
+struct Hooks(Arc<Mutex<Vec<(String, String)>>>);
+
+impl Hooks {
+    async fn start() -> (Self, std::net::SocketAddr) {
+        let hooks = Hooks::default();
+        let got = hooks.clone();
+        let app = axum::Router::new().route(
+            "/{side}",
+            axum::routing::post(
+                move |axum::extract::Path(side): axum::extract::Path<String>, body: String| {
+                    let got = got.clone();
+                    async move {
+                        got.0.lock().unwrap().push((side, body));
+                        "ok"
+                    }
+                },
+            ),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (hooks, addr)
+    }
+
+    /// Waits until `side`'s webhook got an event named `name`.
+    async fn wait_for(&self, side: &str, name: &str) {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+        let needle = format!("\"{name}\"");
+        loop {
+            if self
+                .0
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|(s, b)| s == side && b.contains(&needle))
+            {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{side}'s webhook never got {name}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// A webhook of `org` on `instance` for every event, delivering to `url`.
+async fn webhook(instance: &Instance, org: &super::instance::Org, url: String) {
+    let (status, v) = instance
+        .call(
+            org,
+            "POST",
+            "/api/v1/webhooks",
+            Some(json!({"data": {"attributes": {"url": url, "enabled-events": ["*"]}}})),
+        )
+        .await;
+    assert_eq!(status, 201, "{v}");
+}
+
 async fn share_across(pair: Pair) {
     stand_ins_are_not_administered(&pair).await;
+    let (hooks, at) = Hooks::start().await;
+    webhook(&pair.a, &pair.source, format!("http://{at}/a")).await;
+    webhook(&pair.b, &pair.destination, format!("http://{at}/b")).await;
     let inquiry = pair.shareable_inquiry("Ada").await;
     let token = pair
         .token(
@@ -200,6 +267,15 @@ async fn share_across(pair: Pair) {
     ] {
         assert!(ev_b.iter().any(|e| e == n), "B lacks {n}: {ev_b:?}");
     }
+
+    // And the webhooks of both sides, each from its own instance.
+    hooks
+        .wait_for("a", "connect/share-token.outbound-redeemed")
+        .await;
+    hooks
+        .wait_for("b", "connect/share-token.inbound-redeemed")
+        .await;
+    hooks.wait_for("b", "inquiry.created").await;
 
     // Redeemed once: redeeming again is refused on B, and A keeps one redemption.
     let (status, _) = b

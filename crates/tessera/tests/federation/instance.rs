@@ -56,6 +56,8 @@ impl Instance {
             .env("TESSERA_ADMIN_TOKEN", ADMIN)
             .env("TESSERA_RATE_LIMIT_PER_MINUTE", "0")
             .env_remove("TESSERA_PEER_ALLOWED_NETWORKS")
+            // The tests' webhook receivers are on loopback.
+            .env("TESSERA_WEBHOOK_ALLOWED_NETWORKS", "127.0.0.0/8")
             .env("TESSERA_PUBLIC_BASE_URL", format!("http://{}", self.addr))
             .env("TESSERA_WORKER_LEASE_MS", "1500")
             .env("TESSERA_LOG", "warn")
