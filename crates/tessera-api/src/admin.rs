@@ -121,6 +121,16 @@ fn table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             "/admin/v1/peer-events",
             get(crate::admin_peers::list_events),
         ),
+        (
+            Method::POST,
+            "/admin/v1/peers/{peer}/disable",
+            post(crate::admin_peers::disable_peer),
+        ),
+        (
+            Method::POST,
+            "/admin/v1/peers/{peer}/enable",
+            post(crate::admin_peers::enable_peer),
+        ),
     ]
 }
 

@@ -70,6 +70,27 @@ pub(crate) async fn refresh_peer(ctx: AdminCtx, Path(peer): Path<String>) -> Rep
     ctx.respond(StatusCode::OK, Doc::one(resource(&peer)), None)
 }
 
+/// Disables a peer: nothing of it is trusted and nothing is sent to it until it is enabled again.
+pub(crate) async fn disable_peer(ctx: AdminCtx, Path(peer): Path<String>) -> Reply {
+    set_disabled(ctx, peer, true).await
+}
+
+/// Enables a disabled peer again.
+pub(crate) async fn enable_peer(ctx: AdminCtx, Path(peer): Path<String>) -> Reply {
+    set_disabled(ctx, peer, false).await
+}
+
+async fn set_disabled(ctx: AdminCtx, peer: String, disabled: bool) -> Reply {
+    ctx.query(false)?;
+    let id = path_id(PeerId::parse, &peer, "peer")?;
+    let peer = ctx
+        .state
+        .store
+        .write(units::set_peer_disabled(id, disabled))
+        .await?;
+    ctx.respond(StatusCode::OK, Doc::one(resource(&peer)), None)
+}
+
 /// A federation event as a JSON:API resource (the shape of the tenant API's events).
 fn event_resource(e: &PeerEvent) -> Value {
     json!({

@@ -23,6 +23,10 @@ pub enum PeersCommand {
     List,
     /// Forgets a peer.
     Remove { id: String },
+    /// Stops trusting a peer (its messages refused, nothing sent to it) without forgetting it.
+    Disable { id: String },
+    /// Trusts a disabled peer again.
+    Enable { id: String },
 }
 
 fn print(p: &Peer) {
@@ -76,6 +80,18 @@ pub async fn run(config: &Config, command: PeersCommand) -> anyhow::Result<()> {
             let id = PeerId::parse(&id)?;
             store.write(peers::delete_peer(id.clone())).await?;
             println!("peer {id} removed");
+        }
+        PeersCommand::Disable { id } => {
+            let peer = store
+                .write(peers::set_peer_disabled(PeerId::parse(&id)?, true))
+                .await?;
+            print(&peer);
+        }
+        PeersCommand::Enable { id } => {
+            let peer = store
+                .write(peers::set_peer_disabled(PeerId::parse(&id)?, false))
+                .await?;
+            print(&peer);
         }
     }
     Ok(())

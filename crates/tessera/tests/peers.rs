@@ -1,6 +1,7 @@
 //! End to end: `tessera peers add URL --pin THUMBPRINT` registers a second, real `tessera serve`
 //! on loopback (allowed by TESSERA_PEER_ALLOWED_NETWORKS), `peers list` shows it, a wrong pin,
-//! a duplicate and a private address not allowed are refused, and `peers remove` forgets it.
+//! a duplicate and a private address not allowed are refused, `peers disable`/`enable` change its
+//! status, and `peers remove` forgets it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -120,6 +121,16 @@ async fn peers_are_added_listed_refused_and_removed_by_the_cli() {
     assert_eq!(listed.lines().count(), 1, "{listed}");
     assert!(listed.contains(&id) && listed.contains(&url), "{listed}");
 
+    let disabled = ok(run(dir, &["peers", "disable", &id], false).await);
+    assert!(
+        disabled.contains(&id) && disabled.contains("disabled"),
+        "{disabled}"
+    );
+    let enabled = ok(run(dir, &["peers", "enable", &id], false).await);
+    assert!(
+        enabled.contains(&id) && enabled.contains("active"),
+        "{enabled}"
+    );
     ok(run(dir, &["peers", "remove", &id], false).await);
     assert_eq!(ok(run(dir, &["peers", "list"], false).await), "");
     refused(run(dir, &["peers", "remove", &id], false).await);

@@ -1205,16 +1205,24 @@ async fn every_operator_route_needs_the_operator_token(backend: Backend) {
             ("GET" | "DELETE", "/admin/v1/peers/{peer}") => {
                 (template.replace("{peer}", &stored), None)
             }
-            ("POST", "/admin/v1/peers/{peer}/refresh") => {
-                (template.replace("{peer}", &stored), None)
-            }
+            (
+                "POST",
+                "/admin/v1/peers/{peer}/refresh"
+                | "/admin/v1/peers/{peer}/disable"
+                | "/admin/v1/peers/{peer}/enable",
+            ) => (template.replace("{peer}", &stored), None),
             ("GET", "/admin/v1/peer-events") => (template.to_owned(), None),
             _ => panic!(
                 "the operator matrix does not know how to fill {method} {template}: add it here"
             ),
         };
-        // Every POST makes something, but a refresh (it records a contact with a peer).
-        let created = if method == Method::POST && !template.ends_with("/refresh") {
+        // Every POST makes something, but a refresh (it records a contact with a peer) and a peer's
+        // disabling or enabling (they change it).
+        let created = if method == Method::POST
+            && !["/refresh", "/disable", "/enable"]
+                .iter()
+                .any(|s| template.ends_with(s))
+        {
             201
         } else {
             200

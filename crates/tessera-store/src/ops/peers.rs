@@ -280,3 +280,17 @@ pub(crate) async fn health(tx: &mut Tx) -> Result<Vec<PeerHealth>, Error> {
     })
     .collect()
 }
+
+/// Sets a peer's status (`active` or `disabled`); 404 for an unknown peer.
+pub(crate) async fn set_status(tx: &mut Tx, id: &PeerId, status: &str) -> Result<Peer, Error> {
+    let n = tx
+        .execute(
+            "update peers set status = $1 where id = $2",
+            args![status, id],
+        )
+        .await?;
+    if n == 0 {
+        return Err(Error::not_found("peer"));
+    }
+    get(tx, id).await
+}

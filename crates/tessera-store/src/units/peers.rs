@@ -53,6 +53,30 @@ pub fn delete_peer(id: PeerId) -> crate::Write<Peer> {
     })
 }
 
+/// Disables a peer (`disabled: true`) or enables it again, and records `peer.disabled` /
+/// `peer.enabled`, in one unit. A disabled peer keeps its registration and history, but nothing
+/// is trusted of it or sent to it: its messages are refused (`peer_unknown`), messages to it wait
+/// in the outbox (retried until it is enabled), and no new connection to its organizations can be
+/// made. Setting the status it has already changes nothing and records nothing.
+pub fn set_peer_disabled(id: PeerId, disabled: bool) -> crate::Write<Peer> {
+    crate::Write::new(move |tx| {
+        Box::pin(async move {
+            let peer = op::get(tx, &id).await?;
+            let (status, name) = if disabled {
+                ("disabled", "peer.disabled")
+            } else {
+                ("active", "peer.enabled")
+            };
+            if peer.status == status {
+                return Ok(peer);
+            }
+            let peer = op::set_status(tx, &id, status).await?;
+            record_peer_change(tx, name, &peer).await?;
+            Ok(peer)
+        })
+    })
+}
+
 /// Where organization `org` lives, when it is an organization of a peer instance: that instance's
 /// id and its registration (`None` once the operator removed it); `None` for an organization of
 /// this instance. For showing a peer's health beside a connection to one of its organizations.

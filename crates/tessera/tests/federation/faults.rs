@@ -345,3 +345,59 @@ async fn a_replay_in_the_last_second_of_the_window_is_refused() {
     }
     assert!(conclusive, "every attempt crossed a second boundary");
 }
+
+/// A disabled peer keeps its registration but is trusted for nothing until it is enabled: its
+/// messages are refused as an unknown peer's, and each change of status is a federation event.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disabled_peer_is_refused_until_it_is_enabled_again() {
+    let r = Receiver::start().await;
+    let peer = FakePeer::start().await;
+    let peer_id = r.register(&peer).await;
+    let from = Some(peer.instance_id.as_str());
+
+    let (status, p) = r
+        .admin("POST", &format!("/admin/v1/peers/{peer_id}/disable"), None)
+        .await;
+    assert_eq!(status, 200, "{p}");
+    assert_eq!(p["data"]["attributes"]["status"], "disabled");
+    let offer = peer.offer(&r.id, &r.org.id);
+    r.refused(
+        "a disabled peer's message",
+        &peer.sign(&r.base(), &offer),
+        401,
+        "peer_unknown",
+        from,
+    )
+    .await;
+
+    let (status, p) = r
+        .admin("POST", &format!("/admin/v1/peers/{peer_id}/enable"), None)
+        .await;
+    assert_eq!(status, 200, "{p}");
+    assert_eq!(p["data"]["attributes"]["status"], "active");
+    r.accepted(
+        "the same offer, enabled again",
+        &peer.sign(&r.base(), &offer),
+    )
+    .await;
+    assert_eq!(r.connections().await, vec![connection_of(&offer)]);
+
+    let (_, events) = r.admin("GET", "/admin/v1/peer-events", None).await;
+    let names: Vec<&str> = events["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["attributes"]["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"peer.disabled") && names.contains(&"peer.enabled"),
+        "{names:?}"
+    );
+    // Enabling an enabled peer changes nothing and records nothing.
+    let (status, _) = r
+        .admin("POST", &format!("/admin/v1/peers/{peer_id}/enable"), None)
+        .await;
+    assert_eq!(status, 200);
+    let (_, again) = r.admin("GET", "/admin/v1/peer-events", None).await;
+    assert_eq!(again["data"].as_array().unwrap().len(), names.len());
+}
