@@ -9,7 +9,7 @@
 //! target/release/tessera-bench --postgres URL          # PostgreSQL (with pgbench)
 //! ```
 //!
-//! One file a phase (`creation`, `retrieval`, `redemption`, `webhooks`, `batches`), each an `impl Bench`
+//! One file a phase (`creation`, `retrieval`, `redemption`, `webhooks`, `batches`, `federation`), each an `impl Bench`
 //! that pushes its rows; the limits they are compared with are in `limits` (fsync, pgbench),
 //! `ceiling` (the store ceiling and its rows) and `minimal` (the minimal endpoint and its rows);
 //! `table` makes and prints the rows.
@@ -18,6 +18,7 @@ mod api;
 mod batches;
 mod ceiling;
 mod creation;
+mod federation;
 mod limits;
 mod load;
 mod minimal;
@@ -53,7 +54,8 @@ struct Args {
     /// Shorter phases, for a quick look.
     #[arg(long)]
     quick: bool,
-    /// Run only these phases (comma-separated: create, retrieval, redemption, webhooks, batch). The
+    /// Run only these phases (comma-separated: create, retrieval, redemption, webhooks, batch,
+    /// federation). The
     /// store ceiling runs with `create`, the minimal JSON endpoint with `retrieval`.
     #[arg(long, value_delimiter = ',')]
     phases: Vec<String>,
@@ -154,6 +156,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if bench.args.runs("batch") {
         bench.batches().await?;
+    }
+    if bench.args.runs("federation") {
+        bench.federation().await?;
     }
     let rss = bench.peak_rss.max(bench.server.peak_rss_mib());
     bench.rows.push(row(

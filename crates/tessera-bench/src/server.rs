@@ -36,6 +36,12 @@ impl Server {
             .env("TESSERA_MASTER_KEY", MASTER_KEY)
             .env("TESSERA_RATE_LIMIT_PER_MINUTE", "0")
             .env("TESSERA_WEBHOOK_ALLOWED_NETWORKS", "127.0.0.0/8")
+            // The federation phase's two instances pin each other on loopback.
+            .env("TESSERA_PEER_ALLOWED_NETWORKS", "127.0.0.0/8")
+            .env(
+                "TESSERA_PUBLIC_BASE_URL",
+                format!("http://127.0.0.1:{port}"),
+            )
             .env("TESSERA_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
