@@ -228,42 +228,24 @@ impl OutboundClient {
     /// deadline and refusal of redirects as [`OutboundClient::post`]. A 2xx answer's body is read
     /// whole, up to the read cap (a longer one is a failure); anything else is a [`Failure`].
     pub async fn get_document(&self, url: &str) -> Result<Bytes, Failure> {
-        let deadline = tokio::time::Instant::now() + self.config.timeout;
-        let target =
-            Target::parse(url).map_err(|e| Failure::new(FailureKind::InvalidUrl, e.to_string()))?;
-        if let Some(ip) = target.literal_ip() {
-            self.policy
-                .check(ip, target.scheme)
-                .map_err(|r| Failure::new(FailureKind::RefusedAddress, r.to_string()))?;
-        }
-        let client = match target.scheme {
-            Scheme::Https => &self.https,
-            Scheme::Http => &self.http,
-        };
-        let send = client
-            .get(target.url)
-            .header(http::header::ACCEPT, "application/json")
-            .send();
-        let mut response = match tokio::time::timeout_at(deadline, send).await {
-            Ok(Ok(response)) => response,
-            Ok(Err(e)) => return Err(outcome::classify(&e)),
-            Err(_) => return Err(Failure::new(FailureKind::Timeout, self.timeout_message())),
-        };
-        let status = response.status();
-        if status.is_redirection() {
-            return Err(Failure::new(
-                FailureKind::Redirect,
-                format!("the server answered {status}; redirects are not followed"),
-            ));
-        }
-        if !status.is_success() {
+        let (status, body) = self
+            .whole(
+                url,
+                |client, url| {
+                    client
+                        .get(url)
+                        .header(http::header::ACCEPT, "application/json")
+                },
+                self.config.body_read_cap,
+            )
+            .await?;
+        if !(200..300).contains(&status) {
             return Err(Failure::new(
                 FailureKind::HttpStatus,
                 format!("the server answered {status}"),
             ));
         }
-        self.read_whole(&mut response, deadline, self.config.body_read_cap)
-            .await
+        Ok(body)
     }
 
     /// Sends one signed `POST` to a peer and reads its whole answer, whatever its status, up to
@@ -274,6 +256,23 @@ impl OutboundClient {
         url: &str,
         headers: HeaderMap,
         body: Bytes,
+        max_bytes: usize,
+    ) -> Result<(u16, Bytes), Failure> {
+        self.whole(
+            url,
+            |client, url| client.post(url).headers(headers).body(body),
+            max_bytes,
+        )
+        .await
+    }
+
+    /// One request `build` makes for `url` (through the guard: a literal address is checked here,
+    /// a name by the client's resolver), its whole answer read up to `max_bytes` within the
+    /// deadline; a redirect is a failure.
+    async fn whole(
+        &self,
+        url: &str,
+        build: impl FnOnce(&reqwest::Client, url::Url) -> reqwest::RequestBuilder,
         max_bytes: usize,
     ) -> Result<(u16, Bytes), Failure> {
         let deadline = tokio::time::Instant::now() + self.config.timeout;
@@ -288,7 +287,7 @@ impl OutboundClient {
             Scheme::Https => &self.https,
             Scheme::Http => &self.http,
         };
-        let send = client.post(target.url).headers(headers).body(body).send();
+        let send = build(client, target.url).send();
         let mut response = match tokio::time::timeout_at(deadline, send).await {
             Ok(Ok(response)) => response,
             Ok(Err(e)) => return Err(outcome::classify(&e)),

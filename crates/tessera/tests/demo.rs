@@ -31,13 +31,14 @@ fn parse_sign_in(line: &str) -> Option<(String, String, String)> {
     Some((org.to_owned(), email.to_owned(), password.trim().to_owned()))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn demo_shows_a_redeemed_token_in_the_dashboard() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
-        .current_dir(dir.path())
-        .args(["demo", "--listen", "127.0.0.1:0", "--dir"])
-        .arg(dir.path().join("demo"))
+/// `tessera demo <extra…>` on a fresh database in `dir`, its output piped.
+fn demo(dir: &std::path::Path, extra: &[&str]) -> tokio::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .current_dir(dir)
+        .arg("demo")
+        .args(extra)
+        .args(["--listen", "127.0.0.1:0", "--dir"])
+        .arg(dir.join("demo"))
         .env_remove("TESSERA_DATABASE_URL")
         .env("TESSERA_LOG", "warn")
         .stdin(Stdio::null())
@@ -45,7 +46,13 @@ async fn demo_shows_a_redeemed_token_in_the_dashboard() {
         .stderr(Stdio::inherit())
         .kill_on_drop(true)
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_shows_a_redeemed_token_in_the_dashboard() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = demo(dir.path(), &[]);
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut printed = Printed::default();
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -123,18 +130,7 @@ async fn demo_shows_a_redeemed_token_in_the_dashboard() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_with_a_peer_shares_across_two_instances() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
-        .current_dir(dir.path())
-        .args(["demo", "--peer", "--listen", "127.0.0.1:0", "--dir"])
-        .arg(dir.path().join("demo"))
-        .env_remove("TESSERA_DATABASE_URL")
-        .env("TESSERA_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+    let mut child = demo(dir.path(), &["--peer"]);
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut all = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(120);

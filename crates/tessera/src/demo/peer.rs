@@ -10,8 +10,6 @@ use anyhow::Context;
 use tessera_core::connection::{ConnectionAction, ConnectionStatus};
 use tessera_core::federation::RemoteOrganization;
 use tessera_core::id::InquiryId;
-use tessera_core::keys::Jwk;
-use tessera_core::receipt;
 use tessera_core::share_token::{RedeemParams, ShareTokenStatus, SourceId, TokenSpec};
 use tessera_core::tenancy::{Actor, EnvKind, Scope};
 use tessera_server::Config;
@@ -20,7 +18,7 @@ use tessera_store::units::{connections, federation, keys, share_tokens, tenancy}
 use tessera_store::{Store, StoreOptions};
 use tokio_util::sync::CancellationToken;
 
-use crate::demo::Timeline;
+use crate::demo::{Timeline, trust};
 
 /// An instance of the demo: its store, configuration and URL.
 pub struct Side {
@@ -223,19 +221,7 @@ pub async fn share(
     .await?;
 
     // The receipt the peer holds, checked against the first instance's published keys.
-    let r = peer
-        .store
-        .read(share_tokens::receipt(gamma_scope.clone(), token.id.clone()))
-        .await?;
-    let jwks: Vec<Jwk> = main
-        .store
-        .read(keys::published_keys())
-        .await?
-        .into_iter()
-        .map(|k| k.jwk)
-        .collect();
-    let claims = receipt::verify(&r.jws, &jwks)?;
-    receipt::check_data(&claims, &r.data.context("the receipt's data is gone")?)?;
+    let claims = trust::verified_receipt(&peer.store, &gamma_scope, &token.id, &main.store).await?;
     say(&format!(
         "the copy is inquiry {copy} on the peer, with a receipt signed by {} that verifies against {}/.well-known/jwks.json",
         claims.iss, main.url

@@ -39,17 +39,19 @@ pub async fn preview(
     Ok((line, m.digest))
 }
 
-/// Checks `token`'s receipt (read as `scope`) against the instance's published keys and the
-/// copied data; returns a line to print.
-pub async fn check_receipt(
-    store: &Store,
+/// Checks `token`'s receipt, as its holder (`holder`, read as `scope`) keeps it, against the
+/// published keys of the instance that signed it (`issuer`) and the copied data; the receipt's
+/// claims.
+pub async fn verified_receipt(
+    holder: &Store,
     scope: &Scope,
     token: &ShareTokenId,
-) -> anyhow::Result<String> {
-    let r = store
+    issuer: &Store,
+) -> anyhow::Result<receipt::Claims> {
+    let r = holder
         .read(share_tokens::receipt(scope.clone(), token.clone()))
         .await?;
-    let jwks: Vec<Jwk> = store
+    let jwks: Vec<Jwk> = issuer
         .read(keys::published_keys())
         .await?
         .into_iter()
@@ -60,6 +62,17 @@ pub async fn check_receipt(
         .data
         .ok_or_else(|| anyhow::anyhow!("the receipt's data is gone"))?;
     receipt::check_data(&claims, &data)?;
+    Ok(claims)
+}
+
+/// Checks `token`'s receipt (read as `scope`) against the instance's published keys and the
+/// copied data; returns a line to print.
+pub async fn check_receipt(
+    store: &Store,
+    scope: &Scope,
+    token: &ShareTokenId,
+) -> anyhow::Result<String> {
+    let claims = verified_receipt(store, scope, token, store).await?;
     Ok(format!(
         "gets a receipt signed by instance {}: it verifies against /.well-known/jwks.json, and the copy is exactly its {}… (`tessera receipt verify`)",
         claims.iss,
