@@ -297,12 +297,27 @@ async fn share_across(pair: Pair) {
     assert_eq!(status, 201, "{own}");
     let own = own["data"]["id"].as_str().unwrap().to_owned();
     let path2 = format!("/api/v1/connect/share-tokens/{token2}");
+    // Judged by B's own template (18+, from GB), with a field mapping.
+    let (status, template) = b
+        .call(
+            &pair.destination,
+            "POST",
+            "/api/v1/inquiry-templates",
+            Some(json!({"data": {"attributes": {"name": "Lending", "required-fields": ["name-first", "birthdate"],
+                "minimum-age": 18, "allowed-countries": ["GB"]}}})),
+        )
+        .await;
+    assert_eq!(status, 201, "{template}");
+    let template = template["data"]["id"].as_str().unwrap().to_owned();
     let (status, v) = b
         .call(
             &pair.destination,
             "POST",
             &format!("{path2}/redeem"),
-            Some(json!({"data": {"attributes": {"destination-id": own}}})),
+            Some(json!({
+                "data": {"attributes": {"destination-id": own, "inquiry-template-id": template}},
+                "meta": {"field-mappings": [{"source-field-name": "name-last", "destination-field-name": "surname"}]},
+            })),
         )
         .await;
     assert_eq!(status, 202, "{v}");
@@ -316,6 +331,13 @@ async fn share_across(pair: Pair) {
     let fields = &filled["data"]["attributes"]["fields"];
     assert_eq!(fields["name-first"]["value"], "Grace");
     assert_eq!(fields["email-address"]["value"], "g@example.com");
+    assert_eq!(fields["surname"]["value"], "Lovelace", "mapped: {fields}");
+    // B's share-token verification of the copy passed its template's checks (18+, from GB, the
+    // required fields): the copy is completed, not marked for review.
+    assert_eq!(
+        filled["data"]["attributes"]["status"], "completed",
+        "{filled}"
+    );
     let claims = b
         .get_json(&pair.destination.key, &format!("{path2}/receipt"))
         .await;
