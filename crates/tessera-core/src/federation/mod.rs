@@ -107,6 +107,9 @@ pub enum Body {
     /// destination marks its copy (notices after redemption).
     #[serde(rename = "share-token.source-changed")]
     ShareTokenSourceChanged(ShareTokenSourceChanged),
+    /// One side expired a `created` token by call.
+    #[serde(rename = "share-token.expired")]
+    ShareTokenExpired(ShareTokenExpired),
 }
 
 impl Body {
@@ -119,6 +122,7 @@ impl Body {
             Body::ShareTokenRedeem(_) => "share-token.redeem",
             Body::ShareTokenPeek(_) => "share-token.peek",
             Body::ShareTokenSourceChanged(_) => "share-token.source-changed",
+            Body::ShareTokenExpired(_) => "share-token.expired",
         }
     }
 }
@@ -188,6 +192,14 @@ pub struct ShareTokenSourceChanged {
     pub change: SourceChange,
     /// When the source changed: the copy's `source-status-changed-at`.
     pub changed_at: Timestamp,
+}
+
+/// A token expired by call by `by` (an organization of the sender, a side of the token).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ShareTokenExpired {
+    pub share_token_id: ShareTokenId,
+    pub by: OrganizationId,
 }
 
 /// The answer to a [`ShareTokenRedeem`]: the source's decision, the only one that counts.

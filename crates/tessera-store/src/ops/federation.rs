@@ -18,6 +18,7 @@ use crate::ops::{connections, jobs, peer_messages, peers, share_tokens, signing_
 use crate::paging::{Filter, Page, PageRequest, fetch_page};
 use crate::tx::{Row, Tx};
 use tessera_core::job::NotifySourceChange;
+use tessera_core::share_token::ShareTokenStatus;
 
 /// What the HTTP layer verified of a message's signature.
 #[derive(Debug, Clone)]
@@ -130,6 +131,22 @@ async fn act(tx: &mut Tx, from: &str, body: Body) -> Result<Value, Error> {
         }
         Body::ShareTokenRedeem(r) => to_value(federated_redemption::serve(tx, from, r).await?),
         Body::ShareTokenPeek(p) => to_value(federated_redemption::peek(tx, from, p).await?),
+        Body::ShareTokenExpired(ex) => {
+            let t = share_tokens::get_unscoped_for_update(tx, &ex.share_token_id).await?;
+            if ex.by != t.source_org && ex.by != t.destination_org {
+                return Err(Error::not_found("share token"));
+            }
+            let scope = peer_scope(tx, from, &ex.by, t.kind).await?;
+            // A token no longer `created` here (being redeemed, or expired already) stays as it
+            // is: the source's answer to a redemption decides.
+            let expired = if t.status_at(tx.now()) == ShareTokenStatus::Created {
+                share_tokens::expire(tx, &scope, &t.id).await?;
+                true
+            } else {
+                false
+            };
+            json!({"expired": expired})
+        }
         Body::ShareTokenSourceChanged(ch) => {
             let t = share_tokens::get_unscoped_for_update(tx, &ch.share_token_id).await?;
             if peer_messages::home_of(tx, &t.source_org).await?.as_deref() != Some(from) {

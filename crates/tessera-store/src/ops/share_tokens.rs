@@ -4,7 +4,7 @@
 
 use tessera_core::connection::{ConnectionStatus, Direction};
 use tessera_core::event::names;
-use tessera_core::federation::{Body, ShareTokenOffered};
+use tessera_core::federation::{Body, ShareTokenExpired, ShareTokenOffered};
 use tessera_core::id::{
     ConnectionId, EnvironmentId, InquiryId, OrganizationId, ShareTokenId, VerificationId,
 };
@@ -378,7 +378,22 @@ pub(crate) async fn expire(
     let t = SHARE_TOKENS.get_for_update(tx, scope, id).await?;
     let now = tx.now();
     match t.status_at(now) {
-        ShareTokenStatus::Created => mark_expired(tx, t, now).await,
+        ShareTokenStatus::Created => {
+            let t = mark_expired(tx, t, now).await?;
+            // The other side, when it lives on a peer, is told (not sent back to a peer whose
+            // side expired it: the other side is then this instance's).
+            let other = if t.is_source(scope) {
+                &t.destination_org
+            } else {
+                &t.source_org
+            };
+            let expired = ShareTokenExpired {
+                share_token_id: t.id.clone(),
+                by: scope.org.clone(),
+            };
+            peer_messages::tell(tx, other, Body::ShareTokenExpired(expired)).await?;
+            Ok(t)
+        }
         other => Err(Error::conflict(
             codes::INVALID_STATUS_TRANSITION,
             format!("a {} share token cannot be expired", other.as_str()),

@@ -346,6 +346,24 @@ async fn share_across(pair: Pair) {
         "hydrate"
     );
 
+    // Expiring a token by call, on either side, is told to the other.
+    for (by, other) in [(a, b), (b, a)] {
+        let t = pair.token(&second, json!({})).await;
+        let path = format!("/api/v1/connect/share-tokens/{t}");
+        let (who, other_org) = if by.name == "A" {
+            (&pair.source, &pair.destination)
+        } else {
+            (&pair.destination, &pair.source)
+        };
+        let (status, v) = by.call(who, "POST", &format!("{path}/expire"), None).await;
+        assert_eq!(status, 200, "{v}");
+        other
+            .wait_for(other_org, &path, "told of the expiry", |v| {
+                v["data"]["attributes"]["status"] == "expired"
+            })
+            .await;
+    }
+
     // Notices after redemption cross too: A redacts the inquiry it shared; B's copy is told.
     let (status, v) = a
         .call(
