@@ -101,7 +101,7 @@ async fn handle(state: &AppState, parts: &Parts, body: &[u8]) -> (Sender, Result
         let expected = format!("{}{path}", state.config.public_base_url());
         let now = state.store.clock().now().millis().div_euclid(1000);
         let verified = parsed
-            .verify(parts, body, &expected, &key, now)
+            .verify(parts, body, &expected, key, now)
             .map_err(|r| unauthorized(r.code(), r.message()))?;
         verified_by.store(true, std::sync::atomic::Ordering::Relaxed);
         let message: Message = serde_json::from_slice(body).map_err(|e| {

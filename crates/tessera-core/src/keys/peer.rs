@@ -222,7 +222,7 @@ mod tests {
         let a = InstanceKey::generate();
         let b = InstanceKey::generate_with(crate::keys::Algorithm::ES256);
         let keys = parse_jwks(&jwks(&[&b, &a])).unwrap();
-        assert_eq!(keys[0].y.is_some(), true);
+        assert!(keys[0].y.is_some());
         assert_eq!(
             trusted_key(&a.kid(), &keys, &b.kid()),
             Some(&b.public_jwk())

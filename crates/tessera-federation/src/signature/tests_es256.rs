@@ -12,7 +12,7 @@ fn es256_signed() -> Request<Bytes> {
     let mut req = Request::post(TARGET)
         .body(Bytes::from_static(BODY))
         .unwrap();
-    sign(&mut req, INSTANCE, KID, &p256_key(), NONCE, NOW).unwrap();
+    sign(&mut req, INSTANCE, KID, p256_key(), NONCE, NOW).unwrap();
     req
 }
 

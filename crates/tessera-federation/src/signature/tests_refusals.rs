@@ -45,7 +45,7 @@ fn a_re_addressed_request_is_refused() {
         "https://b.example:8443/federation/v1/messages?kind=redeem",
     ] {
         assert_eq!(
-            parsed.verify(&parts, &body, elsewhere, &vk, NOW),
+            parsed.verify(&parts, &body, elsewhere, vk, NOW),
             Err(Refusal::BadSignature),
             "{elsewhere}"
         );
@@ -127,7 +127,7 @@ fn another_key_is_refused() {
     assert_eq!(
         parse(&parts)
             .unwrap()
-            .verify(&parts, &body, TARGET, &other, NOW),
+            .verify(&parts, &body, TARGET, other, NOW),
         Err(Refusal::BadSignature)
     );
 }
