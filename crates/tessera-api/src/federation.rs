@@ -12,8 +12,6 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::Response;
 use axum::routing::post;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 use tessera_core::error::Status;
 use tessera_core::federation::Peeked;
@@ -103,7 +101,7 @@ async fn handle(state: &AppState, parts: &Parts, body: &[u8]) -> (Sender, Result
         let expected = format!("{}{path}", state.config.public_base_url());
         let now = state.store.clock().now().millis().div_euclid(1000);
         let verified = parsed
-            .verify(parts, body, &expected, &key, now)
+            .verify(parts, body, &expected, key, now)
             .map_err(|r| unauthorized(r.code(), r.message()))?;
         verified_by.store(true, std::sync::atomic::Ordering::Relaxed);
         let message: Message = serde_json::from_slice(body).map_err(|e| {
@@ -143,7 +141,7 @@ async fn trusted_key(
     state: &AppState,
     instance: &str,
     kid: &str,
-) -> Result<ed25519_dalek::VerifyingKey, Error> {
+) -> Result<tessera_federation::signature::VerifyingKey, Error> {
     let ask = || peers::trusted_peer_key(instance.to_owned(), kid.to_owned());
     let mut jwk = state.store.read(ask()).await?;
     if jwk.is_none() {
@@ -166,20 +164,16 @@ async fn trusted_key(
             format!("key {kid} is not trusted for peer {instance}: neither its pinned key nor published beside it"),
         )
     })?;
-    let x: [u8; 32] = URL_SAFE_NO_PAD
-        .decode(&jwk.x)
-        .ok()
-        .and_then(|b| b.try_into().ok())
-        .ok_or_else(|| {
-            unauthorized(
-                codes::KEY_NOT_TRUSTED,
-                format!("key {kid} is not an Ed25519 key"),
-            )
-        })?;
-    ed25519_dalek::VerifyingKey::from_bytes(&x).map_err(|_| {
+    tessera_federation::signature::VerifyingKey::from_jwk(
+        &jwk.kty,
+        &jwk.crv,
+        &jwk.x,
+        jwk.y.as_deref(),
+    )
+    .ok_or_else(|| {
         unauthorized(
             codes::KEY_NOT_TRUSTED,
-            format!("key {kid} is not an Ed25519 key"),
+            format!("key {kid} is neither an Ed25519 nor a P-256 key"),
         )
     })
 }
@@ -204,7 +198,15 @@ pub async fn preview(
         .read(tessera_store::units::keys::active_signing_key())
         .await?
         .ok_or_else(|| Error::internal(std::io::Error::other("no signing key")))?;
-    let signing = ed25519_dalek::SigningKey::from_bytes(&key.key.private_bytes());
+    let signing = tessera_federation::signature::SigningKey::from_private(
+        key.key.algorithm(),
+        key.key.private_bytes().as_ref(),
+    )
+    .ok_or_else(|| {
+        Error::internal(std::io::Error::other(
+            "the signing key cannot sign messages",
+        ))
+    })?;
     let signer = Signer {
         kid: &key.kid,
         key: &signing,

@@ -1,5 +1,6 @@
 //! Signed share receipts: what a redemption copied, signed by the source instance as a compact
-//! JWS (RFC 7515) with EdDSA (RFC 8037) under one of its published keys. A receipt proves that
+//! JWS (RFC 7515) under one of its published keys: EdDSA (RFC 8037) or, where the operator chose
+//! ES256 keys, ES256 (RFC 7518 section 3.4). A receipt proves that
 //! this instance, holding that key, recorded that this token of this source organization's
 //! inquiry was redeemed by that destination at that time, with these verifications, and that the
 //! data copied had this digest; it does not prove that the data is true, nor that the
@@ -12,14 +13,14 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::keys::InstanceKey;
-use crate::keys::identity::{EDDSA, Jwk, verify as verify_signature};
+use crate::keys::identity::{Algorithm, Jwk, verify_jwk};
 
 /// Attributes of a `connect/share-token-receipt` resource (the API's answer, and the file the
 /// dashboard downloads; `tessera receipt verify` reads either).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct ReceiptAttributes {
-    /// The receipt: a compact JWS (EdDSA), its `kid` one of `/.well-known/jwks.json`'s.
+    /// The receipt: a compact JWS (EdDSA or ES256), its `kid` one of `/.well-known/jwks.json`'s.
     pub jws: String,
     /// Its claims, as signed: `iss` (the instance), `sub` (the token), `iat`,
     /// `source-organization`, `destination-organization`, `inquiry-id`, `redeem-mode`,
@@ -102,7 +103,7 @@ struct Header {
 pub enum ReceiptError {
     #[error("not a compact JWS (three base64url parts)")]
     Malformed,
-    #[error("the receipt is signed with {0}, not EdDSA")]
+    #[error("the receipt is signed with {0}, not EdDSA or ES256")]
     Algorithm(String),
     #[error("no published key has the receipt's kid {0}")]
     UnknownKey(String),
@@ -123,7 +124,7 @@ pub fn digest_of(data: &Value) -> String {
 /// Signs `claims` with `key`: `header.payload.signature`, each base64url without padding.
 pub fn sign(claims: &Claims, key: &InstanceKey) -> String {
     let header = Header {
-        alg: EDDSA.to_owned(),
+        alg: key.algorithm().to_owned(),
         kid: key.kid(),
         typ: TYP.to_owned(),
     };
@@ -153,14 +154,17 @@ pub fn verify(receipt: &str, jwks: &[Jwk]) -> Result<Claims, ReceiptError> {
     };
     let header: Header =
         serde_json::from_slice(&decode(h)?).map_err(|_| ReceiptError::Malformed)?;
-    if header.alg != EDDSA {
-        return Err(ReceiptError::Algorithm(header.alg));
-    }
+    let alg: Algorithm = header
+        .alg
+        .parse()
+        .map_err(|_| ReceiptError::Algorithm(header.alg.clone()))?;
+    // The key named by the kid, of the algorithm the header names (a receipt cannot choose how
+    // the key's signature is checked).
     let jwk = jwks
         .iter()
-        .find(|k| k.kid == header.kid && k.kty == "OKP" && k.crv == "Ed25519")
+        .find(|k| k.kid == header.kid && k.algorithm() == Some(alg))
         .ok_or_else(|| ReceiptError::UnknownKey(header.kid.clone()))?;
-    if !verify_signature(&jwk.x, format!("{h}.{p}").as_bytes(), &decode(s)?) {
+    if !verify_jwk(jwk, format!("{h}.{p}").as_bytes(), &decode(s)?) {
         return Err(ReceiptError::Signature);
     }
     serde_json::from_slice(&decode(p)?).map_err(|e| ReceiptError::Claims(e.to_string()))
@@ -267,5 +271,76 @@ mod tests {
             Err(ReceiptError::UnknownKey(_))
         ));
         assert_eq!(verify("a.b", &jwks), Err(ReceiptError::Malformed));
+    }
+
+    #[test]
+    fn an_es256_receipt_verifies_and_tampering_fails() {
+        let key = InstanceKey::generate_with(Algorithm::ES256);
+        let data = json!({"fields": {"name-first": {"type": "string", "value": "Ada"}}});
+        let c = claims(&data);
+        let receipt = sign(&c, &key);
+        let header: Value = serde_json::from_slice(
+            &URL_SAFE_NO_PAD
+                .decode(receipt.split('.').next().unwrap())
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(header["alg"], "ES256");
+        assert_eq!(header["kid"], key.kid().as_str());
+        // JWS ES256: the signature is r || s, 64 bytes (RFC 7518 section 3.4), not DER.
+        let signature = URL_SAFE_NO_PAD
+            .decode(receipt.split('.').nth(2).unwrap())
+            .unwrap();
+        assert_eq!(signature.len(), 64);
+        let jwks = [InstanceKey::generate().public_jwk(), key.public_jwk()];
+        assert_eq!(verify(&receipt, &jwks), Ok(c.clone()));
+
+        let parts: Vec<&str> = receipt.split('.').collect();
+        let mut changed = c.clone();
+        changed.redeem_mode = "hydrate".into();
+        let forged = format!(
+            "{}.{}.{}",
+            parts[0],
+            URL_SAFE_NO_PAD.encode(serde_jcs::to_vec(&changed).unwrap()),
+            parts[2]
+        );
+        assert_eq!(verify(&forged, &jwks), Err(ReceiptError::Signature));
+        // Another P-256 key under the same kid.
+        let mut impostor = InstanceKey::generate_with(Algorithm::ES256).public_jwk();
+        impostor.kid = key.kid();
+        assert_eq!(verify(&receipt, &[impostor]), Err(ReceiptError::Signature));
+        // The header's alg switched to EdDSA: no EdDSA key has that kid.
+        let eddsa_header = URL_SAFE_NO_PAD.encode(
+            serde_json::to_vec(&json!({"alg": "EdDSA", "kid": key.kid(), "typ": TYP})).unwrap(),
+        );
+        let switched = format!("{eddsa_header}.{}.{}", parts[1], parts[2]);
+        assert!(matches!(
+            verify(&switched, &jwks),
+            Err(ReceiptError::UnknownKey(_))
+        ));
+        let none_header = URL_SAFE_NO_PAD.encode(
+            serde_json::to_vec(&json!({"alg": "none", "kid": key.kid(), "typ": TYP})).unwrap(),
+        );
+        assert!(matches!(
+            verify(&format!("{none_header}.{}.{}", parts[1], parts[2]), &jwks),
+            Err(ReceiptError::Algorithm(_))
+        ));
+    }
+
+    #[test]
+    fn receipts_signed_before_a_rotation_from_ed25519_to_es256_still_verify() {
+        let old = InstanceKey::generate();
+        let new = InstanceKey::generate_with(Algorithm::ES256);
+        let data = json!({"fields": {}});
+        let before = sign(&claims(&data), &old);
+        let after = sign(&claims(&data), &new);
+        // The JWKS after the rotation: the new key first, the retired one still published.
+        let jwks = [new.public_jwk(), old.public_jwk()];
+        assert_eq!(verify(&before, &jwks), Ok(claims(&data)));
+        assert_eq!(verify(&after, &jwks), Ok(claims(&data)));
+        assert!(matches!(
+            verify(&before, &[new.public_jwk()]),
+            Err(ReceiptError::UnknownKey(_))
+        ));
     }
 }

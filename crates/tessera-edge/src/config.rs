@@ -67,6 +67,10 @@ pub struct Config {
     pub sign_in_failures_per_address: u32,
     /// The window over which failed sign-ins are counted (seconds).
     pub sign_in_window_secs: i64,
+    /// `TESSERA_SIGNING_ALGORITHM`: the algorithm of the signing key made at first start and of
+    /// the keys `tessera keys rotate` makes (`EdDSA`, the default, or `ES256`). A key already
+    /// made stays until it is rotated.
+    pub signing_algorithm: tessera_core::keys::Algorithm,
 }
 
 /// Default requests per API key per minute.
@@ -101,6 +105,7 @@ impl Default for Config {
             sign_in_failures_per_email: 5,
             sign_in_failures_per_address: 50,
             sign_in_window_secs: 15 * 60,
+            signing_algorithm: tessera_core::keys::Algorithm::EdDSA,
         }
     }
 }

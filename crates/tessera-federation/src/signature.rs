@@ -6,13 +6,17 @@
 //! Seen nonces (replays) and key lookup are the caller's: this module is pure.
 //!
 //! Every signature is labelled [`LABEL`], covers exactly [`COVERED`] and carries the parameters
-//! `created`, `expires` (`created` + 300), `nonce`, `keyid`, `alg="ed25519"` and
-//! `tag="tessera-federation"`. Header names are lowercase.
+//! `created`, `expires` (`created` + 300), `nonce`, `keyid`, `alg` (`"ed25519"`, or
+//! `"ecdsa-p256-sha256"` for an instance whose key is ES256) and `tag="tessera-federation"`.
+//! Header names are lowercase.
 
 mod base;
+mod key;
 mod refusal;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_es256;
 #[cfg(test)]
 mod tests_refusals;
 
@@ -22,10 +26,11 @@ use base64::{Engine as _, engine::general_purpose::STANDARD};
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Request, request::Parts};
 use httpsig::prelude::message_component::HttpMessageComponentId;
-use httpsig::prelude::{AlgorithmName, HttpSignatureHeaders, HttpSignatureParams};
+use httpsig::prelude::{HttpSignatureHeaders, HttpSignatureParams};
 use sha2::{Digest as _, Sha256};
 
 pub use base::content_digest;
+pub use key::{ALG_ECDSA_P256, ALG_ED25519, SigningKey, VerifyingKey};
 pub use refusal::Refusal;
 
 /// How far `created` may be from the receiver's clock, either way, and how long a signature lasts
@@ -42,8 +47,8 @@ pub const LABEL: &str = "tessera";
 /// The `tag` parameter: what the signature is for (RFC 9421 section 2.3).
 pub const TAG: &str = "tessera-federation";
 
-/// The `alg` parameter.
-pub const ALG: &str = "ed25519";
+/// The `alg` parameter of an Ed25519 signature (the default key's).
+pub const ALG: &str = ALG_ED25519;
 
 /// The covered components, in the order [`sign`] lists them. A receiver accepts them in any
 /// order, but exactly these.
@@ -76,17 +81,19 @@ pub enum SignError {
 /// Signs an outgoing request in place: sets `content-digest` (RFC 9530, SHA-256 of the body),
 /// `date` (IMF-fixdate of `now_unix`), `tessera-instance: <instance_id>`, and `signature-input`
 /// / `signature` labelled `tessera`, covering [`COVERED`], with `created=now_unix`,
-/// `expires=now_unix+300`, `nonce`, `keyid=kid`, `alg="ed25519"`, `tag="tessera-federation"`.
+/// `expires=now_unix+300`, `nonce`, `keyid=kid`, `alg` (the key's: `"ed25519"` or
+/// `"ecdsa-p256-sha256"`), `tag="tessera-federation"`.
 /// Replaces those headers if present. The `@target-uri` is the request's URI as `http::Uri`
 /// displays it, so it must be absolute (the peer's base URL + path + query).
 pub fn sign(
     req: &mut Request<Bytes>,
     instance_id: &str,
     kid: &str,
-    key: &ed25519_dalek::SigningKey,
+    key: impl Into<SigningKey>,
     nonce: &str,
     now_unix: i64,
 ) -> Result<(), SignError> {
+    let key = key.into();
     let created = u64::try_from(now_unix).map_err(|_| SignError::Time(now_unix))?;
     let expires = created
         .checked_add(WINDOW.as_secs())
@@ -96,17 +103,17 @@ pub fn sign(
         .set_created(created)
         .set_expires(expires)
         .set_nonce(nonce)
-        .set_alg(&AlgorithmName::Ed25519)
+        .set_alg(&key.algorithm_name())
         .set_keyid(kid)
         .set_tag(TAG);
-    sign_with(req, instance_id, key, &params)
+    sign_with(req, instance_id, &key, &params)
 }
 
 /// Signs `req` with the given parameters (their `keyid` names `key`); [`sign`] with Tessera's.
 fn sign_with(
     req: &mut Request<Bytes>,
     instance_id: &str,
-    key: &ed25519_dalek::SigningKey,
+    key: &SigningKey,
     params: &HttpSignatureParams,
 ) -> Result<(), SignError> {
     for (what, value) in [
@@ -143,7 +150,7 @@ fn sign_with(
     .map_err(SignError::Build)?;
     let kid = params.keyid.as_deref().unwrap_or_default();
     let signed = base
-        .build_signature_headers(&base::DalekSigner { key, kid }, Some(LABEL))
+        .build_signature_headers(&base::KeySigner { key, kid }, Some(LABEL))
         .map_err(|e| SignError::Build(e.to_string()))?;
     let headers = req.headers_mut();
     for (name, value) in [
@@ -185,6 +192,8 @@ pub struct Parsed {
     pub created: i64,
     /// The `expires` parameter (Unix seconds).
     pub expires: i64,
+    /// The `alg` parameter: `ed25519` or `ecdsa-p256-sha256`.
+    pub alg: String,
     params: HttpSignatureParams,
     signature: Vec<u8>,
     content_digest: String,
@@ -212,7 +221,8 @@ pub struct Verified {
 /// request without any key, so the caller can look the key up (`instance_id`, `kid`). Refuses a
 /// request whose signature is absent ([`Refusal::Missing`]), unreadable, not labelled `tessera`,
 /// not covering exactly [`COVERED`], or without `created`, `expires`, `nonce`, `keyid`,
-/// `alg="ed25519"` and `tag="tessera-federation"` ([`Refusal::Malformed`]).
+/// `alg` (`"ed25519"` or `"ecdsa-p256-sha256"`) and `tag="tessera-federation"`
+/// ([`Refusal::Malformed`]).
 pub fn parse(parts: &Parts) -> Result<Parsed, Refusal> {
     let signature_input = joined(&parts.headers, "signature-input")?;
     let signature = joined(&parts.headers, "signature")?;
@@ -231,9 +241,14 @@ pub fn parse(parts: &Parts) -> Result<Parsed, Refusal> {
     let expires = timestamp("expires", params.expires)?;
     let kid = token("keyid", params.keyid.as_deref())?;
     let nonce = token("nonce", params.nonce.as_deref())?;
-    if params.alg.as_deref() != Some(ALG) {
-        return Err(Refusal::Malformed(format!("`alg` must be \"{ALG}\"")));
-    }
+    let alg = match params.alg.as_deref() {
+        Some(alg @ (ALG_ED25519 | ALG_ECDSA_P256)) => alg.to_owned(),
+        _ => {
+            return Err(Refusal::Malformed(format!(
+                "`alg` must be \"{ALG_ED25519}\" or \"{ALG_ECDSA_P256}\""
+            )));
+        }
+    };
     if params.tag.as_deref() != Some(TAG) {
         return Err(Refusal::Malformed(format!("`tag` must be \"{TAG}\"")));
     }
@@ -252,6 +267,7 @@ pub fn parse(parts: &Parts) -> Result<Parsed, Refusal> {
         nonce,
         created,
         expires,
+        alg,
         params,
         signature,
         content_digest,
@@ -267,7 +283,9 @@ impl Parsed {
     /// - the signature verifies with `key` over this request's method, the covered headers read
     ///   by `parse`, and `@target-uri` rebuilt as `expected_target` — the absolute URI this
     ///   instance is reached at (its public base URL + path + query), normalised as `http::Uri`
-    ///   displays it; the request's own URI and `host` are not used. A message signed for another
+    ///   displays it; the request's own URI and `host` are not used; and `key` is of the
+    ///   signature's `alg` (an Ed25519 key does not verify an `ecdsa-p256-sha256` signature, nor
+    ///   the reverse). A message signed for another
     ///   target (re-addressed), or with any covered part changed, is [`Refusal::BadSignature`]:
     ///   the target is signed, not sent, so which part changed cannot be told;
     /// - the body's SHA-256 is the one `content-digest` announces ([`Refusal::DigestMismatch`]);
@@ -278,9 +296,10 @@ impl Parsed {
         parts: &Parts,
         body: &[u8],
         expected_target: &str,
-        key: &ed25519_dalek::VerifyingKey,
+        key: impl Into<VerifyingKey>,
         now_unix: i64,
     ) -> Result<Verified, Refusal> {
+        let key = key.into();
         check_covered(&self.params)?;
         let target = normalised_target(expected_target);
         let base = base::signature_base(
@@ -294,7 +313,7 @@ impl Parsed {
             ],
         )
         .map_err(Refusal::Malformed)?;
-        if !base::verifies(key, &base, &self.signature) {
+        if key.alg() != self.alg || !base::verifies(&key, &base, &self.signature) {
             return Err(Refusal::BadSignature);
         }
         if Sha256::digest(body).as_slice() != self.announced_sha256.as_slice() {

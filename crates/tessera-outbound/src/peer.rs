@@ -23,7 +23,7 @@ pub enum Answer {
 /// This instance's signing key, as a message is signed with it.
 pub struct Signer<'a> {
     pub kid: &'a str,
-    pub key: &'a ed25519_dalek::SigningKey,
+    pub key: &'a tessera_federation::signature::SigningKey,
     pub now_unix: i64,
 }
 

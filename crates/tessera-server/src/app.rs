@@ -57,7 +57,9 @@ pub async fn build(store: Store, config: Config) -> anyhow::Result<(Router, AppS
     let admin_token_hash = admin_token_hash(&store, &config).await?;
     // The instance's id and first signing key, made at first start (sealed under the master key).
     let kid = store
-        .write(tessera_store::units::keys::ensure_identity())
+        .write(tessera_store::units::keys::ensure_identity(
+            config.signing_algorithm,
+        ))
         .await?;
     tracing::debug!(kid, "the instance's active signing key");
     let state = AppState {

@@ -12,7 +12,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::{org, read, write};
 use tessera_core::inflect::Inflection;
-use tessera_core::keys::identity::verify;
+use tessera_core::keys::identity::{verify, verify_jwk};
 use tessera_core::keys::{Keyring, MasterKey, sealed_kid};
 use tessera_core::tenancy::Scope;
 use tessera_core::webhook::{Webhook, WebhookSettings};
@@ -63,7 +63,7 @@ async fn secrets(store: &Store) -> (Scope, Webhook, Workflow) {
     )
     .await;
     let wf = workflow(store, &scope).await;
-    write(store, keys::ensure_identity()).await;
+    write(store, keys::ensure_identity(keys::Algorithm::EdDSA)).await;
     (scope, w, wf)
 }
 
@@ -311,9 +311,9 @@ async fn signing_keys_are_made_once_rotated_and_published(backend: Backend) {
     let db = TestDb::new(backend).await;
     let store = &db.store;
     assert!(read(store, keys::instance_id()).await.is_none());
-    let first = write(store, keys::ensure_identity()).await;
+    let first = write(store, keys::ensure_identity(keys::Algorithm::EdDSA)).await;
     assert_eq!(
-        write(store, keys::ensure_identity()).await,
+        write(store, keys::ensure_identity(keys::Algorithm::EdDSA)).await,
         first,
         "made once"
     );
@@ -332,7 +332,7 @@ async fn signing_keys_are_made_once_rotated_and_published(backend: Backend) {
     let old_signature = active.key.sign(b"receipt");
     assert!(verify(&published[0].jwk.x, b"receipt", &old_signature));
 
-    let second = write(store, keys::rotate_signing_key()).await;
+    let second = write(store, keys::rotate_signing_key(keys::Algorithm::EdDSA)).await;
     assert_ne!(second, first);
     let published = read(store, keys::published_keys()).await;
     let summary: Vec<_> = published
@@ -355,6 +355,73 @@ async fn signing_keys_are_made_once_rotated_and_published(backend: Backend) {
     );
 }
 
+/// An ES256 key (where the operator asks): made at first start or by a rotation, published as an
+/// EC JWK, its private half (the P-256 scalar) sealed, read back to sign; what the Ed25519 key
+/// before it signed still verifies.
+async fn es256_signing_keys_are_made_sealed_and_published(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = &db.store;
+    let first = write(store, keys::ensure_identity(keys::Algorithm::ES256)).await;
+    let published = read(store, keys::published_keys()).await;
+    assert_eq!(published[0].algorithm, "ES256");
+    assert_eq!(published[0].jwk.kty, "EC");
+    assert_eq!(published[0].jwk.kid, first);
+    assert_eq!(
+        published[0].jwk.thumbprint().as_deref(),
+        Some(first.as_str())
+    );
+    let active = read(store, keys::active_signing_key()).await.unwrap();
+    assert_eq!(active.key.algorithm(), "ES256");
+    assert!(verify_jwk(&published[0].jwk, b"x", &active.key.sign(b"x")));
+    let private = active.key.private_bytes();
+    let values = stored(store).await;
+    assert_eq!(values.len(), 1);
+    assert!(sealed_kid(&values[0]).is_some(), "{}", values[0]);
+    assert!(!values[0].contains(&URL_SAFE_NO_PAD.encode(*private)));
+    if backend == Backend::Sqlite {
+        let bytes = sqlite_file_bytes(&db);
+        assert!(!contains(&bytes, private.as_ref()));
+    }
+
+    // Ed25519 → ES256 → Ed25519: each rotation makes a key of the algorithm asked for.
+    let db = TestDb::new(backend).await;
+    let store = &db.store;
+    let ed = write(store, keys::ensure_identity(keys::Algorithm::EdDSA)).await;
+    let old = read(store, keys::active_signing_key()).await.unwrap();
+    let old_signature = old.key.sign(b"receipt");
+    let es = write(store, keys::rotate_signing_key(keys::Algorithm::ES256)).await;
+    let active = read(store, keys::active_signing_key()).await.unwrap();
+    assert_eq!(
+        (active.kid.as_str(), active.key.algorithm()),
+        (es.as_str(), "ES256")
+    );
+    let published = read(store, keys::published_keys()).await;
+    let summary: Vec<_> = published
+        .iter()
+        .map(|k| {
+            (
+                k.jwk.kid.clone(),
+                k.algorithm.clone(),
+                k.jwk.kty.clone(),
+                k.active,
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            (es.clone(), "ES256".into(), "EC".into(), true),
+            (ed.clone(), "EdDSA".into(), "OKP".into(), false)
+        ]
+    );
+    assert!(verify_jwk(&published[1].jwk, b"receipt", &old_signature));
+    assert!(!verify_jwk(&published[0].jwk, b"receipt", &old_signature));
+    write(store, keys::rotate_signing_key(keys::Algorithm::EdDSA)).await;
+    let active = read(store, keys::active_signing_key()).await.unwrap();
+    assert_eq!(active.key.algorithm(), "EdDSA");
+    assert_eq!(read(store, keys::published_keys()).await.len(), 3);
+}
+
 on_both_backends!(
     no_secret_is_stored_in_the_clear,
     a_wrong_master_key_is_refused_at_start,
@@ -363,4 +430,5 @@ on_both_backends!(
     rotating_the_master_key_seals_everything_again,
     a_running_store_learns_a_new_master_key,
     signing_keys_are_made_once_rotated_and_published,
+    es256_signing_keys_are_made_sealed_and_published,
 );

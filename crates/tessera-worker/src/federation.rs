@@ -61,7 +61,11 @@ async fn send(worker: &Worker, job: &JobId, p: &SendPeerMessage) -> Result<(), E
         .read(keys::active_signing_key())
         .await?
         .ok_or_else(|| failed("this instance has no signing key".into()))?;
-    let signing = ed25519_dalek::SigningKey::from_bytes(&key.key.private_bytes());
+    let signing = tessera_federation::signature::SigningKey::from_private(
+        key.key.algorithm(),
+        key.key.private_bytes().as_ref(),
+    )
+    .ok_or_else(|| failed("this instance's signing key cannot sign messages".into()))?;
     let signer = Signer {
         kid: &key.kid,
         key: &signing,

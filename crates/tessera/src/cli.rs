@@ -161,6 +161,8 @@ struct FileConfig {
     /// A file holding the master keys (the keys themselves are never in this file).
     master_key_file: Option<PathBuf>,
     public_base_url: Option<String>,
+    /// `EdDSA` (default) or `ES256`.
+    signing_algorithm: Option<String>,
 }
 
 fn env<T: std::str::FromStr>(name: &str) -> anyhow::Result<Option<T>> {
@@ -248,6 +250,18 @@ fn build_config(
             .or_else(|| file.master_key_file.clone()),
         public_base_url: env::<String>("TESSERA_PUBLIC_BASE_URL")?
             .or_else(|| file.public_base_url.clone()),
+        signing_algorithm: match env("TESSERA_SIGNING_ALGORITHM")? {
+            Some(algorithm) => algorithm,
+            None => file
+                .signing_algorithm
+                .as_deref()
+                .map(str::parse)
+                .transpose()
+                .map_err(|e: String| {
+                    anyhow::anyhow!("signing_algorithm in the configuration file: {e}")
+                })?
+                .unwrap_or(config.signing_algorithm),
+        },
         ..config
     };
     // Refuse a bad network list or timeout now, with a clear message, rather than at the first

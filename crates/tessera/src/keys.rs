@@ -6,8 +6,12 @@ use tessera_core::keys::MasterKey;
 use tessera_server::Config;
 use tessera_server::master_key::{self, Source};
 use tessera_server::secret_file;
-use tessera_store::units::keys;
+use tessera_store::units::keys::{self, Algorithm};
 use tessera_store::{Store, StoreOptions};
+
+fn parse_algorithm(s: &str) -> Result<Algorithm, String> {
+    s.parse()
+}
 
 /// Secrets sealed again per transaction during a master key rotation.
 const RESEAL_BATCH: i64 = 500;
@@ -16,7 +20,12 @@ const RESEAL_BATCH: i64 = 500;
 pub enum KeysCommand {
     /// Makes a new active signing key; the old one stays published (retired) so what it signed
     /// still verifies.
-    Rotate,
+    Rotate {
+        /// The new key's algorithm: EdDSA (Ed25519) or ES256 (ECDSA P-256). Default: the
+        /// configured one (TESSERA_SIGNING_ALGORITHM, `signing_algorithm` in tessera.toml).
+        #[arg(long, value_parser = parse_algorithm)]
+        algorithm: Option<Algorithm>,
+    },
     /// Rotates the master key: adds a new key first in the master key file (the old ones stay
     /// for reading) and seals every stored secret again under it. Running processes pick the new
     /// key up from the file. With TESSERA_MASTER_KEY, put a new key first in it yourself,
@@ -76,11 +85,14 @@ async fn print_status(store: &Store) -> anyhow::Result<()> {
 
 pub async fn run(config: &Config, command: KeysCommand) -> anyhow::Result<()> {
     match command {
-        KeysCommand::Rotate => {
+        KeysCommand::Rotate { algorithm } => {
+            let algorithm = algorithm.unwrap_or(config.signing_algorithm);
             let store = open(config).await?;
-            let old = store.write(keys::ensure_identity()).await?;
-            let new = store.write(keys::rotate_signing_key()).await?;
-            println!("signing key {new} is active");
+            let old = store
+                .write(keys::ensure_identity(config.signing_algorithm))
+                .await?;
+            let new = store.write(keys::rotate_signing_key(algorithm)).await?;
+            println!("signing key {new} ({algorithm}) is active");
             println!("signing key {old} is retired (still published in /.well-known/jwks.json)");
             Ok(())
         }

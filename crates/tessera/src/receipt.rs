@@ -71,7 +71,7 @@ async fn jwks_of(source: &str) -> anyhow::Result<Vec<Jwk>> {
         read_json(Path::new(source))?
     };
     serde_json::from_value(doc["keys"].clone())
-        .context("the JWKS has no `keys` list of Ed25519 JWKs")
+        .context("the JWKS has no `keys` list of JWKs (Ed25519 or P-256)")
 }
 
 pub async fn run(command: ReceiptCommand) -> anyhow::Result<()> {

@@ -111,3 +111,56 @@ fn the_master_key_is_made_once_guarded_and_rotated() {
         &[("TESSERA_MASTER_KEY", keys[1].as_str())],
     ));
 }
+
+/// The signing key's algorithm: `TESSERA_SIGNING_ALGORITHM` chooses the first key's and the
+/// default of `keys rotate`; `--algorithm` overrides it; an unknown one is refused.
+#[test]
+fn signing_keys_are_of_the_algorithm_asked_for() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    ok(tessera(dir, &["migrate"], &[]));
+    // The first key (made as at first start), EdDSA by default; the new one ES256.
+    let out = ok(tessera(
+        dir,
+        &["keys", "rotate", "--algorithm", "ES256"],
+        &[],
+    ));
+    assert!(out.contains("(ES256) is active"), "{out}");
+    let status = ok(tessera(dir, &["keys", "status"], &[]));
+    let signing: Vec<&str> = status
+        .lines()
+        .filter(|l| l.starts_with("signing key"))
+        .collect();
+    assert_eq!(signing.len(), 2, "{status}");
+    assert!(signing[0].contains("ES256  active"), "{status}");
+    assert!(signing[1].contains("EdDSA  retired"), "{status}");
+    // Configured ES256: `keys rotate` without --algorithm makes ES256; --algorithm EdDSA wins.
+    let es = [("TESSERA_SIGNING_ALGORITHM", "ES256")];
+    assert!(ok(tessera(dir, &["keys", "rotate"], &es)).contains("(ES256) is active"));
+    let out = ok(tessera(
+        dir,
+        &["keys", "rotate", "--algorithm", "EdDSA"],
+        &es,
+    ));
+    assert!(out.contains("(EdDSA) is active"), "{out}");
+    let err = refused(tessera(
+        dir,
+        &["keys", "rotate", "--algorithm", "RS256"],
+        &[],
+    ));
+    assert!(err.contains("RS256"), "{err}");
+    let err = refused(tessera(
+        dir,
+        &["keys", "status"],
+        &[("TESSERA_SIGNING_ALGORITHM", "P-256")],
+    ));
+    assert!(err.contains("TESSERA_SIGNING_ALGORITHM"), "{err}");
+
+    // A fresh instance configured ES256 makes its first key ES256.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    ok(tessera(dir, &["migrate"], &[]));
+    ok(tessera(dir, &["keys", "rotate"], &es));
+    let status = ok(tessera(dir, &["keys", "status"], &[]));
+    assert_eq!(status.matches("ES256").count(), 2, "{status}");
+}

@@ -6,5 +6,5 @@ pub mod identity;
 pub mod peer;
 pub mod sealing;
 
-pub use identity::{InstanceKey, Jwk, jwk_thumbprint};
+pub use identity::{Algorithm, InstanceKey, Jwk, ec_thumbprint, jwk_thumbprint};
 pub use sealing::{Keyring, MasterKey, OpenError, sealed_kid};

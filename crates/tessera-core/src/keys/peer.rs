@@ -12,7 +12,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 
-use super::identity::{Jwk, jwk_thumbprint};
+use super::identity::Jwk;
 
 /// Why a peer's documents are refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -75,22 +75,21 @@ struct JwksDoc {
     keys: Vec<Jwk>,
 }
 
-/// Reads a JWKS of Ed25519 keys: every key is an OKP/Ed25519 key with a 32-byte `x` whose `kid`
-/// is its RFC 7638 thumbprint (a key whose `kid` is not its thumbprint could pass for another
-/// key, so the whole document is refused).
+/// Reads a JWKS: every key is an OKP/Ed25519 key with a 32-byte `x` or an EC/P-256 key whose
+/// `x`, `y` are a point of the curve, and its `kid` is its RFC 7638 thumbprint (a key whose `kid`
+/// is not its thumbprint could pass for another key, so the whole document is refused).
 pub fn parse_jwks(body: &[u8]) -> Result<Vec<Jwk>, PeerDocumentError> {
     let doc: JwksDoc = serde_json::from_slice(body).map_err(|e| {
         PeerDocumentError::Malformed(format!("/.well-known/jwks.json is not a JWKS: {e}"))
     })?;
     for k in &doc.keys {
-        let x_ok = URL_SAFE_NO_PAD.decode(&k.x).is_ok_and(|b| b.len() == 32);
-        if k.kty != "OKP" || k.crv != "Ed25519" || !x_ok {
+        if k.algorithm().is_none() {
             return Err(PeerDocumentError::Malformed(format!(
-                "the JWKS lists a key ({}) that is not an Ed25519 public key",
+                "the JWKS lists a key ({}) that is neither an Ed25519 nor a P-256 public key",
                 k.kid
             )));
         }
-        if k.kid != jwk_thumbprint(&k.kty, &k.crv, &k.x) {
+        if k.thumbprint().as_deref() != Some(k.kid.as_str()) {
             return Err(PeerDocumentError::Malformed(format!(
                 "the JWKS lists a key whose kid ({}) is not its RFC 7638 thumbprint",
                 k.kid
@@ -216,5 +215,32 @@ mod tests {
         for bad in ["", "abc", &"a".repeat(44), &"+".repeat(43)] {
             assert!(!is_thumbprint(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_mixed_jwks_after_a_rotation_to_es256_is_read_and_trusted() {
+        let a = InstanceKey::generate();
+        let b = InstanceKey::generate_with(crate::keys::Algorithm::ES256);
+        let keys = parse_jwks(&jwks(&[&b, &a])).unwrap();
+        assert!(keys[0].y.is_some());
+        assert_eq!(
+            trusted_key(&a.kid(), &keys, &b.kid()),
+            Some(&b.public_jwk())
+        );
+        // An EC key whose kid is another key's thumbprint, or whose point is off the curve.
+        let mut forged = b.public_jwk();
+        forged.kid = a.kid();
+        let body = serde_json::to_vec(&serde_json::json!({ "keys": [forged] })).unwrap();
+        assert!(parse_jwks(&body).is_err());
+        let mut off_curve = b.public_jwk();
+        off_curve.y = Some(off_curve.x.clone());
+        off_curve.kid = off_curve.thumbprint().unwrap();
+        let body = serde_json::to_vec(&serde_json::json!({ "keys": [off_curve] })).unwrap();
+        assert!(parse_jwks(&body).is_err());
+        // An OKP key with a `y` is not a key Tessera reads.
+        let mut okp_y = a.public_jwk();
+        okp_y.y = Some(okp_y.x.clone());
+        let body = serde_json::to_vec(&serde_json::json!({ "keys": [okp_y] })).unwrap();
+        assert!(parse_jwks(&body).is_err());
     }
 }

@@ -1,9 +1,8 @@
 //! The RFC 9421 and RFC 9530 pieces: the signature base (serialised by `httpsig` from component
 //! values taken from the request), the `content-digest` field, the values a parameter may hold,
-//! and the ed25519-dalek key behind `httpsig`'s signing trait.
+//! and the key behind `httpsig`'s signing trait.
 
 use base64::{Engine as _, engine::general_purpose::STANDARD};
-use ed25519_dalek::Signer as _;
 use httpsig::prelude::message_component::{
     HttpMessageComponent, HttpMessageComponentId, HttpMessageComponentName,
 };
@@ -78,15 +77,15 @@ pub(crate) fn is_plain_token(value: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"-._~+/=".contains(&b))
 }
 
-/// An ed25519-dalek key, named by `kid`, as `httpsig`'s signing key.
-pub(crate) struct DalekSigner<'a> {
-    pub(crate) key: &'a ed25519_dalek::SigningKey,
+/// A signing key, named by `kid`, as `httpsig`'s signing key.
+pub(crate) struct KeySigner<'a> {
+    pub(crate) key: &'a super::SigningKey,
     pub(crate) kid: &'a str,
 }
 
-impl httpsig::prelude::SigningKey for DalekSigner<'_> {
+impl httpsig::prelude::SigningKey for KeySigner<'_> {
     fn sign(&self, data: &[u8]) -> HttpSigResult<Vec<u8>> {
-        Ok(self.key.sign(data).to_bytes().to_vec())
+        Ok(self.key.sign(data))
     }
 
     fn key_id(&self) -> String {
@@ -94,17 +93,15 @@ impl httpsig::prelude::SigningKey for DalekSigner<'_> {
     }
 
     fn alg(&self) -> AlgorithmName {
-        AlgorithmName::Ed25519
+        self.key.algorithm_name()
     }
 }
 
-/// Checks `signature` over `base` with `key` (strict RFC 8032 verification: no small-order keys,
-/// no malleable signatures).
+/// Checks `signature` over `base` with `key`.
 pub(crate) fn verifies(
-    key: &ed25519_dalek::VerifyingKey,
+    key: &super::VerifyingKey,
     base: &HttpSignatureBase,
     signature: &[u8],
 ) -> bool {
-    ed25519_dalek::Signature::from_slice(signature)
-        .is_ok_and(|signature| key.verify_strict(&base.as_bytes(), &signature).is_ok())
+    key.verifies(&base.as_bytes(), signature)
 }

@@ -5,6 +5,7 @@ use super::tests::{
     BODY, INSTANCE, KID, NONCE, NOW, TARGET, check, header, key, received, signed_at,
 };
 use super::*;
+use httpsig::prelude::AlgorithmName;
 use proptest::prelude::*;
 
 fn set(parts: &mut Parts, name: &'static str, value: &str) {
@@ -44,7 +45,7 @@ fn a_re_addressed_request_is_refused() {
         "https://b.example:8443/federation/v1/messages?kind=redeem",
     ] {
         assert_eq!(
-            parsed.verify(&parts, &body, elsewhere, &vk, NOW),
+            parsed.verify(&parts, &body, elsewhere, vk, NOW),
             Err(Refusal::BadSignature),
             "{elsewhere}"
         );
@@ -126,7 +127,7 @@ fn another_key_is_refused() {
     assert_eq!(
         parse(&parts)
             .unwrap()
-            .verify(&parts, &body, TARGET, &other, NOW),
+            .verify(&parts, &body, TARGET, other, NOW),
         Err(Refusal::BadSignature)
     );
 }
@@ -166,7 +167,7 @@ fn a_passed_expires_is_expired_even_when_created_is_recent() {
         .set_alg(&AlgorithmName::Ed25519)
         .set_keyid(KID)
         .set_tag(TAG);
-    sign_with(&mut req, INSTANCE, &key(), &params).unwrap();
+    sign_with(&mut req, INSTANCE, &key().into(), &params).unwrap();
     assert_eq!(refused(req), Refusal::Expired);
 }
 
@@ -207,7 +208,7 @@ fn signed_covering(components: &[&str], alg: Option<&AlgorithmName>, tag: &str) 
     if let Some(alg) = alg {
         params.set_alg(alg);
     }
-    sign_with(&mut req, INSTANCE, &key(), &params).unwrap();
+    sign_with(&mut req, INSTANCE, &key().into(), &params).unwrap();
     req
 }
 

@@ -50,7 +50,9 @@ async fn the_instance_publishes_its_identity(backend: Backend) {
     let new = app
         .db
         .store
-        .write(keys::rotate_signing_key())
+        .write(keys::rotate_signing_key(
+            tessera_store::units::keys::Algorithm::EdDSA,
+        ))
         .await
         .unwrap();
     let jwks = app.get("/.well-known/jwks.json").send().await.expect(200);

@@ -155,7 +155,9 @@ async fn a_key_the_peer_rotated_to_while_the_pin_was_published_is_trusted(backen
         .app
         .state
         .store
-        .write(keys::rotate_signing_key())
+        .write(keys::rotate_signing_key(
+            tessera_store::units::keys::Algorithm::EdDSA,
+        ))
         .await
         .unwrap();
     let r = register(&app, &peer.url, &pin).await.expect(201);

@@ -123,7 +123,9 @@ async fn a_receipt_signed_before_a_rotation_still_verifies(backend: Backend) {
         .to_owned();
     app.db
         .store
-        .write(tessera_store::units::keys::rotate_signing_key())
+        .write(tessera_store::units::keys::rotate_signing_key(
+            tessera_store::units::keys::Algorithm::EdDSA,
+        ))
         .await
         .unwrap();
     let keys = jwks(app).await;

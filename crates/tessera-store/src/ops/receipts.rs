@@ -31,11 +31,11 @@ pub struct Receipt {
 /// data) on the token; returns the receipt.
 pub(crate) async fn issue(tx: &mut Tx, token: &ShareToken, copy: &Copy) -> Result<String, Error> {
     // The server makes the identity at start; a store used without it (tests, tools) makes it
-    // here, once. The common path only reads.
+    // here, once (Ed25519, the default). The common path only reads.
     let key = match signing_keys::active(tx).await? {
         Some(k) => k,
         None => {
-            signing_keys::ensure(tx).await?;
+            signing_keys::ensure(tx, tessera_core::keys::Algorithm::default()).await?;
             signing_keys::active(tx).await?.ok_or_else(|| {
                 Error::internal(std::io::Error::other(
                     "no active signing key to sign a receipt",

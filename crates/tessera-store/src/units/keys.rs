@@ -8,6 +8,8 @@ pub use crate::ops::signing_keys::{ActiveKey, PublishedKey};
 
 use std::collections::BTreeMap;
 
+pub use tessera_core::keys::Algorithm;
+
 use crate::ops::{sealed, signing_keys as op};
 
 crate::work::units! { sealed;
@@ -21,10 +23,12 @@ crate::work::units! { sealed;
 }
 
 crate::work::units! { op;
-    /// Makes the instance id and the first signing key unless they exist; returns the active kid.
-    Write ensure_identity() -> String = ensure();
-    /// Retires the active signing key and makes a new active one; returns the new kid.
-    Write rotate_signing_key() -> String = rotate();
+    /// Makes the instance id and the first signing key (of `algorithm`) unless they exist;
+    /// returns the active kid.
+    Write ensure_identity(algorithm: Algorithm) -> String = ensure(algorithm);
+    /// Retires the active signing key and makes a new active one of `algorithm`; returns the new
+    /// kid.
+    Write rotate_signing_key(algorithm: Algorithm) -> String = rotate(algorithm);
     /// Every signing key (active and retired), newest first: the JWKS.
     Read published_keys() -> Vec<PublishedKey> = published_keys();
     /// The instance id, if made.

@@ -5,6 +5,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use base64::Engine as _;
 use serde_json::{Value, json};
 use tessera_store::testing::{Backend, TestDb};
 
@@ -217,6 +218,19 @@ async fn share_across(pair: Pair) {
         claims["destination-organization"],
         pair.destination.id.as_str()
     );
+    // Signed with A's active key, in that key's algorithm (EdDSA or ES256).
+    let jws = receipt["data"]["attributes"]["jws"].as_str().unwrap();
+    let header: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(jws.split('.').next().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    let active = a.get_json("", "/.well-known/jwks.json").await["keys"][0].clone();
+    assert_eq!(
+        (&header["alg"], &header["kid"]),
+        (&active["alg"], &active["kid"])
+    );
     let file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(file.path(), receipt.to_string()).unwrap();
     let jwks = a.url("/.well-known/jwks.json");
@@ -415,5 +429,29 @@ async fn a_token_made_on_sqlite_is_redeemed_on_postgres() {
     let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let a = Instance::start("A", da.path(), &sqlite(da.path())).await;
     let b = Instance::start("B", db.path(), &pg.url).await;
+    share_across(Pair::connect(a, b).await).await;
+}
+
+/// A's key is ES256 (the operator asked, `TESSERA_SIGNING_ALGORITHM=ES256`), B's Ed25519: B pins
+/// A's EC key, A's messages are signed `ecdsa-p256-sha256` and B's `ed25519`, and A's receipt is
+/// an ES256 JWS the CLI verifies against A's JWKS.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_made_on_an_es256_instance_is_redeemed_on_an_ed25519_one() {
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = Instance::start_es256("A", da.path(), &sqlite(da.path())).await;
+    let b = Instance::start("B", db.path(), &sqlite(db.path())).await;
+    let jwks = reqwest::get(a.url("/.well-known/jwks.json"))
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    let key = &jwks["keys"][0];
+    assert_eq!(
+        (&key["kty"], &key["crv"], &key["alg"]),
+        (&json!("EC"), &json!("P-256"), &json!("ES256")),
+        "{jwks}"
+    );
+    assert_eq!(key["kid"], a.pin().await.as_str());
     share_across(Pair::connect(a, b).await).await;
 }

@@ -20,6 +20,8 @@ pub struct Instance {
     pub addr: SocketAddr,
     /// `TESSERA_PEER_ALLOWED_NETWORKS`, or none (only public peer addresses allowed).
     peer_networks: Option<&'static str>,
+    /// `TESSERA_SIGNING_ALGORITHM`, or none (the default, EdDSA).
+    signing_algorithm: Option<&'static str>,
     child: Option<Child>,
     http: reqwest::Client,
 }
@@ -66,12 +68,22 @@ impl Instance {
         if let Some(networks) = self.peer_networks {
             c.env("TESSERA_PEER_ALLOWED_NETWORKS", networks);
         }
+        match self.signing_algorithm {
+            Some(algorithm) => c.env("TESSERA_SIGNING_ALGORITHM", algorithm),
+            None => c.env_remove("TESSERA_SIGNING_ALGORITHM"),
+        };
         c
     }
 
     /// Starts an instance in `dir` on `database_url`, with loopback peers allowed.
     pub async fn start(name: &'static str, dir: &Path, database_url: &str) -> Self {
-        Self::start_with(name, dir, database_url, Some("127.0.0.0/8")).await
+        Self::start_with(name, dir, database_url, Some("127.0.0.0/8"), None).await
+    }
+
+    /// Starts an instance whose signing key, made at first start, is ES256
+    /// (`TESSERA_SIGNING_ALGORITHM=ES256`), with loopback peers allowed.
+    pub async fn start_es256(name: &'static str, dir: &Path, database_url: &str) -> Self {
+        Self::start_with(name, dir, database_url, Some("127.0.0.0/8"), Some("ES256")).await
     }
 
     /// Starts an instance with no peers' allow-list: only peers at public addresses.
@@ -80,7 +92,7 @@ impl Instance {
         dir: &Path,
         database_url: &str,
     ) -> Self {
-        Self::start_with(name, dir, database_url, None).await
+        Self::start_with(name, dir, database_url, None, None).await
     }
 
     async fn start_with(
@@ -88,6 +100,7 @@ impl Instance {
         dir: &Path,
         database_url: &str,
         peer_networks: Option<&'static str>,
+        signing_algorithm: Option<&'static str>,
     ) -> Self {
         let mut i = Self {
             name,
@@ -95,6 +108,7 @@ impl Instance {
             database_url: database_url.to_owned(),
             addr: free_addr(),
             peer_networks,
+            signing_algorithm,
             child: None,
             http: reqwest::Client::new(),
         };
