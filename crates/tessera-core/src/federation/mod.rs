@@ -11,13 +11,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::{Error, codes};
-use crate::id::{ConnectionId, InquiryId, MessageId, OrganizationId, ShareTokenId};
+use crate::id::{ConnectionId, InquiryId, MessageId, OrganizationId, ShareTokenId, VerificationId};
 use crate::share_token::copy::Manifest;
 use crate::share_token::{Disclosure, FieldMapping, RedeemMode};
 use crate::source_status::SourceChange;
 use crate::template::Template;
 use crate::tenancy::EnvKind;
 use crate::time::Timestamp;
+use crate::verification::VerificationKind;
 
 mod wire;
 
@@ -159,6 +160,19 @@ pub struct ShareTokenOffered {
     pub expires_at: Timestamp,
     #[serde(default)]
     pub disclosure: Disclosure,
+    /// For a token sharing one verification of the inquiry: that verification (the receiver
+    /// keeps a stand-in of it, its type only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_verification: Option<OfferedVerification>,
+}
+
+/// The one verification a token shares.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct OfferedVerification {
+    pub id: VerificationId,
+    #[serde(rename = "type")]
+    pub kind: VerificationKind,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

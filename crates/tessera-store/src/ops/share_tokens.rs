@@ -4,7 +4,7 @@
 
 use tessera_core::connection::{ConnectionStatus, Direction};
 use tessera_core::event::names;
-use tessera_core::federation::{Body, ShareTokenExpired, ShareTokenOffered};
+use tessera_core::federation::{Body, OfferedVerification, ShareTokenExpired, ShareTokenOffered};
 use tessera_core::id::{
     ConnectionId, EnvironmentId, InquiryId, OrganizationId, ShareTokenId, VerificationId,
 };
@@ -151,17 +151,6 @@ pub(crate) async fn create(
             }
             (id.clone(), None)
         }
-        SourceId::Verification(_)
-            if peer_messages::home_of(tx, &c.destination_org)
-                .await?
-                .is_some() =>
-        {
-            return Err(Error::invalid(
-                codes::INVALID_ATTRIBUTE,
-                "a share token for an organization of a peer instance shares an inquiry, not one verification",
-            )
-            .at(SOURCE));
-        }
         SourceId::Verification(id) => {
             let v = verifications::get(tx, scope, id)
                 .await
@@ -240,6 +229,13 @@ pub(crate) async fn create(
         source_inquiry_id: t.source_inquiry_id.clone(),
         expires_at: t.expires_at,
         disclosure: t.disclosure.clone(),
+        source_verification: t
+            .source_verification
+            .as_ref()
+            .map(|(kind, id)| OfferedVerification {
+                id: id.clone(),
+                kind: *kind,
+            }),
     };
     peer_messages::tell(tx, &t.destination_org, Body::ShareTokenOffered(offered)).await?;
     Ok(t)
@@ -309,6 +305,23 @@ pub(crate) async fn offered(
         );
         inquiries::insert(tx, source, &stand_in).await?;
     }
+    // A token sharing one verification refers to it: a stand-in of it (its type), in the
+    // stand-in inquiry.
+    if let Some(v) = &offered.source_verification
+        && verifications::get(tx, source, &v.id).await.is_err()
+    {
+        let stand_in = tessera_core::verification::Verification {
+            id: v.id.clone(),
+            inquiry_id: offered.source_inquiry_id.clone(),
+            kind: v.kind,
+            status: VerificationStatus::Passed,
+            checks: Vec::new(),
+            attributes: Default::default(),
+            completed_at: now,
+            created_at: now,
+        };
+        verifications::insert(tx, source, &stand_in).await?;
+    }
     let t = ShareToken {
         id: offered.share_token_id,
         connection_id: c.id.clone(),
@@ -318,7 +331,7 @@ pub(crate) async fn offered(
         destination_org: c.destination_org.clone(),
         destination_env: c.destination_env.clone(),
         source_inquiry_id: offered.source_inquiry_id,
-        source_verification: None,
+        source_verification: offered.source_verification.map(|v| (v.kind, v.id)),
         status: ShareTokenStatus::Created,
         creator: None,
         created_at: now,

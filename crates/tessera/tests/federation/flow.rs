@@ -360,6 +360,48 @@ async fn share_across(pair: Pair) {
         "hydrate"
     );
 
+    // A token sharing one verification of an inquiry: its copy on B holds that verification.
+    let grace = a
+        .get_json(&pair.source.key, &format!("/api/v1/inquiries/{second}"))
+        .await;
+    let ver = grace["data"]["relationships"]["verifications"]["data"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let token3 = pair.token(&ver, json!({})).await;
+    let path3 = format!("/api/v1/connect/share-tokens/{token3}");
+    let (status, v) = b
+        .call(&pair.destination, "POST", &format!("{path3}/redeem"), None)
+        .await;
+    assert_eq!(status, 202, "{v}");
+    let t3 = b
+        .wait_for(
+            &pair.destination,
+            &path3,
+            "a verification redeemed on B",
+            |v| v["data"]["attributes"]["status"] == "redeemed",
+        )
+        .await;
+    // Its destination is the copied verification, with its original result.
+    let dest3 = &t3["data"]["relationships"]["destination"]["data"];
+    assert_eq!(dest3["type"], "verification/government-id", "{t3}");
+    let v3 = b
+        .get_json(
+            &pair.destination.key,
+            &format!("/api/v1/verifications/{}", dest3["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(v3["data"]["attributes"]["status"], "passed", "{v3}");
+    let r3 = b
+        .get_json(&pair.destination.key, &format!("{path3}/receipt"))
+        .await;
+    assert_eq!(
+        r3["data"]["attributes"]["claims"]["verifications"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+
     // Expiring a token by call, on either side, is told to the other.
     for (by, other) in [(a, b), (b, a)] {
         let t = pair.token(&second, json!({})).await;
