@@ -14,7 +14,9 @@ use crate::args;
 use crate::ops::federated_redemption::{self, land};
 use crate::ops::redemption::Outcome;
 use crate::ops::source_notices::{self, Notice};
-use crate::ops::{connections, jobs, peer_messages, peers, share_tokens, signing_keys, tenancy};
+use crate::ops::{
+    connections, jobs, peer_messages, peer_tokens, peers, share_tokens, signing_keys, tenancy,
+};
 use crate::paging::{Filter, Page, PageRequest, fetch_page};
 use crate::tx::{Row, Tx};
 use tessera_core::job::NotifySourceChange;
@@ -126,7 +128,7 @@ async fn act(tx: &mut Tx, from: &str, body: Body) -> Result<Value, Error> {
         Body::ShareTokenOffered(o) => {
             let c = connections::get_unscoped(tx, &o.connection_id).await?;
             let source = peer_scope(tx, from, &c.source_org, c.kind).await?;
-            let t = share_tokens::offered(tx, &source, o).await?;
+            let t = peer_tokens::offered(tx, &source, o).await?;
             json!({"share-token-id": t.id})
         }
         Body::ShareTokenRedeem(r) => to_value(federated_redemption::serve(tx, from, r).await?),

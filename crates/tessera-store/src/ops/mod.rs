@@ -36,11 +36,12 @@
 //!
 //! Peers and federation: `peers` (layer 0: registered peer instances, their pins and accepted
 //! JWKS); `peer_messages` (layer 2: which organizations live on a peer — stand-ins — and the
-//! outbox of messages to peers, used by `connections`, `share_tokens`,
-//! `share_token_redemption` and `source_notices` to tell the other instance); `federated_redemption`
-//! (layer 10: a redemption served for a peer's destination, and a peer's answer landed);
-//! `federation` (layer 11: a received message checked against the nonces and the inbox and acted
-//! on, an answer to a sent message, the federation events).
+//! outbox of messages to peers, used by `connections`, `share_tokens`, `share_token_redemption`
+//! and `source_notices` to tell the other instance); `peer_tokens` (layer 8: the tokens a peer's
+//! organization offered, recorded here); `federated_redemption` (layer 10: a redemption served
+//! for a peer's destination, and a peer's answer landed); `federation` (layer 11: a received
+//! message checked against the nonces and the inbox and acted on, an answer to a sent message,
+//! the federation events).
 //!
 //! `units` sits above them all; `tx`, `sql` and `paging` below.
 
@@ -60,6 +61,7 @@ pub mod jobs;
 pub mod manifest;
 pub mod manual_runs;
 pub mod peer_messages;
+pub mod peer_tokens;
 pub mod peers;
 pub mod receipts;
 pub mod redemption;
