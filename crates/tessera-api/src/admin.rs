@@ -112,16 +112,6 @@ fn table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             post(crate::admin_peers::refresh_peer),
         ),
         (
-            Method::DELETE,
-            "/admin/v1/peers/{peer}",
-            delete(crate::admin_peers::delete_peer),
-        ),
-        (
-            Method::GET,
-            "/admin/v1/peer-events",
-            get(crate::admin_peers::list_events),
-        ),
-        (
             Method::POST,
             "/admin/v1/peers/{peer}/disable",
             post(crate::admin_peers::disable_peer),
@@ -130,6 +120,16 @@ fn table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             Method::POST,
             "/admin/v1/peers/{peer}/enable",
             post(crate::admin_peers::enable_peer),
+        ),
+        (
+            Method::DELETE,
+            "/admin/v1/peers/{peer}",
+            delete(crate::admin_peers::delete_peer),
+        ),
+        (
+            Method::GET,
+            "/admin/v1/peer-events",
+            get(crate::admin_peers::list_events),
         ),
     ]
 }
