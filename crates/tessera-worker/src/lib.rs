@@ -212,6 +212,9 @@ impl Worker {
         while self.store.write(inquiries::sweep_expired(200)).await? == 200 {}
         self.store.write(idempotency::purge()).await?;
         self.store
+            .write(tessera_store::units::federation::purge_nonces())
+            .await?;
+        self.store
             .write(workflow_triggers::purge_chains(CHAIN_MEMORY_MS))
             .await?;
         self.store.write(sessions::purge(self.sessions)).await?;

@@ -55,8 +55,6 @@ pub(crate) async fn receive(
         return Err(misaddressed("the message is addressed to another instance"));
     }
     let now = tx.now();
-    tx.execute("delete from peer_nonces where expires_at < $1", args![now])
-        .await?;
     let fresh = tx
         .execute(
             "insert into peer_nonces (instance_id, nonce, expires_at) values ($1, $2, $3) on conflict do nothing",
@@ -88,6 +86,15 @@ pub(crate) async fn receive(
     )
     .await?;
     Ok(answer)
+}
+
+/// Forgets the nonces whose signatures can no longer be accepted (past their window: a replay
+/// of one is refused as expired before its nonce is looked at). Housekeeping, off the path of a
+/// message.
+pub(crate) async fn purge_nonces(tx: &mut Tx) -> Result<u64, Error> {
+    let now = tx.now();
+    tx.execute("delete from peer_nonces where expires_at < $1", args![now])
+        .await
 }
 
 /// The scope of `org` (a stand-in of an organization of peer `from`) for connections of `kind`;

@@ -23,6 +23,8 @@ crate::work::units! { op;
     Write answered(job: JobId, message: Message, answer: Value) -> Option<Outcome> = answered(&job, &message, answer);
     /// Records a federation event; `failure` counts it as a failed contact of the peer.
     Write record_peer_event(name: String, instance_id: Option<String>, payload: Value, failure: bool) -> PeerEvent = record_event(&name, instance_id.as_deref(), payload, failure);
+    /// Forgets the nonces of signatures past their window.
+    Write purge_nonces() -> u64 = purge_nonces();
     /// The federation events, newest first.
     Read list_peer_events(page: PageRequest) -> Page<PeerEvent> = list_events(&page);
 }
