@@ -127,20 +127,19 @@ pub(crate) async fn create(
         peer_instance: home,
     };
     insert(tx, &c).await?;
-    let source = tenancy::get_organization(tx, &c.source_org).await?;
-    peer_messages::tell(
-        tx,
-        &c.destination_org,
-        Body::ConnectionOffered(ConnectionOffered {
+    // A destination of a peer is offered the connection (its home, read above, is the peer).
+    if let Some(home) = &c.peer_instance {
+        let source = tenancy::get_organization(tx, &c.source_org).await?;
+        let offered = ConnectionOffered {
             connection_id: c.id.clone(),
             kind: c.kind,
             source_organization_id: c.source_org.clone(),
             source_organization_name: source.name,
             destination_organization_id: c.destination_org.clone(),
             name: c.name.clone(),
-        }),
-    )
-    .await?;
+        };
+        peer_messages::send(tx, home, Body::ConnectionOffered(offered)).await?;
+    }
     Ok(c)
 }
 

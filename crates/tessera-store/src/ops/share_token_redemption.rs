@@ -90,7 +90,8 @@ pub(crate) async fn redeem(
     // A token of a peer's organization is redeemed by its source instance, the only authority
     // on it: the request goes out through the outbox, and its answer lands the copy
     // (`federated_redemption`).
-    if let Some(home) = peer_messages::home_of(tx, &t.source_org).await? {
+    // (The caller is the destination: a connection with a peer's side has its source there.)
+    if let Some(home) = c.peer_instance.clone() {
         let redeem = ShareTokenRedeem {
             share_token_id: id.clone(),
             destination_organization_id: t.destination_org.clone(),

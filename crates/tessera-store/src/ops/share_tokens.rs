@@ -223,21 +223,24 @@ pub(crate) async fn create(
         receipt: None,
     };
     insert(tx, &t).await?;
-    let offered = ShareTokenOffered {
-        share_token_id: t.id.clone(),
-        connection_id: t.connection_id.clone(),
-        source_inquiry_id: t.source_inquiry_id.clone(),
-        expires_at: t.expires_at,
-        disclosure: t.disclosure.clone(),
-        source_verification: t
-            .source_verification
-            .as_ref()
-            .map(|(kind, id)| OfferedVerification {
-                id: id.clone(),
-                kind: *kind,
+    // A destination of a peer (the connection's other side, the caller being its source) is
+    // offered the token.
+    if let Some(home) = &c.peer_instance {
+        let offered = ShareTokenOffered {
+            share_token_id: t.id.clone(),
+            connection_id: t.connection_id.clone(),
+            source_inquiry_id: t.source_inquiry_id.clone(),
+            expires_at: t.expires_at,
+            disclosure: t.disclosure.clone(),
+            source_verification: t.source_verification.as_ref().map(|(kind, id)| {
+                OfferedVerification {
+                    id: id.clone(),
+                    kind: *kind,
+                }
             }),
-    };
-    peer_messages::tell(tx, &t.destination_org, Body::ShareTokenOffered(offered)).await?;
+        };
+        peer_messages::send(tx, home, Body::ShareTokenOffered(offered)).await?;
+    }
     Ok(t)
 }
 
