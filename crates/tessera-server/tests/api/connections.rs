@@ -39,6 +39,14 @@ async fn creating_a_connection_tells_both_sides(backend: Backend) {
     assert_eq!(seen.attr("direction"), "inbound");
     assert_eq!(seen.attr("status"), "pending");
     assert!(seen.json["data"]["relationships"].get("creator").is_none());
+    // Between two organizations of one instance there is no peer to name: Tessera's extension
+    // `peer-instance-id` is absent on both sides (Persona's shape exactly).
+    for doc in [&r.json, &seen.json] {
+        assert!(
+            doc["data"]["attributes"].get("peer-instance-id").is_none(),
+            "{doc}"
+        );
+    }
 
     let a_events = app.events(&a.sandbox).await;
     assert_eq!(a_events.len(), 1, "{a_events:?}");
